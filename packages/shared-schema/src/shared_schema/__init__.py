@@ -1,0 +1,67 @@
+"""rollcall's JSON contract: clip keys and metadata, student records, recognition results.
+
+Every parser here raises exactly one kind of exception for bad input:
+:class:`pydantic.ValidationError` for messages and records, and
+:class:`InvalidKeyError` (a :class:`ValueError`) for S3 object keys.
+"""
+
+from shared_schema._time import utc_ms
+from shared_schema.clip import (
+    CLIP_KEY_PREFIX,
+    MAX_SEQUENCE,
+    ClipId,
+    ClipMetadata,
+    InvalidKeyError,
+    format_key,
+    parse_key,
+)
+from shared_schema.result import (
+    MAX_FACES,
+    SQS_MAX_BYTES,
+    BoundingBox,
+    ClipRef,
+    ErrorCode,
+    ErrorDetail,
+    FaceResult,
+    ModelInfo,
+    RecognitionResult,
+    RecordLookup,
+    ResultStatus,
+    StageTimings,
+)
+from shared_schema.student import (
+    SeedEntryError,
+    SeedLoadResult,
+    StudentRecord,
+    load_student_seed,
+)
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "CLIP_KEY_PREFIX",
+    "MAX_FACES",
+    "MAX_SEQUENCE",
+    "SQS_MAX_BYTES",
+    "BoundingBox",
+    "ClipId",
+    "ClipMetadata",
+    "ClipRef",
+    "ErrorCode",
+    "ErrorDetail",
+    "FaceResult",
+    "InvalidKeyError",
+    "ModelInfo",
+    "RecognitionResult",
+    "RecordLookup",
+    "ResultStatus",
+    "SeedEntryError",
+    "SeedLoadResult",
+    "StageTimings",
+    "StudentRecord",
+    "__version__",
+    "format_key",
+    "load_student_seed",
+    "parse_key",
+    "utc_ms",
+]

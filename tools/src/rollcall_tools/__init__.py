@@ -1,0 +1,1 @@
+"""rollcall_tools."""
