@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Annotated
 
-from pydantic import AfterValidator, AwareDatetime, PlainSerializer
+from pydantic import AfterValidator, AwareDatetime, PlainSerializer, WithJsonSchema
 
 # 2001-09-09 .. 2286-11-20: every epoch-millisecond value with exactly 13 digits.
 MIN_EPOCH_MS = 1_000_000_000_000
@@ -47,5 +47,6 @@ UtcMs = Annotated[
     AwareDatetime,
     AfterValidator(utc_ms),
     PlainSerializer(_iso_ms, return_type=str, when_used="json"),
+    WithJsonSchema({"type": "string", "format": "date-time"}),
 ]
 """An aware datetime, normalised to UTC ms; JSON form ``2026-11-24T17:30:00.123Z``."""

@@ -38,7 +38,7 @@ class InvalidKeyError(ValueError):
 
 
 class ClipId(BaseModel):
-    """What identifies one clip: its camera, its recording session, its place in it and its start."""
+    """What identifies a clip: its camera, its recording session, its place in it, its start."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
@@ -109,7 +109,9 @@ class ClipMetadata(BaseModel):
     def to_s3_metadata(self) -> dict[str, str]:
         """String pairs for boto3's ``Metadata=`` argument."""
         data = self.model_dump(mode="json")
-        return {f"{_META_PREFIX}{name.replace('_', '-')}": str(value) for name, value in data.items()}
+        return {
+            f"{_META_PREFIX}{name.replace('_', '-')}": str(value) for name, value in data.items()
+        }
 
     @classmethod
     def from_s3_metadata(cls, metadata: dict[str, str]) -> ClipMetadata:
@@ -118,7 +120,7 @@ class ClipMetadata(BaseModel):
         Raises:
             pydantic.ValidationError: a field is missing or malformed; foreign keys are ignored.
         """
-        fields = {
+        fields: dict[str, object] = {
             name[len(_META_PREFIX) :].replace("-", "_"): value
             for name, value in metadata.items()
             if name.lower().startswith(_META_PREFIX)

@@ -1,8 +1,7 @@
-"""The recognition result: the SQS message the handler sends for every clip, exactly one per clip."""
+"""The recognition result: the SQS message the handler sends, exactly one per clip."""
 
 from __future__ import annotations
 
-from datetime import datetime
 from enum import StrEnum
 from typing import Annotated, Literal, Self
 
@@ -203,4 +202,3 @@ class RecognitionResult(BaseModel):
     def people(self) -> list[str]:
         """Names of the identified people, in order of first appearance."""
         return list(dict.fromkeys(f.identity for f in self.faces if f.identity is not None))
-

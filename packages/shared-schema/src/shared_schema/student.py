@@ -3,34 +3,48 @@
 from __future__ import annotations
 
 import json
+from decimal import Decimal
 from pathlib import Path
 from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
 
+_PRINTABLE = r"^[^\x00-\x1f\x7f]*$"
+"""No control characters: they have no place in names and would bloat JSON sixfold."""
+
 PersonName = Annotated[
-    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=128)
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=128, pattern=_PRINTABLE)
 ]
 """A person's identity as enrolled in the recognizer and keyed in DynamoDB (e.g. ``mr_bean``)."""
 
-ShortText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=128)]
-ExtraValue = Annotated[str, StringConstraints(max_length=256)] | int | float | bool
-MAX_EXTRA_ATTRIBUTES = 16
+Major = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=128, pattern=_PRINTABLE)
+]
+Year = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=32, pattern=_PRINTABLE)
+]
+ExtraValue = (
+    Annotated[str, StringConstraints(max_length=128, pattern=_PRINTABLE)]
+    | Annotated[int, Field(ge=-(2**53), le=2**53)]
+    | Annotated[float, Field(allow_inf_nan=False)]
+    | bool
+)
+MAX_EXTRA_ATTRIBUTES = 8
 
 
 class StudentRecord(BaseModel):
     """One student's academic record, as stored in the DynamoDB students table (key: ``name``).
 
     ``year`` is kept verbatim (the course's seed spells one ``freshmen``). Further
-    attributes go in ``extra``: at most 16, short values only, so that a record always
-    fits in a result message.
+    attributes go in ``extra``: at most 8, short values only, so that a full result
+    message always fits in SQS.
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     name: PersonName
-    major: ShortText
-    year: ShortText
+    major: Major
+    year: Year
     id: int | None = Field(default=None, ge=0, description="the seed file's numeric id, if any")
     extra: dict[
         Annotated[str, StringConstraints(pattern=r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")], ExtraValue
@@ -61,8 +75,6 @@ class StudentRecord(BaseModel):
 
 def _plain(value: Any) -> Any:
     """DynamoDB's resource API returns numbers as Decimal; turn them back into int or float."""
-    from decimal import Decimal
-
     if isinstance(value, Decimal):
         return int(value) if value == value.to_integral_value() else float(value)
     return value
