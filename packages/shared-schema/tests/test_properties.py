@@ -24,7 +24,7 @@ from shared_schema import (
     parse_key,
 )
 from shared_schema.json_schemas import MESSAGES, schema_path
-from shared_schema.strategies import (
+from shared_schema_strategies import (
     clip_ids,
     clip_metadata,
     recognition_results,

@@ -1,7 +1,7 @@
 """Hypothesis strategies for every message of the contract.
 
-Install with the ``testing`` extra (``shared-schema[testing]``). Other packages' tests use
-these to fuzz their parsers with valid and mutated messages.
+Importable from every test in the workspace (the root pytest config puts this folder on
+``pythonpath``): other packages' tests use them to fuzz their parsers.
 """
 
 from __future__ import annotations
