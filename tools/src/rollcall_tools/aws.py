@@ -1,0 +1,106 @@
+"""Where commands talk to AWS: region, profile, endpoint; boto3 clients; error translation."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlparse
+
+import boto3
+import botocore.exceptions
+from botocore.config import Config
+
+from rollcall_tools.errors import ConfigError, ServiceUnreachableError, ToolsError
+
+DEFAULT_REGION = "us-east-1"
+LOCAL_CREDENTIALS = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing"}
+"""moto accepts any credentials; these are its documented dummy values, never real ones."""
+
+_CLIENT_CONFIG = Config(retries={"max_attempts": 4, "mode": "standard"}, connect_timeout=5)
+
+
+def is_loopback(endpoint_url: str | None) -> bool:
+    """True when ``endpoint_url`` points at this machine (the embedded local stack)."""
+    if not endpoint_url:
+        return False
+    host = urlparse(endpoint_url).hostname or ""
+    return host in {"127.0.0.1", "localhost", "::1"}
+
+
+@dataclass(frozen=True)
+class AwsTarget:
+    """One account/region/endpoint that commands operate on."""
+
+    region: str = DEFAULT_REGION
+    profile: str | None = None
+    endpoint_url: str | None = None
+    _session: list[boto3.Session] = field(default_factory=list, compare=False, repr=False)
+
+    def session(self) -> boto3.Session:
+        """A boto3 session (created once); dummy credentials on a loopback endpoint."""
+        if not self._session:
+            kwargs: dict[str, Any] = {"region_name": self.region}
+            if self.profile:
+                kwargs["profile_name"] = self.profile
+            elif is_loopback(self.endpoint_url) and not os.environ.get("AWS_ACCESS_KEY_ID"):
+                kwargs.update(LOCAL_CREDENTIALS)
+            try:
+                self._session.append(boto3.Session(**kwargs))
+            except botocore.exceptions.ProfileNotFound as exc:
+                raise ConfigError(f"AWS profile not found: {exc}") from None
+        return self._session[0]
+
+    def client(self, service: str) -> Any:
+        """A boto3 client for ``service`` at this target's endpoint."""
+        return self.session().client(service, endpoint_url=self.endpoint_url, config=_CLIENT_CONFIG)
+
+    def account_id(self) -> str:
+        """The account the credentials belong to (moto answers 123456789012)."""
+        with aws_errors("reading the account id (sts:GetCallerIdentity)"):
+            return str(self.client("sts").get_caller_identity()["Account"])
+
+
+def error_code(exc: BaseException) -> str:
+    """The AWS error code of a ``ClientError`` ("" for anything else)."""
+    if isinstance(exc, botocore.exceptions.ClientError):
+        return str(exc.response.get("Error", {}).get("Code", ""))
+    return ""
+
+
+@contextmanager
+def aws_errors(doing: str) -> Iterator[None]:
+    """Turn boto3's exceptions raised while ``doing`` into one-line :class:`ToolsError`."""
+    try:
+        yield
+    except ToolsError:
+        raise
+    except botocore.exceptions.NoCredentialsError:
+        raise ConfigError(
+            f"{doing}: no AWS credentials (set AWS_PROFILE or AWS_ACCESS_KEY_ID/"
+            "AWS_SECRET_ACCESS_KEY, or use --endpoint-url for the local stack)"
+        ) from None
+    except (
+        botocore.exceptions.EndpointConnectionError,
+        botocore.exceptions.ConnectTimeoutError,
+        botocore.exceptions.ReadTimeoutError,
+        botocore.exceptions.ConnectionClosedError,
+    ) as exc:
+        raise ServiceUnreachableError(f"{doing}: AWS endpoint unreachable: {exc}") from None
+    except botocore.exceptions.ClientError as exc:
+        code = error_code(exc)
+        message = exc.response.get("Error", {}).get("Message", str(exc))
+        if code in {
+            "InvalidClientTokenId",
+            "UnrecognizedClientException",
+            "SignatureDoesNotMatch",
+            "ExpiredToken",
+            "AccessDenied",
+            "AccessDeniedException",
+        }:
+            raise ConfigError(f"{doing}: {code}: {message}") from None
+        raise ToolsError(f"{doing}: {code}: {message}") from None
+    except botocore.exceptions.BotoCoreError as exc:
+        raise ConfigError(f"{doing}: {exc}") from None

@@ -1,0 +1,1 @@
+"""The AWS stack: names, settings, resource specs (ensure/delete) and the plan engine."""

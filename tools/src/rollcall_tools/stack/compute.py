@@ -1,0 +1,526 @@
+"""Compute resources: ECR repository, log group, IAM role, Lambda function, S3 wiring."""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import Any
+
+from rollcall_tools.aws import AwsTarget, error_code
+from rollcall_tools.stack.names import StackNames
+from rollcall_tools.stack.plan import Resource, differs
+from rollcall_tools.stack.policy import ASSUME_ROLE_POLICY
+from rollcall_tools.stack.settings import StackSettings
+
+KEEP_IMAGES = 10
+INVOKE_SID = "s3-invokes-on-new-clips"
+NOTIFICATION_ID = "new-clips"
+CLIP_FILTER = {
+    "Key": {
+        "FilterRules": [{"Name": "prefix", "Value": "clips/"}, {"Name": "suffix", "Value": ".mp4"}]
+    }
+}
+
+
+class Repository(Resource):
+    """The ECR repository for the handler image: scan on push, keep the last images."""
+
+    kind = "ecr repository"
+
+    def __init__(self, target: AwsTarget, repository: str) -> None:
+        self.repository = repository
+        self.ecr = target.client("ecr")
+
+    @property
+    def name(self) -> str:
+        return self.repository
+
+    def lifecycle(self) -> dict[str, Any]:
+        return {
+            "rules": [
+                {
+                    "rulePriority": 1,
+                    "description": f"keep the last {KEEP_IMAGES} images",
+                    "selection": {
+                        "tagStatus": "any",
+                        "countType": "imageCountMoreThan",
+                        "countNumber": KEEP_IMAGES,
+                    },
+                    "action": {"type": "expire"},
+                }
+            ]
+        }
+
+    def read(self) -> dict[str, Any] | None:
+        try:
+            repo = self.ecr.describe_repositories(repositoryNames=[self.repository])[
+                "repositories"
+            ][0]
+        except Exception as exc:
+            if error_code(exc) == "RepositoryNotFoundException":
+                return None
+            raise
+        try:
+            policy = json.loads(
+                self.ecr.get_lifecycle_policy(repositoryName=self.repository)["lifecyclePolicyText"]
+            )
+        except Exception as exc:
+            if error_code(exc) != "LifecyclePolicyNotFoundException":
+                raise
+            policy = None
+        return {
+            "scan_on_push": repo.get("imageScanningConfiguration", {}).get("scanOnPush", False),
+            "lifecycle": policy,
+        }
+
+    def diff(self, current: dict[str, Any]) -> list[str]:
+        return differs("scan_on_push", current["scan_on_push"], True) + differs(
+            "lifecycle", current["lifecycle"], self.lifecycle()
+        )
+
+    def create(self) -> None:
+        self.ecr.create_repository(
+            repositoryName=self.repository,
+            imageScanningConfiguration={"scanOnPush": True},
+            imageTagMutability="MUTABLE",
+            encryptionConfiguration={"encryptionType": "AES256"},
+        )
+        self._put_lifecycle()
+
+    def _put_lifecycle(self) -> None:
+        self.ecr.put_lifecycle_policy(
+            repositoryName=self.repository, lifecyclePolicyText=json.dumps(self.lifecycle())
+        )
+
+    def update(self, current: Any, differences: list[str]) -> None:
+        changed = {d.split(":", 1)[0] for d in differences}
+        if "scan_on_push" in changed:
+            self.ecr.put_image_scanning_configuration(
+                repositoryName=self.repository, imageScanningConfiguration={"scanOnPush": True}
+            )
+        if "lifecycle" in changed:
+            self._put_lifecycle()
+
+    def delete(self, current: Any) -> None:
+        self.ecr.delete_repository(repositoryName=self.repository, force=True)
+
+    def image_digest(self, tag: str) -> str | None:
+        """The digest of ``repository:tag`` (None when the repository or tag is missing)."""
+        try:
+            details = self.ecr.describe_images(
+                repositoryName=self.repository, imageIds=[{"imageTag": tag}]
+            )["imageDetails"]
+        except Exception as exc:
+            if error_code(exc) in {"ImageNotFoundException", "RepositoryNotFoundException"}:
+                return None
+            raise
+        return str(details[0]["imageDigest"]) if details else None
+
+
+class LogGroup(Resource):
+    """The function's log group, made ahead so that the role needs no logs:CreateLogGroup."""
+
+    kind = "log group"
+
+    def __init__(self, target: AwsTarget, group: str, retention_days: int) -> None:
+        self.group, self.retention_days = group, retention_days
+        self.logs = target.client("logs")
+
+    @property
+    def name(self) -> str:
+        return self.group
+
+    def read(self) -> dict[str, Any] | None:
+        groups = self.logs.describe_log_groups(logGroupNamePrefix=self.group)["logGroups"]
+        for group in groups:
+            if group["logGroupName"] == self.group:
+                return {"retention": group.get("retentionInDays")}
+        return None
+
+    def diff(self, current: dict[str, Any]) -> list[str]:
+        return differs("retention_days", current["retention"], self.retention_days)
+
+    def create(self) -> None:
+        self.logs.create_log_group(logGroupName=self.group)
+        self.update(None, [])
+
+    def update(self, current: Any, differences: list[str]) -> None:
+        self.logs.put_retention_policy(logGroupName=self.group, retentionInDays=self.retention_days)
+
+    def delete(self, current: Any) -> None:
+        self.logs.delete_log_group(logGroupName=self.group)
+
+
+class Role(Resource):
+    """The function's execution role: one inline least-privilege policy and nothing else."""
+
+    kind = "iam role"
+
+    def __init__(
+        self, target: AwsTarget, role: str, policy_name: str, policy: dict[str, Any]
+    ) -> None:
+        self.role, self.policy_name, self.policy = role, policy_name, policy
+        self.iam = target.client("iam")
+
+    @property
+    def name(self) -> str:
+        return self.role
+
+    def read(self) -> dict[str, Any] | None:
+        try:
+            role = self.iam.get_role(RoleName=self.role)["Role"]
+        except Exception as exc:
+            if error_code(exc) == "NoSuchEntity":
+                return None
+            raise
+        inline = self.iam.list_role_policies(RoleName=self.role)["PolicyNames"]
+        attached = [
+            p["PolicyArn"]
+            for p in self.iam.list_attached_role_policies(RoleName=self.role)["AttachedPolicies"]
+        ]
+        documents = {
+            name: _as_dict(
+                self.iam.get_role_policy(RoleName=self.role, PolicyName=name)["PolicyDocument"]
+            )
+            for name in inline
+        }
+        return {
+            "trust": _as_dict(role["AssumeRolePolicyDocument"]),
+            "inline": documents,
+            "attached": attached,
+        }
+
+    def diff(self, current: dict[str, Any]) -> list[str]:
+        return (
+            differs("trust", current["trust"], ASSUME_ROLE_POLICY)
+            + differs("inline", current["inline"], {self.policy_name: self.policy})
+            + differs("attached", current["attached"], [])
+        )
+
+    def create(self) -> None:
+        self.iam.create_role(
+            RoleName=self.role,
+            AssumeRolePolicyDocument=json.dumps(ASSUME_ROLE_POLICY),
+            Description="rollcall handler: read clips, read students, send results",
+        )
+        self._put_policy()
+
+    def _put_policy(self) -> None:
+        self.iam.put_role_policy(
+            RoleName=self.role, PolicyName=self.policy_name, PolicyDocument=json.dumps(self.policy)
+        )
+
+    def update(self, current: dict[str, Any], differences: list[str]) -> None:
+        changed = {d.split(":", 1)[0] for d in differences}
+        if "trust" in changed:
+            self.iam.update_assume_role_policy(
+                RoleName=self.role, PolicyDocument=json.dumps(ASSUME_ROLE_POLICY)
+            )
+        if "inline" in changed:
+            for name in current["inline"]:
+                if name != self.policy_name:
+                    self.iam.delete_role_policy(RoleName=self.role, PolicyName=name)
+            self._put_policy()
+        if "attached" in changed:
+            for arn in current["attached"]:
+                self.iam.detach_role_policy(RoleName=self.role, PolicyArn=arn)
+
+    def delete(self, current: dict[str, Any]) -> None:
+        for name in current["inline"]:
+            self.iam.delete_role_policy(RoleName=self.role, PolicyName=name)
+        for arn in current["attached"]:
+            self.iam.detach_role_policy(RoleName=self.role, PolicyArn=arn)
+        self.iam.delete_role(RoleName=self.role)
+
+
+def _as_dict(document: Any) -> Any:
+    """IAM documents come back URL-decoded as dicts from boto3, or as JSON strings from moto."""
+    if isinstance(document, str):
+        from urllib.parse import unquote
+
+        return json.loads(unquote(document))
+    return document
+
+
+def function_environment(names: StackNames, settings: StackSettings) -> dict[str, str]:
+    """The handler's configuration (api.md): env vars only."""
+    env = {
+        "ROLLCALL_RESULTS_QUEUE_URL": names.queue_url(None, names.results_queue),
+        "ROLLCALL_TABLE": names.students_table,
+        "ROLLCALL_IDEMPOTENCY_TABLE": names.idempotency_table,
+    }
+    if settings.model_s3_uri:
+        env["ROLLCALL_MODEL_S3_URI"] = settings.model_s3_uri
+    env.update(settings.extra_env)
+    return env
+
+
+class Function(Resource):
+    """The Lambda function, from the repository's image (pinned by digest)."""
+
+    kind = "lambda function"
+
+    def __init__(
+        self,
+        target: AwsTarget,
+        names: StackNames,
+        settings: StackSettings,
+        repository: Repository,
+    ) -> None:
+        self.names, self.settings, self.repository = names, settings, repository
+        self.aws = target.client("lambda")
+
+    @property
+    def name(self) -> str:
+        return self.names.function
+
+    def image_uri(self) -> str | None:
+        digest = self.repository.image_digest(self.settings.image_tag)
+        if digest is None:
+            return None
+        return f"{self.names.registry}/{self.names.repository}@{digest}"
+
+    def desired_config(self) -> dict[str, Any]:
+        return {
+            "Role": self.names.role_arn,
+            "Timeout": self.settings.timeout_s,
+            "MemorySize": self.settings.memory_mb,
+            "Environment": {"Variables": function_environment(self.names, self.settings)},
+        }
+
+    def blocked(self) -> str | None:
+        if self.image_uri() is None:
+            return (
+                f"image {self.names.repository}:{self.settings.image_tag} is not in ECR yet: "
+                "run `tools build-image`, then deploy again"
+            )
+        return None
+
+    def read(self) -> dict[str, Any] | None:
+        try:
+            fn = self.aws.get_function(FunctionName=self.names.function)
+        except Exception as exc:
+            if error_code(exc) == "ResourceNotFoundException":
+                return None
+            raise
+        config = fn["Configuration"]
+        return {
+            "config": {
+                "Role": config.get("Role"),
+                "Timeout": config.get("Timeout"),
+                "MemorySize": config.get("MemorySize"),
+                "Environment": {"Variables": config.get("Environment", {}).get("Variables", {})},
+            },
+            "image": fn.get("Code", {}).get("ImageUri"),
+        }
+
+    def diff(self, current: dict[str, Any]) -> list[str]:
+        out = [
+            f"{key}: {current['config'].get(key)!r} -> {value!r}"
+            for key, value in self.desired_config().items()
+            if json.dumps(current["config"].get(key), sort_keys=True)
+            != json.dumps(value, sort_keys=True)
+        ]
+        image = self.image_uri()
+        if image is not None and current["image"] != image:
+            out.append(f"image: {current['image']} -> {image}")
+        return out
+
+    def create(self) -> None:
+        image = self.image_uri()
+        deadline = time.monotonic() + 90
+        while True:  # a fresh role takes a few seconds before Lambda may assume it
+            try:
+                self.aws.create_function(
+                    FunctionName=self.names.function,
+                    PackageType="Image",
+                    Code={"ImageUri": image},
+                    Description="rollcall: recognise faces in new clips",
+                    Publish=False,
+                    Architectures=["x86_64"],
+                    **self.desired_config(),
+                )
+                break
+            except Exception as exc:
+                if error_code(exc) != "InvalidParameterValueException" or (
+                    time.monotonic() > deadline
+                ):
+                    raise
+                time.sleep(5)
+        self._wait("function_active_v2")
+
+    def _wait(self, waiter: str) -> None:
+        self.aws.get_waiter(waiter).wait(
+            FunctionName=self.names.function, WaiterConfig={"Delay": 2, "MaxAttempts": 150}
+        )
+
+    def update(self, current: dict[str, Any], differences: list[str]) -> None:
+        if any(not d.startswith("image:") for d in differences):
+            self.aws.update_function_configuration(
+                FunctionName=self.names.function, **self.desired_config()
+            )
+            self._wait("function_updated_v2")
+        image = self.image_uri()
+        if image is not None and current["image"] != image:
+            self.aws.update_function_code(FunctionName=self.names.function, ImageUri=image)
+            self._wait("function_updated_v2")
+
+    def delete(self, current: Any) -> None:
+        self.aws.delete_function(FunctionName=self.names.function)
+
+
+class InvokePermission(Resource):
+    """Lambda's resource policy statement that lets the clips bucket invoke the function."""
+
+    kind = "lambda permission"
+
+    def __init__(self, target: AwsTarget, names: StackNames, function: Function) -> None:
+        self.names, self.function = names, function
+        self.aws = target.client("lambda")
+
+    @property
+    def name(self) -> str:
+        return f"{self.names.function}/{INVOKE_SID}"
+
+    def desired(self) -> dict[str, Any]:
+        return {
+            "Action": "lambda:InvokeFunction",
+            "Principal": "s3.amazonaws.com",
+            "SourceArn": self.names.bucket_arn,
+            "SourceAccount": self.names.account,
+        }
+
+    def blocked(self) -> str | None:
+        if self.function.read() is None:
+            return self.function.blocked()
+        return None
+
+    def read(self) -> dict[str, Any] | None:
+        try:
+            policy = json.loads(self.aws.get_policy(FunctionName=self.names.function)["Policy"])
+        except Exception as exc:
+            if error_code(exc) == "ResourceNotFoundException":
+                return None
+            raise
+        for statement in policy.get("Statement", []):
+            if statement.get("Sid") == INVOKE_SID:
+                cond = statement.get("Condition", {})
+                principal = statement.get("Principal", {})
+                return {
+                    "Action": statement.get("Action"),
+                    "Principal": principal.get("Service", principal)
+                    if isinstance(principal, dict)
+                    else principal,
+                    "SourceArn": cond.get("ArnLike", {}).get("AWS:SourceArn"),
+                    "SourceAccount": cond.get("StringEquals", {}).get("AWS:SourceAccount"),
+                }
+        return None
+
+    def diff(self, current: dict[str, Any]) -> list[str]:
+        return differs("statement", current, self.desired())
+
+    def create(self) -> None:
+        self.aws.add_permission(
+            FunctionName=self.names.function, StatementId=INVOKE_SID, **self.desired()
+        )
+
+    def update(self, current: Any, differences: list[str]) -> None:
+        self.delete(current)
+        self.create()
+
+    def delete(self, current: Any) -> None:
+        self.aws.remove_permission(FunctionName=self.names.function, StatementId=INVOKE_SID)
+
+
+class Notification(Resource):
+    """The clips bucket's notification for new ``clips/*.mp4``: to the Lambda, or (local
+    stack) to the events queue."""
+
+    kind = "s3 notification"
+
+    def __init__(
+        self,
+        target: AwsTarget,
+        names: StackNames,
+        *,
+        local: bool,
+        function: Function | None = None,
+    ) -> None:
+        self.names, self.local, self.function = names, local, function
+        self.s3 = target.client("s3")
+
+    @property
+    def name(self) -> str:
+        target = self.names.events_queue if self.local else self.names.function
+        return f"{self.names.bucket} -> {target}"
+
+    def desired(self) -> dict[str, Any]:
+        entry: dict[str, Any] = {
+            "Id": NOTIFICATION_ID,
+            "Events": ["s3:ObjectCreated:*"],
+            "Filter": CLIP_FILTER,
+        }
+        if self.local:
+            entry["QueueArn"] = self.names.queue_arn(self.names.events_queue)
+            return {"QueueConfigurations": [entry]}
+        entry["LambdaFunctionArn"] = self.names.function_arn
+        return {"LambdaFunctionConfigurations": [entry]}
+
+    def blocked(self) -> str | None:
+        if self.function is not None and self.function.read() is None:
+            return self.function.blocked()
+        return None
+
+    def read(self) -> dict[str, Any] | None:
+        try:
+            config = self.s3.get_bucket_notification_configuration(Bucket=self.names.bucket)
+        except Exception as exc:
+            if error_code(exc) in {"NoSuchBucket", "404"}:
+                return None
+            raise
+        state: dict[str, Any] = {}
+        for section in (
+            "QueueConfigurations",
+            "LambdaFunctionConfigurations",
+            "TopicConfigurations",
+        ):
+            entries = config.get(section) or []
+            if entries:
+                state[section] = [_normal_notification(e) for e in entries]
+        return state or None
+
+    def diff(self, current: dict[str, Any]) -> list[str]:
+        return differs("notification", current, self.desired())
+
+    def create(self) -> None:
+        self.s3.put_bucket_notification_configuration(
+            Bucket=self.names.bucket, NotificationConfiguration=self.desired()
+        )
+
+    def update(self, current: Any, differences: list[str]) -> None:
+        self.create()
+
+    def delete(self, current: Any) -> None:
+        self.s3.put_bucket_notification_configuration(
+            Bucket=self.names.bucket, NotificationConfiguration={}
+        )
+
+
+def _normal_notification(entry: dict[str, Any]) -> dict[str, Any]:
+    rules = entry.get("Filter", {}).get("Key", {}).get("FilterRules", [])
+    out = {
+        "Id": entry.get("Id"),
+        "Events": sorted(entry.get("Events", [])),
+        "Filter": {
+            "Key": {
+                "FilterRules": sorted(
+                    ({"Name": r["Name"].lower(), "Value": r["Value"]} for r in rules),
+                    key=lambda r: r["Name"],
+                )
+            }
+        },
+    }
+    for arn_key in ("QueueArn", "LambdaFunctionArn", "TopicArn"):
+        if arn_key in entry:
+            out[arn_key] = entry[arn_key]
+    return out

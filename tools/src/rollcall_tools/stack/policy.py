@@ -1,0 +1,126 @@
+"""The least-privilege IAM documents of the handler: exact actions on the stack's own ARNs."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rollcall_tools.stack.names import StackNames
+from rollcall_tools.stack.settings import StackSettings
+
+ASSUME_ROLE_POLICY: dict[str, Any] = {
+    "Version": "2012-10-17",
+    "Statement": [
+        {
+            "Effect": "Allow",
+            "Principal": {"Service": "lambda.amazonaws.com"},
+            "Action": "sts:AssumeRole",
+        }
+    ],
+}
+
+
+def _model_object_arn(uri: str) -> tuple[str, str, str]:
+    """(bucket ARN, object-prefix ARN, key prefix) of an ``s3://bucket/prefix`` URI."""
+    bucket, _, prefix = uri.removeprefix("s3://").partition("/")
+    prefix = prefix.rstrip("/") + "/" if prefix else ""
+    return f"arn:aws:s3:::{bucket}", f"arn:aws:s3:::{bucket}/{prefix}*", prefix
+
+
+def handler_policy(names: StackNames, settings: StackSettings) -> dict[str, Any]:
+    """The handler's inline policy: read clips, read students, use the idempotency table,
+    send results, write its own log streams (and read its model artifact, when in S3)."""
+    statements: list[dict[str, Any]] = [
+        {
+            "Sid": "ReadClips",
+            "Effect": "Allow",
+            "Action": ["s3:GetObject"],
+            "Resource": [f"{names.bucket_arn}/clips/*"],
+        },
+        {
+            "Sid": "ReadStudents",
+            "Effect": "Allow",
+            "Action": ["dynamodb:GetItem", "dynamodb:BatchGetItem"],
+            "Resource": [names.table_arn(names.students_table)],
+        },
+        {
+            "Sid": "Idempotency",
+            "Effect": "Allow",
+            "Action": [
+                "dynamodb:GetItem",
+                "dynamodb:PutItem",
+                "dynamodb:UpdateItem",
+                "dynamodb:DeleteItem",
+            ],
+            "Resource": [names.table_arn(names.idempotency_table)],
+        },
+        {
+            "Sid": "SendResults",
+            "Effect": "Allow",
+            "Action": ["sqs:SendMessage", "sqs:GetQueueUrl"],
+            "Resource": [names.queue_arn(names.results_queue)],
+        },
+        {
+            "Sid": "WriteOwnLogs",
+            "Effect": "Allow",
+            "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
+            "Resource": [f"{names.log_group_arn}:log-stream:*"],
+        },
+    ]
+    if settings.model_s3_uri:
+        bucket_arn, objects_arn, prefix = _model_object_arn(settings.model_s3_uri)
+        statements.append(
+            {
+                "Sid": "ReadModelArtifact",
+                "Effect": "Allow",
+                "Action": ["s3:GetObject"],
+                "Resource": [objects_arn],
+            }
+        )
+        statements.append(
+            {
+                "Sid": "ListModelArtifact",
+                "Effect": "Allow",
+                "Action": ["s3:ListBucket"],
+                "Resource": [bucket_arn],
+                "Condition": {"StringLike": {"s3:prefix": [f"{prefix}*"]}},
+            }
+        )
+    return {"Version": "2012-10-17", "Statement": statements}
+
+
+def bucket_policy(names: StackNames) -> dict[str, Any]:
+    """Deny every request to the clips bucket that does not use TLS."""
+    return {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Sid": "DenyInsecureTransport",
+                "Effect": "Deny",
+                "Principal": {"AWS": "*"},
+                "Action": "s3:*",
+                "Resource": [names.bucket_arn, f"{names.bucket_arn}/*"],
+                "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+            }
+        ],
+    }
+
+
+def events_queue_policy(names: StackNames) -> dict[str, Any]:
+    """Let the clips bucket (and only it) send notifications to the events queue."""
+    arn = names.queue_arn(names.events_queue)
+    return {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Sid": "ClipsBucketNotifies",
+                "Effect": "Allow",
+                "Principal": {"Service": "s3.amazonaws.com"},
+                "Action": "sqs:SendMessage",
+                "Resource": arn,
+                "Condition": {
+                    "ArnEquals": {"aws:SourceArn": names.bucket_arn},
+                    "StringEquals": {"aws:SourceAccount": names.account},
+                },
+            }
+        ],
+    }

@@ -1,0 +1,364 @@
+"""Storage resources: the clips bucket, SQS queues and DynamoDB tables."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from rollcall_tools.aws import AwsTarget, error_code
+from rollcall_tools.errors import ConfigError
+from rollcall_tools.stack.plan import Resource, differs
+
+_MISSING_QUEUE = {"AWS.SimpleQueueService.NonExistentQueue", "QueueDoesNotExist"}
+
+
+def _absent(exc: Exception, *codes: str) -> bool:
+    return error_code(exc) in codes
+
+
+class Bucket(Resource):
+    """The clips bucket: public access blocked, SSE-S3, clips expire after N days, TLS only."""
+
+    kind = "s3 bucket"
+
+    def __init__(
+        self, target: AwsTarget, bucket: str, retention_days: int, policy: dict[str, Any]
+    ) -> None:
+        self.target, self.bucket, self.retention_days, self.policy = (
+            target,
+            bucket,
+            retention_days,
+            policy,
+        )
+        self.s3 = target.client("s3")
+
+    @property
+    def name(self) -> str:
+        return self.bucket
+
+    def desired(self) -> dict[str, Any]:
+        return {
+            "public_access_block": {
+                "BlockPublicAcls": True,
+                "IgnorePublicAcls": True,
+                "BlockPublicPolicy": True,
+                "RestrictPublicBuckets": True,
+            },
+            "encryption": {
+                "Rules": [
+                    {
+                        "ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"},
+                        "BucketKeyEnabled": True,
+                    }
+                ]
+            },
+            "lifecycle": [
+                {
+                    "ID": "expire-clips",
+                    "Filter": {"Prefix": "clips/"},
+                    "Status": "Enabled",
+                    "Expiration": {"Days": self.retention_days},
+                    "AbortIncompleteMultipartUpload": {"DaysAfterInitiation": 1},
+                }
+            ],
+            "policy": self.policy,
+        }
+
+    def read(self) -> dict[str, Any] | None:
+        try:
+            self.s3.head_bucket(Bucket=self.bucket)
+        except Exception as exc:
+            if _absent(exc, "404", "NoSuchBucket", "NotFound"):
+                return None
+            if _absent(exc, "403", "AccessDenied"):
+                raise ConfigError(
+                    f"bucket {self.bucket} exists but is not accessible with these credentials "
+                    "(another account owns it, or access is denied): choose another --stack"
+                ) from None
+            raise
+        state: dict[str, Any] = {}
+        try:
+            state["public_access_block"] = self.s3.get_public_access_block(Bucket=self.bucket)[
+                "PublicAccessBlockConfiguration"
+            ]
+        except Exception as exc:
+            if not _absent(exc, "NoSuchPublicAccessBlockConfiguration"):
+                raise
+            state["public_access_block"] = None
+        try:
+            enc = self.s3.get_bucket_encryption(Bucket=self.bucket)
+            rules = enc["ServerSideEncryptionConfiguration"]["Rules"]
+            state["encryption"] = {
+                "Rules": [
+                    {
+                        "ApplyServerSideEncryptionByDefault": {
+                            "SSEAlgorithm": r["ApplyServerSideEncryptionByDefault"]["SSEAlgorithm"]
+                        },
+                        "BucketKeyEnabled": bool(r.get("BucketKeyEnabled", False)),
+                    }
+                    for r in rules
+                ]
+            }
+        except Exception as exc:
+            if not _absent(exc, "ServerSideEncryptionConfigurationNotFoundError"):
+                raise
+            state["encryption"] = None
+        try:
+            rules = self.s3.get_bucket_lifecycle_configuration(Bucket=self.bucket)["Rules"]
+            state["lifecycle"] = [_normal_rule(r) for r in rules]
+        except Exception as exc:
+            if not _absent(exc, "NoSuchLifecycleConfiguration"):
+                raise
+            state["lifecycle"] = None
+        try:
+            state["policy"] = json.loads(self.s3.get_bucket_policy(Bucket=self.bucket)["Policy"])
+        except Exception as exc:
+            if not _absent(exc, "NoSuchBucketPolicy"):
+                raise
+            state["policy"] = None
+        return state
+
+    def diff(self, current: dict[str, Any]) -> list[str]:
+        desired = self.desired()
+        out: list[str] = []
+        for aspect in ("public_access_block", "encryption", "lifecycle", "policy"):
+            out += differs(aspect, current.get(aspect), desired[aspect])
+        return out
+
+    def create(self) -> None:
+        kwargs: dict[str, Any] = {"Bucket": self.bucket}
+        if self.target.region != "us-east-1":
+            kwargs["CreateBucketConfiguration"] = {"LocationConstraint": self.target.region}
+        self.s3.create_bucket(**kwargs)
+        self.s3.get_waiter("bucket_exists").wait(
+            Bucket=self.bucket, WaiterConfig={"Delay": 1, "MaxAttempts": 30}
+        )
+        self._apply(set(self.desired()))
+
+    def update(self, current: Any, differences: list[str]) -> None:
+        self._apply({d.split(":", 1)[0] for d in differences})
+
+    def _apply(self, aspects: set[str]) -> None:
+        desired = self.desired()
+        if "public_access_block" in aspects:
+            self.s3.put_public_access_block(
+                Bucket=self.bucket, PublicAccessBlockConfiguration=desired["public_access_block"]
+            )
+        if "encryption" in aspects:
+            self.s3.put_bucket_encryption(
+                Bucket=self.bucket, ServerSideEncryptionConfiguration=desired["encryption"]
+            )
+        if "lifecycle" in aspects:
+            self.s3.put_bucket_lifecycle_configuration(
+                Bucket=self.bucket, LifecycleConfiguration={"Rules": desired["lifecycle"]}
+            )
+        if "policy" in aspects:
+            self.s3.put_bucket_policy(Bucket=self.bucket, Policy=json.dumps(desired["policy"]))
+
+    def object_count(self, prefix: str = "") -> int:
+        """How many objects the bucket holds under ``prefix`` (0 when it does not exist)."""
+        count = 0
+        try:
+            for page in self.s3.get_paginator("list_objects_v2").paginate(
+                Bucket=self.bucket, Prefix=prefix
+            ):
+                count += page.get("KeyCount", 0)
+        except Exception as exc:
+            if _absent(exc, "NoSuchBucket", "404"):
+                return 0
+            raise
+        return count
+
+    def delete(self, current: Any) -> None:
+        for page in self.s3.get_paginator("list_object_versions").paginate(Bucket=self.bucket):
+            objects = [
+                {"Key": v["Key"], "VersionId": v["VersionId"]}
+                for v in page.get("Versions", []) + page.get("DeleteMarkers", [])
+            ]
+            if objects:
+                self.s3.delete_objects(Bucket=self.bucket, Delete={"Objects": objects})
+        for page in self.s3.get_paginator("list_objects_v2").paginate(Bucket=self.bucket):
+            objects = [{"Key": o["Key"]} for o in page.get("Contents", [])]
+            if objects:
+                self.s3.delete_objects(Bucket=self.bucket, Delete={"Objects": objects})
+        self.s3.delete_bucket(Bucket=self.bucket)
+
+
+def _normal_rule(rule: dict[str, Any]) -> dict[str, Any]:
+    """A lifecycle rule as written by :meth:`Bucket.desired` (S3 adds/drops some fields)."""
+    out: dict[str, Any] = {"ID": rule.get("ID"), "Status": rule.get("Status")}
+    prefix = rule.get("Filter", {}).get("Prefix", rule.get("Prefix"))
+    out["Filter"] = {"Prefix": prefix}
+    if "Expiration" in rule:
+        out["Expiration"] = {"Days": rule["Expiration"].get("Days")}
+    if "AbortIncompleteMultipartUpload" in rule:
+        out["AbortIncompleteMultipartUpload"] = {
+            "DaysAfterInitiation": rule["AbortIncompleteMultipartUpload"].get("DaysAfterInitiation")
+        }
+    return out
+
+
+@dataclass(frozen=True)
+class QueueSpec:
+    """An SQS queue's desired attributes."""
+
+    name: str
+    visibility_timeout_s: int = 60
+    retention_s: int = 4 * 24 * 3600
+    dead_letter_arn: str | None = None
+    max_receives: int = 5
+    policy: dict[str, Any] | None = None
+
+    def attributes(self) -> dict[str, str]:
+        attrs = {
+            "SqsManagedSseEnabled": "true",
+            "VisibilityTimeout": str(self.visibility_timeout_s),
+            "MessageRetentionPeriod": str(self.retention_s),
+        }
+        if self.dead_letter_arn:
+            attrs["RedrivePolicy"] = json.dumps(
+                {"deadLetterTargetArn": self.dead_letter_arn, "maxReceiveCount": self.max_receives}
+            )
+        if self.policy:
+            attrs["Policy"] = json.dumps(self.policy)
+        return attrs
+
+
+_JSON_ATTRIBUTES = {"RedrivePolicy", "Policy"}
+
+
+def _normal_attr(name: str, value: str | None) -> Any:
+    if value is None:
+        return None
+    if name in _JSON_ATTRIBUTES:
+        parsed = json.loads(value)
+        if name == "RedrivePolicy":
+            parsed["maxReceiveCount"] = int(parsed["maxReceiveCount"])
+        return parsed
+    return str(value).lower()
+
+
+class Queue(Resource):
+    """An SQS queue with SSE on, optionally a dead-letter queue and an access policy."""
+
+    kind = "sqs queue"
+
+    def __init__(self, target: AwsTarget, spec: QueueSpec) -> None:
+        self.spec = spec
+        self.sqs = target.client("sqs")
+
+    @property
+    def name(self) -> str:
+        return self.spec.name
+
+    def read(self) -> dict[str, Any] | None:
+        try:
+            url = self.sqs.get_queue_url(QueueName=self.spec.name)["QueueUrl"]
+        except Exception as exc:
+            if _absent(exc, *_MISSING_QUEUE):
+                return None
+            raise
+        attrs = self.sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["All"])["Attributes"]
+        return {"url": url, "attributes": attrs}
+
+    def diff(self, current: dict[str, Any]) -> list[str]:
+        out: list[str] = []
+        for key, value in self.spec.attributes().items():
+            out += differs(
+                key,
+                _normal_attr(key, current["attributes"].get(key)),
+                _normal_attr(key, value),
+            )
+        return out
+
+    def create(self) -> None:
+        self.sqs.create_queue(QueueName=self.spec.name, Attributes=self.spec.attributes())
+
+    def update(self, current: dict[str, Any], differences: list[str]) -> None:
+        changed = {d.split(":", 1)[0] for d in differences}
+        attrs = {k: v for k, v in self.spec.attributes().items() if k in changed}
+        self.sqs.set_queue_attributes(QueueUrl=current["url"], Attributes=attrs)
+
+    def delete(self, current: dict[str, Any]) -> None:
+        self.sqs.delete_queue(QueueUrl=current["url"])
+
+
+class Table(Resource):
+    """An on-demand DynamoDB table with a string hash key and an optional TTL attribute."""
+
+    kind = "dynamodb table"
+
+    def __init__(
+        self, target: AwsTarget, table: str, hash_key: str, ttl_attribute: str | None = None
+    ) -> None:
+        self.table, self.hash_key, self.ttl_attribute = table, hash_key, ttl_attribute
+        self.ddb = target.client("dynamodb")
+
+    @property
+    def name(self) -> str:
+        return self.table
+
+    def read(self) -> dict[str, Any] | None:
+        try:
+            desc = self.ddb.describe_table(TableName=self.table)["Table"]
+        except Exception as exc:
+            if _absent(exc, "ResourceNotFoundException"):
+                return None
+            raise
+        ttl = self.ddb.describe_time_to_live(TableName=self.table)["TimeToLiveDescription"]
+        ttl_on = ttl.get("TimeToLiveStatus") in {"ENABLED", "ENABLING"}
+        return {
+            "key": [(k["AttributeName"], k["KeyType"]) for k in desc["KeySchema"]],
+            "billing": desc.get("BillingModeSummary", {}).get("BillingMode", "PROVISIONED"),
+            "ttl": ttl.get("AttributeName") if ttl_on else None,
+        }
+
+    def diff(self, current: dict[str, Any]) -> list[str]:
+        if [tuple(k) for k in current["key"]] != [(self.hash_key, "HASH")]:
+            raise ConfigError(
+                f"table {self.table} exists with key {current['key']}, expected hash key "
+                f"{self.hash_key!r}: it was not made by this tool; remove it or use another --stack"
+            )
+        return differs("billing", current["billing"], "PAY_PER_REQUEST") + differs(
+            "ttl", current["ttl"], self.ttl_attribute
+        )
+
+    def create(self) -> None:
+        self.ddb.create_table(
+            TableName=self.table,
+            AttributeDefinitions=[{"AttributeName": self.hash_key, "AttributeType": "S"}],
+            KeySchema=[{"AttributeName": self.hash_key, "KeyType": "HASH"}],
+            BillingMode="PAY_PER_REQUEST",
+        )
+        self.ddb.get_waiter("table_exists").wait(
+            TableName=self.table, WaiterConfig={"Delay": 2, "MaxAttempts": 60}
+        )
+        if self.ttl_attribute:
+            self._set_ttl()
+
+    def _set_ttl(self) -> None:
+        self.ddb.update_time_to_live(
+            TableName=self.table,
+            TimeToLiveSpecification={"Enabled": True, "AttributeName": str(self.ttl_attribute)},
+        )
+
+    def update(self, current: dict[str, Any], differences: list[str]) -> None:
+        changed = {d.split(":", 1)[0] for d in differences}
+        if "billing" in changed:
+            self.ddb.update_table(TableName=self.table, BillingMode="PAY_PER_REQUEST")
+            self.ddb.get_waiter("table_exists").wait(TableName=self.table)
+        if "ttl" in changed:
+            if current["ttl"] and current["ttl"] != self.ttl_attribute:
+                self.ddb.update_time_to_live(
+                    TableName=self.table,
+                    TimeToLiveSpecification={"Enabled": False, "AttributeName": current["ttl"]},
+                )
+            if self.ttl_attribute:
+                self._set_ttl()
+
+    def delete(self, current: Any) -> None:
+        self.ddb.delete_table(TableName=self.table)
+        self.ddb.get_waiter("table_not_exists").wait(
+            TableName=self.table, WaiterConfig={"Delay": 2, "MaxAttempts": 60}
+        )
