@@ -1,0 +1,91 @@
+"""Read an uploaded clip into memory, refusing missing, empty and oversized objects."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from cloud_handler.aws import error_code, with_retries
+from cloud_handler.errors import ClipError
+from cloud_handler.events import ClipTask
+from shared_schema import ErrorCode
+
+_MISSING = frozenset({"NoSuchKey", "404", "NotFound", "NoSuchVersion", "NoSuchBucket"})
+_CHUNK = 1024 * 1024
+
+
+@dataclass(frozen=True)
+class Blob:
+    """An object's bytes and what S3 said about it."""
+
+    data: bytes
+    etag: str | None
+    version_id: str | None
+
+
+def fetch_clip(
+    s3: Any, task: ClipTask, *, max_bytes: int, attempts: int = 4, backoff_s: float = 0.05
+) -> Blob:
+    """GET ``task``'s object into memory (never to disk).
+
+    Raises:
+        ClipError: missing, empty or larger than ``max_bytes`` (checked from the event's
+            size, then ``ContentLength``, then while reading).
+        TransientAWSError: S3 kept throttling or failing.
+    """
+    where = f"s3://{task.bucket}/{task.key}"
+    if task.size is not None and task.size > max_bytes:
+        raise _too_large(where, task.size, max_bytes)
+    kwargs: dict[str, Any] = {"Bucket": task.bucket, "Key": task.key}
+    if task.version_id:
+        kwargs["VersionId"] = task.version_id
+
+    def get() -> dict[str, Any]:
+        try:
+            return s3.get_object(**kwargs)  # type: ignore[no-any-return]
+        except ClientError as exc:
+            if error_code(exc) in _MISSING:
+                raise ClipError(
+                    ErrorCode.OBJECT_MISSING,
+                    f"{where} does not exist (any more): {error_code(exc)}",
+                    "download",
+                ) from None
+            raise
+
+    response = with_retries(get, what=f"GetObject {where}", attempts=attempts, base_s=backoff_s)
+    body = response["Body"]
+    try:
+        length = response.get("ContentLength")
+        if length is not None and length > max_bytes:
+            raise _too_large(where, length, max_bytes)
+        data = _read_capped(body, max_bytes, where)
+    finally:
+        body.close()
+    if not data:
+        raise ClipError(ErrorCode.OBJECT_EMPTY, f"{where} is empty (0 bytes)", "download")
+    etag = response.get("ETag")
+    return Blob(data, etag.strip('"') if etag else None, response.get("VersionId"))
+
+
+def _read_capped(body: Any, max_bytes: int, where: str) -> bytes:
+    parts: list[bytes] = []
+    total = 0
+    while True:
+        chunk = body.read(min(_CHUNK, max_bytes + 1 - total))
+        if not chunk:
+            return b"".join(parts)
+        parts.append(chunk)
+        total += len(chunk)
+        if total > max_bytes:
+            raise _too_large(where, total, max_bytes, at_least=True)
+
+
+def _too_large(where: str, size: int, limit: int, *, at_least: bool = False) -> ClipError:
+    more = "more than " if at_least else ""
+    return ClipError(
+        ErrorCode.OBJECT_TOO_LARGE,
+        f"{where} is {more}{size} bytes, over the {limit}-byte limit (ROLLCALL_MAX_OBJECT_BYTES)",
+        "download",
+    )

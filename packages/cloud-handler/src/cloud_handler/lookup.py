@@ -1,0 +1,108 @@
+"""Look students up in DynamoDB in one batch, caching records in the warm container."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from boto3.dynamodb.types import TypeDeserializer
+from pydantic import ValidationError
+
+from cloud_handler.aws import TransientAWSError, with_retries
+from shared_schema import StudentRecord
+
+_BATCH = 100  # BatchGetItem's limit per request
+_log = logging.getLogger(__name__)
+_deserializer = TypeDeserializer()
+
+
+class RecordCache:
+    """name -> StudentRecord (or None for "no such record"), each entry valid ``ttl_s`` seconds."""
+
+    def __init__(self, ttl_s: float, clock: Callable[[], float] = time.monotonic) -> None:
+        self.ttl_s = ttl_s
+        self._clock = clock
+        self._entries: dict[str, tuple[float, StudentRecord | None]] = {}
+        self._lock = threading.Lock()
+
+    def get_many(self, names: Iterable[str]) -> tuple[dict[str, StudentRecord | None], list[str]]:
+        """Fresh cached entries, and the names that must be fetched."""
+        now = self._clock()
+        hits: dict[str, StudentRecord | None] = {}
+        misses: list[str] = []
+        with self._lock:
+            for name in names:
+                entry = self._entries.get(name)
+                if entry is not None and now - entry[0] < self.ttl_s:
+                    hits[name] = entry[1]
+                else:
+                    misses.append(name)
+        return hits, misses
+
+    def put_many(self, records: dict[str, StudentRecord | None]) -> None:
+        """Remember ``records`` (None = not in the table) from now on."""
+        if self.ttl_s <= 0:
+            return
+        now = self._clock()
+        with self._lock:
+            for name, record in records.items():
+                self._entries[name] = (now, record)
+
+
+def lookup_students(
+    dynamodb: Any,
+    table: str,
+    names: Iterable[str],
+    *,
+    cache: RecordCache,
+    attempts: int = 4,
+    backoff_s: float = 0.05,
+) -> dict[str, StudentRecord | None]:
+    """Each name's record, or None when the table has none (or an unreadable one).
+
+    Raises:
+        TransientAWSError: DynamoDB kept throttling (requests, or unprocessed keys).
+    """
+    unique = list(dict.fromkeys(names))
+    found, missing = cache.get_many(unique)
+    fetched: dict[str, StudentRecord | None] = dict.fromkeys(missing)
+    for start in range(0, len(missing), _BATCH):
+        pending: dict[str, Any] = {
+            table: {"Keys": [{"name": {"S": n}} for n in missing[start : start + _BATCH]]}
+        }
+        for attempt in range(1, attempts + 1):
+            response = with_retries(
+                lambda pending=pending: dynamodb.batch_get_item(RequestItems=pending),
+                what=f"BatchGetItem on {table}",
+                attempts=attempts,
+                base_s=backoff_s,
+            )
+            for item in response.get("Responses", {}).get(table, []):
+                record = _parse(item, table)
+                if record is not None and record.name in fetched:
+                    fetched[record.name] = record
+            pending = response.get("UnprocessedKeys") or {}
+            if not pending:
+                break
+            if attempt == attempts:
+                raise TransientAWSError(
+                    f"BatchGetItem on {table}: keys still unprocessed after {attempts} attempts"
+                )
+            time.sleep(min(2.0, backoff_s * 2**attempt))
+    cache.put_many(fetched)
+    return {name: {**found, **fetched}[name] for name in unique}
+
+
+def _parse(item: dict[str, Any], table: str) -> StudentRecord | None:
+    plain = {key: _deserializer.deserialize(value) for key, value in item.items()}
+    try:
+        return StudentRecord.from_item(plain)
+    except ValidationError as exc:
+        _log.warning(
+            "unreadable student record",
+            extra={"table": table, "name": plain.get("name"), "problem": str(exc).splitlines()[0]},
+        )
+        return None

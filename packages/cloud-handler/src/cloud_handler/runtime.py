@@ -1,0 +1,113 @@
+"""What a warm container keeps: settings, AWS clients, the recognizer, caches, idempotency."""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from aws_lambda_powertools.utilities.idempotency import (
+    DynamoDBPersistenceLayer,
+    IdempotencyConfig,
+)
+from botocore.config import Config
+
+from cloud_handler.aws import Clients
+from cloud_handler.lookup import RecordCache
+from cloud_handler.model import load_recognizer, model_info
+from cloud_handler.pipeline import Deps
+from cloud_handler.settings import Settings, load_settings
+from shared_schema import ModelInfo
+
+
+@dataclass
+class Runtime:
+    """Per-container state, built once (see :func:`get_runtime`)."""
+
+    settings: Settings
+    clients: Clients
+    recognizer: Any
+    model: ModelInfo
+    cache: RecordCache
+    idempotency_config: IdempotencyConfig
+    stores: dict[str, DynamoDBPersistenceLayer]
+    init_s: float
+    load_model_s: float
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def deps(self) -> Deps:
+        """What :func:`~cloud_handler.pipeline.process_clip` needs."""
+        return Deps(self.settings, self.clients, self.recognizer, self.model, self.cache)
+
+
+_lock = threading.Lock()
+_runtime: Runtime | None = None
+
+
+def build_runtime(settings: Settings | None = None) -> Runtime:
+    """Validate the environment, create clients and load the model.
+
+    Raises:
+        ConfigError: the environment or the model artifact is unusable.
+    """
+    start = time.perf_counter()
+    settings = settings or load_settings()
+    clients = Clients.create(endpoint_url=settings.endpoint_url, region=settings.region)
+    t_model = time.perf_counter()
+    recognizer = load_recognizer(settings, clients.s3)
+    load_model_s = time.perf_counter() - t_model
+    idem_client = clients.session_client(
+        "dynamodb",
+        endpoint_url=settings.endpoint_url,
+        region=settings.region,
+        config=Config(retries={"max_attempts": settings.aws_max_attempts, "mode": "standard"}),
+    )
+    # one layer per idempotent step: a layer keeps the key prefix it was first configured with
+    stores = {
+        step: DynamoDBPersistenceLayer(
+            table_name=settings.idempotency_table, boto3_client=idem_client
+        )
+        for step in ("clip", "result")
+    }
+    config = IdempotencyConfig(
+        event_key_jmespath="id",
+        raise_on_no_idempotency_key=True,
+        expires_after_seconds=settings.idempotency_ttl_s,
+        use_local_cache=True,
+        local_cache_max_items=1024,
+    )
+    return Runtime(
+        settings=settings,
+        clients=clients,
+        recognizer=recognizer,
+        model=model_info(recognizer),
+        cache=RecordCache(settings.record_cache_ttl_s),
+        idempotency_config=config,
+        stores=stores,
+        init_s=time.perf_counter() - start,
+        load_model_s=load_model_s,
+    )
+
+
+def get_runtime() -> Runtime:
+    """The container's :class:`Runtime`, built on first use (thread-safe)."""
+    global _runtime  # noqa: PLW0603 - one per container by design
+    if _runtime is None:
+        with _lock:
+            if _runtime is None:
+                _runtime = build_runtime()
+    return _runtime
+
+
+def reset_runtime() -> None:
+    """Forget the container state (tests, or after the environment changed)."""
+    global _runtime  # noqa: PLW0603
+    with _lock:
+        _runtime = None
+
+
+def is_built() -> bool:
+    """True once the runtime exists (the next invocation is warm)."""
+    return _runtime is not None
