@@ -1,0 +1,71 @@
+"""Face alignment: 5-point similarity warp (MobileFaceNet) or box crop (InceptionResnetV1)."""
+
+from __future__ import annotations
+
+import numpy as np
+from PIL import Image
+
+from face_model.backbones import MOBILEFACENET_REFERENCE, BackboneSpec
+from face_model.detect import Detection
+
+
+def similarity_transform(src: np.ndarray, dst: np.ndarray) -> np.ndarray:
+    """2 x 3 least-squares similarity transform mapping ``src`` points onto ``dst`` (Umeyama)."""
+    src = np.asarray(src, dtype=np.float64)
+    dst = np.asarray(dst, dtype=np.float64)
+    src_mean, dst_mean = src.mean(0), dst.mean(0)
+    src_c, dst_c = src - src_mean, dst - dst_mean
+    cov = dst_c.T @ src_c / len(src)
+    u, s, vt = np.linalg.svd(cov)
+    d = np.ones(2)
+    if np.linalg.det(u) * np.linalg.det(vt) < 0:
+        d[-1] = -1
+    rotation = u @ np.diag(d) @ vt
+    var = (src_c**2).sum() / len(src)
+    scale = (s * d).sum() / var if var > 0 else 1.0
+    matrix = np.zeros((2, 3))
+    matrix[:, :2] = scale * rotation
+    matrix[:, 2] = dst_mean - scale * rotation @ src_mean
+    return matrix
+
+
+def warp_affine(image: np.ndarray, matrix: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    """Warp ``image`` by the forward 2 x 3 ``matrix`` into an output of (height, width)."""
+    full = np.vstack([matrix, [0.0, 0.0, 1.0]])
+    inverse = np.linalg.inv(full)[:2]  # PIL maps output pixels back to input pixels
+    height, width = size
+    warped = Image.fromarray(image).transform(
+        (width, height),
+        Image.Transform.AFFINE,
+        data=tuple(inverse.flatten()),
+        resample=Image.Resampling.BILINEAR,
+    )
+    return np.asarray(warped)
+
+
+def crop_box(
+    image: np.ndarray, box: tuple[float, float, float, float], size: tuple[int, int], margin: float
+) -> np.ndarray:
+    """Crop ``box`` (plus ``margin`` of its size on each side) and resize to (height, width)."""
+    x1, y1, x2, y2 = box
+    mx, my = (x2 - x1) * margin, (y2 - y1) * margin
+    height, width = image.shape[:2]
+    left = int(max(0, np.floor(x1 - mx)))
+    top = int(max(0, np.floor(y1 - my)))
+    right = int(min(width, np.ceil(x2 + mx)))
+    bottom = int(min(height, np.ceil(y2 + my)))
+    if right <= left or bottom <= top:
+        raise ValueError(f"face box {box} lies outside the {width}x{height} image")
+    crop = Image.fromarray(image[top:bottom, left:right])
+    return np.asarray(crop.resize((size[1], size[0]), Image.Resampling.BILINEAR))
+
+
+def align_face(image: np.ndarray, detection: Detection, spec: BackboneSpec) -> np.ndarray:
+    """The aligned RGB uint8 crop that ``spec``'s network expects."""
+    if spec.alignment == "similarity-5pt":
+        ref = np.asarray(MOBILEFACENET_REFERENCE, dtype=np.float64)
+        ref_w, ref_h = 96.0, 112.0
+        ref = ref * np.array([spec.input_size[1] / ref_w, spec.input_size[0] / ref_h])
+        matrix = similarity_transform(detection.landmarks, ref)
+        return warp_affine(image, matrix, spec.input_size)
+    return crop_box(image, detection.box, spec.input_size, spec.box_margin)

@@ -1,0 +1,98 @@
+"""Turn aligned face crops into L2-normalised embeddings with torch or onnxruntime."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from face_model.backbones import BackboneSpec
+
+if TYPE_CHECKING:
+    from torch import nn
+
+PIXEL_MEAN = 127.5
+PIXEL_SCALE = 1.0 / 128.0
+BATCH = 32
+
+
+def preprocess(crops: Sequence[np.ndarray], spec: BackboneSpec) -> np.ndarray:
+    """Stack RGB uint8 crops into N x 3 x H x W float32 scaled as (x - 127.5) / 128."""
+    if not crops:
+        return np.zeros((0, 3, *spec.input_size), dtype=np.float32)
+    batch = np.stack([np.asarray(c) for c in crops]).astype(np.float32)
+    if batch.shape[1:] != (*spec.input_size, 3):
+        raise ValueError(f"crops must be {spec.input_size} x 3 for {spec.name}, got {batch.shape}")
+    batch = (batch - PIXEL_MEAN) * PIXEL_SCALE
+    return np.ascontiguousarray(batch.transpose(0, 3, 1, 2))
+
+
+def l2_normalise(x: np.ndarray) -> np.ndarray:
+    """Rows scaled to unit length."""
+    norms = np.linalg.norm(x, axis=1, keepdims=True)
+    return (x / np.maximum(norms, 1e-12)).astype(np.float32)
+
+
+def combine(
+    run: Callable[[np.ndarray], np.ndarray], batch: np.ndarray, spec: BackboneSpec
+) -> np.ndarray:
+    """Run the raw network (with the flipped copy when ``spec.flip``) and normalise."""
+    outputs = []
+    for start in range(0, len(batch), BATCH):
+        chunk = batch[start : start + BATCH]
+        if spec.flip:
+            both = np.concatenate([chunk, np.ascontiguousarray(chunk[..., ::-1])])
+            feats = run(both)
+            feats = np.concatenate([feats[: len(chunk)], feats[len(chunk) :]], axis=1)
+        else:
+            feats = run(chunk)
+        outputs.append(l2_normalise(feats))
+    if not outputs:
+        return np.zeros((0, spec.feature_dim), dtype=np.float32)
+    return np.concatenate(outputs)
+
+
+class TorchEmbedder:
+    """Embeddings from a torch network (training, export, parity checks)."""
+
+    def __init__(self, net: nn.Module, spec: BackboneSpec) -> None:
+        self.net = net.eval()
+        self.spec = spec
+
+    def raw(self, batch: np.ndarray) -> np.ndarray:
+        """Raw network output for a preprocessed batch."""
+        import torch
+
+        with torch.inference_mode():
+            return self.net(torch.from_numpy(batch)).numpy().astype(np.float32)
+
+    def __call__(self, crops: Sequence[np.ndarray]) -> np.ndarray:
+        return combine(self.raw, preprocess(crops, self.spec), self.spec)
+
+
+class OnnxEmbedder:
+    """Embeddings from an exported ONNX network with onnxruntime (no torch)."""
+
+    def __init__(self, path: str | Path, spec: BackboneSpec, *, threads: int | None = None) -> None:
+        import onnxruntime as ort
+
+        options = ort.SessionOptions()
+        if threads:
+            options.intra_op_num_threads = threads
+            options.inter_op_num_threads = 1
+        options.log_severity_level = 3
+        self.session = ort.InferenceSession(
+            str(path), sess_options=options, providers=["CPUExecutionProvider"]
+        )
+        self.input_name = self.session.get_inputs()[0].name
+        self.spec = spec
+
+    def raw(self, batch: np.ndarray) -> np.ndarray:
+        """Raw network output for a preprocessed batch."""
+        (out,) = self.session.run(None, {self.input_name: batch})
+        return np.asarray(out, dtype=np.float32)
+
+    def __call__(self, crops: Sequence[np.ndarray]) -> np.ndarray:
+        return combine(self.raw, preprocess(crops, self.spec), self.spec)

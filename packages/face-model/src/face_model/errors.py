@@ -1,0 +1,31 @@
+"""Errors raised by face_model; every message names what is wrong and where."""
+
+from __future__ import annotations
+
+
+class FaceModelError(Exception):
+    """Base class of every error this package raises on purpose."""
+
+
+class ArtifactError(FaceModelError):
+    """An exported artifact directory is missing, corrupt or mismatched."""
+
+
+class ModelDirError(FaceModelError):
+    """A trained model directory (output of ``face-model train``) is missing or corrupt."""
+
+
+class WeightsError(FaceModelError):
+    """A backbone weights file is missing, unreadable or does not fit the network."""
+
+
+class DataError(FaceModelError):
+    """Input images or folders are unusable (empty, unreadable, no face)."""
+
+
+class UntrainedModelError(FaceModelError):
+    """A model without pretrained or trained weights was asked to recognize people."""
+
+
+class DownloadError(FaceModelError):
+    """Fetching weights failed (network error or checksum mismatch)."""

@@ -1,0 +1,134 @@
+"""Open-set gallery: enrolled embeddings per person, matched by cosine to person centroids."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from face_model.embed import l2_normalise
+from face_model.errors import FaceModelError
+
+DEFAULT_MARGIN = 0.03
+
+
+@dataclass(frozen=True)
+class Match:
+    """Best person for one embedding: identity None when below threshold or margin."""
+
+    identity: str | None
+    best: str | None
+    similarity: float
+    margin: float
+
+
+class Gallery:
+    """Embeddings (N x D, unit rows) with a person label and source path per row."""
+
+    def __init__(self, embeddings: np.ndarray, labels: list[str], sources: list[str]) -> None:
+        embeddings = np.asarray(embeddings, dtype=np.float32)
+        if embeddings.ndim != 2 or len(embeddings) != len(labels) or len(sources) != len(labels):
+            raise ValueError(
+                f"gallery: {len(labels)} labels, {len(sources)} sources "
+                f"for embeddings of shape {embeddings.shape}"
+            )
+        self.embeddings = embeddings
+        self.labels = list(labels)
+        self.sources = list(sources)
+        self._centroids: tuple[list[str], np.ndarray] | None = None
+
+    @classmethod
+    def empty(cls, dim: int) -> Gallery:
+        """A gallery with nobody enrolled."""
+        return cls(np.zeros((0, dim), dtype=np.float32), [], [])
+
+    @property
+    def dim(self) -> int:
+        """Embedding length."""
+        return int(self.embeddings.shape[1])
+
+    @property
+    def people(self) -> list[str]:
+        """Enrolled people, sorted."""
+        return sorted(set(self.labels))
+
+    def counts(self) -> dict[str, int]:
+        """Enrolled embeddings per person."""
+        out: dict[str, int] = {}
+        for label in self.labels:
+            out[label] = out.get(label, 0) + 1
+        return dict(sorted(out.items()))
+
+    def add(self, person: str, embeddings: np.ndarray, sources: list[str]) -> None:
+        """Enroll more embeddings of ``person``."""
+        embeddings = np.asarray(embeddings, dtype=np.float32).reshape(-1, self.dim)
+        if len(embeddings) != len(sources):
+            raise ValueError("one source per embedding")
+        self.embeddings = np.concatenate([self.embeddings, l2_normalise(embeddings)])
+        self.labels = [*self.labels, *([person] * len(embeddings))]
+        self.sources = [*self.sources, *sources]
+        self._centroids = None
+
+    def remove(self, person: str) -> int:
+        """Forget ``person``; returns how many embeddings were removed."""
+        keep = [i for i, label in enumerate(self.labels) if label != person]
+        removed = len(self.labels) - len(keep)
+        if removed == 0:
+            raise FaceModelError(f"person {person!r} is not enrolled (enrolled: {self.people})")
+        self.embeddings = self.embeddings[keep]
+        self.labels = [self.labels[i] for i in keep]
+        self.sources = [self.sources[i] for i in keep]
+        self._centroids = None
+        return removed
+
+    def centroids(self) -> tuple[list[str], np.ndarray]:
+        """Person names and their unit-length mean embeddings."""
+        if self._centroids is None:
+            people = self.people
+            labels = np.asarray(self.labels)
+            rows = [self.embeddings[labels == p].mean(0) for p in people]
+            mat = l2_normalise(np.stack(rows)) if rows else np.zeros((0, self.dim), np.float32)
+            self._centroids = (people, mat)
+        return self._centroids
+
+    def similarities(self, embeddings: np.ndarray) -> tuple[list[str], np.ndarray]:
+        """Cosine similarity of each embedding (rows) to each person's centroid (columns)."""
+        people, mat = self.centroids()
+        return people, np.asarray(embeddings, dtype=np.float32) @ mat.T
+
+    def match(
+        self, embeddings: np.ndarray, threshold: float, margin: float = DEFAULT_MARGIN
+    ) -> list[Match]:
+        """Nearest centroid per embedding; unknown below ``threshold`` or ``margin``."""
+        people, sims = self.similarities(embeddings)
+        out: list[Match] = []
+        for row in sims:
+            if not people:
+                out.append(Match(None, None, 0.0, 0.0))
+                continue
+            order = np.argsort(row)[::-1]
+            best = float(row[order[0]])
+            second = float(row[order[1]]) if len(order) > 1 else -1.0
+            gap = best - second if len(order) > 1 else best
+            known = best >= threshold and gap >= margin
+            out.append(Match(people[order[0]] if known else None, people[order[0]], best, gap))
+        return out
+
+    def save(self, path: str | Path) -> None:
+        """Write as .npz (no pickles)."""
+        np.savez(
+            Path(path),
+            embeddings=self.embeddings.astype(np.float32),
+            labels=np.asarray(self.labels, dtype=np.str_),
+            sources=np.asarray(self.sources, dtype=np.str_),
+        )
+
+    @classmethod
+    def load(cls, path: str | Path) -> Gallery:
+        """Read a gallery written by :meth:`save`."""
+        with np.load(Path(path), allow_pickle=False) as data:
+            embeddings = data["embeddings"].astype(np.float32)
+            labels = [str(x) for x in data["labels"]]
+            sources = [str(x) for x in data["sources"]] if "sources" in data else []
+        return cls(embeddings, labels, sources or [""] * len(labels))

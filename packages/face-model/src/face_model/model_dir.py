@@ -1,0 +1,121 @@
+"""A trained model directory (output of ``face-model train``): backbone weights, gallery, config."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from face_model.backbones import BackboneSpec, get_spec
+from face_model.detect import DEFAULT_MIN_FACE_SIZE, DEFAULT_MIN_PROBABILITY
+from face_model.errors import ModelDirError
+from face_model.gallery import DEFAULT_MARGIN, Gallery
+
+if TYPE_CHECKING:
+    from torch import nn
+
+CONFIG_FILE = "model.json"
+WEIGHTS_FILE = "backbone.pt"
+GALLERY_FILE = "gallery.npz"
+FORMAT = "rollcall-face-model/1"
+
+
+@dataclass
+class ModelConfig:
+    """What a model directory records besides weights and gallery."""
+
+    backbone: str
+    pretrained: bool
+    threshold: float
+    margin: float = DEFAULT_MARGIN
+    min_face_size: int = DEFAULT_MIN_FACE_SIZE
+    min_detection_probability: float = DEFAULT_MIN_PROBABILITY
+    weights_source: str | None = None
+    weights_sha256: str | None = None
+    name: str = "rollcall-face-model"
+    notes: dict[str, Any] = field(default_factory=dict)
+    format: str = FORMAT
+
+    @property
+    def spec(self) -> BackboneSpec:
+        """The backbone's static facts."""
+        return get_spec(self.backbone)
+
+
+@dataclass
+class TrainedModel:
+    """A backbone (torch), its gallery and config, as stored in a model directory."""
+
+    config: ModelConfig
+    net: nn.Module
+    gallery: Gallery
+
+    @property
+    def spec(self) -> BackboneSpec:
+        """The backbone's static facts."""
+        return self.config.spec
+
+    def save(self, directory: str | Path) -> Path:
+        """Write model.json, backbone.pt and gallery.npz into ``directory``."""
+        import torch
+
+        directory = Path(directory)
+        directory.mkdir(parents=True, exist_ok=True)
+        torch.save(self.net.state_dict(), directory / WEIGHTS_FILE)
+        self.gallery.save(directory / GALLERY_FILE)
+        save_config(directory, self.config)
+        return directory
+
+
+def save_config(directory: Path, config: ModelConfig) -> None:
+    """Rewrite only model.json."""
+    (directory / CONFIG_FILE).write_text(json.dumps(asdict(config), indent=2) + "\n")
+
+
+def load_config(directory: str | Path) -> ModelConfig:
+    """The config of a model directory, with a clear error when it is not one."""
+    directory = Path(directory)
+    path = directory / CONFIG_FILE
+    if not path.is_file():
+        raise ModelDirError(
+            f"{directory} is not a model directory (no {CONFIG_FILE}); "
+            "create one with `face-model train`"
+        )
+    try:
+        raw = json.loads(path.read_text())
+        config = ModelConfig(**raw)
+        get_spec(config.backbone)
+    except (ValueError, TypeError) as exc:
+        raise ModelDirError(f"{path} is corrupt: {exc}") from exc
+    if config.format != FORMAT:
+        raise ModelDirError(f"{path}: unsupported format {config.format!r} (expected {FORMAT})")
+    return config
+
+
+def load_gallery(directory: str | Path) -> Gallery:
+    """The gallery of a model directory."""
+    path = Path(directory) / GALLERY_FILE
+    if not path.is_file():
+        raise ModelDirError(f"model directory {directory} has no {GALLERY_FILE}")
+    try:
+        return Gallery.load(path)
+    except (ValueError, OSError, KeyError) as exc:
+        raise ModelDirError(f"gallery {path} is corrupt: {exc}") from exc
+
+
+def load_model(directory: str | Path) -> TrainedModel:
+    """Config, torch network and gallery of a model directory."""
+    from face_model.errors import WeightsError
+    from face_model.weights import load_backbone
+
+    directory = Path(directory)
+    config = load_config(directory)
+    weights = directory / WEIGHTS_FILE
+    if not weights.is_file():
+        raise ModelDirError(f"model directory {directory} has no {WEIGHTS_FILE}")
+    try:
+        net, _ = load_backbone(config.backbone, weights)
+    except WeightsError as exc:
+        raise ModelDirError(f"model directory {directory}: {exc}") from exc
+    return TrainedModel(config, net, load_gallery(directory))

@@ -1,0 +1,194 @@
+"""The inference API that cloud-handler calls: detect, align, embed (onnxruntime), match."""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from face_model.backbones import BackboneSpec, get_spec
+from face_model.detect import DEFAULT_MIN_FACE_SIZE, DEFAULT_MIN_PROBABILITY, Detection
+from face_model.errors import ArtifactError
+from face_model.gallery import DEFAULT_MARGIN, Gallery
+from face_model.results import FaceMatch, RecognitionBatch
+
+if TYPE_CHECKING:
+    from face_model.detect import FaceDetector
+    from face_model.embed import OnnxEmbedder
+
+
+def _clip_box(det: Detection, frame: np.ndarray) -> tuple[float, float, float, float]:
+    height, width = frame.shape[:2]
+    x1, y1, x2, y2 = det.box
+    return (
+        float(min(max(x1, 0.0), width)),
+        float(min(max(y1, 0.0), height)),
+        float(min(max(x2, 0.0), width)),
+        float(min(max(y2, 0.0), height)),
+    )
+
+
+class Recognizer:
+    """Finds faces in RGB frames and names the enrolled people among them (open set)."""
+
+    name: str
+    version: str
+    backbone: str
+    pretrained: bool
+    threshold: float
+    people: list[str]
+
+    def __init__(
+        self,
+        *,
+        name: str,
+        version: str,
+        spec: BackboneSpec | None,
+        pretrained: bool,
+        threshold: float,
+        margin: float = DEFAULT_MARGIN,
+        gallery: Gallery | None = None,
+        embedder: OnnxEmbedder | None = None,
+        min_face_size: int = DEFAULT_MIN_FACE_SIZE,
+        min_probability: float = DEFAULT_MIN_PROBABILITY,
+        manifest: dict[str, Any] | None = None,
+    ) -> None:
+        self.name = name
+        self.version = version
+        self.spec = spec
+        self.backbone = spec.name if spec else "none"
+        self.pretrained = pretrained
+        self.threshold = threshold
+        self.margin = margin
+        self.gallery = gallery
+        self.embedder = embedder
+        self.people = gallery.people if gallery is not None else []
+        self.manifest = manifest or {}
+        self.min_face_size = min_face_size
+        self.min_probability = min_probability
+        self._detector: FaceDetector | None = None
+
+    @classmethod
+    def load(
+        cls,
+        artifact_dir: str | os.PathLike[str],
+        *,
+        threads: int | None = None,
+        verify: bool = True,
+    ) -> Recognizer:
+        """Load an exported artifact (sha256 of every file checked); ArtifactError otherwise."""
+        from face_model.artifact import GALLERY_FILE, ONNX_FILE, read_manifest
+        from face_model.embed import OnnxEmbedder
+
+        directory = Path(artifact_dir)
+        manifest = read_manifest(directory, verify=verify)
+        spec = get_spec(manifest["backbone"])
+        try:
+            gallery = Gallery.load(directory / GALLERY_FILE)
+        except (ValueError, OSError, KeyError) as exc:
+            raise ArtifactError(f"gallery {directory / GALLERY_FILE} is corrupt: {exc}") from exc
+        if gallery.people != sorted(manifest["people"]):
+            raise ArtifactError(
+                f"artifact {directory}: gallery people {gallery.people} differ from the "
+                f"manifest's {manifest['people']}"
+            )
+        if gallery.labels and gallery.dim != spec.feature_dim:
+            raise ArtifactError(
+                f"artifact {directory}: gallery embeddings have {gallery.dim} values, "
+                f"{spec.name} makes {spec.feature_dim}"
+            )
+        try:
+            embedder = OnnxEmbedder(directory / ONNX_FILE, spec, threads=threads)
+        except Exception as exc:
+            raise ArtifactError(f"cannot load {directory / ONNX_FILE}: {exc}") from exc
+        return cls(
+            name=str(manifest["name"]),
+            version=str(manifest["version"]),
+            spec=spec,
+            pretrained=bool(manifest["pretrained"]),
+            threshold=float(manifest["threshold"]),
+            margin=float(manifest.get("margin", DEFAULT_MARGIN)),
+            gallery=gallery,
+            embedder=embedder,
+            min_face_size=int(manifest.get("min_face_size", DEFAULT_MIN_FACE_SIZE)),
+            min_probability=float(
+                manifest.get("min_detection_probability", DEFAULT_MIN_PROBABILITY)
+            ),
+            manifest=manifest,
+        )
+
+    @classmethod
+    def detection_only(cls) -> Recognizer:
+        """MTCNN only: finds faces, never names anyone (pretrained=False, backbone 'none')."""
+        return cls(
+            name="rollcall-detection-only",
+            version="0",
+            spec=None,
+            pretrained=False,
+            threshold=1.0,
+        )
+
+    @property
+    def detector(self) -> FaceDetector:
+        """The MTCNN detector (created on first use)."""
+        if self._detector is None:
+            from face_model.detect import FaceDetector
+
+            self._detector = FaceDetector(
+                min_probability=self.min_probability, min_face_size=self.min_face_size
+            )
+        return self._detector
+
+    @property
+    def can_identify(self) -> bool:
+        """True when this recognizer may report identities."""
+        return (
+            self.pretrained
+            and self.spec is not None
+            and self.embedder is not None
+            and self.gallery is not None
+            and bool(self.people)
+        )
+
+    def recognize(
+        self, frames: Sequence[np.ndarray], *, max_side: int | None = 640
+    ) -> RecognitionBatch:
+        """Faces in RGB uint8 H x W x 3 frames; boxes in original pixels."""
+        from face_model.align import align_face
+
+        start = time.perf_counter()
+        detections = self.detector.detect(frames, max_side=max_side)
+        located: list[tuple[int, Detection]] = [
+            (i, d) for i, dets in enumerate(detections) for d in dets
+        ]
+        crops: list[np.ndarray] = []
+        if self.can_identify and self.spec is not None:
+            crops = [align_face(np.asarray(frames[i]), d, self.spec) for i, d in located]
+        detect_ms = (time.perf_counter() - start) * 1000
+
+        start = time.perf_counter()
+        faces: list[FaceMatch] = []
+        if crops and self.embedder is not None and self.gallery is not None:
+            matches = self.gallery.match(self.embedder(crops), self.threshold, self.margin)
+            for (i, det), match in zip(located, matches, strict=True):
+                faces.append(
+                    FaceMatch(
+                        frame_index=i,
+                        box=_clip_box(det, np.asarray(frames[i])),
+                        detection_probability=det.probability,
+                        identity=match.identity,
+                        similarity=match.similarity,
+                        margin=match.margin,
+                    )
+                )
+        else:
+            faces = [
+                FaceMatch(i, _clip_box(d, np.asarray(frames[i])), d.probability, None, 0.0, 0.0)
+                for i, d in located
+            ]
+        embed_ms = (time.perf_counter() - start) * 1000 if crops else 0.0
+        return RecognitionBatch(faces=faces, detect_ms=detect_ms, embed_ms=embed_ms)

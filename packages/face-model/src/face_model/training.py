@@ -1,0 +1,192 @@
+"""Build a model directory from photos per person; enroll and remove people later."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from face_model.backbones import BackboneSpec, get_spec
+from face_model.detect import DEFAULT_MIN_FACE_SIZE, FaceDetector
+from face_model.enrollment import ImageIssue, PersonFaces, choose_faces, find_faces
+from face_model.errors import DataError
+from face_model.gallery import DEFAULT_MARGIN, Gallery
+from face_model.model_dir import ModelConfig, TrainedModel, load_model, save_config
+from face_model.weights import load_backbone, sha256_file
+
+log = logging.getLogger(__name__)
+
+Progress = Callable[[str, int], None]  # (person, images done)
+
+
+@dataclass
+class EnrollReport:
+    """Who was enrolled from how many images, and which images had problems."""
+
+    enrolled: dict[str, int] = field(default_factory=dict)
+    issues: list[ImageIssue] = field(default_factory=list)
+
+
+class FacePipeline:
+    """Detector + aligner + torch embedder for one backbone."""
+
+    def __init__(self, model: TrainedModel, detector: FaceDetector | None = None) -> None:
+        from face_model.embed import TorchEmbedder
+
+        self.model = model
+        self.spec: BackboneSpec = model.spec
+        self.detector = detector or FaceDetector(
+            min_probability=model.config.min_detection_probability,
+            min_face_size=model.config.min_face_size,
+        )
+        self.embed = TorchEmbedder(model.net, self.spec)
+
+    def person_faces(self, person: str, paths: Sequence[Path]) -> PersonFaces:
+        """Chosen embedding per usable image of ``person`` plus the issues found."""
+        candidates, issues = find_faces(paths, self.detector, self.spec, self.embed)
+        chosen = choose_faces(person, candidates)
+        chosen.issues = issues + chosen.issues
+        return chosen
+
+
+def new_model(
+    backbone: str,
+    weights: str | Path | None,
+    *,
+    threshold: float | None = None,
+    margin: float = DEFAULT_MARGIN,
+    min_face_size: int = DEFAULT_MIN_FACE_SIZE,
+    seed: int = 0,
+) -> TrainedModel:
+    """An empty-gallery model with weights from ``weights`` (or random, pretrained=False)."""
+    import torch
+
+    spec = get_spec(backbone)
+    torch.manual_seed(seed)
+    net, pretrained = load_backbone(backbone, weights)
+    config = ModelConfig(
+        backbone=spec.name,
+        pretrained=pretrained,
+        threshold=spec.default_threshold if threshold is None else threshold,
+        margin=margin,
+        min_face_size=min_face_size,
+        weights_source=Path(weights).name if weights else None,
+        weights_sha256=sha256_file(Path(weights)) if weights else None,
+    )
+    return TrainedModel(config, net, Gallery.empty(spec.feature_dim))
+
+
+def enroll_people(
+    model: TrainedModel,
+    people: Mapping[str, Sequence[Path]],
+    *,
+    pipeline: FacePipeline | None = None,
+    progress: Progress | None = None,
+) -> EnrollReport:
+    """Add each person's images to ``model.gallery`` (in place)."""
+    pipeline = pipeline or FacePipeline(model)
+    report = EnrollReport()
+    empty: list[str] = []
+    for person, paths in people.items():
+        faces = pipeline.person_faces(person, list(paths))
+        report.issues.extend(faces.issues)
+        if len(faces.sources) == 0:
+            empty.append(f"{person} ({len(paths)} images)")
+        else:
+            model.gallery.add(person, faces.embeddings, faces.sources)
+            report.enrolled[person] = len(faces.sources)
+        if progress:
+            progress(person, len(paths))
+    if empty:
+        details = "; ".join(f"{i.path}: {i.kind}" for i in report.issues[:10])
+        raise DataError(f"no usable face for: {', '.join(empty)}. {details}")
+    return report
+
+
+def build_model(
+    people: Mapping[str, Sequence[Path]],
+    *,
+    backbone: str = "mobilefacenet",
+    weights: str | Path | None = None,
+    threshold: float | None = None,
+    margin: float = DEFAULT_MARGIN,
+    min_face_size: int = DEFAULT_MIN_FACE_SIZE,
+    out: str | Path | None = None,
+    progress: Progress | None = None,
+) -> tuple[TrainedModel, EnrollReport]:
+    """A model whose gallery holds ``people``; saved to ``out`` when given."""
+    if not people:
+        raise DataError("no people to enroll")
+    model = new_model(
+        backbone, weights, threshold=threshold, margin=margin, min_face_size=min_face_size
+    )
+    report = enroll_people(model, people, progress=progress)
+    if out is not None:
+        model.save(out)
+    return model, report
+
+
+def enroll(
+    model_dir: str | Path, person: str, paths: Sequence[Path], *, replace: bool = False
+) -> EnrollReport:
+    """Add (or with ``replace`` re-enroll) one person in a saved model directory."""
+    person = person.strip()
+    if not person:
+        raise DataError("person name is empty")
+    if not paths:
+        raise DataError(f"no images given for {person}")
+    model = load_model(model_dir)
+    if replace and person in model.gallery.people:
+        model.gallery.remove(person)
+    report = enroll_people(model, {person: list(paths)})
+    model.gallery.save(Path(model_dir) / "gallery.npz")
+    return report
+
+
+def remove(model_dir: str | Path, person: str) -> int:
+    """Forget ``person`` in a saved model directory; returns embeddings removed."""
+    from face_model.model_dir import load_config, load_gallery
+
+    load_config(model_dir)
+    gallery = load_gallery(model_dir)
+    removed = gallery.remove(person)
+    gallery.save(Path(model_dir) / "gallery.npz")
+    return removed
+
+
+def set_threshold(model_dir: str | Path, threshold: float, note: dict[str, object]) -> None:
+    """Store a calibrated threshold in a model directory."""
+    from face_model.model_dir import load_config
+
+    config = load_config(model_dir)
+    config.threshold = float(threshold)
+    config.notes = {**config.notes, "calibration": note}
+    save_config(Path(model_dir), config)
+
+
+def embeddings_of(
+    pipeline: FacePipeline, paths: Sequence[Path]
+) -> tuple[list[np.ndarray | None], list[ImageIssue]]:
+    """Per image: embeddings of all its faces (None when unusable) and the issues."""
+    from face_model.align import align_face
+    from face_model.images import read_rgb
+
+    out: list[np.ndarray | None] = []
+    issues: list[ImageIssue] = []
+    for path in paths:
+        try:
+            image = read_rgb(path)
+        except DataError as exc:
+            issues.append(ImageIssue(str(path), "unreadable", str(exc)))
+            out.append(None)
+            continue
+        dets = pipeline.detector.detect_image(image)
+        if not dets:
+            issues.append(ImageIssue(str(path), "no-face", "no face found"))
+            out.append(None)
+            continue
+        out.append(pipeline.embed([align_face(image, d, pipeline.spec) for d in dets]))
+    return out, issues
