@@ -1,0 +1,141 @@
+"""The answer book: every result message seen per clip key, and the exactly-once verdict."""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from shared_schema import RecognitionResult
+
+
+@dataclass
+class Answer:
+    """One result message for a clip."""
+
+    received_at: float
+    status: str
+    digest: str
+    error_code: str | None = None
+
+
+@dataclass
+class Verdict:
+    """Exactly-once accounting of a set of clips (the keys that were captured)."""
+
+    clips: int
+    answered_once: int
+    lost: int
+    duplicates: int
+    """Result messages beyond the first for a clip."""
+    conflicting: int
+    """Clips answered more than once with different answers (ignoring timing fields)."""
+    unexpected: int
+    """Results for keys that were never captured in this run."""
+    malformed: int
+    lost_keys: list[str] = field(default_factory=list)
+    duplicate_keys: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return self.lost == 0 and self.duplicates == 0 and self.answered_once == self.clips
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "clips": self.clips,
+            "answered_once": self.answered_once,
+            "lost": self.lost,
+            "duplicates": self.duplicates,
+            "conflicting": self.conflicting,
+            "unexpected": self.unexpected,
+            "malformed": self.malformed,
+            "lost_keys": self.lost_keys[:20],
+            "duplicate_keys": self.duplicate_keys[:20],
+            "ok": self.ok,
+        }
+
+
+def answer_digest(result: RecognitionResult) -> str:
+    """What must agree between two answers for the same clip (timings and stamps excluded)."""
+    data = result.model_dump(mode="json", exclude={"timings", "processed_at", "attempt"})
+    return hashlib.sha256(repr(sorted(data.items())).encode()).hexdigest()[:16]
+
+
+class AnswerBook:
+    """Thread-safe record of result messages, keyed by clip key."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Condition()
+        self.answers: dict[str, list[Answer]] = {}
+        self.malformed = 0
+
+    def add_message(self, body: str, received_at: float | None = None) -> RecognitionResult | None:
+        """Record one message body; None (and counted) when it is not a valid result."""
+        try:
+            result = RecognitionResult.from_message(body)
+        except ValueError:
+            with self._lock:
+                self.malformed += 1
+            return None
+        answer = Answer(
+            received_at=received_at or time.time(),
+            status=result.status.value,
+            digest=answer_digest(result),
+            error_code=result.error.code.value if result.error else None,
+        )
+        with self._lock:
+            self.answers.setdefault(result.clip.key, []).append(answer)
+            self._lock.notify_all()
+        return result
+
+    def first(self, key: str) -> Answer | None:
+        with self._lock:
+            found = self.answers.get(key)
+            return found[0] if found else None
+
+    def count(self, key: str) -> int:
+        with self._lock:
+            return len(self.answers.get(key, ()))
+
+    def wait_for(self, keys: Iterable[str], timeout_s: float) -> bool:
+        """Wait until every key has at least one answer; False on timeout."""
+        wanted = set(keys)
+        deadline = time.monotonic() + timeout_s
+        with self._lock:
+            while not wanted.issubset(self.answers):
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    return False
+                self._lock.wait(min(remaining, 0.5))
+            return True
+
+    def answered(self, keys: Iterable[str]) -> int:
+        with self._lock:
+            return sum(1 for k in keys if k in self.answers)
+
+    def verdict(self, keys: Iterable[str]) -> Verdict:
+        """The accounting for ``keys`` (every clip captured)."""
+        wanted = sorted(set(keys))
+        with self._lock:
+            counts = {k: len(self.answers.get(k, ())) for k in wanted}
+            conflicting = sum(
+                1 for k in wanted if len({a.digest for a in self.answers.get(k, ())}) > 1
+            )
+            unexpected = sum(1 for k in self.answers if k not in counts)
+            malformed = self.malformed
+        lost = [k for k, n in counts.items() if n == 0]
+        dup = [k for k, n in counts.items() if n > 1]
+        return Verdict(
+            clips=len(wanted),
+            answered_once=sum(1 for n in counts.values() if n == 1),
+            lost=len(lost),
+            duplicates=sum(n - 1 for n in counts.values() if n > 1),
+            conflicting=conflicting,
+            unexpected=unexpected,
+            malformed=malformed,
+            lost_keys=lost,
+            duplicate_keys=dup,
+        )

@@ -1,0 +1,317 @@
+"""The embedded local stack, instrumented for reliability runs.
+
+It is ``tools local``'s stack (moto server in its own process, deployed by the same deploy
+code, cloud-handler's local runner), with three additions:
+
+* a :class:`~.gate.Gate` in front of moto: the runner and the edge talk to the gate, so an
+  outage can be made by shutting it (connections refused/reset) while moto, in its own
+  process, keeps every bucket, queue, table and message; or by freezing moto (SIGSTOP);
+* a tap: the handler sends results to the stack's results queue; the tap records every
+  message there in an :class:`~.book.AnswerBook` and (for edge-capture runs) forwards it to
+  a second queue the edge polls. That gives an independent count of what the cloud side
+  answered, per clip, whatever the edge does with it;
+* start, SIGKILL and restart of the local runner.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import signal
+import threading
+import time
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+import psutil
+
+from rollcall_tools.local import processes
+from rollcall_tools.local.processes import ProcessRecord
+from rollcall_tools.local.stack import (
+    deploy_local,
+    local_target,
+    runner_env,
+    runner_executable,
+    start_server,
+)
+from rollcall_tools.local.state import LocalState
+from rollcall_tools.reliability.book import AnswerBook
+from rollcall_tools.reliability.gate import Gate
+
+log = logging.getLogger(__name__)
+
+OutageMode = str  # "refuse" (gate shut) or "freeze" (SIGSTOP)
+OUTAGE_MODES = ("refuse", "freeze")
+
+
+def default_workers() -> int:
+    """Local runner workers sized to the machine: one per core."""
+    return max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 1)
+
+
+@dataclass
+class StackOptions:
+    """How to build the instrumented stack."""
+
+    work_dir: Path
+    workers: int = 1
+    stack: str = "rollcall"
+    region: str = "us-east-1"
+    model_dir: Path | None = None
+    edge_queue: bool = False
+    """Create a second results queue for edge-capture and forward results to it (the tap)."""
+
+
+class Collector:
+    """Threads draining a results queue into an :class:`AnswerBook` (optionally forwarding)."""
+
+    def __init__(
+        self,
+        sqs: Any,
+        queue_url: str,
+        book: AnswerBook,
+        *,
+        forward_url: str | None = None,
+        threads: int = 2,
+    ) -> None:
+        self.sqs, self.queue_url, self.book, self.forward_url = sqs, queue_url, book, forward_url
+        self._stop = threading.Event()
+        self._threads = [
+            threading.Thread(target=self._run, name=f"collector-{i}", daemon=True)
+            for i in range(threads)
+        ]
+
+    def start(self) -> None:
+        for thread in self._threads:
+            thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        for thread in self._threads:
+            thread.join(5)
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                reply = self.sqs.receive_message(
+                    QueueUrl=self.queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=1
+                )
+            except Exception as exc:
+                log.warning("collector: receive failed (%s)", exc)
+                self._stop.wait(0.5)
+                continue
+            now = time.time()
+            for message in reply.get("Messages", []):
+                try:
+                    if self.forward_url:
+                        self.sqs.send_message(
+                            QueueUrl=self.forward_url, MessageBody=message["Body"]
+                        )
+                    self.book.add_message(message["Body"], now)
+                    self.sqs.delete_message(
+                        QueueUrl=self.queue_url, ReceiptHandle=message["ReceiptHandle"]
+                    )
+                except Exception as exc:
+                    log.warning("collector: could not handle a message (%s)", exc)
+
+
+class InstrumentedStack:
+    """Start with :meth:`start` (or ``with``); everything started is stopped by :meth:`stop`."""
+
+    def __init__(self, options: StackOptions) -> None:
+        self.options = options
+        self.book = AnswerBook()
+        self.state: LocalState | None = None
+        self.gate: Gate | None = None
+        self.runner: ProcessRecord | None = None
+        self.collector: Collector | None = None
+        self.outputs: dict[str, Any] = {}
+        self.edge_results_queue: str | None = None
+        self.runner_starts = 0
+
+    # -- lifecycle --------------------------------------------------------------------------
+    def __enter__(self) -> InstrumentedStack:
+        self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def start(self) -> None:
+        o = self.options
+        state_dir = o.work_dir / "stack"
+        try:
+            server, port = start_server(state_dir)
+            self.state = LocalState(
+                state_dir=state_dir,
+                region=o.region,
+                stack=o.stack,
+                port=port,
+                server=server,
+                model_dir=str(o.model_dir) if o.model_dir else None,
+                workers=o.workers,
+            )
+            self.gate = Gate(port)
+            self.gate.open()
+            deployed = deploy_local(local_target(port, o.region), o.stack)
+            self.outputs = deployed.outputs()
+            sqs = self.client("sqs", direct=True)
+            results_url = sqs.get_queue_url(QueueName=self.outputs["results_queue"])["QueueUrl"]
+            forward = None
+            if o.edge_queue:
+                self.edge_results_queue = f"{o.stack}-results-edge"
+                forward = sqs.create_queue(
+                    QueueName=self.edge_results_queue,
+                    Attributes={"VisibilityTimeout": "30", "SqsManagedSseEnabled": "true"},
+                )["QueueUrl"]
+            self.collector = Collector(sqs, results_url, self.book, forward_url=forward)
+            self.collector.start()
+            self.start_runner()
+        except BaseException:
+            self.stop()
+            raise
+
+    def stop(self) -> None:
+        """Stop the runner, the collector, the gate and moto (whatever is running)."""
+        if self.runner is not None:
+            processes.stop(self.runner, timeout_s=15)
+            self.runner = None
+        if self.collector is not None:
+            self.collector.stop()
+            self.collector = None
+        if self.gate is not None:
+            self.gate.close()
+        if self.state is not None:
+            processes.stop(self.state.server)
+
+    # -- endpoints and clients --------------------------------------------------------------
+    @property
+    def direct_url(self) -> str:
+        """moto itself (the harness's own observers use it; never shut)."""
+        assert self.state is not None
+        return self.state.endpoint_url
+
+    @property
+    def endpoint_url(self) -> str:
+        """What the system under test talks to: the gate."""
+        assert self.gate is not None
+        return self.gate.url
+
+    def client(self, service: str, *, direct: bool = True) -> Any:
+        assert self.state is not None
+        url = self.direct_url if direct else self.endpoint_url
+        return local_target(int(url.rsplit(":", 1)[1]), self.options.region).client(service)
+
+    @property
+    def bucket(self) -> str:
+        return str(self.outputs["bucket"])
+
+    def queue_url(self, name: str) -> str:
+        return str(self.client("sqs").get_queue_url(QueueName=name)["QueueUrl"])
+
+    def queue_depth(self, name: str) -> tuple[int, int]:
+        """(visible, in flight) messages of queue ``name``."""
+        attrs = self.client("sqs").get_queue_attributes(
+            QueueUrl=self.queue_url(name),
+            AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
+        )["Attributes"]
+        return int(attrs["ApproximateNumberOfMessages"]), int(
+            attrs["ApproximateNumberOfMessagesNotVisible"]
+        )
+
+    def edge_env(self) -> dict[str, str]:
+        """Environment for an edge-capture process aimed at this stack (through the gate)."""
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("ROLLCALL_", "AWS_"))}
+        env.update(
+            {
+                "AWS_REGION": self.options.region,
+                "AWS_DEFAULT_REGION": self.options.region,
+                "AWS_ACCESS_KEY_ID": "testing",
+                "AWS_SECRET_ACCESS_KEY": "testing",
+                "ROLLCALL_ENDPOINT_URL": self.endpoint_url,
+                "ROLLCALL_BUCKET": self.bucket,
+                "ROLLCALL_RESULTS_QUEUE": self.edge_results_queue
+                or str(self.outputs["results_queue"]),
+            }
+        )
+        return env
+
+    # -- the local runner -------------------------------------------------------------------
+    def start_runner(self) -> ProcessRecord:
+        """Start ``cloud-handler serve`` on the events queue, through the gate."""
+        assert self.state is not None
+        gated = replace(self.state, port=self.gate.port if self.gate else self.state.port)
+        outputs = dict(self.outputs)
+        outputs["results_queue_url"] = str(outputs["results_queue_url"]).replace(
+            self.direct_url, gated.endpoint_url
+        )
+        command = [
+            runner_executable(),
+            "serve",
+            "--endpoint-url",
+            gated.endpoint_url,
+            "--queue",
+            str(outputs["events_queue"]),
+            "--workers",
+            str(self.options.workers),
+        ]
+        env = runner_env(gated, outputs)
+        env.setdefault("POWERTOOLS_METRICS_DISABLED", "true")
+        self.runner_starts += 1
+        log_path = self.options.work_dir / f"runner-{self.runner_starts}.log"
+        self.runner = processes.start(command, log_path, env=env)
+        return self.runner
+
+    def kill_runner(self) -> int:
+        """SIGKILL the runner's whole process group (a worker dies mid-clip); returns its pid."""
+        assert self.runner is not None
+        pid = self.runner.pid
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(pid, signal.SIGKILL)
+        with contextlib.suppress(psutil.Error):
+            psutil.Process(pid).wait(5)
+        self.runner = None
+        return pid
+
+    def runner_cpu_s(self) -> float:
+        """CPU seconds used so far by the running runner (and its children)."""
+        if self.runner is None or (proc := self.runner.process()) is None:
+            return 0.0
+        return _cpu_s(proc)
+
+    def server_cpu_s(self) -> float:
+        if self.state is None or (proc := self.state.server.process()) is None:
+            return 0.0
+        return _cpu_s(proc)
+
+    # -- outages ----------------------------------------------------------------------------
+    def outage(self, seconds: float, mode: OutageMode = "refuse") -> None:
+        """Make the endpoint unavailable for ``seconds`` (blocking), then bring it back."""
+        assert self.gate is not None and self.state is not None
+        if mode == "freeze":
+            pid = self.state.server.pid
+            os.kill(pid, signal.SIGSTOP)
+            try:
+                time.sleep(seconds)
+            finally:
+                os.kill(pid, signal.SIGCONT)
+            return
+        self.gate.shut()
+        try:
+            time.sleep(seconds)
+        finally:
+            self.gate.open()
+
+
+def _cpu_s(proc: psutil.Process) -> float:
+    total = 0.0
+    with contextlib.suppress(psutil.Error):
+        times = proc.cpu_times()
+        total += times.user + times.system
+        for child in proc.children(recursive=True):
+            with contextlib.suppress(psutil.Error):
+                t = child.cpu_times()
+                total += t.user + t.system
+    return total
