@@ -1,0 +1,117 @@
+"""Build cloud-handler's container image, log Docker in to ECR, and push it."""
+
+from __future__ import annotations
+
+import base64
+import shutil
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+
+from rollcall_tools.aws import AwsTarget, aws_errors, error_code
+from rollcall_tools.errors import ConfigError, JobFailedError, ServiceUnreachableError
+from rollcall_tools.stack.names import StackNames
+
+DOCKERFILE = Path("packages/cloud-handler/Dockerfile")
+_INFO_TIMEOUT_S = 20
+
+
+@dataclass(frozen=True)
+class ImagePlan:
+    """What build-image will do."""
+
+    dockerfile: Path
+    context: Path
+    repository_uri: str
+    tag: str
+    platform: str = "linux/amd64"
+
+    @property
+    def reference(self) -> str:
+        return f"{self.repository_uri}:{self.tag}"
+
+
+def docker_binary() -> str:
+    """The docker client's path, after checking that an engine answers it."""
+    docker = shutil.which("docker")
+    if docker is None:
+        raise ConfigError(
+            "docker is not installed: build-image needs the Docker CLI and a running Docker "
+            "Engine (https://docs.docker.com/engine/install/), or run it on a machine that has them"
+        )
+    try:
+        probe = subprocess.run(
+            [docker, "info", "--format", "{{.ServerVersion}}"],
+            capture_output=True,
+            text=True,
+            timeout=_INFO_TIMEOUT_S,
+            check=False,
+        )
+    except subprocess.TimeoutExpired:
+        probe = None
+    if probe is None or probe.returncode != 0 or not probe.stdout.strip():
+        detail = (probe.stderr.strip().splitlines() or [""])[-1] if probe else "timed out"
+        raise ServiceUnreachableError(
+            f"the docker client is installed but no Docker Engine answers it ({detail}): "
+            "start the engine (e.g. `sudo systemctl start docker`) or run build-image where "
+            "one runs"
+        )
+    return docker
+
+
+def plan_image(
+    target: AwsTarget, names: StackNames, root: Path, tag: str, platform: str
+) -> ImagePlan:
+    """Check the Dockerfile and the ECR repository, and name the image."""
+    dockerfile = root / DOCKERFILE
+    if not dockerfile.is_file():
+        raise ConfigError(f"Dockerfile not found: {dockerfile} (run from the repository root)")
+    ecr = target.client("ecr")
+    with aws_errors(f"looking up ECR repository {names.repository}"):
+        try:
+            repo = ecr.describe_repositories(repositoryNames=[names.repository])["repositories"][0]
+        except Exception as exc:
+            if error_code(exc) == "RepositoryNotFoundException":
+                raise ConfigError(
+                    f"ECR repository {names.repository} does not exist in {target.region}: "
+                    "run `tools deploy` first"
+                ) from None
+            raise
+    return ImagePlan(dockerfile, root, str(repo["repositoryUri"]), tag, platform)
+
+
+def _run(args: list[str], what: str, stdin: str | None = None) -> None:
+    done = subprocess.run(args, input=stdin, text=True, check=False)
+    if done.returncode != 0:
+        raise JobFailedError(f"{what} failed (exit {done.returncode}): see docker's output above")
+
+
+def build_and_push(target: AwsTarget, plan: ImagePlan, docker: str, *, push: bool) -> None:
+    """docker build, then (``push``) ECR login with a fresh token and docker push."""
+    _run(
+        [
+            docker,
+            "build",
+            "--platform",
+            plan.platform,
+            "--provenance=false",
+            "-f",
+            str(plan.dockerfile),
+            "-t",
+            plan.reference,
+            str(plan.context),
+        ],
+        "docker build",
+    )
+    if not push:
+        return
+    with aws_errors("getting an ECR login token"):
+        auth = target.client("ecr").get_authorization_token()["authorizationData"][0]
+    user, _, password = base64.b64decode(auth["authorizationToken"]).decode().partition(":")
+    registry = auth["proxyEndpoint"].removeprefix("https://")
+    _run(
+        [docker, "login", "--username", user, "--password-stdin", registry],
+        "docker login to ECR",
+        stdin=password,
+    )
+    _run([docker, "push", plan.reference], "docker push")

@@ -1,0 +1,1 @@
+"""The embedded local stack: moto in server mode, the stack deployed into it, the local runner."""

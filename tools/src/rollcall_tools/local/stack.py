@@ -1,0 +1,273 @@
+"""Bring the embedded local stack up and down: moto server, deploy, seed, local runner."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from rollcall_tools.aws import LOCAL_CREDENTIALS, AwsTarget, aws_errors
+from rollcall_tools.errors import ConfigError, ServiceUnreachableError, ToolsError
+from rollcall_tools.local import processes
+from rollcall_tools.local.processes import ProcessRecord
+from rollcall_tools.local.state import LocalState
+from rollcall_tools.seed import seed_records
+from rollcall_tools.stack.deploy import Stack
+from rollcall_tools.stack.settings import StackSettings
+from shared_schema import StudentRecord
+
+SERVER_START_TIMEOUT_S = 30.0
+RUNNER_SETTLE_S = 1.5
+Say = Callable[[str], None]
+
+
+def _quiet(_: str) -> None:
+    return None
+
+
+def start_server(state_dir: Path, port: int = 0) -> tuple[ProcessRecord, int]:
+    """Start moto in server mode on 127.0.0.1 (``port`` 0: any free port) in its own process."""
+    state_dir.mkdir(parents=True, exist_ok=True)
+    ready = state_dir / "moto.ready"
+    ready.unlink(missing_ok=True)
+    command = [
+        sys.executable,
+        "-m",
+        "rollcall_tools.local.server",
+        "--port",
+        str(port),
+        "--ready-file",
+        str(ready),
+    ]
+    record = processes.start(command, state_dir / "moto.log")
+    deadline = time.monotonic() + SERVER_START_TIMEOUT_S
+    while not ready.exists():
+        if not record.alive or time.monotonic() > deadline:
+            processes.stop(record)
+            raise ServiceUnreachableError(
+                f"the local AWS server (moto) did not start on 127.0.0.1:{port or 'any'}: "
+                f"{processes.log_tail(record.log, 3) or 'no output'}"
+            )
+        time.sleep(0.05)
+    return record, int(json.loads(ready.read_text())["port"])
+
+
+def local_target(port: int, region: str) -> AwsTarget:
+    return AwsTarget(region=region, endpoint_url=f"http://127.0.0.1:{port}")
+
+
+def deploy_local(target: AwsTarget, stack: str) -> Stack:
+    """Deploy the local flavour of the stack (events queue instead of Lambda) into ``target``."""
+    deployed = Stack.resolve(target, stack, StackSettings(local=True))
+    deployed.deploy()
+    return deployed
+
+
+def runner_executable() -> str:
+    """The ``cloud-handler`` console script of this environment."""
+    beside = Path(sys.executable).with_name("cloud-handler")
+    if beside.exists():
+        return str(beside)
+    found = shutil.which("cloud-handler")
+    if found is None:
+        raise ConfigError(
+            "cloud-handler's CLI is not installed in this environment: run `uv sync` in the "
+            "repository root"
+        )
+    return found
+
+
+def runner_env(state: LocalState, outputs: dict[str, Any]) -> dict[str, str]:
+    """The local runner's environment: the handler's env vars (api.md) for this stack."""
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("ROLLCALL_", "AWS_")) or k == "ROLLCALL_SHARED_MODELS"
+    }
+    env.update(
+        {
+            "AWS_REGION": state.region,
+            "AWS_DEFAULT_REGION": state.region,
+            "AWS_ACCESS_KEY_ID": LOCAL_CREDENTIALS["aws_access_key_id"],
+            "AWS_SECRET_ACCESS_KEY": LOCAL_CREDENTIALS["aws_secret_access_key"],
+            "ROLLCALL_ENDPOINT_URL": state.endpoint_url,
+            "ROLLCALL_EVENTS_QUEUE": str(outputs["events_queue"]),
+            "ROLLCALL_RESULTS_QUEUE_URL": str(outputs["results_queue_url"]),
+            "ROLLCALL_TABLE": str(outputs["students_table"]),
+            "ROLLCALL_IDEMPOTENCY_TABLE": str(outputs["idempotency_table"]),
+            "ROLLCALL_WORKERS": str(state.workers),
+            "OMP_NUM_THREADS": env.get("OMP_NUM_THREADS", "2"),
+        }
+    )
+    if state.model_dir:
+        env["ROLLCALL_MODEL_DIR"] = state.model_dir
+    return env
+
+
+def start_runner(state: LocalState) -> ProcessRecord:
+    """Start ``cloud-handler serve`` on the events queue; fail with its log if it dies at once."""
+    command = [
+        runner_executable(),
+        "serve",
+        "--endpoint-url",
+        state.endpoint_url,
+        "--queue",
+        str(state.outputs["events_queue"]),
+        "--workers",
+        str(state.workers),
+    ]
+    record = processes.start(
+        command, state.state_dir / "runner.log", env=runner_env(state, state.outputs)
+    )
+    time.sleep(RUNNER_SETTLE_S)
+    if not record.alive:
+        raise ToolsError(
+            "the local runner (cloud-handler serve) exited at once: "
+            + (processes.log_tail(record.log, 5) or "no output")
+        )
+    return record
+
+
+def up(
+    state_dir: Path,
+    *,
+    region: str,
+    stack: str,
+    roster: list[StudentRecord],
+    model_dir: Path | None = None,
+    workers: int = 1,
+    port: int = 0,
+    with_runner: bool = True,
+    say: Say = _quiet,
+) -> LocalState:
+    """Start the whole local stack and record it; on failure, stop whatever was started."""
+    existing = LocalState.load(state_dir)
+    if existing is not None:
+        if existing.server.alive:
+            raise ConfigError(
+                f"a local stack is already running at {existing.endpoint_url} "
+                f"(state {existing.path}): run `tools local down` first"
+            )
+        down(state_dir)
+    if model_dir is not None and not (model_dir / "manifest.json").is_file():
+        raise ConfigError(f"--model-dir {model_dir}: no manifest.json there (not an artifact)")
+    server, bound = start_server(state_dir, port)
+    state = LocalState(
+        state_dir=state_dir,
+        region=region,
+        stack=stack,
+        port=bound,
+        server=server,
+        model_dir=str(model_dir.resolve()) if model_dir else None,
+        workers=workers,
+    )
+    state.save()
+    try:
+        say(f"local AWS (moto) listening on {state.endpoint_url}")
+        deployed = deploy_local(local_target(bound, region), stack)
+        state.outputs = deployed.outputs()
+        state.save()
+        report = seed_records(deployed.target, deployed.names.students_table, roster)
+        say(f"stack {stack!r} deployed; {len(report.written)} student record(s) seeded")
+        if with_runner:
+            state.runner = start_runner(state)
+            state.save()
+            say(
+                f"local runner (cloud-handler serve, {workers} worker(s)) consuming "
+                f"{state.outputs['events_queue']}"
+            )
+    except BaseException:
+        down(state_dir)
+        raise
+    return state
+
+
+def down(state_dir: Path) -> bool:
+    """Stop the runner and the server recorded in ``state_dir``; True when anything ran."""
+    state = LocalState.load(state_dir)
+    if state is None:
+        return False
+    ran = False
+    if state.runner is not None:
+        ran |= processes.stop(state.runner, timeout_s=15)
+    ran |= processes.stop(state.server)
+    state.remove()
+    (state_dir / "moto.ready").unlink(missing_ok=True)
+    return ran
+
+
+def restart_server(
+    state_dir: Path, *, roster: list[StudentRecord], pause_s: float = 0.0
+) -> LocalState:
+    """Stop the local AWS, wait ``pause_s``, start it again on the same port and redeploy.
+
+    moto keeps its state in memory, so resources are re-created and the roster re-seeded;
+    messages that were queued when it stopped are gone (for fault tests).
+    """
+    state = require(state_dir)
+    processes.stop(state.server)
+    time.sleep(pause_s)
+    state.server, _ = start_server(state_dir, state.port)
+    state.save()
+    deployed = deploy_local(local_target(state.port, state.region), state.stack)
+    seed_records(deployed.target, deployed.names.students_table, roster)
+    return state
+
+
+def require(state_dir: Path) -> LocalState:
+    """The running local stack, or a clear error saying how to start one."""
+    state = LocalState.load(state_dir)
+    if state is None:
+        raise ConfigError(f"no local stack recorded in {state_dir}: run `tools local up` first")
+    return state
+
+
+@dataclass(frozen=True)
+class LocalStatus:
+    """What ``tools local status`` reports."""
+
+    running: bool
+    endpoint_url: str | None
+    server_alive: bool
+    runner_alive: bool
+    queues: dict[str, int]
+    state_file: str
+
+    def to_json(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+
+def status(state_dir: Path) -> LocalStatus:
+    """Processes alive? endpoint answering? messages waiting in each queue?"""
+    state = LocalState.load(state_dir)
+    if state is None:
+        return LocalStatus(False, None, False, False, {}, str(state_dir / "local.json"))
+    server_alive = state.server.alive
+    runner_alive = state.runner.alive if state.runner else False
+    queues: dict[str, int] = {}
+    if server_alive:
+        sqs = local_target(state.port, state.region).client("sqs")
+        for key in ("events_queue", "results_queue"):
+            name = state.outputs.get(key)
+            if not name:
+                continue
+            with aws_errors(f"reading queue {name}"):
+                url = sqs.get_queue_url(QueueName=name)["QueueUrl"]
+                attrs = sqs.get_queue_attributes(
+                    QueueUrl=url, AttributeNames=["ApproximateNumberOfMessages"]
+                )["Attributes"]
+            queues[name] = int(attrs["ApproximateNumberOfMessages"])
+    return LocalStatus(
+        server_alive and (runner_alive or state.runner is None),
+        state.endpoint_url,
+        server_alive,
+        runner_alive,
+        queues,
+        str(state.path),
+    )
