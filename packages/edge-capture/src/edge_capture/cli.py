@@ -1,0 +1,381 @@
+"""The ``edge-capture`` command: ``run`` a capture session, ``bench`` the encoder."""
+
+from __future__ import annotations
+
+import json
+import logging
+import signal
+import threading
+from pathlib import Path
+from types import FrameType
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.live import Live
+from rich.logging import RichHandler
+from rich.table import Table
+
+from edge_capture.config import SPOOL_POLICIES, build_config, parse_resolution
+from edge_capture.errors import ConfigError, EdgeError
+from edge_capture.version import __version__
+
+app = typer.Typer(
+    pretty_exceptions_show_locals=False,
+    no_args_is_help=True,
+    help="rollcall edge: record short H.264 clips, upload them to S3, collect the results.",
+)
+err = Console(stderr=True)
+out = Console()
+
+
+def _version(value: bool) -> None:
+    if value:
+        out.print(f"edge-capture {__version__}")
+        raise typer.Exit
+
+
+@app.callback()
+def main(
+    version: Annotated[
+        bool,
+        typer.Option("--version", callback=_version, is_eager=True, help="Print the version."),
+    ] = False,
+) -> None:
+    """rollcall edge capture."""
+
+
+def _fail(exc: EdgeError) -> typer.Exit:
+    err.print(f"[red]error:[/red] {exc}", highlight=False, soft_wrap=True)
+    return typer.Exit(exc.exit_code)
+
+
+def _setup_logging(verbose: bool) -> None:
+    logging.basicConfig(
+        level=logging.INFO if verbose else logging.WARNING,
+        format="%(message)s",
+        handlers=[RichHandler(console=err, show_path=False, rich_tracebacks=False)],
+        force=True,
+    )
+    logging.getLogger("botocore").setLevel(logging.WARNING)
+
+
+Opt = typer.Option
+
+
+@app.command()
+def run(  # noqa: PLR0917 - a Typer command takes its options as parameters
+    source: Annotated[
+        str | None,
+        Opt(
+            help="picamera | PATH (video file) | /dev/videoN | rtsp://... or http(s)://... | test "
+            "(synthetic). [default: test]",
+            envvar="ROLLCALL_EDGE_SOURCE",
+        ),
+    ] = None,
+    bucket: Annotated[
+        str | None, Opt(help="S3 bucket for clips (required).", envvar="ROLLCALL_BUCKET")
+    ] = None,
+    results_queue: Annotated[
+        str | None,
+        Opt(help="Results SQS queue, name or URL (required).", envvar="ROLLCALL_RESULTS_QUEUE"),
+    ] = None,
+    endpoint_url: Annotated[
+        str | None,
+        Opt(
+            help="AWS endpoint (e.g. the local stack); default: AWS.",
+            envvar="ROLLCALL_ENDPOINT_URL",
+        ),
+    ] = None,
+    region: Annotated[
+        str | None, Opt(help="AWS region. [default: us-east-1]", envvar="AWS_REGION")
+    ] = None,
+    device_id: Annotated[
+        str | None,
+        Opt(help="Device id in clip keys. [default: host name]", envvar="ROLLCALL_DEVICE_ID"),
+    ] = None,
+    session_id: Annotated[
+        str | None,
+        Opt(
+            help="Session id in clip keys; reuse one to continue a session. [default: sUTCTIME]",
+            envvar="ROLLCALL_SESSION_ID",
+        ),
+    ] = None,
+    resolution: Annotated[
+        str | None,
+        Opt(help="Frame size WIDTHxHEIGHT. [default: 640x480]", envvar="ROLLCALL_EDGE_RESOLUTION"),
+    ] = None,
+    fps: Annotated[
+        float | None, Opt(help="Frames per second. [default: 15]", envvar="ROLLCALL_EDGE_FPS")
+    ] = None,
+    clip_seconds: Annotated[
+        float | None,
+        Opt(help="Clip length in seconds. [default: 0.5]", envvar="ROLLCALL_EDGE_CLIP_SECONDS"),
+    ] = None,
+    duration: Annotated[
+        float | None,
+        Opt(
+            help="Seconds of video to record (0: only upload the spool and collect results). "
+            "[default: 300]",
+            envvar="ROLLCALL_EDGE_DURATION",
+        ),
+    ] = None,
+    fast: Annotated[
+        bool | None,
+        Opt(
+            "--fast/--real-time",
+            help="Play a file (or the test pattern) as fast as possible instead of in real time.",
+            envvar="ROLLCALL_EDGE_FAST",
+        ),
+    ] = None,
+    loop: Annotated[
+        bool | None,
+        Opt(
+            "--loop/--no-loop", help="Restart a video file at its end.", envvar="ROLLCALL_EDGE_LOOP"
+        ),
+    ] = None,
+    spool_dir: Annotated[
+        Path | None,
+        Opt(
+            help="Spool directory. [default: $XDG_STATE_HOME/rollcall/spool]",
+            envvar="ROLLCALL_EDGE_SPOOL_DIR",
+        ),
+    ] = None,
+    spool_max_mb: Annotated[
+        float | None,
+        Opt(help="Spool bound in MiB. [default: 512]", envvar="ROLLCALL_EDGE_SPOOL_MAX_MB"),
+    ] = None,
+    spool_policy: Annotated[
+        str | None,
+        Opt(
+            help="When the spool is full: 'pause' (record nothing new until uploads make room) "
+            "or 'drop-oldest' (delete the oldest waiting clip, with a warning). [default: pause]",
+            envvar="ROLLCALL_EDGE_SPOOL_POLICY",
+        ),
+    ] = None,
+    uploaders: Annotated[
+        int | None, Opt(help="Uploader threads. [default: 2]", envvar="ROLLCALL_EDGE_UPLOADERS")
+    ] = None,
+    flush_timeout: Annotated[
+        float | None,
+        Opt(
+            help="After capture, seconds to wait for the spool to upload. [default: 60]",
+            envvar="ROLLCALL_EDGE_FLUSH_TIMEOUT",
+        ),
+    ] = None,
+    result_wait: Annotated[
+        float | None,
+        Opt(
+            help="Then, seconds to wait for outstanding results. [default: 30]",
+            envvar="ROLLCALL_EDGE_RESULT_WAIT",
+        ),
+    ] = None,
+    poll_wait: Annotated[
+        int | None,
+        Opt(help="SQS long-poll seconds (0-20). [default: 5]", envvar="ROLLCALL_EDGE_POLL_WAIT"),
+    ] = None,
+    crf: Annotated[
+        int | None,
+        Opt(help="x264 quality (0-51, lower is better). [default: 23]", envvar="ROLLCALL_EDGE_CRF"),
+    ] = None,
+    config: Annotated[
+        Path | None,
+        Opt(
+            "--config",
+            "-c",
+            help="TOML file with any of these settings.",
+            envvar="ROLLCALL_EDGE_CONFIG",
+        ),
+    ] = None,
+    json_out: Annotated[
+        bool,
+        Opt("--json", help="Print the summary as JSON on stdout.", envvar="ROLLCALL_EDGE_JSON"),
+    ] = False,
+    results: Annotated[
+        Path | None,
+        Opt(
+            help="Write every clip's outcome as JSON Lines to FILE.", envvar="ROLLCALL_EDGE_RESULTS"
+        ),
+    ] = None,
+    plot: Annotated[
+        Path | None,
+        Opt(help="Draw the latency distribution to FILE.png.", envvar="ROLLCALL_EDGE_PLOT"),
+    ] = None,
+    live: Annotated[
+        bool,
+        Opt(
+            "--live/--no-live", help="Live view (only on a terminal).", envvar="ROLLCALL_EDGE_LIVE"
+        ),
+    ] = True,
+    verbose: Annotated[
+        bool, Opt("--verbose", "-v", help="Log progress.", envvar="ROLLCALL_EDGE_VERBOSE")
+    ] = False,
+) -> None:
+    """Record clips, upload them, collect results; exit 1 when any clip got no result."""
+    _setup_logging(verbose)
+    try:
+        overrides: dict[str, Any] = {
+            "source": source,
+            "bucket": bucket,
+            "results_queue": results_queue,
+            "endpoint_url": endpoint_url,
+            "region": region,
+            "device_id": device_id,
+            "session_id": session_id,
+            "fps": fps,
+            "clip_seconds": clip_seconds,
+            "duration_s": duration,
+            "fast": fast,
+            "loop": loop,
+            "spool_dir": spool_dir,
+            "spool_max_mb": spool_max_mb,
+            "spool_policy": spool_policy,
+            "uploaders": uploaders,
+            "flush_timeout_s": flush_timeout,
+            "result_wait_s": result_wait,
+            "poll_wait_s": poll_wait,
+            "crf": crf,
+        }
+        if resolution is not None:
+            overrides["width"], overrides["height"] = parse_resolution(resolution)
+        if spool_policy is not None and spool_policy not in SPOOL_POLICIES:
+            raise ConfigError(f"spool-policy {spool_policy!r}: must be pause or drop-oldest")
+        for path, what in ((results, "results"), (plot, "plot")):
+            if path is not None and path.is_dir():
+                raise ConfigError(f"{what} {path}: is a directory, expected a file")
+        cfg = build_config(config, overrides)
+        summary = _run_with_signals(cfg, live)
+    except EdgeError as exc:
+        raise _fail(exc) from None
+
+    err.print(_summary_table(summary))
+    if results is not None:
+        from edge_capture.summary import write_results_jsonl
+
+        count = write_results_jsonl(summary, results)
+        err.print(f"wrote {count} results to {results}")
+    if plot is not None:
+        from edge_capture.summary import plot_latency
+
+        plot_latency(summary, plot)
+        err.print(f"wrote the latency plot to {plot}")
+    if json_out:
+        out.print_json(summary.to_json())
+    if not summary.ok:
+        raise typer.Exit(1)
+
+
+def _summary_table(summary: Any) -> Any:
+    from edge_capture.live import summary_table
+
+    return summary_table(summary)
+
+
+def _run_with_signals(cfg: Any, live: bool) -> Any:
+    """run_session with Ctrl-C/SIGTERM: first stops capture, second skips the waiting."""
+    from edge_capture.live import LiveView, outcome_line
+    from edge_capture.session import run_session
+
+    stop, abort = threading.Event(), threading.Event()
+
+    def on_signal(signum: int, _frame: FrameType | None) -> None:
+        if stop.is_set():
+            abort.set()
+            err.print("[yellow]second signal: not waiting any longer[/yellow]")
+        else:
+            stop.set()
+            err.print(
+                f"[yellow]{signal.Signals(signum).name}: stopping capture, flushing the spool and "
+                "waiting for results (again to skip waiting)[/yellow]"
+            )
+
+    previous = {s: signal.signal(s, on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
+    use_live = live and err.is_terminal
+    holder: dict[str, Any] = {}
+
+    def on_start(ledger: Any, spool: Any) -> None:
+        if use_live:
+            view = LiveView(ledger, spool, f"{cfg.device_id}/{cfg.session_id}")
+            holder["view"] = view
+            holder["live"] = Live(view, console=err, refresh_per_second=4, transient=True)
+            holder["live"].start()
+
+    def on_result(outcome: Any) -> None:
+        if "view" in holder:
+            holder["view"].add(outcome)
+        else:
+            err.print(outcome_line(outcome), soft_wrap=True)
+
+    try:
+        return run_session(cfg, on_result=on_result, stop=stop, abort=abort, on_start=on_start)
+    finally:
+        if "live" in holder:
+            holder["live"].stop()
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
+@app.command()
+def bench(
+    json_out: Annotated[
+        bool,
+        Opt("--json", help="Print the figures as JSON on stdout.", envvar="ROLLCALL_EDGE_JSON"),
+    ] = False,
+    source: Annotated[
+        str,
+        Opt(
+            help="Frames to encode: 'test' (synthetic, with sensor-like noise) or a video file.",
+            envvar="ROLLCALL_EDGE_BENCH_SOURCE",
+        ),
+    ] = "test",
+    clips: Annotated[
+        int,
+        Opt(
+            min=1,
+            max=200,
+            help="Clips encoded per mode and setting.",
+            envvar="ROLLCALL_EDGE_BENCH_CLIPS",
+        ),
+    ] = 8,
+    clip_seconds: Annotated[
+        float,
+        Opt(min=0.1, max=10, help="Clip length in seconds.", envvar="ROLLCALL_EDGE_CLIP_SECONDS"),
+    ] = 0.5,
+    baseline_preset: Annotated[
+        str,
+        Opt(help="x264 preset of the baseline (no tune).", envvar="ROLLCALL_EDGE_BENCH_BASELINE"),
+    ] = "medium",
+) -> None:
+    """CPU cost of encoding a clip, as a fraction of its duration, vs an x264 default baseline."""
+    from edge_capture.bench import run_bench
+    from edge_capture.encoder import EncoderSettings
+
+    try:
+        figures = run_bench(
+            source=source,
+            clips=clips,
+            clip_seconds=clip_seconds,
+            baseline=EncoderSettings(preset=baseline_preset, tune=None),
+        )
+    except EdgeError as exc:
+        raise _fail(exc) from None
+    if json_out:
+        out.print(json.dumps(figures, indent=2), highlight=False, soft_wrap=True)
+        return
+    table = Table(title=f"edge-capture encode cost ({source}, {clip_seconds:g} s clips)")
+    for column in ("mode", "encode fraction", "cameras/core", "KiB/clip", "baseline", "speed-up"):
+        table.add_column(column, justify="right")
+    for mode, row in figures.items():
+        if mode.startswith("_"):
+            continue
+        table.add_row(
+            mode,
+            f"{row['encode_fraction'] * 100:.1f}%",
+            str(row["cameras_per_core"]),
+            f"{row['kbytes_per_clip']:.0f}",
+            f"{row['baseline_encode_fraction'] * 100:.1f}%",
+            f"{row['speedup_vs_baseline']:.1f}x",
+        )
+    out.print(table)
+    settings = figures["_settings"]
+    out.print(f"encoder {settings['encoder']}, baseline {settings['baseline']}")
