@@ -1,0 +1,206 @@
+"""Test helpers: a restartable moto server on 127.0.0.1, per-test AWS resources, and a
+stand-in for the cloud handler that posts real RecognitionResult messages."""
+
+from __future__ import annotations
+
+import io
+import socket
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import av
+import boto3
+from moto.server import ThreadedMotoServer
+
+from shared_schema import (
+    BoundingBox,
+    ClipMetadata,
+    ClipRef,
+    FaceResult,
+    ModelInfo,
+    RecognitionResult,
+    RecordLookup,
+    ResultStatus,
+    StudentRecord,
+    parse_key,
+)
+
+REGION = "us-east-1"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+class MotoEndpoint:
+    """A moto server on a fixed 127.0.0.1 port that can be stopped and started again.
+
+    moto keeps its state in-process, so buckets, objects and queues survive a restart.
+    """
+
+    def __init__(self) -> None:
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self._server: ThreadedMotoServer | None = None
+
+    def start(self) -> None:
+        for _ in range(50):
+            try:
+                server = ThreadedMotoServer(ip_address="127.0.0.1", port=self.port, verbose=False)
+                server.start()
+            except OSError:  # the port is still being released
+                time.sleep(0.1)
+                continue
+            self._server = server
+            return
+        raise RuntimeError(f"could not restart moto on port {self.port}")
+
+    def stop(self) -> None:
+        server, self._server = self._server, None
+        if server is not None:
+            server.stop()
+            inner = server._server
+            if inner is not None:
+                inner.server_close()  # close the listening socket: clients get "refused"
+
+    def client(self, service: str) -> Any:
+        return boto3.client(
+            service,
+            endpoint_url=self.url,
+            region_name=REGION,
+            aws_access_key_id="testing",
+            aws_secret_access_key="testing",
+        )
+
+
+@dataclass
+class Stack:
+    """One test's bucket and results queue on the moto server."""
+
+    endpoint: MotoEndpoint
+    bucket: str
+    queue_name: str
+    queue_url: str
+    s3: Any
+    sqs: Any
+
+    def keys(self) -> list[str]:
+        pages = self.s3.get_paginator("list_objects_v2").paginate(Bucket=self.bucket)
+        return sorted(obj["Key"] for page in pages for obj in page.get("Contents", []))
+
+    def versions(self) -> dict[str, int]:
+        counts: dict[str, int] = {}
+        pages = self.s3.get_paginator("list_object_versions").paginate(Bucket=self.bucket)
+        for page in pages:
+            for version in page.get("Versions", []):
+                counts[version["Key"]] = counts.get(version["Key"], 0) + 1
+        return counts
+
+    def drain_queue(self) -> list[dict[str, Any]]:
+        """Every message still on the results queue (received with a 0 s visibility)."""
+        found: dict[str, dict[str, Any]] = {}
+        for _ in range(3):
+            reply = self.sqs.receive_message(
+                QueueUrl=self.queue_url,
+                MaxNumberOfMessages=10,
+                WaitTimeSeconds=1,
+                VisibilityTimeout=0,
+            )
+            for message in reply.get("Messages", []):
+                found[message["MessageId"]] = message
+        return list(found.values())
+
+
+STUDENT = StudentRecord(name="mr_bean", major="Physics", year="junior", id=3)
+
+
+def make_result(bucket: str, key: str, *, status: str | None = None) -> RecognitionResult:
+    """A real result: even clips show mr_bean (with his record), odd clips show no face."""
+    clip = parse_key(key)
+    model = ModelInfo(name="test", version="0", backbone="none", pretrained=True)
+    now = datetime.now(UTC)
+    ref = ClipRef(bucket=bucket, key=key, clip=clip)
+    if (status or ("recognized" if clip.seq % 2 == 0 else "no_face")) == "recognized":
+        face = FaceResult(
+            identity="mr_bean",
+            similarity=0.8125,
+            box=BoundingBox(x1=10, y1=10, x2=60, y2=70),
+            frame_time_ms=0,
+            votes=2,
+            lookup=RecordLookup.FOUND,
+            record=STUDENT,
+        )
+        return RecognitionResult(
+            clip=ref,
+            status=ResultStatus.RECOGNIZED,
+            faces=[face],
+            frames_sampled=3,
+            model=model,
+            processed_at=now,
+        )
+    return RecognitionResult(
+        clip=ref, status=ResultStatus.NO_FACE, frames_sampled=3, model=model, processed_at=now
+    )
+
+
+@dataclass
+class Responder:
+    """Stands in for the cloud handler: for each new clip in the bucket, checks its metadata
+    and that it decodes, then posts a RecognitionResult to the results queue."""
+
+    stack: Stack
+    make: Callable[[str, str], RecognitionResult | None] = make_result
+    interval: float = 0.05
+    seen: set[str] = field(default_factory=set)
+    decoded_frames: dict[str, int] = field(default_factory=dict)
+    errors: list[str] = field(default_factory=list)
+    _stop: threading.Event = field(default_factory=threading.Event)
+    _thread: threading.Thread | None = None
+
+    def __enter__(self) -> Responder:
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        assert self._thread is not None
+        self._thread.join(10)
+
+    def _run(self) -> None:
+        s3, sqs = self.stack.endpoint.client("s3"), self.stack.endpoint.client("sqs")
+        while not self._stop.wait(self.interval):
+            try:
+                keys = [
+                    o["Key"]
+                    for o in s3.list_objects_v2(Bucket=self.stack.bucket).get("Contents", [])
+                ]
+            except Exception:  # noqa: S112 - the endpoint may be down in fault tests
+                continue
+            for key in keys:
+                if key in self.seen:
+                    continue
+                try:
+                    self._answer(s3, sqs, key)
+                except Exception as exc:
+                    self.errors.append(f"{key}: {exc!r}")
+                    continue
+                self.seen.add(key)
+
+    def _answer(self, s3: Any, sqs: Any, key: str) -> None:
+        obj = s3.get_object(Bucket=self.stack.bucket, Key=key)
+        meta = ClipMetadata.from_s3_metadata(obj["Metadata"])
+        with av.open(io.BytesIO(obj["Body"].read())) as container:
+            frames = list(container.decode(video=0))
+        assert frames[0].key_frame, f"{key} does not start with a keyframe"
+        assert (frames[0].width, frames[0].height) == (meta.width, meta.height)
+        self.decoded_frames[key] = len(frames)
+        result = self.make(self.stack.bucket, key)
+        if result is not None:
+            sqs.send_message(QueueUrl=self.stack.queue_url, MessageBody=result.to_message())

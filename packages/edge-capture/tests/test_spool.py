@@ -1,0 +1,98 @@
+"""The spool: atomic commits, recovery after a crash, the bound and its two policies."""
+
+from __future__ import annotations
+
+import threading
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from edge_capture.errors import ConfigError
+from edge_capture.spool import Spool
+from shared_schema import ClipId, ClipMetadata, format_key
+
+T0 = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
+
+
+def _commit(spool: Spool, seq: int, size: int = 1000, session: str = "s1") -> str:
+    captured = T0 + timedelta(seconds=seq / 2)
+    key = format_key(ClipId(device_id="pi", session_id=session, seq=seq, captured_at=captured))
+    meta = ClipMetadata(
+        captured_at=captured, duration_ms=500, fps=15, width=64, height=48, edge_version="0.1.0"
+    )
+    temp = spool.temp_path()
+    temp.write_bytes(bytes([seq % 256]) * size)
+    spool.commit(temp, key, meta, captured.timestamp() + 0.5)
+    return key
+
+
+def test_commit_is_atomic_and_recoverable(tmp_path: Path) -> None:
+    spool = Spool(tmp_path, 10**6)
+    keys = [_commit(spool, seq) for seq in (2, 0, 1)]
+    assert not list(spool.tmp_dir.iterdir()), "temp files must be renamed away"
+    for key in keys:
+        assert (tmp_path / key).is_file()
+        assert (tmp_path / key).with_suffix(".json").is_file()
+    # A crash mid-write leaves a temp file, and a clip whose sidecar never landed.
+    (spool.tmp_dir / "partial.mp4").write_bytes(b"half a clip")
+    orphan = tmp_path / "clips/pi/s1/00000009-1795000000000.mp4"
+    orphan.write_bytes(b"no sidecar")
+    again = Spool(tmp_path, 10**6)
+    found = again.recover()
+    assert [e.key for e in found] == sorted(keys)  # oldest first
+    assert not (spool.tmp_dir / "partial.mp4").exists()
+    assert not orphan.exists()
+    assert again.used_bytes == 3000
+    assert found[0].metadata.width == 64
+
+
+def test_claim_release_remove(tmp_path: Path) -> None:
+    spool = Spool(tmp_path, 10**6)
+    first, second = _commit(spool, 0), _commit(spool, 1)
+    stop = threading.Event()
+    a = spool.claim(stop)
+    b = spool.claim(stop)
+    assert a is not None and b is not None
+    assert (a.key, b.key) == (first, second)
+    assert spool.claim(stop, timeout=0.05) is None
+    spool.release(b)
+    spool.remove(a)
+    assert not a.path.exists()
+    assert spool.counts() == (1, 0)
+    again = spool.claim(stop)
+    assert again is not None and again.key == second
+    spool.remove(again)
+    assert spool.wait_empty(0.1)
+    assert spool.used_bytes == 0
+
+
+def test_drop_oldest_evicts_the_oldest_waiting_clip(tmp_path: Path) -> None:
+    spool = Spool(tmp_path, 2500, policy="drop-oldest")
+    k0, k1 = _commit(spool, 0), _commit(spool, 1)
+    busy = spool.claim(threading.Event())  # k0 is being uploaded: never evicted
+    assert busy is not None and busy.key == k0
+    k2 = _commit(spool, 2)
+    assert spool.dropped == [k1]
+    assert not (tmp_path / k1).exists()
+    assert (tmp_path / k0).exists() and (tmp_path / k2).exists()
+
+
+def test_pause_policy_reports_full_and_never_deletes(tmp_path: Path) -> None:
+    spool = Spool(tmp_path, 2500, policy="pause")
+    assert not spool.full()
+    keys = [_commit(spool, 0), _commit(spool, 1)]
+    assert spool.full()  # a third clip of the same size would not fit
+    entry = spool.claim(threading.Event())
+    assert entry is not None
+    spool.remove(entry)
+    assert not spool.full()
+    assert spool.dropped == []
+    assert (tmp_path / keys[1]).exists()
+
+
+def test_unwritable_spool_dir(tmp_path: Path) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    with pytest.raises(ConfigError, match="spool-dir"):
+        Spool(blocker / "spool", 1000)
