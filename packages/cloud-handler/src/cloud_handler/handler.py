@@ -62,7 +62,7 @@ def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     context = context if context is not None else LocalContext()
     if not _cold_start.is_set():
         _cold_start.set()
-        metrics.add_cold_start_metric(context=context)
+        metrics.provider.add_cold_start_metric(context=context)
     logger.thread_safe_append_keys(
         function_request_id=getattr(context, "aws_request_id", None), cold_start=cold
     )

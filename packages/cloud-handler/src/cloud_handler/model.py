@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import os
 import tempfile
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -12,16 +13,33 @@ from cloud_handler.aws import with_retries
 from cloud_handler.settings import ConfigError, Settings
 from shared_schema import ModelInfo
 
+_loaded: dict[str, Any] = {}
+_lock = threading.Lock()
+
 
 def load_recognizer(settings: Settings, s3: Any) -> Any:
-    """The :class:`face_model.Recognizer` the settings name (imported lazily: it pulls in torch).
+    """The :class:`face_model.Recognizer` the settings name, loaded once per process.
+
+    ``face_model`` (and torch) is imported here, not at module import.
 
     Raises:
         ConfigError: the artifact cannot be found or loaded; the message names where.
     """
+    source = settings.model_dir or settings.model_s3_uri or "detection-only"
+    with _lock:
+        if source not in _loaded:
+            _loaded[source] = _load(settings, s3)
+        return _loaded[source]
+
+
+def _load(settings: Settings, s3: Any) -> Any:
     from face_model import Recognizer
     from face_model.errors import FaceModelError
 
+    if settings.threads:
+        import torch
+
+        torch.set_num_threads(settings.threads)
     if settings.detection_only:
         return Recognizer.detection_only()
     source = settings.model_dir or settings.model_s3_uri or ""
@@ -33,7 +51,7 @@ def load_recognizer(settings: Settings, s3: Any) -> Any:
         )
         if not directory.is_dir():
             raise ConfigError(f"ROLLCALL_MODEL_DIR={source!r} is not a directory")
-        return Recognizer.load(directory)
+        return Recognizer.load(directory, threads=settings.threads)
     except FaceModelError as exc:
         raise ConfigError(f"model artifact {source!r} cannot be loaded: {exc}") from exc
 

@@ -33,6 +33,7 @@ class Settings:
     idempotency_ttl_s: int = 24 * 3600
     aws_max_attempts: int = 4
     aws_backoff_base_s: float = 0.05
+    threads: int | None = None
 
     @property
     def detection_only(self) -> bool:
@@ -56,6 +57,7 @@ _NUMBERS: dict[str, tuple[str, type, float, float]] = {
     "ROLLCALL_IDEMPOTENCY_TTL_S": ("idempotency_ttl_s", int, 1, 30 * 86_400),
     "ROLLCALL_AWS_MAX_ATTEMPTS": ("aws_max_attempts", int, 1, 20),
     "ROLLCALL_AWS_BACKOFF_BASE_S": ("aws_backoff_base_s", float, 0, 10),
+    "ROLLCALL_THREADS": ("threads", int, 1, 256),
 }
 
 

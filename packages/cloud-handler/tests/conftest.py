@@ -1,0 +1,70 @@
+"""Shared fixtures: a moto server, a fresh stack per test, clips."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+
+from cloud_handler import runtime
+from cloud_handler.synth import make_clip
+from cloud_handler.testing import REGION, Stack, make_stack
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    try:
+        import torch
+
+        torch.set_num_threads(2)
+    except ImportError:  # pragma: no cover
+        pass
+
+
+@pytest.fixture(scope="session")
+def moto_endpoint() -> Iterator[str]:
+    """A real moto HTTP server on 127.0.0.1 for the whole session."""
+    from moto.server import ThreadedMotoServer
+
+    for name, value in {
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_SESSION_TOKEN": "testing",
+        "AWS_DEFAULT_REGION": REGION,
+    }.items():
+        os.environ.setdefault(name, value)
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    try:
+        yield f"http://{host}:{port}"
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def stack(moto_endpoint: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[Stack]:
+    """Fresh resources and a handler environment pointing at them (detection-only model)."""
+    created = make_stack(moto_endpoint)
+    for name in ("ROLLCALL_MODEL_DIR", "ROLLCALL_MODEL_S3_URI"):
+        monkeypatch.delenv(name, raising=False)
+    for name, value in created.env.items():
+        monkeypatch.setenv(name, value)
+    runtime.reset_runtime()
+    yield created
+    runtime.reset_runtime()
+
+
+@pytest.fixture(scope="session")
+def clip_bytes() -> Callable[..., bytes]:
+    """make_clip, memoised for the session (encoding is the slow part)."""
+    cache: dict[tuple[Any, ...], bytes] = {}
+
+    def get(width: int = 640, height: int = 480, **kwargs: Any) -> bytes:
+        key = (width, height, *sorted(kwargs.items()))
+        if key not in cache:
+            cache[key] = make_clip(width, height, **kwargs)
+        return cache[key]
+
+    return get
