@@ -43,7 +43,7 @@ class Stack:
             self.target,
             self.names.bucket,
             self.settings.clip_retention_days,
-            bucket_policy(self.names),
+            None if self.settings.local else bucket_policy(self.names),
         )
 
     def resources(self) -> list[Resource]:

@@ -18,12 +18,18 @@ def _absent(exc: Exception, *codes: str) -> bool:
 
 
 class Bucket(Resource):
-    """The clips bucket: public access blocked, SSE-S3, clips expire after N days, TLS only."""
+    """The clips bucket: public access blocked, SSE-S3, clips expire after N days, and (on
+    AWS) a policy refusing plain-HTTP requests. ``policy`` None: no bucket policy (the local
+    stack speaks plain HTTP on 127.0.0.1, and moto enforces bucket policies)."""
 
     kind = "s3 bucket"
 
     def __init__(
-        self, target: AwsTarget, bucket: str, retention_days: int, policy: dict[str, Any]
+        self,
+        target: AwsTarget,
+        bucket: str,
+        retention_days: int,
+        policy: dict[str, Any] | None,
     ) -> None:
         self.target, self.bucket, self.retention_days, self.policy = (
             target,
@@ -134,7 +140,7 @@ class Bucket(Resource):
         self.s3.get_waiter("bucket_exists").wait(
             Bucket=self.bucket, WaiterConfig={"Delay": 1, "MaxAttempts": 30}
         )
-        self._apply(set(self.desired()))
+        self._apply({k for k, v in self.desired().items() if v is not None})
 
     def update(self, current: Any, differences: list[str]) -> None:
         self._apply({d.split(":", 1)[0] for d in differences})
@@ -154,7 +160,10 @@ class Bucket(Resource):
                 Bucket=self.bucket, LifecycleConfiguration={"Rules": desired["lifecycle"]}
             )
         if "policy" in aspects:
-            self.s3.put_bucket_policy(Bucket=self.bucket, Policy=json.dumps(desired["policy"]))
+            if desired["policy"] is None:
+                self.s3.delete_bucket_policy(Bucket=self.bucket)
+            else:
+                self.s3.put_bucket_policy(Bucket=self.bucket, Policy=json.dumps(desired["policy"]))
 
     def object_count(self, prefix: str = "") -> int:
         """How many objects the bucket holds under ``prefix`` (0 when it does not exist)."""

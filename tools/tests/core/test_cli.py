@@ -1,0 +1,124 @@
+"""The CLI's contract: JSON output, dry runs, confirmation, exit codes, one-line errors."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from rollcall_tools.aws import AwsTarget
+from rollcall_tools.cli import app
+
+pytestmark = pytest.mark.slow
+
+
+def _run(*args: str, stdin: str | None = None) -> tuple[int, str, str]:
+    result = CliRunner().invoke(app, list(args), input=stdin)
+    return result.exit_code, result.stdout, result.stderr
+
+
+def test_deploy_json_twice_then_destroy(moto_url: str, prefix: str, target: AwsTarget) -> None:
+    common = ("--endpoint-url", moto_url, "--region", "eu-west-1", "--stack", prefix)
+    code, out, _ = _run("deploy", *common, "--dry-run", "--json")
+    assert code == 0
+    plan = json.loads(out)
+    assert plan["dry_run"] is True
+    assert plan["counts"] == {"create": 8}
+    assert prefix + "-clips" not in json.dumps(target.client("s3").list_buckets())
+
+    code, out, _ = _run("deploy", *common, "--json")
+    assert code == 0
+    first = json.loads(out)
+    assert first["changed"] is True
+    outputs = first["outputs"]
+    assert outputs["bucket"] == f"{prefix}-clips-123456789012-eu-west-1"
+    assert outputs["results_queue"] == f"{prefix}-results"
+    assert outputs["events_queue"] == f"{prefix}-events"
+    assert first["env"] == {
+        "AWS_REGION": "eu-west-1",
+        "ROLLCALL_BUCKET": outputs["bucket"],
+        "ROLLCALL_RESULTS_QUEUE": f"{prefix}-results",
+        "ROLLCALL_ENDPOINT_URL": moto_url,
+    }
+    code, out, _ = _run("deploy", *common, "--json")
+    assert json.loads(out)["changed"] is False
+    assert json.loads(out)["counts"] == {"no change": 8}
+
+    code, out, err = _run("deploy", *common)
+    assert code == 0
+    assert f"export ROLLCALL_BUCKET={outputs['bucket']}" in out
+    assert "changed: nothing" in err
+
+    code, _, err = _run("destroy", *common, stdin="n\n")
+    assert code == 2
+    assert "nothing was deleted" in err
+    code, out, _ = _run("destroy", *common, "--yes", "--json")
+    assert code == 0
+    assert json.loads(out)["counts"] == {"delete": 8}
+
+
+def test_options_come_from_environment_variables(
+    moto_url: str, prefix: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("ROLLCALL_ENDPOINT_URL", moto_url)
+    monkeypatch.setenv("AWS_REGION", "eu-west-1")
+    monkeypatch.setenv("ROLLCALL_STACK", prefix)
+    monkeypatch.setenv("ROLLCALL_RETENTION_DAYS", "9")
+    code, out, _ = _run("deploy", "--dry-run", "--json")
+    assert code == 0
+    assert json.loads(out)["outputs"]["bucket"] == f"{prefix}-clips-123456789012-eu-west-1"
+
+
+@pytest.mark.parametrize(
+    ("args", "code", "message"),
+    [
+        (("deploy", "--stack", "Bad_Name"), 2, "stack name 'Bad_Name' is invalid"),
+        (("deploy", "--retention-days", "0"), 2, "--retention-days must be 1..3650"),
+        (("deploy", "--memory", "64"), 2, "--memory must be 128..10240"),
+        (("deploy", "--endpoint-url", "http://127.0.0.1:9"), 3, "unreachable"),
+    ],
+)
+def test_bad_configuration_is_one_clear_line(
+    moto_url: str, args: tuple[str, ...], code: int, message: str
+) -> None:
+    if "--endpoint-url" not in args:
+        args = (*args, "--endpoint-url", moto_url)
+    got, out, err = _run(*args)
+    assert got == code
+    assert message in err
+    assert "Traceback" not in out + err
+    assert len(err.strip().splitlines()) == 1
+
+
+def test_build_image_says_what_is_missing(
+    moto_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PATH", str(tmp_path))  # no docker client at all
+    code, _, err = _run("build-image", "--endpoint-url", moto_url)
+    assert code == 2
+    assert "docker is not installed" in err
+    assert "Docker Engine" in err
+    monkeypatch.undo()
+
+    docker = shutil.which("docker")
+    if docker is None:
+        return
+    engine = subprocess.run([docker, "info"], capture_output=True, check=False, timeout=30)
+    if engine.returncode == 0:
+        pytest.skip("a Docker Engine runs here; the no-engine message cannot be shown")
+    code, _, err = _run("build-image", "--endpoint-url", moto_url)
+    assert code == 3
+    assert "no Docker Engine answers it" in err
+
+
+def test_version_and_help() -> None:
+    code, out, _ = _run("--version")
+    assert code == 0
+    assert "0.1.0" in out
+    for command in ("deploy", "destroy", "seed-db", "build-image", "local", "demo"):
+        code, out, _ = _run(command, "--help")
+        assert code == 0, command
