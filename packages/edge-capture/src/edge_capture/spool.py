@@ -186,7 +186,7 @@ class Spool:
             self._lock.notify_all()
         for victim in evicted:
             log.warning(
-                "spool full (%.1f MB bound): dropped the oldest clip %s without uploading it",
+                "spool full (%.2f MiB bound): dropped the oldest waiting clip %s unuploaded",
                 self.max_bytes / 2**20,
                 victim.key,
             )

@@ -1,0 +1,158 @@
+"""The uploader under faults: endpoint outage, a killed process, a full spool."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+from edge_testkit import Responder, Stack
+from test_session import config
+
+from edge_capture import SessionSummary, run_session
+from edge_capture.ledger import Ledger
+from edge_capture.spool import Spool
+
+pytestmark = pytest.mark.slow
+
+
+def _wait_for(condition: Any, timeout: float, what: str) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        time.sleep(0.05)
+
+
+def test_endpoint_outage_every_clip_arrives_exactly_once(stack: Stack, tmp_path: Path) -> None:
+    """The endpoint goes away mid-capture and comes back: nothing lost, nothing doubled."""
+    cfg = config(stack, tmp_path, duration_s=4.0, fast=False, uploaders=3)
+    box: dict[str, SessionSummary] = {}
+    with Responder(stack) as responder:
+        runner = threading.Thread(target=lambda: box.update(s=run_session(cfg)))
+        runner.start()
+        _wait_for(lambda: len(stack.keys()) >= 1, 10, "the first upload")
+        stack.endpoint.stop()
+        time.sleep(1.5)  # three clips are captured while the endpoint is down
+        stack.endpoint.start()
+        runner.join(60)
+        assert not runner.is_alive()
+    summary = box["s"]
+    assert responder.errors == []
+    assert summary.upload_retries > 0, "the outage should have made uploads fail"
+    assert summary.clips_captured == 8
+    assert summary.missing_keys == []
+    keys = stack.keys()
+    assert keys == sorted(o.key for o in summary.outcomes)
+    versions = stack.versions()
+    assert all(versions[key] == 1 for key in keys), f"a clip was stored twice: {versions}"
+    assert sorted(responder.decoded_frames.values()) == [4] + [8] * 7  # 60 frames
+    assert not list((tmp_path / "spool" / "clips").rglob("*.mp4"))
+
+
+def test_killed_process_resumes_its_spool(stack: Stack, tmp_path: Path) -> None:
+    """SIGKILL while uploads fail; a restart with the same spool uploads every clip it held."""
+    spool_dir = tmp_path / "spool"
+    env = {
+        **os.environ,
+        "ROLLCALL_BUCKET": stack.bucket,
+        "ROLLCALL_RESULTS_QUEUE": stack.queue_name,
+        "ROLLCALL_ENDPOINT_URL": stack.endpoint.url,
+        "ROLLCALL_DEVICE_ID": "pi-1",
+        "ROLLCALL_SESSION_ID": "lecture",
+        "ROLLCALL_EDGE_SPOOL_DIR": str(spool_dir),
+        "ROLLCALL_EDGE_RESOLUTION": "160x120",
+        "ROLLCALL_EDGE_POLL_WAIT": "1",
+    }
+    args = [sys.executable, "-m", "edge_capture", "run", "--duration", "60", "--no-live"]
+    log = tmp_path / "child.log"
+    with log.open("wb") as sink:
+        proc = subprocess.Popen(args, env=env, stdout=subprocess.DEVNULL, stderr=sink)
+    try:
+        _wait_for(lambda: len(stack.keys()) >= 1 or proc.poll() is not None, 30, "an upload")
+        assert proc.poll() is None, log.read_text()
+        stack.endpoint.stop()
+        sidecars = lambda: sorted(spool_dir.joinpath("clips").rglob("*.json"))  # noqa: E731
+        _wait_for(lambda: len(sidecars()) >= 3, 15, "three clips spooled during the outage")
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(10)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(10)
+        stack.endpoint.start()
+    spooled = sorted(str(p.relative_to(spool_dir).with_suffix(".mp4")) for p in sidecars())
+    uploaded_before = stack.keys()
+    assert not set(spooled) & set(uploaded_before)
+    cfg = config(stack, tmp_path, duration_s=0)  # upload the spool, collect results, stop
+    with Responder(stack) as responder:
+        summary = run_session(cfg)
+    assert responder.errors == []
+    assert summary.clips_captured == 0
+    assert summary.clips_resumed == len(spooled) >= 3
+    assert sorted(o.key for o in summary.outcomes) == spooled
+    assert summary.missing_keys == []
+    assert all(o.resumed for o in summary.outcomes)
+    assert set(stack.keys()) == set(spooled) | set(uploaded_before)
+    assert all(count == 1 for count in stack.versions().values())
+    assert not list(spool_dir.joinpath("clips").rglob("*.mp4"))
+    assert not list(spool_dir.joinpath("tmp").iterdir()), "the partial clip must be cleaned up"
+
+
+def _full_spool_run(stack: Stack, tmp_path: Path, policy: str) -> tuple[SessionSummary, int]:
+    """Capture while the bucket is gone (uploads fail) until the spool is full, then restore it."""
+    bound_mb = 0.02  # about four 160x120 test-pattern clips
+    cfg = config(
+        stack, tmp_path, duration_s=20.0, spool_max_mb=bound_mb, spool_policy=policy, uploaders=1
+    )
+    peak = {"bytes": 0}
+
+    def break_bucket(ledger: Ledger, spool: Spool) -> None:
+        stack.s3.delete_bucket(Bucket=stack.bucket)
+
+        def restore() -> None:
+            _wait_for(lambda: ledger.snapshot()["captured"] >= 10 or spool.full(), 30, "full")
+            time.sleep(0.3)
+            peak["bytes"] = spool.used_bytes
+            stack.s3.create_bucket(Bucket=stack.bucket)
+            stack.s3.put_bucket_versioning(
+                Bucket=stack.bucket, VersioningConfiguration={"Status": "Enabled"}
+            )
+
+        threading.Thread(target=restore, daemon=True).start()
+
+    with Responder(stack):
+        summary = run_session(cfg, on_start=break_bucket)
+    return summary, peak["bytes"]
+
+
+def test_full_spool_pause_policy_loses_nothing(stack: Stack, tmp_path: Path) -> None:
+    summary, peak = _full_spool_run(stack, tmp_path, "pause")
+    assert summary.frames_paused > 0, "capture should have paused on the full spool"
+    assert summary.clips_dropped == 0
+    assert summary.missing_keys == []
+    assert summary.ok
+    assert summary.clips_captured == summary.clips_answered < 38
+    assert peak <= 0.02 * 2**20 + max(o.bytes for o in summary.outcomes)
+    assert all(count == 1 for count in stack.versions().values())
+
+
+def test_full_spool_drop_oldest_reports_what_it_dropped(stack: Stack, tmp_path: Path) -> None:
+    summary, peak = _full_spool_run(stack, tmp_path, "drop-oldest")
+    assert summary.frames_paused == 0
+    assert summary.clips_dropped > 0
+    dropped = [o.key for o in summary.outcomes if o.status == "dropped"]
+    assert len(dropped) == summary.clips_dropped
+    assert set(dropped) <= set(summary.missing_keys)
+    assert not summary.ok
+    assert not set(dropped) & set(stack.keys()), "a dropped clip must never be uploaded"
+    kept = [o for o in summary.outcomes if o.status != "dropped"]
+    assert all(o.result_at is not None for o in kept)
+    assert summary.clips_captured == 38  # capture never paused: 300 frames / 8 per clip
+    assert peak <= 0.02 * 2**20 + max(o.bytes for o in summary.outcomes)
