@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import logging
 import os
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -17,7 +19,8 @@ def pytest_configure(config: pytest.Config) -> None:
     try:
         import torch
 
-        torch.set_num_threads(2)
+        # 1, not 2: the CPU is shared with other suites; oversubscribed OpenMP threads spin
+        torch.set_num_threads(1)
     except ImportError:  # pragma: no cover
         pass
 
@@ -49,7 +52,7 @@ def stack(moto_endpoint: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[Stack
     created = make_stack(moto_endpoint)
     for name in ("ROLLCALL_MODEL_DIR", "ROLLCALL_MODEL_S3_URI"):
         monkeypatch.delenv(name, raising=False)
-    for name, value in created.env.items():
+    for name, value in {**created.env, "ROLLCALL_THREADS": "1"}.items():
         monkeypatch.setenv(name, value)
     runtime.reset_runtime()
     yield created
@@ -68,3 +71,27 @@ def clip_bytes() -> Callable[..., bytes]:
         return cache[key]
 
     return get
+
+
+class _Collect(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__()
+        self.lines: list[dict[str, Any]] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.lines.append(json.loads(self.format(record)))
+
+
+@pytest.fixture
+def logs() -> Iterator[list[dict[str, Any]]]:
+    """The handler's structured (JSON) log lines, parsed, as Powertools formats them."""
+    from cloud_handler.handler import logger
+
+    collector = _Collect()
+    collector.setFormatter(logger.registered_formatter)
+    std = logging.getLogger(logger.service)
+    std.addHandler(collector)
+    try:
+        yield collector.lines
+    finally:
+        std.removeHandler(collector)

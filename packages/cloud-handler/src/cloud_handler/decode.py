@@ -16,6 +16,10 @@ from shared_schema import ErrorCode
 SUPPORTED_CODECS = frozenset({"h264", "hevc"})
 """What edge devices record (H.264; HEVC for newer cameras). Anything else is refused."""
 
+_IMAGE_CODECS = frozenset(
+    {"gif", "png", "apng", "mjpeg", "jpegls", "bmp", "webp", "tiff", "jpeg2000", "ppm", "pgm"}
+)
+"""Still-image codecs: such an upload is "not a video", not a video in a foreign codec."""
 _VIDEO_MAGIC = (b"ftyp", b"moov", b"mdat", b"free", b"wide", b"skip")
 _log = logging.getLogger(__name__)
 
@@ -124,7 +128,13 @@ def _video_stream(
 ) -> av.video.stream.VideoStream:
     """The clip's video stream, refusing images, audio-only files and foreign codecs."""
     fmt = container.format.name
-    if fmt == "image2" or fmt.endswith("_pipe") or not container.streams.video:
+    video = container.streams.video
+    if (
+        fmt in ("image2", "gif")
+        or fmt.endswith("_pipe")
+        or not video
+        or video[0].codec_context.name in _IMAGE_CODECS
+    ):
         raise ClipError(
             ErrorCode.NOT_A_VIDEO, f"{where}: no video stream (container {fmt!r})", "decode"
         )

@@ -1,0 +1,168 @@
+"""The handler end to end against a moto server, detection-only model (no weights needed)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from cloud_handler.context import LocalContext
+from cloud_handler.handler import lambda_handler
+from cloud_handler.testing import Stack, body, clip_key, s3_event, s3_record, sqs_event
+from shared_schema import ErrorCode, RecordLookup, ResultStatus
+
+pytestmark = pytest.mark.slow
+
+
+def run(event: dict[str, Any]) -> dict[str, Any]:
+    return lambda_handler(event, LocalContext(timeout_s=30))
+
+
+def test_direct_s3_event_one_face(stack: Stack, clip_bytes: Callable[..., bytes]) -> None:
+    record = stack.put(clip_key(1), clip_bytes(640, 480, faces=1))
+    out = run(s3_event(record))
+    assert out["handled"][0]["status"] == "unknown"
+    [result] = stack.results()
+    assert result.status is ResultStatus.UNKNOWN
+    assert result.clip.key == clip_key(1)
+    assert result.clip.clip is not None and result.clip.clip.seq == 1
+    assert result.clip.etag == record["s3"]["object"]["eTag"]
+    assert result.model is not None and result.model.pretrained is False
+    assert result.frames_sampled == 3
+    [face] = result.faces
+    assert face.identity is None and face.lookup is RecordLookup.NOT_APPLICABLE
+    assert face.votes == 3
+    # the astronaut's face sits in the middle third of a 640x480 frame
+    assert 150 < (face.box.x1 + face.box.x2) / 2 < 450
+    assert face.box.y2 - face.box.y1 > 60
+    timings = result.timings
+    assert timings.detect_ms > 0 and timings.decode_ms > 0
+    assert timings.total_ms >= timings.decode_ms + timings.detect_ms
+
+
+def test_sqs_batch_mixed_records(
+    stack: Stack, clip_bytes: Callable[..., bytes], logs: list[dict[str, Any]]
+) -> None:
+    """A good clip, a no-face clip, S3's test event and garbage: no record is failed."""
+    good = stack.put(clip_key(2), clip_bytes(640, 480, faces=3))
+    empty_scene = stack.put(clip_key(3), clip_bytes(640, 480, faces=0))
+    test_event = {"Service": "Amazon S3", "Event": "s3:TestEvent", "Bucket": stack.bucket}
+    event = sqs_event(
+        body(s3_event(good)), body(s3_event(empty_scene)), json.dumps(test_event), "{oops"
+    )
+    assert run(event) == {"batchItemFailures": []}
+    results = {r.clip.key: r for r in stack.results()}
+    assert set(results) == {clip_key(2), clip_key(3)}
+    several = results[clip_key(2)]
+    assert several.status is ResultStatus.UNKNOWN
+    assert len(several.faces) == 3
+    assert results[clip_key(3)].status is ResultStatus.NO_FACE
+    assert not results[clip_key(3)].faces
+    assert any(line["message"] == "event ignored" for line in logs)
+    malformed = [line for line in logs if line["message"] == "malformed event"]
+    assert malformed and malformed[0]["level"] == "ERROR"
+    processed = [line for line in logs if line["message"] == "clip processed"]
+    assert {line["correlation_id"] for line in processed} == {clip_key(2), clip_key(3)}
+
+
+def _error_for(stack: Stack, record: dict[str, Any], logs: list[dict[str, Any]]) -> Any:
+    assert run(sqs_event(body(s3_event(record)))) == {"batchItemFailures": []}
+    [result] = stack.results()
+    assert result.status is ResultStatus.ERROR
+    assert result.error is not None
+    assert not result.faces
+    failed = [line for line in logs if line["message"] == "clip failed"]
+    assert failed, "every error result comes with a structured log line"
+    assert failed[-1]["error_code"] == result.error.code.value
+    assert failed[-1]["correlation_id"] == result.clip.key
+    return result.error
+
+
+def test_object_missing(stack: Stack, logs: list[dict[str, Any]]) -> None:
+    record = s3_record(stack.bucket, clip_key(4), size=1000)
+    error = _error_for(stack, record, logs)
+    assert error.code is ErrorCode.OBJECT_MISSING and error.stage == "download"
+
+
+def test_object_empty(stack: Stack, logs: list[dict[str, Any]]) -> None:
+    assert _error_for(stack, stack.put(clip_key(5), b""), logs).code is ErrorCode.OBJECT_EMPTY
+
+
+def test_not_a_video(stack: Stack, logs: list[dict[str, Any]]) -> None:
+    record = stack.put(clip_key(6), b"GIF89a this is not an mp4 at all" * 40)
+    assert _error_for(stack, record, logs).code is ErrorCode.NOT_A_VIDEO
+
+
+def test_truncated_video(
+    stack: Stack, clip_bytes: Callable[..., bytes], logs: list[dict[str, Any]]
+) -> None:
+    data = clip_bytes(320, 240, faces=0)
+    record = stack.put(clip_key(7), data[: len(data) // 2])
+    error = _error_for(stack, record, logs)
+    assert error.code is ErrorCode.CORRUPT_VIDEO and error.stage == "decode"
+
+
+def test_unsupported_codec(
+    stack: Stack, clip_bytes: Callable[..., bytes], logs: list[dict[str, Any]]
+) -> None:
+    record = stack.put(clip_key(8), clip_bytes(320, 240, faces=0, codec="mpeg4"))
+    assert _error_for(stack, record, logs).code is ErrorCode.UNSUPPORTED_CODEC
+
+
+def test_oversized_object(
+    stack: Stack,
+    clip_bytes: Callable[..., bytes],
+    logs: list[dict[str, Any]],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from cloud_handler.runtime import reset_runtime
+
+    monkeypatch.setenv("ROLLCALL_MAX_OBJECT_BYTES", "1000")
+    reset_runtime()
+    record = stack.put(clip_key(9), clip_bytes(320, 240, faces=0))
+    error = _error_for(stack, record, logs)
+    assert error.code is ErrorCode.OBJECT_TOO_LARGE and "ROLLCALL_MAX_OBJECT_BYTES" in error.message
+    # an event that under-reports the size is caught while reading
+    record["s3"]["object"]["size"] = 10
+    record["s3"]["object"]["eTag"] = "other"
+    assert _error_for(stack, record, logs).code is ErrorCode.OBJECT_TOO_LARGE
+
+
+def test_frame_too_large(
+    stack: Stack,
+    clip_bytes: Callable[..., bytes],
+    logs: list[dict[str, Any]],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from cloud_handler.runtime import reset_runtime
+
+    monkeypatch.setenv("ROLLCALL_MAX_FRAME_PIXELS", str(320 * 240 - 1))
+    reset_runtime()
+    record = stack.put(clip_key(10), clip_bytes(320, 240, faces=0))
+    assert _error_for(stack, record, logs).code is ErrorCode.FRAME_TOO_LARGE
+
+
+def test_invalid_key_and_malformed_record(stack: Stack, logs: list[dict[str, Any]]) -> None:
+    record = stack.put("uploads/holiday photo.mp4", b"\x00" * 100)
+    error = _error_for(stack, record, logs)
+    assert error.code is ErrorCode.INVALID_KEY and error.stage == "event"
+    broken = s3_record(stack.bucket, clip_key(11))
+    broken["s3"]["object"]["size"] = "big"
+    assert run(sqs_event(body(s3_event(broken)))) == {"batchItemFailures": []}
+    [result] = stack.results()
+    assert result.error is not None and result.error.code is ErrorCode.MALFORMED_EVENT
+    assert result.clip.key == clip_key(11)
+
+
+def test_configuration_error_names_the_variable(
+    stack: Stack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from cloud_handler.runtime import reset_runtime
+    from cloud_handler.settings import ConfigError
+
+    monkeypatch.delenv("ROLLCALL_TABLE")
+    reset_runtime()
+    with pytest.raises(ConfigError, match="ROLLCALL_TABLE is not set"):
+        run(s3_event(s3_record(stack.bucket, clip_key(0))))
