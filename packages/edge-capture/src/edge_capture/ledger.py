@@ -19,7 +19,7 @@ from edge_capture.summary import (
 )
 from shared_schema import RecognitionResult, ResultStatus
 
-Recorded = Literal["new", "duplicate", "unknown"]
+Recorded = Literal["new", "duplicate", "unknown", "closed"]
 
 
 @dataclass
@@ -68,6 +68,7 @@ class Ledger:
         self._lock = threading.Condition()
         self._listeners: list[Callable[[ClipOutcome], None]] = []
         self.capture_error: str | None = None
+        self.closed = False
         self.interrupted = False
 
     def on_result(self, listener: Callable[[ClipOutcome], None]) -> None:
@@ -113,6 +114,8 @@ class Ledger:
     def record(self, key: str, result: RecognitionResult, at: float) -> Recorded:
         """Attach a result to its clip; the first result for a clip wins."""
         with self._lock:
+            if self.closed:
+                return "closed"
             clip = self._clips.get(key)
             if clip is None:
                 return "unknown"
@@ -141,6 +144,11 @@ class Ledger:
             first = message_id not in ids
             ids.add(message_id)
             return first
+
+    def close(self) -> None:
+        """Accept no more results (the summary is being written); they stay on the queue."""
+        with self._lock:
+            self.closed = True
 
     # -- waiting ----------------------------------------------------------------------------
     def unanswered_uploaded(self) -> int:

@@ -52,10 +52,13 @@ class ResultsPoller:
         """Start polling."""
         self._thread.start()
 
-    def stop(self, timeout: float | None = None) -> None:
-        """Stop after the current long poll (waits up to ``timeout``, default poll wait + 5 s)."""
+    def stop(self, timeout: float = 1.0) -> None:
+        """Stop polling; waits up to ``timeout`` for the current long poll to return.
+
+        Close the ledger first: results received after that are left on the queue.
+        """
         self._stop.set()
-        self._thread.join(self.wait_s + 5.0 if timeout is None else timeout)
+        self._thread.join(timeout)
 
     def _run(self) -> None:
         failures = 0
@@ -109,8 +112,7 @@ class ResultsPoller:
                 self.ledger.note_message("foreign", message_id)
                 return False
         if self.ledger.knows(key):
-            self.ledger.record(key, result, received_at)
-            return True
+            return self.ledger.record(key, result, received_at) != "closed"
         if clip.device_id == self.device_id and clip.session_id == self.session_id:
             self.ledger.count(earlier_run_results=1)
             return True

@@ -128,5 +128,6 @@ def run_session(
             )
     finally:
         uploaders.stop(timeout=1.0)
+        ledger.close()
         poller.stop()
     return ledger.summary()

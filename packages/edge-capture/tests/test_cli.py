@@ -1,0 +1,165 @@
+"""The CLI: --help documents env vars; configuration errors give one clear line and exit 2/3."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from edge_testkit import Stack, free_port
+from typer.testing import CliRunner
+
+from edge_capture.cli import app
+
+runner = CliRunner()
+
+
+def _run(args: list[str], env: dict[str, str] | None = None) -> tuple[int, str, str]:
+    result = runner.invoke(app, args, env=env)
+    return result.exit_code, result.stdout, result.stderr
+
+
+def _one_line_error(stderr: str) -> str:
+    lines = [line for line in stderr.strip().splitlines() if line.strip()]
+    assert len(lines) == 1, f"expected one error line, got: {stderr!r}"
+    assert "Traceback" not in stderr
+    assert lines[0].startswith("error:")
+    return lines[0]
+
+
+def test_help_shows_every_env_var() -> None:
+    code, out, _ = _run(["run", "--help"], env={"COLUMNS": "200"})
+    assert code == 0
+    for name in (
+        "ROLLCALL_BUCKET",
+        "ROLLCALL_RESULTS_QUEUE",
+        "ROLLCALL_ENDPOINT_URL",
+        "ROLLCALL_DEVICE_ID",
+        "ROLLCALL_SESSION_ID",
+        "ROLLCALL_EDGE_SPOOL_MAX_MB",
+        "ROLLCALL_EDGE_SPOOL_POLICY",
+        "ROLLCALL_EDGE_CONFIG",
+        "AWS_REGION",
+    ):
+        assert name in out, name
+
+
+def test_version() -> None:
+    code, out, _ = _run(["--version"])
+    assert code == 0 and "edge-capture 0.1.0" in out
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        ([], "bucket: not set"),
+        (["--bucket", "b"], "results queue: not set"),
+        (["--bucket", "b", "--results-queue", "q", "--resolution", "big"], "resolution 'big'"),
+        (["--bucket", "b", "--results-queue", "q", "--spool-policy", "x"], "spool-policy 'x'"),
+        (["--bucket", "b", "--results-queue", "q", "--config", "/nonexistent.toml"], "not found"),
+    ],
+)
+def test_configuration_errors_exit_2(tmp_path: Path, args: list[str], message: str) -> None:
+    code, _, err = _run(["run", *args, "--spool-dir", str(tmp_path)])
+    assert code == 2
+    assert message in _one_line_error(err)
+
+
+def _session_args(stack: Stack, tmp_path: Path, **overrides: str) -> list[str]:
+    values = {
+        "--bucket": stack.bucket,
+        "--results-queue": stack.queue_name,
+        "--endpoint-url": stack.endpoint.url,
+        "--spool-dir": str(tmp_path / "spool"),
+        "--duration": "0",
+        **overrides,
+    }
+    return ["run", *[item for pair in values.items() for item in pair]]
+
+
+def test_missing_bucket(stack: Stack, tmp_path: Path) -> None:
+    code, _, err = _run(_session_args(stack, tmp_path, **{"--bucket": "no-such-bucket"}))
+    assert code == 2
+    assert "bucket 'no-such-bucket': does not exist" in _one_line_error(err)
+
+
+def test_missing_queue(stack: Stack, tmp_path: Path) -> None:
+    code, _, err = _run(_session_args(stack, tmp_path, **{"--results-queue": "no-such-queue"}))
+    assert code == 2
+    assert "results queue 'no-such-queue': does not exist" in _one_line_error(err)
+
+
+def test_unreachable_endpoint(stack: Stack, tmp_path: Path) -> None:
+    dead = f"http://127.0.0.1:{free_port()}"
+    code, _, err = _run(_session_args(stack, tmp_path, **{"--endpoint-url": dead}))
+    assert code == 3
+    assert f"endpoint {dead} is unreachable" in _one_line_error(err)
+
+
+def test_no_credentials(stack: Stack, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("AWS_ACCESS_KEY_ID")
+    monkeypatch.delenv("AWS_SECRET_ACCESS_KEY")
+    code, _, err = _run(_session_args(stack, tmp_path))
+    assert code == 2
+    assert "no AWS credentials found" in _one_line_error(err)
+
+
+def test_missing_source_file(stack: Stack, tmp_path: Path) -> None:
+    missing = str(tmp_path / "lecture.mp4")
+    code, _, err = _run(_session_args(stack, tmp_path, **{"--source": missing, "--duration": "5"}))
+    assert code == 2
+    assert f"source '{missing}': no such file" in _one_line_error(err)
+
+
+def test_config_file_and_env(stack: Stack, tmp_path: Path) -> None:
+    """A TOML file supplies what options and env vars leave unset; --duration 0 only flushes."""
+    path = tmp_path / "edge.toml"
+    path.write_text(f'bucket = "{stack.bucket}"\nresults-queue = "wrong"\nduration = 0\n')
+    env = {
+        "ROLLCALL_RESULTS_QUEUE": stack.queue_name,
+        "ROLLCALL_ENDPOINT_URL": stack.endpoint.url,
+        "ROLLCALL_EDGE_SPOOL_DIR": str(tmp_path / "spool"),
+        "ROLLCALL_EDGE_CONFIG": str(path),
+    }
+    code, out, err = _run(["run", "--json", "--result-wait", "0"], env=env)
+    assert code == 0, err
+    summary = json.loads(out)
+    assert summary["bucket"] == stack.bucket
+    assert summary["clips_captured"] == 0
+
+
+def test_bench_json() -> None:
+    code, out, err = _run(["bench", "--json", "--clips", "1"])
+    assert code == 0, err
+    figures = json.loads(out)
+    for key in ("640x480@15", "640x480@30", "1280x720@15", "1280x720@30"):
+        row = figures[key]
+        assert row["encode_fraction"] > 0
+        assert row["baseline_encode_fraction"] > 0
+        assert row["cameras_per_core"] >= 1
+    assert figures["_settings"]["encoder"]["preset"] == "ultrafast"
+
+
+def test_import_and_cli_never_load_torch() -> None:
+    """The Pi must not need torch, face_model or cloud_handler."""
+    code = (
+        "import sys, runpy\n"
+        "import edge_capture, edge_capture.cli, edge_capture.bench, edge_capture.session\n"
+        "sys.argv = ['edge-capture', 'run', '--help']\n"
+        "try:\n"
+        "    runpy.run_module('edge_capture', run_name='__main__')\n"
+        "except SystemExit:\n"
+        "    pass\n"
+        "bad = sorted(m for m in sys.modules if m.split('.')[0] in "
+        "('torch', 'torchvision', 'face_model', 'cloud_handler', 'facenet_pytorch',"
+        " 'onnxruntime'))\n"
+        "assert not bad, bad\n"
+        "print('clean')\n"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=False
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip().endswith("clean")
