@@ -87,7 +87,12 @@ def describe_failure(exc: Exception, what: str, endpoint: str) -> Exception:
         return exc
     code = _code(exc)
     message = exc.response.get("Error", {}).get("Message", "") or code
-    if code in _CREDENTIAL_CODES:
+    if code in {"403", "AccessDenied"}:
+        text = (
+            f"{what}: access denied at {endpoint} (bad credentials, missing permissions, "
+            "or it belongs to another account)"
+        )
+    elif code in _CREDENTIAL_CODES:
         text = f"{what}: credentials refused at {endpoint} ({code}: {message})"
     elif code in {"404", "NoSuchBucket"} | _MISSING_QUEUE_CODES:
         text = f"{what}: does not exist at {endpoint}"

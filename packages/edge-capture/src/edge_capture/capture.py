@@ -100,7 +100,12 @@ class CaptureLoop:
             if self._paused:
                 log.warning("spool has room again: capture resumed")
                 self._paused = False
-            self._current = _OpenClip(self.spool, self.config, self.settings)
+            try:
+                self._current = _OpenClip(self.spool, self.config, self.settings)
+            except Exception as exc:
+                self.on_encode_error(exc)
+                log.exception("could not start a clip; frame skipped")
+                return
         current = self._current
         try:
             current.add(frame)

@@ -260,7 +260,7 @@ def run(  # noqa: PLR0917 - a Typer command takes its options as parameters
         plot_latency(summary, plot)
         err.print(f"wrote the latency plot to {plot}")
     if json_out:
-        out.print_json(summary.to_json())
+        typer.echo(summary.to_json())
     if not summary.ok:
         raise typer.Exit(1)
 
@@ -360,7 +360,7 @@ def bench(
     except EdgeError as exc:
         raise _fail(exc) from None
     if json_out:
-        out.print(json.dumps(figures, indent=2), highlight=False, soft_wrap=True)
+        typer.echo(json.dumps(figures, indent=2))
         return
     table = Table(title=f"edge-capture encode cost ({source}, {clip_seconds:g} s clips)")
     for column in ("mode", "encode fraction", "cameras/core", "KiB/clip", "baseline", "speed-up"):

@@ -91,6 +91,8 @@ class EdgeConfig:
     tune: str = "zerolatency"
 
     def __post_init__(self) -> None:
+        if not isinstance(self.spool_dir, Path):  # accept a str from in-process callers
+            object.__setattr__(self, "spool_dir", Path(str(self.spool_dir)).expanduser())
         self.validate()
 
     @property
