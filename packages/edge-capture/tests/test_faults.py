@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -156,3 +157,39 @@ def test_full_spool_drop_oldest_reports_what_it_dropped(stack: Stack, tmp_path: 
     assert all(o.result_at is not None for o in kept)
     assert summary.clips_captured == 38  # capture never paused: 300 frames / 8 per clip
     assert peak <= 0.02 * 2**20 + max(o.bytes for o in summary.outcomes)
+
+
+def test_sigterm_stops_capture_flushes_and_summarises(stack: Stack, tmp_path: Path) -> None:
+    """SIGTERM: capture stops, the spool is flushed, results are awaited; exit 0, none missing."""
+    env = {
+        **os.environ,
+        "ROLLCALL_BUCKET": stack.bucket,
+        "ROLLCALL_RESULTS_QUEUE": stack.queue_name,
+        "ROLLCALL_ENDPOINT_URL": stack.endpoint.url,
+        "ROLLCALL_DEVICE_ID": "pi-3",
+        "ROLLCALL_SESSION_ID": "term",
+        "ROLLCALL_EDGE_SPOOL_DIR": str(tmp_path / "spool"),
+        "ROLLCALL_EDGE_RESOLUTION": "160x120",
+        "ROLLCALL_EDGE_POLL_WAIT": "1",
+    }
+    args = [sys.executable, "-m", "edge_capture", "run", "--duration", "300", "--json"]
+    with Responder(stack):
+        proc = subprocess.Popen(
+            args, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        )
+        try:
+            _wait_for(lambda: len(stack.keys()) >= 2 or proc.poll() is not None, 30, "uploads")
+            proc.send_signal(signal.SIGTERM)
+            out, err = proc.communicate(timeout=60)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.communicate(timeout=10)
+    assert proc.returncode == 0, err
+    summary = json.loads(out)
+    assert summary["interrupted"] is True
+    assert summary["clips_captured"] >= 2
+    assert summary["clips_captured"] == summary["clips_answered"]
+    assert summary["missing_keys"] == []
+    assert "SIGTERM: stopping capture" in err
+    assert not list((tmp_path / "spool" / "clips").rglob("*.mp4"))
