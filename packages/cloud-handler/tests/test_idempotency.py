@@ -118,9 +118,7 @@ def test_persistent_throttling_fails_the_record_for_redelivery(
     sqs.meta.events.register("before-call.sqs.SendMessage", send_hook)
     event = sqs_event(body(s3_event(good)), body(s3_event(throttled)))
     response = run(event)
-    assert response["batchItemFailures"] == [
-        {"itemIdentifier": event["Records"][1]["messageId"]}
-    ]
+    assert response["batchItemFailures"] == [{"itemIdentifier": event["Records"][1]["messageId"]}]
     assert [r.clip.key for r in stack.results()] == [clip_key(24)]
     # the redelivery sends the stored answer without recomputing it
     state["fail"] = False

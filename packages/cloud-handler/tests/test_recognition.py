@@ -1,0 +1,172 @@
+"""Recognition with a real pretrained artifact (MobileFaceNet from ROLLCALL_SHARED_MODELS).
+
+Artifacts are built once per session through face_model's API: the astronaut enrolled
+from skimage's photo, and the 8 CSE 546 people enrolled from their gallery/ frames.
+"""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from PIL import Image
+
+from cloud_handler.context import LocalContext
+from cloud_handler.handler import lambda_handler
+from cloud_handler.runtime import get_runtime, reset_runtime
+from cloud_handler.synth import astronaut
+from cloud_handler.testing import Stack, body, clip_key, s3_event, shared_path, sqs_event, throttle
+from shared_schema import RecordLookup, ResultStatus, load_student_seed
+
+pytestmark = [pytest.mark.slow, pytest.mark.shared_models]
+CKPT = ("mobilefacenet-casia", "mobilefacenet_casia.ckpt")
+
+
+def _export(people: dict[str, list[Path]], out: Path) -> Path:
+    from face_model.artifact import export_model
+    from face_model.training import build_model
+
+    weights = shared_path("ROLLCALL_SHARED_MODELS", *CKPT)
+    build_model(people, backbone="mobilefacenet", weights=weights, out=out / "model")
+    export_model(out / "model", out / "artifact")
+    return out / "artifact"
+
+
+@pytest.fixture(scope="session")
+def astronaut_artifact(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    shared_path("ROLLCALL_SHARED_MODELS", *CKPT)
+    root = tmp_path_factory.mktemp("astronaut")
+    photo = root / "astronaut.png"
+    Image.fromarray(astronaut()).save(photo)
+    return _export({"eileen_collins": [photo]}, root)
+
+
+@pytest.fixture(scope="session")
+def cse546_artifact(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    gallery = shared_path("ROLLCALL_SHARED_DATA", "cse546-videos", "gallery")
+    shared_path("ROLLCALL_SHARED_MODELS", *CKPT)
+    people = {d.name: sorted(d.glob("*.jpg")) for d in sorted(gallery.iterdir()) if d.is_dir()}
+    return _export(people, tmp_path_factory.mktemp("cse546"))
+
+
+def _use(monkeypatch: pytest.MonkeyPatch, artifact: Path) -> None:
+    monkeypatch.setenv("ROLLCALL_MODEL_DIR", str(artifact))
+    reset_runtime()
+
+
+def run(event: dict[str, Any]) -> dict[str, Any]:
+    return lambda_handler(event, LocalContext(timeout_s=60))
+
+
+def test_astronaut_recognized_with_record(
+    stack: Stack,
+    clip_bytes: Callable[..., bytes],
+    monkeypatch: pytest.MonkeyPatch,
+    astronaut_artifact: Path,
+) -> None:
+    _use(monkeypatch, astronaut_artifact)
+    stack.seed([{"name": "eileen_collins", "major": "astronautics", "year": "senior", "id": 7}])
+    record = stack.put(clip_key(30), clip_bytes(1280, 720, faces=1))
+    # the first lookup is throttled twice: retried with backoff, then served
+    calls = throttle(
+        get_runtime().clients.dynamodb, "dynamodb.BatchGetItem", 2, "ThrottlingException"
+    )
+    assert run(sqs_event(body(s3_event(record)))) == {"batchItemFailures": []}
+    assert calls[0] == 3
+    [result] = stack.results()
+    assert result.status is ResultStatus.RECOGNIZED
+    assert (
+        result.model is not None
+        and result.model.pretrained
+        and result.model.backbone == "mobilefacenet"
+    )
+    [face] = result.faces
+    assert face.identity == "eileen_collins"
+    assert face.similarity > 0.6
+    assert face.lookup is RecordLookup.FOUND
+    assert face.record is not None and face.record.major == "astronautics" and face.record.id == 7
+    assert result.timings.embed_ms > 0 and result.timings.lookup_ms > 0
+    # a second clip is served from the warm record cache: no DynamoDB call at all
+    again = stack.put(clip_key(31), clip_bytes(1280, 720, faces=1))
+    run(sqs_event(body(s3_event(again))))
+    assert calls[0] == 3
+    assert stack.results()[0].faces[0].record == face.record
+
+
+def test_record_missing_stays_recognized(
+    stack: Stack,
+    clip_bytes: Callable[..., bytes],
+    monkeypatch: pytest.MonkeyPatch,
+    astronaut_artifact: Path,
+    logs: list[dict[str, Any]],
+) -> None:
+    _use(monkeypatch, astronaut_artifact)
+    record = stack.put(clip_key(32), clip_bytes(640, 480, faces=1))
+    run(sqs_event(body(s3_event(record))))
+    [result] = stack.results()
+    assert result.status is ResultStatus.RECOGNIZED
+    [face] = result.faces
+    assert face.identity == "eileen_collins"
+    assert face.lookup is RecordLookup.MISSING and face.record is None
+    [warning] = [line for line in logs if "no record" in line["message"]]
+    assert warning["names"] == ["eileen_collins"]
+    assert warning["correlation_id"] == clip_key(32)
+
+
+def test_lookup_throttled_until_redelivery(
+    stack: Stack,
+    clip_bytes: Callable[..., bytes],
+    monkeypatch: pytest.MonkeyPatch,
+    astronaut_artifact: Path,
+) -> None:
+    _use(monkeypatch, astronaut_artifact)
+    stack.seed([{"name": "eileen_collins", "major": "astronautics", "year": "senior"}])
+    record = stack.put(clip_key(33), clip_bytes(640, 480, faces=1))
+    throttle(
+        get_runtime().clients.dynamodb,
+        "dynamodb.BatchGetItem",
+        4,
+        "ProvisionedThroughputExceededException",
+    )
+    event = sqs_event(body(s3_event(record)))
+    assert len(run(event)["batchItemFailures"]) == 1
+    assert not stack.results()
+    assert run(sqs_event(body(s3_event(record)), receive_count=2)) == {"batchItemFailures": []}
+    [result] = stack.results()
+    assert result.faces[0].lookup is RecordLookup.FOUND
+    assert result.attempt == 2
+
+
+@pytest.mark.shared_data
+def test_cse546_clips_each_recognized_with_their_record(
+    stack: Stack, monkeypatch: pytest.MonkeyPatch, cse546_artifact: Path
+) -> None:
+    root = shared_path("ROLLCALL_SHARED_DATA", "cse546-videos")
+    seed = load_student_seed(root / "student_data.json")
+    assert seed.ok
+    stack.seed([r.to_item() for r in seed.records])
+    _use(monkeypatch, cse546_artifact)
+    with (root / "expected.csv").open() as handle:
+        expected = list(csv.DictReader(handle))
+    assert len(expected) == 8
+    keys: dict[str, dict[str, str]] = {}
+    records = []
+    for seq, row in enumerate(expected):
+        key = clip_key(seq, device="cse546", session="test")
+        keys[key] = row
+        records.append(stack.put(key, (root / "videos" / row["video"]).read_bytes()))
+    event = sqs_event(*(body(s3_event(r)) for r in records))
+    assert run(event) == {"batchItemFailures": []}
+    results = {r.clip.key: r for r in stack.results()}
+    assert set(results) == set(keys)
+    for key, row in keys.items():
+        result = results[key]
+        assert result.status is ResultStatus.RECOGNIZED, (row["video"], result.error)
+        named = [f for f in result.faces if f.identity is not None]
+        assert [f.identity for f in named] == [row["name"]], row["video"]
+        record = named[0].record
+        assert record is not None, row["video"]
+        assert (record.major, record.year) == (row["major"], row["year"]), row["video"]
