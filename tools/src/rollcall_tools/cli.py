@@ -10,6 +10,7 @@ from rich.table import Table as RichTable
 
 from rollcall_tools import __version__
 from rollcall_tools.aws import DEFAULT_REGION, AwsTarget, is_loopback
+from rollcall_tools.cli_demo import demo
 from rollcall_tools.errors import ConfigError
 from rollcall_tools.local import stack as local_stack
 from rollcall_tools.local.state import DEFAULT_STATE_DIR
@@ -38,6 +39,7 @@ local_app = typer.Typer(
     no_args_is_help=True,
 )
 app.add_typer(local_app, name="local")
+app.command("demo")(demo)
 
 # --- shared options -------------------------------------------------------------------------
 Region = Annotated[

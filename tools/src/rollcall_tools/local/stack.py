@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shlex
 import shutil
 import sys
 import time
@@ -15,6 +16,7 @@ from typing import Any
 from rollcall_tools.aws import LOCAL_CREDENTIALS, AwsTarget, aws_errors
 from rollcall_tools.errors import ConfigError, ServiceUnreachableError, ToolsError
 from rollcall_tools.local import processes
+from rollcall_tools.local.probe import wait_until_answering
 from rollcall_tools.local.processes import ProcessRecord
 from rollcall_tools.local.state import LocalState
 from rollcall_tools.seed import seed_records
@@ -83,6 +85,13 @@ def runner_executable() -> str:
     return found
 
 
+def runner_command() -> list[str]:
+    """The local runner's command: ``cloud-handler``, or ``ROLLCALL_RUNNER_COMMAND`` (split
+    like a shell would) to try another runner that takes the same ``serve`` arguments."""
+    override = os.environ.get("ROLLCALL_RUNNER_COMMAND")
+    return shlex.split(override) if override else [runner_executable()]
+
+
 def runner_env(state: LocalState, outputs: dict[str, Any]) -> dict[str, str]:
     """The local runner's environment: the handler's env vars (api.md) for this stack."""
     env = {
@@ -113,7 +122,7 @@ def runner_env(state: LocalState, outputs: dict[str, Any]) -> dict[str, str]:
 def start_runner(state: LocalState) -> ProcessRecord:
     """Start ``cloud-handler serve`` on the events queue; fail with its log if it dies at once."""
     command = [
-        runner_executable(),
+        *runner_command(),
         "serve",
         "--endpoint-url",
         state.endpoint_url,
@@ -178,9 +187,10 @@ def up(
         if with_runner:
             state.runner = start_runner(state)
             state.save()
+            waited = wait_until_answering(state)
             say(
                 f"local runner (cloud-handler serve, {workers} worker(s)) consuming "
-                f"{state.outputs['events_queue']}"
+                f"{state.outputs['events_queue']}; a probe clip was answered in {waited:.1f} s"
             )
     except BaseException:
         down(state_dir)

@@ -1,0 +1,138 @@
+"""``tools demo``: the one-command local demo (registered on the main app)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.table import Table as RichTable
+
+from rollcall_tools.aws import DEFAULT_REGION
+from rollcall_tools.output import err, handles_errors, out, print_json
+from rollcall_tools.stack.names import DEFAULT_STACK, check_prefix
+
+
+def _print_summary(console: Console, data: dict[str, Any]) -> None:
+    latency = data["latency_ms"]
+    console.print(
+        f"\n[bold]summary[/]: {data['clips']} clips, {data['answered']} answered, "
+        f"{data['missing']} missing; latency capture->result median {latency['median']} ms, "
+        f"p95 {latency['p95']} ms; recognizer: {data['recognizer']} ({data['backbone']})"
+    )
+    table = RichTable("video", "clips", "answered", "person (majority)", "major", "year")
+    for name, video in data["videos"].items():
+        table.add_row(
+            name,
+            str(video["clips"]),
+            str(video["answered"]),
+            video["name"] or "[dim]-[/]",
+            video["major"] or "[dim]-[/]",
+            video["year"] or "[dim]-[/]",
+        )
+    console.print(table)
+    if data["people_seen"]:
+        seen = ", ".join(f"{p['name']} ({p['clips']} clips)" for p in data["people_seen"])
+        console.print(f"seen: {seen}")
+    for key in data["missing_keys"]:
+        console.print(f"[red]no result for[/] {key}")
+
+
+@handles_errors
+def demo(
+    videos: Annotated[
+        Path | None,
+        typer.Option(
+            envvar="ROLLCALL_DEMO_VIDEOS",
+            help="Folder of videos to stream (default: "
+            "a demo video made from skimage's astronaut photo).",
+        ),
+    ] = None,
+    roster: Annotated[
+        Path | None,
+        typer.Option(envvar="ROLLCALL_ROSTER", help="Student seed JSON for --videos."),
+    ] = None,
+    gallery: Annotated[
+        Path | None,
+        typer.Option(
+            envvar="ROLLCALL_GALLERY",
+            help="Folder with one folder of photos per person, to enroll.",
+        ),
+    ] = None,
+    backbone: Annotated[
+        str | None,
+        typer.Option(
+            envvar="ROLLCALL_BACKBONE",
+            help="Embedding network of --weights: mobilefacenet or inception-resnet-v1.",
+        ),
+    ] = None,
+    weights: Annotated[
+        Path | None,
+        typer.Option(envvar="ROLLCALL_WEIGHTS", help="Local weights file for --backbone."),
+    ] = None,
+    download: Annotated[
+        bool,
+        typer.Option(
+            "--download/--no-download",
+            envvar="ROLLCALL_DOWNLOAD_WEIGHTS",
+            help="Without --weights, fetch facenet-pytorch's pretrained weights when "
+            "online (else: detection only).",
+        ),
+    ] = True,
+    seconds: Annotated[
+        float,
+        typer.Option(
+            envvar="ROLLCALL_DEMO_SECONDS", min=1, max=120, help="Length of the bundled demo video."
+        ),
+    ] = 4.0,
+    workers: Annotated[
+        int, typer.Option(envvar="ROLLCALL_WORKERS", min=1, max=16, help="Local runner workers.")
+    ] = 1,
+    fast: Annotated[
+        bool,
+        typer.Option(
+            "--fast",
+            envvar="ROLLCALL_DEMO_FAST",
+            help="Read videos as fast as possible instead of in real time.",
+        ),
+    ] = False,
+    region: Annotated[
+        str,
+        typer.Option(
+            envvar=["AWS_REGION", "AWS_DEFAULT_REGION"], help="Region of the local stack."
+        ),
+    ] = DEFAULT_REGION,
+    stack: Annotated[
+        str, typer.Option(envvar="ROLLCALL_STACK", help="Stack name (resource-name prefix).")
+    ] = DEFAULT_STACK,
+    as_json: Annotated[
+        bool, typer.Option("--json", envvar="ROLLCALL_JSON", help="Print one JSON object only.")
+    ] = False,
+) -> None:
+    """Run the whole system locally: local AWS, recognizer, edge streaming, live results."""
+    from rollcall_tools.demo.run import DemoOptions, run_demo
+
+    check_prefix(stack)
+    live = err if as_json else out
+    options = DemoOptions(
+        videos=videos,
+        roster=roster,
+        gallery=gallery,
+        backbone=backbone,
+        weights=weights,
+        allow_download=download,
+        seconds=seconds,
+        workers=workers,
+        region=region,
+        stack=stack,
+        fast=fast,
+    )
+    report = run_demo(options, say=lambda line: live.print(line, markup=False))
+    data = report.to_json()
+    if as_json:
+        print_json(data)
+    else:
+        _print_summary(out, data)
+    if not report.ok:
+        raise typer.Exit(1)

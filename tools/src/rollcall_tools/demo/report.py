@@ -1,0 +1,114 @@
+"""The demo's summary: clips, answers, latency, recognizer, and per video the majority person."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from edge_capture import ClipOutcome, SessionSummary
+
+
+@dataclass
+class VideoVerdict:
+    """Who a video shows, by majority over its clips."""
+
+    name: str | None
+    major: str | None
+    year: str | None
+    clips: int
+    answered: int
+    votes: int
+    statuses: dict[str, int]
+
+    def to_json(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+
+def verdict(summary: SessionSummary) -> VideoVerdict:
+    """The most frequent identified person over a session's clips (ties: higher similarity)."""
+    fresh = [o for o in summary.outcomes if not o.resumed]
+    counts: Counter[str] = Counter()
+    best: dict[str, float] = {}
+    record: dict[str, tuple[str | None, str | None]] = {}
+    for outcome in fresh:
+        for person in outcome.people:
+            counts[person.name] += 1
+            best[person.name] = max(best.get(person.name, -1.0), person.similarity)
+            if person.major is not None or person.name not in record:
+                record[person.name] = (person.major, person.year)
+    statuses = Counter(o.status for o in fresh)
+    if not counts:
+        return VideoVerdict(None, None, None, len(fresh), summary.clips_answered, 0, dict(statuses))
+    name = max(counts, key=lambda n: (counts[n], best[n]))
+    major, year = record[name]
+    return VideoVerdict(
+        name, major, year, len(fresh), summary.clips_answered, counts[name], dict(statuses)
+    )
+
+
+def _stats(values: list[float]) -> dict[str, float | None]:
+    if not values:
+        return {"median": None, "p95": None, "max": None}
+    arr = np.asarray(values, dtype=float)
+    return {
+        "median": round(float(np.median(arr)), 1),
+        "p95": round(float(np.percentile(arr, 95)), 1),
+        "max": round(float(arr.max()), 1),
+    }
+
+
+@dataclass
+class DemoReport:
+    """Everything the demo measured, in the shape ``--json`` prints."""
+
+    recognizer: str
+    recognizer_note: str
+    backbone: str
+    sessions: dict[str, SessionSummary] = field(default_factory=dict)
+
+    @property
+    def outcomes(self) -> list[ClipOutcome]:
+        return [o for s in self.sessions.values() for o in s.outcomes if not o.resumed]
+
+    @property
+    def missing_keys(self) -> list[str]:
+        return [k for s in self.sessions.values() for k in s.missing_keys]
+
+    @property
+    def ok(self) -> bool:
+        return all(s.ok for s in self.sessions.values())
+
+    def people_seen(self) -> list[dict[str, Any]]:
+        clips: Counter[str] = Counter()
+        info: dict[str, dict[str, Any]] = {}
+        for outcome in self.outcomes:
+            for person in outcome.people:
+                clips[person.name] += 1
+                seen = info.setdefault(
+                    person.name, {"name": person.name, "major": None, "year": None, "best": 0.0}
+                )
+                seen["best"] = round(max(seen["best"], person.similarity), 3)
+                if person.major is not None:
+                    seen["major"], seen["year"] = person.major, person.year
+        return [{**info[n], "clips": clips[n]} for n, _ in clips.most_common()]
+
+    def to_json(self) -> dict[str, Any]:
+        outcomes = self.outcomes
+        latencies = [o.capture_to_result_ms for o in outcomes if o.capture_to_result_ms is not None]
+        return {
+            "clips": len(outcomes),
+            "answered": sum(1 for o in outcomes if o.result is not None),
+            "missing": len(self.missing_keys),
+            "missing_keys": self.missing_keys,
+            "latency_ms": _stats(latencies),
+            "recognizer": self.recognizer,
+            "recognizer_note": self.recognizer_note,
+            "backbone": self.backbone,
+            "statuses": dict(Counter(o.status for o in outcomes)),
+            "unknown_faces": sum(o.unknown_faces for o in outcomes),
+            "people_seen": self.people_seen(),
+            "videos": {name: verdict(s).to_json() for name, s in self.sessions.items()},
+        }

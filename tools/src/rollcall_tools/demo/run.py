@@ -1,0 +1,199 @@
+"""``tools demo``: local stack up, recognizer enrolled, videos streamed live, summary, teardown."""
+
+from __future__ import annotations
+
+import os
+import re
+import tempfile
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from rollcall_tools.aws import LOCAL_CREDENTIALS
+from rollcall_tools.demo.inputs import DemoInputs, VideoInput, resolve_inputs
+from rollcall_tools.demo.recognizer import RecognizerChoice, choose_recognizer
+from rollcall_tools.demo.report import DemoReport
+from rollcall_tools.errors import ConfigError, ServiceUnreachableError, ToolsError
+from rollcall_tools.local import stack as local_stack
+from rollcall_tools.local.state import LocalState
+
+Say = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class DemoOptions:
+    videos: Path | None = None
+    roster: Path | None = None
+    gallery: Path | None = None
+    backbone: str | None = None
+    weights: Path | None = None
+    allow_download: bool = True
+    seconds: float = 4.0
+    workers: int = 1
+    region: str = "us-east-1"
+    stack: str = "rollcall"
+    fast: bool = False
+    clip_seconds: float = 0.5
+    result_wait_s: float = 120.0
+
+
+@contextmanager
+def local_credentials() -> Iterator[None]:
+    """moto's dummy credentials for this process while the demo runs (never real ones)."""
+    keys = ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE")
+    saved = {k: os.environ.get(k) for k in keys}
+    os.environ["AWS_ACCESS_KEY_ID"] = LOCAL_CREDENTIALS["aws_access_key_id"]
+    os.environ["AWS_SECRET_ACCESS_KEY"] = LOCAL_CREDENTIALS["aws_secret_access_key"]
+    os.environ.pop("AWS_SESSION_TOKEN", None)
+    os.environ.pop("AWS_PROFILE", None)
+    try:
+        yield
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
+def session_id(video: Path) -> str:
+    """A clip-key-safe session id from the file name (plus time, so reruns never collide)."""
+    stem = re.sub(r"[^A-Za-z0-9_-]", "-", video.stem).strip("-_")[:40] or "video"
+    return f"{stem}-{int(time.time() * 1000) % 10**9}"
+
+
+def describe(outcome: object, video: str) -> str:
+    """One live line per answered clip."""
+    from edge_capture import ClipOutcome
+
+    assert isinstance(outcome, ClipOutcome)
+    latency = (
+        f"{outcome.capture_to_result_ms:.0f} ms"
+        if outcome.capture_to_result_ms is not None
+        else "-"
+    )
+    if outcome.people:
+        who = ", ".join(
+            f"{p.name} ({p.major or '?'}, {p.year or '?'}; sim {p.similarity:.2f})"
+            for p in outcome.people
+        )
+    elif outcome.status == "error":
+        who = f"error: {outcome.error}"
+    elif outcome.status == "unknown":
+        who = f"{outcome.unknown_faces} face(s), nobody identified"
+    else:
+        who = outcome.status.replace("_", " ")
+    if outcome.people and outcome.unknown_faces:
+        who += f" + {outcome.unknown_faces} unknown face(s)"
+    return f"  {video} clip {outcome.seq:>3}: {who}  [{latency}]"
+
+
+def stream_video(
+    state: LocalState,
+    video: VideoInput,
+    options: DemoOptions,
+    *,
+    work_dir: Path,
+    say: Say,
+    stop: threading.Event,
+) -> object:
+    """Run one edge-capture session on ``video`` against the local stack."""
+    from edge_capture import EdgeConfig, EdgeError, run_session
+
+    try:
+        config = EdgeConfig(
+            bucket=str(state.outputs["bucket"]),
+            results_queue=str(state.outputs["results_queue"]),
+            source=str(video.path),
+            width=video.width,
+            height=video.height,
+            fps=video.fps,
+            clip_seconds=options.clip_seconds,
+            duration_s=3600.0,
+            fast=options.fast,
+            endpoint_url=state.endpoint_url,
+            region=state.region,
+            device_id="demo",
+            session_id=session_id(video.path),
+            spool_dir=work_dir / "spool" / video.path.stem,
+            result_wait_s=options.result_wait_s,
+            poll_wait_s=1,
+        )
+        return run_session(config, on_result=lambda o: say(describe(o, video.path.name)), stop=stop)
+    except EdgeError as exc:
+        raise ToolsError(f"edge-capture on {video.path.name}: {exc}") from None
+
+
+def run_demo(options: DemoOptions, say: Say) -> DemoReport:
+    """The whole demo; the local stack is torn down whatever happens."""
+    stop = threading.Event()
+    with tempfile.TemporaryDirectory(prefix="rollcall-demo-") as tmp:
+        work_dir = Path(tmp)
+        inputs = resolve_inputs(
+            work_dir,
+            videos=options.videos,
+            roster=options.roster,
+            gallery=options.gallery,
+            seconds=options.seconds,
+        )
+        choice = _recognizer(inputs, options, work_dir, say)
+        say(choice.note)
+        state_dir = work_dir / "state"
+        try:
+            with local_credentials():
+                state = local_stack.up(
+                    state_dir,
+                    region=options.region,
+                    stack=options.stack,
+                    roster=inputs.roster,
+                    model_dir=choice.artifact_dir,
+                    workers=options.workers,
+                    say=say,
+                )
+                report = DemoReport(choice.mode, choice.note, choice.backbone)
+                for video in inputs.videos:
+                    size = f"{video.width}x{video.height} @ {video.fps:g} fps"
+                    say(f"streaming {video.path.name} ({size})")
+                    summary = stream_video(
+                        state, video, options, work_dir=work_dir, say=say, stop=stop
+                    )
+                    report.sessions[video.path.name] = summary  # type: ignore[assignment]
+                    _check_runner(state)
+                return report
+        except KeyboardInterrupt:
+            stop.set()
+            raise
+        finally:
+            local_stack.down(state_dir)
+
+
+def _recognizer(
+    inputs: DemoInputs, options: DemoOptions, work_dir: Path, say: Say
+) -> RecognizerChoice:
+    if not inputs.gallery and (options.weights is not None):
+        raise ConfigError("--weights needs --gallery DIR (photos of the people to enroll)")
+    if inputs.gallery:
+        if options.weights is not None or options.allow_download:
+            say(f"enrolling {len(inputs.gallery)} person(s) from their photos...")
+        return choose_recognizer(
+            backbone=options.backbone,
+            weights=options.weights,
+            people=inputs.gallery,
+            work_dir=work_dir,
+            allow_download=options.allow_download,
+        )
+    return choose_recognizer(
+        backbone=None, weights=None, people={}, work_dir=work_dir, allow_download=False
+    )
+
+
+def _check_runner(state: LocalState) -> None:
+    if state.runner is not None and not state.runner.alive:
+        from rollcall_tools.local.processes import log_tail
+
+        raise ServiceUnreachableError(
+            "the local runner (cloud-handler serve) died: " + log_tail(state.runner.log, 5)
+        )

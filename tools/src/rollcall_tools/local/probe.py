@@ -1,0 +1,90 @@
+"""Is the local runner answering? Send one tiny real clip through the stack and wait for its
+result (this also warms the runner's model before the first real clip)."""
+
+from __future__ import annotations
+
+import io
+import time
+import uuid
+from datetime import UTC, datetime
+
+import av
+import numpy as np
+
+from rollcall_tools.aws import AwsTarget
+from rollcall_tools.errors import ServiceUnreachableError
+from rollcall_tools.local.processes import log_tail
+from rollcall_tools.local.state import LocalState
+from shared_schema import ClipId, ClipMetadata, RecognitionResult
+
+PROBE_DEVICE = "probe"
+_SIZE, _FPS, _FRAMES = 64, 10, 5
+
+
+def probe_clip() -> bytes:
+    """A valid 64x64 H.264 clip of a plain grey room (no face)."""
+    buffer = io.BytesIO()
+    with av.open(buffer, mode="w", format="mp4") as container:
+        stream = container.add_stream("libx264", rate=_FPS)
+        stream.width = stream.height = _SIZE
+        stream.pix_fmt = "yuv420p"
+        frame = np.full((_SIZE, _SIZE, 3), 120, np.uint8)
+        for _ in range(_FRAMES):
+            for packet in stream.encode(av.VideoFrame.from_ndarray(frame, format="rgb24")):
+                container.mux(packet)
+        for packet in stream.encode():
+            container.mux(packet)
+    return buffer.getvalue()
+
+
+def wait_until_answering(state: LocalState, timeout_s: float = 180.0) -> float:
+    """Upload a probe clip, wait for its result on the results queue, delete it.
+
+    Returns the seconds it took. Raises ServiceUnreachableError when the runner dies or does
+    not answer within ``timeout_s``.
+    """
+    target = AwsTarget(region=state.region, endpoint_url=state.endpoint_url)
+    s3, sqs = target.client("s3"), target.client("sqs")
+    clip = ClipId(
+        device_id=PROBE_DEVICE,
+        session_id=uuid.uuid4().hex[:12],
+        seq=0,
+        captured_at=datetime.now(UTC),
+    )
+    metadata = ClipMetadata(
+        captured_at=clip.captured_at,
+        duration_ms=_FRAMES * 1000 // _FPS,
+        fps=_FPS,
+        width=_SIZE,
+        height=_SIZE,
+        edge_version="tools-probe",
+    )
+    start = time.monotonic()
+    s3.put_object(
+        Bucket=state.outputs["bucket"],
+        Key=clip.key,
+        Body=probe_clip(),
+        Metadata=metadata.to_s3_metadata(),
+        ContentType="video/mp4",
+    )
+    url = sqs.get_queue_url(QueueName=state.outputs["results_queue"])["QueueUrl"]
+    while time.monotonic() - start < timeout_s:
+        if state.runner is not None and not state.runner.alive:
+            raise ServiceUnreachableError(
+                "the local runner (cloud-handler serve) exited: " + log_tail(state.runner.log, 5)
+            )
+        reply = sqs.receive_message(
+            QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=1, VisibilityTimeout=0
+        )
+        for message in reply.get("Messages", []):
+            try:
+                result = RecognitionResult.from_message(message["Body"])
+            except ValueError:
+                continue
+            if result.clip.key == clip.key:
+                sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
+                return time.monotonic() - start
+    raise ServiceUnreachableError(
+        f"the local runner did not answer a probe clip within {timeout_s:.0f} s"
+        + (f": {log_tail(state.runner.log, 3)}" if state.runner else "")
+    )
