@@ -71,7 +71,7 @@ class LiveView:
             (f"dropped {counts['dropped']}", "red" if counts["dropped"] else ""),
         )
         table = Table(expand=True, box=None, pad_edge=False)
-        table.add_column("clip")
+        table.add_column("clip", no_wrap=True, min_width=26)
         table.add_column("status")
         table.add_column("capture->result", justify="right")
         table.add_column("upload->result", justify="right")
