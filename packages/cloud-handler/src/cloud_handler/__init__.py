@@ -1,1 +1,3 @@
-"""cloud_handler."""
+"""cloud_handler: rollcall's Lambda function (see README.md)."""
+
+__version__ = "0.1.0"

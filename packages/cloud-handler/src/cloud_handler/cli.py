@@ -1,0 +1,286 @@
+"""``cloud-handler``: run the handler locally (serve, invoke), benchmark it, export requirements."""
+
+from __future__ import annotations
+
+import json
+import signal
+import sys
+import threading
+from pathlib import Path
+from typing import Annotated, Any, NoReturn
+
+import typer
+from rich.console import Console
+
+from cloud_handler import __version__
+
+app = typer.Typer(
+    pretty_exceptions_show_locals=False,
+    no_args_is_help=True,
+    add_completion=False,
+    help="rollcall's Lambda function, run locally: serve a queue, invoke one event, benchmark.",
+)
+out = Console()
+err = Console(stderr=True)
+
+EXIT_FAILED, EXIT_USAGE, EXIT_UNREACHABLE = 1, 2, 3
+
+
+def fail(message: str, code: int = EXIT_USAGE) -> NoReturn:
+    """One red line on stderr, then exit with ``code``."""
+    err.print(f"[red]error:[/red] {message}", highlight=False, soft_wrap=True)
+    raise typer.Exit(code)
+
+
+def _version(value: bool) -> None:
+    if value:
+        out.print(f"cloud-handler {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main(
+    version: Annotated[
+        bool,
+        typer.Option("--version", callback=_version, is_eager=True, help="Print the version."),
+    ] = False,
+) -> None:
+    """rollcall's Lambda function, run locally."""
+
+
+def _check_handler_config() -> None:
+    from cloud_handler.settings import ConfigError, load_settings
+
+    try:
+        load_settings()
+    except ConfigError as exc:
+        fail(str(exc))
+
+
+@app.command()
+def serve(
+    *,
+    queue: Annotated[
+        str,
+        typer.Option(
+            "--queue", envvar="ROLLCALL_EVENTS_QUEUE", help="Events queue (name or URL) to poll."
+        ),
+    ],
+    endpoint_url: Annotated[
+        str | None,
+        typer.Option(
+            "--endpoint-url", envvar="ROLLCALL_ENDPOINT_URL", help="AWS endpoint (e.g. moto)."
+        ),
+    ] = None,
+    workers: Annotated[
+        int,
+        typer.Option("--workers", envvar="ROLLCALL_WORKERS", min=1, max=64, help="Workers."),
+    ] = 2,
+    mode: Annotated[
+        str,
+        typer.Option(
+            "--mode",
+            envvar="ROLLCALL_WORKER_MODE",
+            help="'process' (one model per worker) or 'thread' (one shared model).",
+        ),
+    ] = "process",
+    wait_time: Annotated[
+        int,
+        typer.Option(
+            "--wait-time", envvar="ROLLCALL_WAIT_TIME_S", min=0, max=20, help="Long-poll seconds."
+        ),
+    ] = 5,
+    visibility_timeout: Annotated[
+        int,
+        typer.Option(
+            "--visibility-timeout",
+            envvar="ROLLCALL_VISIBILITY_TIMEOUT_S",
+            min=5,
+            max=43_200,
+            help="Seconds a received message stays hidden; also the handler's deadline.",
+        ),
+    ] = 60,
+    region: Annotated[
+        str, typer.Option("--region", envvar="AWS_REGION", help="AWS region.")
+    ] = "us-east-1",
+) -> None:
+    """Long-poll the events queue and run each batch through lambda_handler until SIGTERM/SIGINT."""
+    from cloud_handler.local_runner import RunnerConfig, RunnerError, resolve_queue, run_local
+
+    if mode not in ("process", "thread"):
+        fail(f"--mode must be 'process' or 'thread', not {mode!r}")
+    if endpoint_url:
+        import os
+
+        os.environ["ROLLCALL_ENDPOINT_URL"] = endpoint_url  # the handler reads it too
+    _check_handler_config()
+    config = RunnerConfig(
+        queue=queue,
+        endpoint_url=endpoint_url,
+        region=region,
+        workers=workers,
+        mode=mode,  # type: ignore[arg-type]
+        wait_time_s=wait_time,
+        visibility_timeout_s=visibility_timeout,
+    )
+    stop = threading.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: stop.set())
+    try:
+        from cloud_handler.local_runner import sqs_client
+
+        resolve_queue(sqs_client(endpoint_url, region), queue)
+        err.print(
+            f"serving [bold]{queue}[/bold] with {workers} {mode} worker(s); "
+            "SIGTERM or Ctrl-C stops",
+            highlight=False,
+        )
+        stats = run_local(config, stop=stop)
+    except RunnerError as exc:
+        fail(str(exc), EXIT_UNREACHABLE if exc.unreachable else EXIT_USAGE)
+    err.print(
+        f"stopped: {stats.received} received, {stats.succeeded} done, "
+        f"{stats.failed} left for redelivery",
+        highlight=False,
+    )
+
+
+@app.command()
+def invoke(
+    event: Annotated[
+        Path,
+        typer.Option("--event", envvar="ROLLCALL_EVENT_FILE", help="JSON event file ('-': stdin)."),
+    ],
+) -> None:
+    """Run one Lambda event (S3 notification or SQS batch) through the handler; print its answer.
+
+    Exit 0 when everything was handled, 1 when a record must be retried.
+    """
+    text = sys.stdin.read() if str(event) == "-" else _read(event)
+    try:
+        document: Any = json.loads(text)
+    except json.JSONDecodeError as exc:
+        fail(f"{event}: not JSON ({exc.msg} at line {exc.lineno} column {exc.colno})")
+    if not isinstance(document, dict):
+        fail(f"{event}: a Lambda event is a JSON object, got {type(document).__name__}")
+    _check_handler_config()
+    from cloud_handler.context import LocalContext
+    from cloud_handler.handler import RedeliverError, lambda_handler
+    from cloud_handler.settings import ConfigError
+
+    try:
+        response = lambda_handler(document, LocalContext(timeout_s=300))
+    except ConfigError as exc:
+        fail(str(exc))
+    except RedeliverError as exc:
+        fail(str(exc), EXIT_FAILED)
+    print(json.dumps(response, indent=2))  # noqa: T201 - the CLI's output
+    if response.get("batchItemFailures"):
+        raise typer.Exit(EXIT_FAILED)
+
+
+def _read(path: Path) -> str:
+    try:
+        return path.read_text()
+    except OSError as exc:
+        fail(f"{path}: cannot read the event file ({exc.strerror or exc})")
+
+
+@app.command("export-requirements")
+def export_requirements(
+    output: Annotated[
+        Path,
+        typer.Option(
+            "--out", envvar="ROLLCALL_REQUIREMENTS_OUT", help="Where to write requirements.txt."
+        ),
+    ],
+    workspace: Annotated[
+        Path | None,
+        typer.Option(
+            "--workspace",
+            envvar="ROLLCALL_WORKSPACE",
+            help="uv workspace root (default: found from this package).",
+        ),
+    ] = None,
+) -> None:
+    """Export the handler's locked requirements for the Lambda image, torch pinned to CPU wheels."""
+    from cloud_handler.image import ImageRequirementsError, write_image_requirements
+
+    try:
+        report = write_image_requirements(output, workspace=workspace)
+    except ImageRequirementsError as exc:
+        fail(str(exc), EXIT_FAILED)
+    out.print(
+        f"wrote {output}: {report.count} locked packages; CPU wheels for "
+        f"{', '.join(report.cpu_packages)}; dropped {len(report.dropped)} CUDA/local lines",
+        highlight=False,
+    )
+
+
+@app.command()
+def bench(
+    *,
+    json_output: Annotated[
+        bool, typer.Option("--json", help="Print one JSON object instead of tables.")
+    ] = False,
+    clips: Annotated[
+        int,
+        typer.Option(
+            "--clips", envvar="ROLLCALL_BENCH_CLIPS", min=3, max=500, help="Warm clips per size."
+        ),
+    ] = 12,
+    naive_clips: Annotated[
+        int,
+        typer.Option(
+            "--naive-clips", envvar="ROLLCALL_BENCH_NAIVE_CLIPS", min=1, max=50, help="Naive runs."
+        ),
+    ] = 3,
+    runner_clips: Annotated[
+        int,
+        typer.Option(
+            "--runner-clips",
+            envvar="ROLLCALL_BENCH_RUNNER_CLIPS",
+            min=2,
+            max=500,
+            help="Clips pushed through the local runner for clips_per_s.",
+        ),
+    ] = 16,
+    workers: Annotated[
+        int,
+        typer.Option(
+            "--workers", envvar="ROLLCALL_WORKERS", min=1, max=16, help="Local-runner workers."
+        ),
+    ] = 2,
+    model_dir: Annotated[
+        Path | None,
+        typer.Option(
+            "--model-dir",
+            envvar="ROLLCALL_MODEL_DIR",
+            help="Exported artifact (default: built from ROLLCALL_SHARED_MODELS, else none).",
+        ),
+    ] = None,
+    threads: Annotated[
+        int,
+        typer.Option("--threads", envvar="ROLLCALL_THREADS", min=1, max=64, help="Torch threads."),
+    ] = 2,
+) -> None:
+    """Benchmark warm service time, cold start, runner throughput and a naive baseline."""
+    from cloud_handler.bench.run import BenchConfig, BenchError, print_tables, run_bench
+
+    config = BenchConfig(
+        clips=clips,
+        naive_clips=naive_clips,
+        runner_clips=runner_clips,
+        workers=workers,
+        model_dir=model_dir,
+        threads=threads,
+        progress=None if json_output else err,
+    )
+    try:
+        report = run_bench(config)
+    except BenchError as exc:
+        fail(str(exc), EXIT_FAILED)
+    if json_output:
+        print(json.dumps(report, indent=2))  # noqa: T201 - the CLI's output
+    else:
+        print_tables(report, out)

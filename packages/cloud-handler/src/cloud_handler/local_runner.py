@@ -1,0 +1,272 @@
+"""Run the handler locally: long-poll the events queue, invoke ``lambda_handler``, delete successes.
+
+S3 (the local bucket) notifies the events queue; each worker receives up to 10 messages,
+turns them into the SQS event Lambda would deliver, calls the handler and deletes only the
+messages it did not report in ``batchItemFailures``. Failed messages are made visible again
+after a short backoff. Workers are processes (default: each loads its own model, no GIL
+sharing) or threads (one model, for tests and in-process use).
+"""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing
+import os
+import signal
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import boto3
+from botocore.config import Config
+from botocore.exceptions import BotoCoreError, ClientError
+
+from cloud_handler.context import LocalContext
+
+log = logging.getLogger(__name__)
+Handler = Callable[[dict[str, Any], Any], dict[str, Any]]
+
+
+class RunnerError(RuntimeError):
+    """The runner cannot start: the queue is unknown or the endpoint is unreachable."""
+
+    def __init__(self, message: str, *, unreachable: bool = False) -> None:
+        super().__init__(message)
+        self.unreachable = unreachable
+
+
+@dataclass(frozen=True)
+class RunnerConfig:
+    """Where to poll and how."""
+
+    queue: str
+    endpoint_url: str | None = None
+    region: str = "us-east-1"
+    workers: int = 2
+    mode: Literal["process", "thread"] = "process"
+    batch_size: int = 10
+    wait_time_s: int = 5
+    visibility_timeout_s: int = 60
+    threads_per_worker: int | None = None
+
+
+@dataclass
+class RunnerStats:
+    """Messages received, deleted (succeeded) and left for redelivery (failed)."""
+
+    received: int = 0
+    succeeded: int = 0
+    failed: int = 0
+    batches: int = 0
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
+
+    def add(self, received: int, succeeded: int, failed: int) -> None:
+        """Count one handled batch."""
+        with self._lock:
+            self.received += received
+            self.succeeded += succeeded
+            self.failed += failed
+            self.batches += 1
+
+
+def sqs_client(endpoint_url: str | None, region: str) -> Any:
+    """An SQS client whose timeouts allow 20 s long polls."""
+    config = Config(read_timeout=30, connect_timeout=5, retries={"mode": "standard"})
+    return boto3.session.Session(region_name=region).client(
+        "sqs", endpoint_url=endpoint_url, config=config
+    )
+
+
+def resolve_queue(sqs: Any, queue: str) -> tuple[str, str]:
+    """(URL, ARN) of a queue given by name or URL.
+
+    Raises:
+        RunnerError: no such queue, or the endpoint cannot be reached.
+    """
+    try:
+        url = queue if queue.startswith(("http://", "https://")) else None
+        if url is None:
+            url = sqs.get_queue_url(QueueName=queue)["QueueUrl"]
+        arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"][
+            "QueueArn"
+        ]
+    except ClientError as exc:
+        raise RunnerError(f"events queue {queue!r}: {exc}") from None
+    except BotoCoreError as exc:
+        raise RunnerError(f"events queue {queue!r}: {exc}", unreachable=True) from None
+    return url, arn
+
+
+def to_lambda_event(messages: list[dict[str, Any]], arn: str, region: str) -> dict[str, Any]:
+    """The event Lambda's SQS event source mapping would deliver for ``messages``."""
+    return {
+        "Records": [
+            {
+                "messageId": m["MessageId"],
+                "receiptHandle": m["ReceiptHandle"],
+                "body": m.get("Body", ""),
+                "attributes": m.get("Attributes", {}),
+                "messageAttributes": m.get("MessageAttributes", {}),
+                "md5OfBody": m.get("MD5OfBody", ""),
+                "eventSource": "aws:sqs",
+                "eventSourceARN": arn,
+                "awsRegion": region,
+            }
+            for m in messages
+        ]
+    }
+
+
+def poll_once(
+    sqs: Any, url: str, arn: str, config: RunnerConfig, *, handler: Handler, stats: Any
+) -> int:
+    """Receive one batch, run it through ``handler``, delete what succeeded. Returns received."""
+    response = sqs.receive_message(
+        QueueUrl=url,
+        MaxNumberOfMessages=config.batch_size,
+        WaitTimeSeconds=config.wait_time_s,
+        VisibilityTimeout=config.visibility_timeout_s,
+        AttributeNames=["All"],
+        MessageAttributeNames=["All"],
+    )
+    messages = response.get("Messages", [])
+    if not messages:
+        return 0
+    event = to_lambda_event(messages, arn, config.region)
+    # the handler's deadline ends before the messages become visible again
+    context = LocalContext(timeout_s=max(1.0, config.visibility_timeout_s - 2))
+    try:
+        result = handler(event, context)
+        failed = {f["itemIdentifier"] for f in result.get("batchItemFailures", [])}
+    except Exception:
+        log.exception("handler raised; the whole batch will be redelivered")
+        failed = {m["MessageId"] for m in messages}
+    done = [m for m in messages if m["MessageId"] not in failed]
+    for start in range(0, len(done), 10):
+        sqs.delete_message_batch(
+            QueueUrl=url,
+            Entries=[
+                {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]}
+                for i, m in enumerate(done[start : start + 10])
+            ],
+        )
+    for m in messages:
+        if m["MessageId"] in failed:
+            count = int(m.get("Attributes", {}).get("ApproximateReceiveCount", "1"))
+            _retry_later(sqs, url, m, min(config.visibility_timeout_s, 2**count))
+    stats.add(len(messages), len(done), len(failed))
+    return len(messages)
+
+
+def _retry_later(sqs: Any, url: str, message: dict[str, Any], delay_s: int) -> None:
+    try:
+        sqs.change_message_visibility(
+            QueueUrl=url, ReceiptHandle=message["ReceiptHandle"], VisibilityTimeout=delay_s
+        )
+    except (ClientError, BotoCoreError) as exc:  # it will still come back at the timeout
+        log.warning("could not shorten visibility of %s: %s", message["MessageId"], exc)
+
+
+def _worker_loop(config: RunnerConfig, stop: Any, handler: Handler, stats: Any) -> None:
+    sqs = sqs_client(config.endpoint_url, config.region)
+    url, arn = resolve_queue(sqs, config.queue)
+    while not stop.is_set():
+        try:
+            poll_once(sqs, url, arn, config, handler=handler, stats=stats)
+        except (ClientError, BotoCoreError) as exc:
+            log.warning("polling %s failed: %s; retrying in 1 s", url, exc)
+            stop.wait(1.0)
+
+
+def _default_handler() -> Handler:
+    from cloud_handler.handler import lambda_handler
+
+    return lambda_handler
+
+
+def run_local(
+    config: RunnerConfig,
+    *,
+    stop: threading.Event | None = None,
+    handler: Handler | None = None,
+) -> RunnerStats:
+    """Poll until ``stop`` is set (or SIGTERM/SIGINT in process mode's parent); return counts.
+
+    Raises:
+        RunnerError: the queue does not exist or the endpoint is unreachable.
+    """
+    resolve_queue(sqs_client(config.endpoint_url, config.region), config.queue)
+    stop = stop or threading.Event()
+    if config.mode == "thread":
+        stats = RunnerStats()
+        run = handler or _default_handler()
+        workers = [
+            threading.Thread(
+                target=_worker_loop, args=(config, stop, run, stats), name=f"worker-{i}"
+            )
+            for i in range(config.workers)
+        ]
+        for worker in workers:
+            worker.start()
+        for worker in workers:
+            worker.join()
+        return stats
+    return _run_processes(config, stop)
+
+
+def _run_processes(config: RunnerConfig, stop: threading.Event) -> RunnerStats:
+    ctx = multiprocessing.get_context("spawn")
+    mp_stop = ctx.Event()
+    counters = ctx.Array("q", 4)
+    procs = [
+        ctx.Process(target=_process_main, args=(config, mp_stop, counters), name=f"worker-{i}")
+        for i in range(config.workers)
+    ]
+    for proc in procs:
+        proc.start()
+    try:
+        while not stop.is_set() and any(p.is_alive() for p in procs):
+            stop.wait(0.2)
+    finally:
+        mp_stop.set()
+        for proc in procs:
+            proc.join(timeout=config.visibility_timeout_s + config.wait_time_s)
+            if proc.is_alive():
+                proc.terminate()
+                proc.join()
+    return RunnerStats(*counters[:4])
+
+
+def _process_main(config: RunnerConfig, stop: Any, counters: Any) -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides when to stop
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    threads = config.threads_per_worker or max(1, (os.cpu_count() or 1) // config.workers)
+    os.environ.setdefault("ROLLCALL_THREADS", str(threads))
+    stats = _SharedStats(counters)
+    _worker_loop(config, stop, _default_handler(), stats)
+
+
+class _SharedStats:
+    """RunnerStats over a shared array (process mode)."""
+
+    def __init__(self, counters: Any) -> None:
+        self.counters = counters
+
+    def add(self, received: int, succeeded: int, failed: int) -> None:
+        with self.counters.get_lock():
+            self.counters[0] += received
+            self.counters[1] += succeeded
+            self.counters[2] += failed
+            self.counters[3] += 1
+
+
+def wait_until(predicate: Callable[[], bool], timeout_s: float, interval_s: float = 0.1) -> bool:
+    """Poll ``predicate`` until true or ``timeout_s`` passes (tests and the benchmark)."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(interval_s)
+    return predicate()
