@@ -88,3 +88,30 @@ def test_picamera_needs_the_pi_extra() -> None:
             open_source(SourceSpec("picamera", 64, 48, 15), threading.Event())
     else:  # pragma: no cover - on a Pi
         pytest.skip("picamera2 is installed here")
+
+
+def test_network_source_over_http(video_30fps: Path) -> None:
+    """An http:// source goes through PyAV's network path (live semantics: paced, not replayed)."""
+    import functools
+    import http.server
+
+    class Quiet(http.server.SimpleHTTPRequestHandler):
+        def log_message(self, *args: object) -> None:
+            return None
+
+    handler = functools.partial(Quiet, directory=str(video_30fps.parent))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        url = f"http://127.0.0.1:{server.server_address[1]}/{video_30fps.name}"
+        source = open_source(SourceSpec(url, 160, 120, 15), threading.Event())
+        try:
+            frames = list(source.frames())
+        finally:
+            source.close()
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert frames, "no frame came through the network source"
+    assert frames[0].image.shape == (120, 160, 3)

@@ -171,7 +171,7 @@ def plot_latency(summary: SessionSummary, path: Path) -> None:
     try:
         if capture or upload:
             values = capture + upload
-            bins = np.linspace(0, max(values) * 1.05 + 1, 40)
+            bins = np.linspace(0, max(values) * 1.05 + 1, 40).tolist()
             ax.hist(
                 capture, bins=bins, alpha=0.6, label=f"capture end -> result (n={len(capture)})"
             )

@@ -98,6 +98,8 @@ class UploaderPool:
                 continue
             failures = 0
             done = time.time()
+            with self._lock:
+                self._attempts.pop(entry.key, None)
             self.spool.remove(entry)
             self.on_uploaded(entry, done, attempts)
 
