@@ -44,6 +44,7 @@ def test_help_shows_every_env_var() -> None:
         "AWS_REGION",
     ):
         assert name in out, name
+    assert "(default: 640x480)" in out and "(default: pause)" in out
 
 
 def test_version() -> None:

@@ -69,7 +69,7 @@ def run(  # noqa: PLR0917 - a Typer command takes its options as parameters
         str | None,
         Opt(
             help="picamera | PATH (video file) | /dev/videoN | rtsp://... or http(s)://... | test "
-            "(synthetic). [default: test]",
+            "(synthetic). (default: test)",
             envvar="ROLLCALL_EDGE_SOURCE",
         ),
     ] = None,
@@ -88,35 +88,35 @@ def run(  # noqa: PLR0917 - a Typer command takes its options as parameters
         ),
     ] = None,
     region: Annotated[
-        str | None, Opt(help="AWS region. [default: us-east-1]", envvar="AWS_REGION")
+        str | None, Opt(help="AWS region. (default: us-east-1)", envvar="AWS_REGION")
     ] = None,
     device_id: Annotated[
         str | None,
-        Opt(help="Device id in clip keys. [default: host name]", envvar="ROLLCALL_DEVICE_ID"),
+        Opt(help="Device id in clip keys. (default: host name)", envvar="ROLLCALL_DEVICE_ID"),
     ] = None,
     session_id: Annotated[
         str | None,
         Opt(
-            help="Session id in clip keys; reuse one to continue a session. [default: sUTCTIME]",
+            help="Session id in clip keys; reuse one to continue a session. (default: sUTCTIME)",
             envvar="ROLLCALL_SESSION_ID",
         ),
     ] = None,
     resolution: Annotated[
         str | None,
-        Opt(help="Frame size WIDTHxHEIGHT. [default: 640x480]", envvar="ROLLCALL_EDGE_RESOLUTION"),
+        Opt(help="Frame size WIDTHxHEIGHT. (default: 640x480)", envvar="ROLLCALL_EDGE_RESOLUTION"),
     ] = None,
     fps: Annotated[
-        float | None, Opt(help="Frames per second. [default: 15]", envvar="ROLLCALL_EDGE_FPS")
+        float | None, Opt(help="Frames per second. (default: 15)", envvar="ROLLCALL_EDGE_FPS")
     ] = None,
     clip_seconds: Annotated[
         float | None,
-        Opt(help="Clip length in seconds. [default: 0.5]", envvar="ROLLCALL_EDGE_CLIP_SECONDS"),
+        Opt(help="Clip length in seconds. (default: 0.5)", envvar="ROLLCALL_EDGE_CLIP_SECONDS"),
     ] = None,
     duration: Annotated[
         float | None,
         Opt(
             help="Seconds of video to record (0: only upload the spool and collect results). "
-            "[default: 300]",
+            "(default: 300)",
             envvar="ROLLCALL_EDGE_DURATION",
         ),
     ] = None,
@@ -137,46 +137,46 @@ def run(  # noqa: PLR0917 - a Typer command takes its options as parameters
     spool_dir: Annotated[
         Path | None,
         Opt(
-            help="Spool directory. [default: $XDG_STATE_HOME/rollcall/spool]",
+            help="Spool directory. (default: $XDG_STATE_HOME/rollcall/spool)",
             envvar="ROLLCALL_EDGE_SPOOL_DIR",
         ),
     ] = None,
     spool_max_mb: Annotated[
         float | None,
-        Opt(help="Spool bound in MiB. [default: 512]", envvar="ROLLCALL_EDGE_SPOOL_MAX_MB"),
+        Opt(help="Spool bound in MiB. (default: 512)", envvar="ROLLCALL_EDGE_SPOOL_MAX_MB"),
     ] = None,
     spool_policy: Annotated[
         str | None,
         Opt(
             help="When the spool is full: 'pause' (record nothing new until uploads make room) "
-            "or 'drop-oldest' (delete the oldest waiting clip, with a warning). [default: pause]",
+            "or 'drop-oldest' (delete the oldest waiting clip, with a warning). (default: pause)",
             envvar="ROLLCALL_EDGE_SPOOL_POLICY",
         ),
     ] = None,
     uploaders: Annotated[
-        int | None, Opt(help="Uploader threads. [default: 2]", envvar="ROLLCALL_EDGE_UPLOADERS")
+        int | None, Opt(help="Uploader threads. (default: 2)", envvar="ROLLCALL_EDGE_UPLOADERS")
     ] = None,
     flush_timeout: Annotated[
         float | None,
         Opt(
-            help="After capture, seconds to wait for the spool to upload. [default: 60]",
+            help="After capture, seconds to wait for the spool to upload. (default: 60)",
             envvar="ROLLCALL_EDGE_FLUSH_TIMEOUT",
         ),
     ] = None,
     result_wait: Annotated[
         float | None,
         Opt(
-            help="Then, seconds to wait for outstanding results. [default: 30]",
+            help="Then, seconds to wait for outstanding results. (default: 30)",
             envvar="ROLLCALL_EDGE_RESULT_WAIT",
         ),
     ] = None,
     poll_wait: Annotated[
         int | None,
-        Opt(help="SQS long-poll seconds (0-20). [default: 5]", envvar="ROLLCALL_EDGE_POLL_WAIT"),
+        Opt(help="SQS long-poll seconds (0-20). (default: 5)", envvar="ROLLCALL_EDGE_POLL_WAIT"),
     ] = None,
     crf: Annotated[
         int | None,
-        Opt(help="x264 quality (0-51, lower is better). [default: 23]", envvar="ROLLCALL_EDGE_CRF"),
+        Opt(help="x264 quality (0-51, lower is better). (default: 23)", envvar="ROLLCALL_EDGE_CRF"),
     ] = None,
     config: Annotated[
         Path | None,
