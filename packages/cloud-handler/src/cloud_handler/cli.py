@@ -276,8 +276,11 @@ def bench(
         threads=threads,
         progress=None if json_output else err,
     )
+    import contextlib
+
     try:
-        report = run_bench(config)
+        with contextlib.redirect_stdout(sys.stderr):  # stdout carries only the report
+            report = run_bench(config)
     except BenchError as exc:
         fail(str(exc), EXIT_FAILED)
     if json_output:

@@ -13,7 +13,7 @@ from cloud_handler.aws import with_retries
 from cloud_handler.settings import ConfigError, Settings
 from shared_schema import ModelInfo
 
-_loaded: dict[str, Any] = {}
+_loaded: dict[tuple[str, int | None], Any] = {}
 _lock = threading.Lock()
 
 
@@ -27,9 +27,13 @@ def load_recognizer(settings: Settings, s3: Any) -> Any:
     """
     source = settings.model_dir or settings.model_s3_uri or "detection-only"
     with _lock:
-        if source not in _loaded:
-            _loaded[source] = _load(settings, s3)
-        return _loaded[source]
+        if (source, settings.min_face_px) not in _loaded:
+            recognizer = _load(settings, s3)
+            if settings.min_face_px:
+                # smallest face (original pixels) MTCNN looks for; larger = fewer pyramid levels
+                recognizer.min_face_size = settings.min_face_px
+            _loaded[(source, settings.min_face_px)] = recognizer
+        return _loaded[(source, settings.min_face_px)]
 
 
 def _load(settings: Settings, s3: Any) -> Any:

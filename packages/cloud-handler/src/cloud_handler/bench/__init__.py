@@ -1,0 +1,1 @@
+"""``cloud-handler bench``: warm service time, cold start, runner throughput, naive baseline."""
