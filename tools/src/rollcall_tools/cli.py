@@ -177,9 +177,19 @@ def deploy(
         str | None,
         typer.Option(
             envvar="ROLLCALL_MODEL_S3_URI",
-            help="s3://bucket/prefix/ of the exported recognizer artifact (none: detection only).",
+            help="s3://bucket/prefix/ of an exported recognizer artifact, instead of the one "
+            "baked into the image.",
         ),
     ] = None,
+    detection_only: Annotated[
+        bool,
+        typer.Option(
+            "--detection-only",
+            envvar="ROLLCALL_DETECTION_ONLY",
+            help="Run the function without a recognizer (faces found, nobody named), "
+            "even if its image holds one.",
+        ),
+    ] = False,
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="Print the plan; change nothing.")
     ] = False,
@@ -192,6 +202,7 @@ def deploy(
         memory_mb=memory,
         image_tag=image_tag,
         model_s3_uri=model_s3_uri,
+        detection_only=detection_only,
     )
     target = _stack(
         region,
@@ -300,6 +311,20 @@ def build_image(
     profile: Profile = None,
     endpoint_url: EndpointUrl = None,
     stack: StackName = DEFAULT_STACK,
+    model_dir: Annotated[
+        Path | None,
+        typer.Option(
+            envvar="ROLLCALL_MODEL_DIR",
+            help="Exported recognizer artifact to bake into the image.",
+        ),
+    ] = None,
+    no_model: Annotated[
+        bool,
+        typer.Option(
+            "--no-model",
+            help="Bake no recognizer (deploy then with --model-s3-uri or --detection-only).",
+        ),
+    ] = False,
     tag: Annotated[
         str, typer.Option(envvar="ROLLCALL_IMAGE_TAG", help="Image tag to build and push.")
     ] = DEFAULT_IMAGE_TAG,
@@ -309,19 +334,36 @@ def build_image(
     push: Annotated[
         bool, typer.Option("--push/--no-push", help="Push to ECR after building.")
     ] = True,
+    prepare_only: Annotated[
+        bool,
+        typer.Option(
+            "--prepare-only",
+            help="Only fill build/image/ (requirements, model) for a docker build elsewhere.",
+        ),
+    ] = False,
     root: Annotated[
         Path, typer.Option(envvar="ROLLCALL_REPO_ROOT", help="Repository root (build context).")
     ] = Path(),
 ) -> None:
     """Build cloud-handler's image with Docker, log in to ECR and push it."""
-    from rollcall_tools.image import build_and_push, docker_binary, plan_image
+    from rollcall_tools.image import build_and_push, docker_binary, plan_image, prepare_context
     from rollcall_tools.stack.names import StackNames
 
     check_prefix(stack)
+    if model_dir is None and not no_model:
+        raise ConfigError(
+            "build-image needs --model-dir DIR (an exported recognizer artifact) or --no-model"
+        )
+    root = root.resolve()
+    if prepare_only:
+        build = prepare_context(root, None if no_model else model_dir)
+        out.print(f"prepared {build} (docker build -f packages/cloud-handler/Dockerfile .)")
+        return
     docker = docker_binary()
     target = AwsTarget(region=region, profile=profile, endpoint_url=endpoint_url)
     names = StackNames(stack, region, target.account_id())
-    plan = plan_image(target, names, root.resolve(), tag, platform)
+    plan = plan_image(target, names, root, tag, platform)
+    prepare_context(root, None if no_model else model_dir)
     err.print(f"building {plan.reference} from {plan.dockerfile}")
     build_and_push(target, plan, docker, push=push)
     out.print(f"{'pushed' if push else 'built'} {plan.reference}")

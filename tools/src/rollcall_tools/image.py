@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import shutil
 import subprocess
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -13,6 +14,8 @@ from rollcall_tools.errors import ConfigError, JobFailedError, ServiceUnreachabl
 from rollcall_tools.stack.names import StackNames
 
 DOCKERFILE = Path("packages/cloud-handler/Dockerfile")
+BUILD_DIR = Path("build/image")
+"""The Dockerfile's ``BUILD_DIR``: locked requirements and the model artifact go there."""
 _INFO_TIMEOUT_S = 20
 
 
@@ -78,6 +81,40 @@ def plan_image(
                 ) from None
             raise
     return ImagePlan(dockerfile, root, str(repo["repositoryUri"]), tag, platform)
+
+
+def prepare_context(root: Path, model_dir: Path | None) -> Path:
+    """Fill ``build/image/``: cloud-handler's locked requirements and the model artifact.
+
+    ``model_dir`` None bakes an empty model folder (deploy then needs --model-s3-uri or
+    --detection-only).
+    """
+    build = root / BUILD_DIR
+    if model_dir is not None and not (model_dir / "manifest.json").is_file():
+        raise ConfigError(
+            f"--model-dir {model_dir}: no manifest.json there; export an artifact with "
+            "`face-model export`, or build with --no-model"
+        )
+    exporter = Path(sys.executable).with_name("cloud-handler")
+    command = [str(exporter) if exporter.exists() else "cloud-handler", "export-requirements"]
+    done = subprocess.run(
+        [*command, "--out", str(build / "requirements.txt"), "--workspace", str(root)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if done.returncode != 0:
+        detail = (done.stderr.strip().splitlines() or ["no output"])[-1]
+        raise JobFailedError(f"cloud-handler export-requirements failed: {detail}")
+    model = build / "model"
+    if model.exists():
+        shutil.rmtree(model)
+    if model_dir is None:
+        model.mkdir(parents=True)
+        (model / "EMPTY").write_text("no recognizer baked in: deploy with --model-s3-uri\n")
+    else:
+        shutil.copytree(model_dir, model)
+    return build
 
 
 def _run(args: list[str], what: str, stdin: str | None = None) -> None:

@@ -159,6 +159,7 @@ def test_aws_deploy_function_role_and_wiring(target: AwsTarget, prefix: str) -> 
     assert env["ROLLCALL_IDEMPOTENCY_TABLE"] == names.idempotency_table
     assert env["ROLLCALL_RESULTS_QUEUE_URL"].endswith(f"/{names.account}/{names.results_queue}")
     assert "ROLLCALL_MODEL_S3_URI" not in env
+    assert "ROLLCALL_MODEL_DIR" not in env  # the image's baked-in artifact applies
 
     _check_least_privilege(target, stack)
 
@@ -229,6 +230,41 @@ def _check_least_privilege(target: AwsTarget, stack: Stack) -> None:
     }
     trust = iam.get_role(RoleName=names.role)["Role"]["AssumeRolePolicyDocument"]
     assert trust["Statement"][0]["Principal"] == {"Service": "lambda.amazonaws.com"}
+
+
+def test_model_in_s3_gets_its_own_read_permission(target: AwsTarget, prefix: str) -> None:
+    stack = _stack(target, prefix, model_s3_uri=f"s3://{prefix}-models/face/v1/")
+    stack.deploy()
+    _push_fake_image(target, stack.names.repository)
+    stack.deploy()
+    names = stack.names
+    env = target.client("lambda").get_function(FunctionName=names.function)["Configuration"][
+        "Environment"
+    ]["Variables"]
+    assert env["ROLLCALL_MODEL_S3_URI"] == f"s3://{prefix}-models/face/v1/"
+    assert env["ROLLCALL_MODEL_DIR"] == ""  # switches the image's baked-in artifact off
+    iam = target.client("iam")
+    document = iam.get_role_policy(RoleName=names.role, PolicyName=names.role_policy)[
+        "PolicyDocument"
+    ]
+    statements = {s["Sid"]: s for s in document["Statement"]}
+    assert statements["ReadModelArtifact"]["Resource"] == [
+        f"arn:aws:s3:::{prefix}-models/face/v1/*"
+    ]
+    assert statements["ListModelArtifact"]["Condition"] == {
+        "StringLike": {"s3:prefix": ["face/v1/*"]}
+    }
+
+    detect = _stack(target, prefix, detection_only=True)
+    assert [c.kind for c in detect.deploy().changes if c.action is Action.UPDATE] == [
+        "iam role",
+        "lambda function",
+    ]
+    env = target.client("lambda").get_function(FunctionName=names.function)["Configuration"][
+        "Environment"
+    ]["Variables"]
+    assert env["ROLLCALL_MODEL_DIR"] == ""
+    assert "ROLLCALL_MODEL_S3_URI" not in env
 
 
 def test_dry_run_changes_nothing(target: AwsTarget, prefix: str) -> None:
