@@ -15,6 +15,7 @@ from rollcall_tools.errors import ConfigError
 from rollcall_tools.local import stack as local_stack
 from rollcall_tools.local.state import DEFAULT_STATE_DIR
 from rollcall_tools.output import err, handles_errors, out, print_json
+from rollcall_tools.reliability import cli as reliability_cli
 from rollcall_tools.stack.deploy import Stack
 from rollcall_tools.stack.names import DEFAULT_STACK, check_prefix
 from rollcall_tools.stack.plan import Action, Change, PlanResult
@@ -40,6 +41,8 @@ local_app = typer.Typer(
 )
 app.add_typer(local_app, name="local")
 app.command("demo")(demo)
+app.command("soak")(reliability_cli.soak)
+app.command("faults")(reliability_cli.faults)
 
 # --- shared options -------------------------------------------------------------------------
 Region = Annotated[

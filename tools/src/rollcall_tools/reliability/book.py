@@ -20,6 +20,8 @@ class Answer:
     status: str
     digest: str
     error_code: str | None = None
+    attempt: int = 1
+    """The delivery attempt that produced it (2 and more: the event was redelivered)."""
 
 
 @dataclass
@@ -85,6 +87,7 @@ class AnswerBook:
             status=result.status.value,
             digest=answer_digest(result),
             error_code=result.error.code.value if result.error else None,
+            attempt=result.attempt,
         )
         with self._lock:
             self.answers.setdefault(result.clip.key, []).append(answer)
@@ -95,6 +98,10 @@ class AnswerBook:
         with self._lock:
             found = self.answers.get(key)
             return found[0] if found else None
+
+    def all(self, key: str) -> list[Answer]:
+        with self._lock:
+            return list(self.answers.get(key, ()))
 
     def count(self, key: str) -> int:
         with self._lock:

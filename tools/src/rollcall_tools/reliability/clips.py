@@ -7,7 +7,6 @@ import io
 from datetime import UTC, datetime
 from functools import lru_cache
 
-import av
 import numpy as np
 
 from shared_schema import ClipId, ClipMetadata, format_key
@@ -40,6 +39,8 @@ def _face_frames(width: int, height: int, count: int) -> list[np.ndarray]:
 @lru_cache(maxsize=8)
 def face_clip(width: int = 640, height: int = 480, fps: int = 15, seconds: float = 0.5) -> bytes:
     """An MP4 (H.264, starts on a keyframe) of ``seconds`` showing one face."""
+    import av
+
     count = max(1, round(fps * seconds))
     buffer = io.BytesIO()
     with av.open(buffer, mode="w", format="mp4") as container:

@@ -108,8 +108,14 @@ class Gate:
 
 
 def _reset(sock: socket.socket) -> None:
-    """Close with RST (SO_LINGER 0), as a crashed server's kernel would."""
+    """Drop a connection as a dying server would (RST where data is pending).
+
+    ``shutdown`` comes first: closing a socket that another thread is blocked reading
+    does not wake that thread on Linux, and the connection would silently stay open.
+    """
     with contextlib.suppress(OSError):
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    with contextlib.suppress(OSError):
+        sock.shutdown(socket.SHUT_RDWR)
     with contextlib.suppress(OSError):
         sock.close()

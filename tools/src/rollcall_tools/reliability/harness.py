@@ -62,6 +62,8 @@ class StackOptions:
     model_dir: Path | None = None
     edge_queue: bool = False
     """Create a second results queue for edge-capture and forward results to it (the tap)."""
+    visibility_s: int | None = None
+    """The runner's ``--visibility-timeout`` (also the handler's deadline); None: its default."""
 
 
 class Collector:
@@ -257,6 +259,8 @@ class InstrumentedStack:
             "--workers",
             str(self.options.workers),
         ]
+        if self.options.visibility_s is not None:
+            command += ["--visibility-timeout", str(self.options.visibility_s)]
         env = runner_env(gated, outputs)
         env.setdefault("POWERTOOLS_METRICS_DISABLED", "true")
         self.runner_starts += 1
@@ -274,6 +278,39 @@ class InstrumentedStack:
             psutil.Process(pid).wait(5)
         self.runner = None
         return pid
+
+    def workers(self) -> list[psutil.Process]:
+        """The runner's worker processes (multiprocessing children, not its resource tracker)."""
+        if self.runner is None or (proc := self.runner.process()) is None:
+            return []
+        out = []
+        for child in proc.children(recursive=True):
+            with contextlib.suppress(psutil.Error):
+                if "resource_tracker" not in " ".join(child.cmdline()):
+                    out.append(child)
+        return out
+
+    def kill_busiest_worker(self, sample_s: float = 0.3) -> int | None:
+        """SIGKILL the worker using the most CPU right now (the one mid-clip); its pid."""
+        workers = self.workers()
+        for worker in workers:
+            with contextlib.suppress(psutil.Error):
+                worker.cpu_percent(None)
+        time.sleep(sample_s)
+        busy: list[tuple[float, psutil.Process]] = []
+        for worker in workers:
+            with contextlib.suppress(psutil.Error):
+                busy.append((worker.cpu_percent(None), worker))
+        if not busy:
+            return None
+        _, victim = max(busy, key=lambda item: item[0])
+        victim.send_signal(signal.SIGKILL)
+        with contextlib.suppress(psutil.Error):
+            victim.wait(5)
+        return victim.pid
+
+    def runner_alive(self) -> bool:
+        return self.runner is not None and self.runner.alive and bool(self.workers())
 
     def runner_cpu_s(self) -> float:
         """CPU seconds used so far by the running runner (and its children)."""

@@ -1,0 +1,336 @@
+"""``tools soak`` and ``tools faults``: bounded, loopback-only runs on an instrumented stack."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from rollcall_tools.errors import ConfigError, JobFailedError
+from rollcall_tools.output import err, handles_errors, out, print_json
+from rollcall_tools.reliability.faults import RUNNERS, SCENARIOS, FaultPlan, ScenarioResult
+from rollcall_tools.reliability.harness import (
+    OUTAGE_MODES,
+    InstrumentedStack,
+    StackOptions,
+    default_workers,
+)
+from rollcall_tools.reliability.report import (
+    faults_table,
+    plot_latency,
+    saturation_table,
+    soak_table,
+)
+from rollcall_tools.reliability.soak import (
+    LoadPlan,
+    Saturation,
+    run_load,
+    search_saturation,
+    warm_up,
+)
+
+Json = Annotated[bool, typer.Option("--json", help="Print one JSON object only (on stdout).")]
+Workers = Annotated[
+    int | None,
+    typer.Option(
+        "--workers",
+        envvar="ROLLCALL_WORKERS",
+        min=1,
+        max=64,
+        help="Local runner worker processes (default: one per core).",
+    ),
+]
+WorkDir = Annotated[
+    Path | None,
+    typer.Option(
+        "--work-dir",
+        envvar="ROLLCALL_RELIABILITY_DIR",
+        help="Keep logs (moto, runner, edge) here; default: a temporary directory, removed.",
+    ),
+]
+ModelDir = Annotated[
+    Path | None,
+    typer.Option(
+        "--model-dir",
+        envvar="ROLLCALL_MODEL_DIR",
+        help="Exported recognizer artifact for the handler (default: detection-only).",
+    ),
+]
+Visibility = Annotated[
+    int | None,
+    typer.Option(
+        "--visibility-timeout",
+        envvar="ROLLCALL_VISIBILITY_TIMEOUT_S",
+        min=5,
+        max=900,
+        help="Runner's visibility timeout (s): how soon a dead worker's clips come back "
+        "(default: the runner's own, 60 s).",
+    ),
+]
+
+
+@contextlib.contextmanager
+def _work_dir(given: Path | None) -> Iterator[Path]:
+    if given is not None:
+        given.mkdir(parents=True, exist_ok=True)
+        yield given
+        return
+    with tempfile.TemporaryDirectory(prefix="rollcall-reliability-") as tmp:
+        yield Path(tmp)
+
+
+def _options(
+    work: Path, workers: int | None, model_dir: Path | None, visibility: int | None, *, edge: bool
+) -> StackOptions:
+    if model_dir is not None and not (model_dir / "manifest.json").is_file():
+        raise ConfigError(f"--model-dir {model_dir}: no manifest.json there (not an artifact)")
+    return StackOptions(
+        work_dir=work,
+        workers=workers or default_workers(),
+        model_dir=model_dir.resolve() if model_dir else None,
+        edge_queue=edge,
+        visibility_s=visibility,
+    )
+
+
+def _say(quiet: bool, message: str) -> None:
+    if not quiet:
+        err.print(message)
+
+
+@handles_errors
+def soak(
+    *,
+    devices: Annotated[
+        int,
+        typer.Option(
+            "--devices", envvar="ROLLCALL_SOAK_DEVICES", min=1, max=64, help="Simulated devices."
+        ),
+    ] = 8,
+    seconds: Annotated[
+        float,
+        typer.Option(
+            "--seconds",
+            envvar="ROLLCALL_SOAK_SECONDS",
+            min=1,
+            max=3600,
+            help="Seconds each device sends.",
+        ),
+    ] = 60.0,
+    rate: Annotated[
+        float,
+        typer.Option(
+            "--clips-per-second",
+            envvar="ROLLCALL_SOAK_RATE",
+            min=0.1,
+            max=10,
+            help="Clips per second per device.",
+        ),
+    ] = 2.0,
+    drain: Annotated[
+        float,
+        typer.Option(
+            "--drain-seconds",
+            envvar="ROLLCALL_SOAK_DRAIN_S",
+            min=1,
+            max=3600,
+            help="After sending, seconds to wait for outstanding results (then: lost).",
+        ),
+    ] = 600.0,
+    saturation: Annotated[
+        bool,
+        typer.Option(
+            "--saturation/--no-saturation",
+            envvar="ROLLCALL_SOAK_SATURATION",
+            help="Also search the devices count at which p95 latency exceeds 2 s.",
+        ),
+    ] = False,
+    max_devices: Annotated[
+        int,
+        typer.Option(
+            "--max-devices",
+            envvar="ROLLCALL_SOAK_MAX_DEVICES",
+            min=1,
+            max=64,
+            help="Saturation search: most devices tried.",
+        ),
+    ] = 16,
+    step_seconds: Annotated[
+        float,
+        typer.Option(
+            "--step-seconds",
+            envvar="ROLLCALL_SOAK_STEP_SECONDS",
+            min=1,
+            max=600,
+            help="Saturation search: seconds per step.",
+        ),
+    ] = 20.0,
+    plot: Annotated[
+        Path | None,
+        typer.Option(
+            "--plot",
+            envvar="ROLLCALL_SOAK_PLOT",
+            help="Write a PNG of latency over time (and the saturation curve).",
+        ),
+    ] = None,
+    workers: Workers = None,
+    model_dir: ModelDir = None,
+    visibility: Visibility = None,
+    work_dir: WorkDir = None,
+    as_json: Json = False,
+) -> None:
+    """Load test: N simulated devices, each sending a real H.264 clip every 1/rate s for M s,
+    to a local stack on loopback. Reports sent, answered, lost, latency and CPU; exits 1 if
+    any clip is lost."""
+    logging.getLogger("botocore").setLevel(logging.ERROR)
+    with _work_dir(work_dir) as work:
+        options = _options(work, workers, model_dir, visibility, edge=False)
+        _say(as_json, f"starting the local stack ({options.workers} runner workers) in {work}")
+        with InstrumentedStack(options) as stack:
+            took = warm_up(stack, 2 * options.workers)
+            _say(
+                as_json,
+                f"warm-up {took:.1f} s; {devices} devices x {rate:g} clips/s for {seconds:g} s",
+            )
+            report = run_load(
+                stack, LoadPlan(devices=devices, seconds=seconds, clips_per_s=rate, drain_s=drain)
+            )
+            found: Saturation | None = None
+            if saturation:
+                _say(
+                    as_json,
+                    f"saturation search up to {max_devices} devices, {step_seconds:g} s per step",
+                )
+                found = search_saturation(
+                    stack,
+                    max_devices=max_devices,
+                    seconds=step_seconds,
+                    clips_per_s=rate,
+                    drain_s=drain,
+                    on_step=lambda r: _say(
+                        as_json,
+                        f"  {r.devices} devices: p95 {r.latency_ms['p95']} ms, lost {r.lost}",
+                    ),
+                )
+    if plot is not None:
+        plot_latency(report, plot, found)
+    data: dict[str, Any] = report.to_json()
+    data["saturation"] = found.to_json() if found else None
+    data["plot"] = str(plot) if plot else None
+    if as_json:
+        print_json(data)
+    else:
+        out.print(soak_table(report))
+        if found is not None:
+            out.print(saturation_table(found))
+            out.print(f"p95 exceeds 2 s from {found.saturation_devices} devices on")
+    if report.lost:
+        raise JobFailedError(f"{report.lost} of {report.sent} clips were lost")
+
+
+@handles_errors
+def faults(
+    *,
+    outage_s: Annotated[
+        float,
+        typer.Option(
+            "--outage-seconds",
+            envvar="ROLLCALL_FAULTS_OUTAGE_S",
+            min=0.5,
+            max=600,
+            help="How long the local AWS endpoint stays down in the outage scenario.",
+        ),
+    ] = 30.0,
+    mode: Annotated[
+        str,
+        typer.Option(
+            "--outage-mode",
+            envvar="ROLLCALL_FAULTS_OUTAGE_MODE",
+            help="'refuse': connections refused and reset (the endpoint is down); "
+            "'freeze': moto SIGSTOPped (it hangs). Either way its state survives.",
+        ),
+    ] = "refuse",
+    scenarios: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--scenario",
+            envvar="ROLLCALL_FAULTS_SCENARIOS",
+            help=f"Run only these (repeatable): {', '.join(SCENARIOS)}.",
+        ),
+    ] = None,
+    clips: Annotated[
+        int,
+        typer.Option(
+            "--clips",
+            envvar="ROLLCALL_FAULTS_CLIPS",
+            min=2,
+            max=200,
+            help="Clips per runner-side scenario.",
+        ),
+    ] = 8,
+    edge_seconds: Annotated[
+        float,
+        typer.Option(
+            "--edge-seconds",
+            envvar="ROLLCALL_FAULTS_EDGE_S",
+            min=1,
+            max=120,
+            help="edge-capture records this long before a fault, and again after it.",
+        ),
+    ] = 4.0,
+    workers: Workers = None,
+    model_dir: ModelDir = None,
+    visibility: Visibility = None,
+    work_dir: WorkDir = None,
+    as_json: Json = False,
+) -> None:
+    """Fault scenarios on a local stack (loopback only); each must end with every captured
+    clip answered exactly once. Exits 1 if any scenario fails."""
+    logging.getLogger("botocore").setLevel(logging.ERROR)
+    chosen = list(scenarios or SCENARIOS)
+    unknown = [s for s in chosen if s not in SCENARIOS]
+    if unknown:
+        raise ConfigError(f"--scenario {unknown[0]!r}: choose from {', '.join(SCENARIOS)}")
+    if mode not in OUTAGE_MODES:
+        raise ConfigError(f"--outage-mode {mode!r}: choose 'refuse' or 'freeze'")
+    plan = FaultPlan(
+        outage_s=outage_s,
+        outage_mode=mode,
+        clips=clips,
+        edge_lead_s=edge_seconds,
+        edge_tail_s=edge_seconds,
+    )
+    results: list[ScenarioResult] = []
+    with _work_dir(work_dir) as work:
+        options = _options(work, workers, model_dir, visibility, edge=True)
+        _say(as_json, f"starting the local stack ({options.workers} runner workers) in {work}")
+        with InstrumentedStack(options) as stack:
+            warm_up(stack, 2 * options.workers)
+            for name in chosen:
+                _say(as_json, f"scenario {name} ...")
+                result = RUNNERS[name](stack, work, plan)
+                _say(
+                    as_json, f"  {name}: {'ok' if result.ok else 'FAILED'} ({result.seconds:.0f} s)"
+                )
+                results.append(result)
+    ok = all(r.ok for r in results)
+    if as_json:
+        print_json(
+            {
+                "ok": ok,
+                "outage_seconds": outage_s,
+                "outage_mode": mode,
+                "workers": options.workers,
+                "scenarios": {r.name: r.to_json() for r in results},
+            }
+        )
+    else:
+        out.print(faults_table(results))
+    if not ok:
+        failed = [r.name for r in results if not r.ok]
+        raise JobFailedError(f"scenario(s) failed: {', '.join(failed)}")

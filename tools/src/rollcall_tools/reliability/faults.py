@@ -1,0 +1,485 @@
+"""Fault scenarios on the instrumented local stack; each ends with an exactly-once verdict.
+
+* ``outage``: edge-capture runs; the AWS endpoint goes away for ``outage_s`` mid-run (the gate
+  refuses and resets connections, or moto is frozen with SIGSTOP) and comes back with its state.
+* ``edge-kill``: edge-capture is SIGKILLed mid-run and started again on the same spool.
+* ``worker-kill``: the local runner is SIGKILLed while it holds clips in flight, then restarted;
+  the events queue redelivers them after its visibility timeout.
+* ``duplicates``: every clip's S3 notification is delivered again (a copy in the events queue,
+  and the identical object PUT again, as an uploader retry would).
+* ``poison``: a clip of corrupt bytes under a valid key among good ones.
+
+A clip is "captured" when it is committed (an object in the bucket, or a clip left in the
+edge's spool); it is "answered once" when exactly one result message was sent for it (counted
+by the harness's tap on the results queue, independently of the edge).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote_plus
+
+from rollcall_tools.reliability.book import Verdict
+from rollcall_tools.reliability.clips import (
+    clip_key,
+    clip_metadata,
+    face_clip,
+    utc_from_epoch,
+    write_face_video,
+)
+from rollcall_tools.reliability.harness import InstrumentedStack
+from rollcall_tools.stack.names import StackNames
+
+log = logging.getLogger(__name__)
+SCENARIOS = ("outage", "edge-kill", "worker-kill", "duplicates", "poison")
+POISON = b"\x00\x00\x00\x20ftypisom\x00\x00\x02\x00" + bytes(range(256)) * 40
+
+
+@dataclass(frozen=True)
+class FaultPlan:
+    """Sizes and times of the scenarios."""
+
+    outage_s: float = 30.0
+    outage_mode: str = "refuse"
+    clips: int = 8
+    """Clips per runner-side scenario (worker-kill, duplicates, poison)."""
+    edge_lead_s: float = 4.0
+    """Seconds edge-capture records before the fault."""
+    edge_tail_s: float = 4.0
+    """Seconds it records after the fault (outage) or in its second run (edge-kill)."""
+    answer_timeout_s: float = 240.0
+
+
+@dataclass
+class ScenarioResult:
+    """One scenario's verdict and what happened."""
+
+    name: str
+    verdict: Verdict
+    seconds: float
+    details: dict[str, Any] = field(default_factory=dict)
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return self.verdict.ok and not self.problems and self.verdict.clips > 0
+
+    def to_json(self) -> dict[str, Any]:
+        v = self.verdict.to_json()
+        return {
+            "scenario": self.name,
+            "ok": self.ok,
+            "clips": v["clips"],
+            "answered_once": v["answered_once"],
+            "lost": v["lost"],
+            "duplicates": v["duplicates"],
+            "conflicting": v["conflicting"],
+            "seconds": round(self.seconds, 1),
+            "details": self.details,
+            "problems": self.problems,
+            "lost_keys": v["lost_keys"],
+            "duplicate_keys": v["duplicate_keys"],
+        }
+
+
+# -- helpers ------------------------------------------------------------------------------------
+def _edge_executable() -> str:
+    beside = Path(sys.executable).with_name("edge-capture")
+    return str(beside) if beside.exists() else "edge-capture"
+
+
+class EdgeRun:
+    """An edge-capture process aimed at the stack (through the gate), in its own group."""
+
+    def __init__(
+        self,
+        stack: InstrumentedStack,
+        work: Path,
+        *,
+        video: Path,
+        spool: Path,
+        device: str,
+        session: str,
+        duration_s: float,
+        tag: str,
+    ) -> None:
+        self.stdout_path = work / f"edge-{tag}.json"
+        self.stderr_path = work / f"edge-{tag}.log"
+        command = [
+            _edge_executable(),
+            "run",
+            "--source",
+            str(video),
+            "--loop",
+            "--resolution",
+            "320x240",
+            "--fps",
+            "15",
+            "--duration",
+            str(duration_s),
+            "--spool-dir",
+            str(spool),
+            "--device-id",
+            device,
+            "--session-id",
+            session,
+            "--flush-timeout",
+            "180",
+            "--result-wait",
+            "180",
+            "--poll-wait",
+            "2",
+            "--no-live",
+            "--json",
+            "--results",
+            str(work / f"edge-{tag}.jsonl"),
+        ]
+        with self.stdout_path.open("wb") as out, self.stderr_path.open("wb") as err:
+            self.proc = subprocess.Popen(
+                command,
+                stdout=out,
+                stderr=err,
+                stdin=subprocess.DEVNULL,
+                env=stack.edge_env(),
+                start_new_session=True,
+            )
+
+    def kill(self) -> None:
+        """SIGKILL the edge process (and anything it started)."""
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.proc.pid, signal.SIGKILL)
+        self.proc.wait(10)
+
+    def wait(self, timeout_s: float) -> int:
+        try:
+            return self.proc.wait(timeout_s)
+        except subprocess.TimeoutExpired:
+            self.kill()
+            return -9
+
+    def summary(self) -> dict[str, Any] | None:
+        """The edge's ``--json`` summary (None when it printed none, e.g. it was killed)."""
+        text = self.stdout_path.read_text(errors="replace").strip()
+        start = text.find("{")
+        if start < 0:
+            return None
+        try:
+            return dict(json.loads(text[start:]))
+        except ValueError:
+            return None
+
+
+def _edge_facts(summary: dict[str, Any] | None, code: int) -> dict[str, Any]:
+    if summary is None:
+        return {"exit_code": code, "summary": None}
+    return {
+        "exit_code": code,
+        "clips_captured": summary.get("clips_captured"),
+        "clips_resumed": summary.get("clips_resumed"),
+        "clips_uploaded": summary.get("clips_uploaded"),
+        "clips_answered": summary.get("clips_answered"),
+        "clips_missing": summary.get("clips_missing"),
+        "duplicate_results": summary.get("duplicate_results"),
+        "earlier_run_results": summary.get("earlier_run_results"),
+        "upload_retries": summary.get("upload_retries"),
+        "latency_ms": summary.get("latency_ms"),
+    }
+
+
+def _session_keys(stack: InstrumentedStack, device: str, session: str) -> set[str]:
+    """Every clip object of one edge session in the bucket."""
+    s3 = stack.client("s3")
+    keys: set[str] = set()
+    pages = s3.get_paginator("list_objects_v2").paginate(
+        Bucket=stack.bucket, Prefix=f"clips/{device}/{session}/"
+    )
+    for page in pages:
+        keys.update(obj["Key"] for obj in page.get("Contents", []))
+    return keys
+
+
+def _spool_keys(spool: Path) -> set[str]:
+    """Clips committed to a spool and still waiting there (never uploaded)."""
+    root = spool / "clips"
+    if not root.exists():
+        return set()
+    return {
+        str(p.relative_to(spool)) for p in root.rglob("*.mp4") if p.with_suffix(".json").exists()
+    }
+
+
+def _upload(stack: InstrumentedStack, key: str, body: bytes, captured: float) -> None:
+    stack.client("s3").put_object(
+        Bucket=stack.bucket,
+        Key=key,
+        Body=body,
+        Metadata=clip_metadata(utc_from_epoch(captured)),
+        ContentType="video/mp4",
+    )
+
+
+def _new_keys(device: str, n: int) -> tuple[list[str], float]:
+    session = device + uuid.uuid4().hex[:8]
+    start = time.time()
+    return [clip_key(device, session, i, utc_from_epoch(start + i * 0.5)) for i in range(n)], start
+
+
+def _events_quiet(stack: InstrumentedStack, timeout_s: float, settle_s: float = 2.0) -> bool:
+    """Wait until the events queue holds nothing (visible or in flight) for ``settle_s``."""
+    name = str(stack.outputs["events_queue"])
+    deadline = time.monotonic() + timeout_s
+    quiet_since: float | None = None
+    while time.monotonic() < deadline:
+        visible, in_flight = stack.queue_depth(name)
+        if visible == 0 and in_flight == 0:
+            quiet_since = quiet_since or time.monotonic()
+            if time.monotonic() - quiet_since >= settle_s:
+                return True
+        else:
+            quiet_since = None
+        time.sleep(0.25)
+    return False
+
+
+def _dlq_depth(stack: InstrumentedStack) -> int:
+    names = StackNames(stack.options.stack, stack.options.region, str(stack.outputs["account"]))
+    visible, in_flight = stack.queue_depth(names.events_dlq)
+    return visible + in_flight
+
+
+def _finish(
+    name: str,
+    stack: InstrumentedStack,
+    keys: set[str],
+    started: float,
+    plan: FaultPlan,
+    **details: Any,
+) -> ScenarioResult:
+    stack.book.wait_for(keys, plan.answer_timeout_s)
+    quiet = _events_quiet(stack, (stack.options.visibility_s or 60) + 60.0)
+    verdict = stack.book.verdict(keys)
+    result = ScenarioResult(name, verdict, time.monotonic() - started, details)
+    if not quiet:
+        result.problems.append("the events queue never drained (something keeps looping)")
+    dlq = _dlq_depth(stack)
+    result.details["events_dlq_messages"] = dlq
+    if dlq:
+        result.problems.append(f"{dlq} event(s) ended in the events dead-letter queue")
+    if verdict.conflicting:
+        result.problems.append(f"{verdict.conflicting} clip(s) got different answers")
+    return result
+
+
+# -- scenarios ----------------------------------------------------------------------------------
+def outage(stack: InstrumentedStack, work: Path, plan: FaultPlan) -> ScenarioResult:
+    """The endpoint goes away mid-run for ``plan.outage_s`` seconds and comes back."""
+    started = time.monotonic()
+    video = work / "face.mp4"
+    write_face_video(str(video))
+    device, session = "fault-outage", "s" + uuid.uuid4().hex[:10]
+    spool = work / "spool-outage"
+    duration = plan.edge_lead_s + plan.outage_s + plan.edge_tail_s
+    edge = EdgeRun(
+        stack, work, video=video, spool=spool, device=device, session=session,
+        duration_s=duration, tag="outage",
+    )  # fmt: skip
+    time.sleep(plan.edge_lead_s + 1.0)  # the edge needs about a second to start
+    before = len(_session_keys(stack, device, session))
+    stack.outage(plan.outage_s, plan.outage_mode)
+    code = edge.wait(duration + 400)
+    summary = edge.summary()
+    keys = _session_keys(stack, device, session) | _spool_keys(spool)
+    keys |= {o["key"] for o in (summary or {}).get("outcomes", [])}
+    result = _finish(
+        "outage", stack, keys, started, plan,
+        outage_s=plan.outage_s, mode=plan.outage_mode, uploaded_before_outage=before,
+        edge=_edge_facts(summary, code),
+    )  # fmt: skip
+    _check_edge(result, summary, code)
+    return result
+
+
+def edge_kill(stack: InstrumentedStack, work: Path, plan: FaultPlan) -> ScenarioResult:
+    """SIGKILL edge-capture mid-run; start it again with the same spool, device and session."""
+    started = time.monotonic()
+    video = work / "face.mp4"
+    if not video.exists():
+        write_face_video(str(video))
+    device, session = "fault-kill", "s" + uuid.uuid4().hex[:10]
+    spool = work / "spool-kill"
+    first = EdgeRun(
+        stack, work, video=video, spool=spool, device=device, session=session,
+        duration_s=plan.edge_lead_s + 60, tag="kill-1",
+    )  # fmt: skip
+    time.sleep(plan.edge_lead_s + 1.0)
+    first.kill()
+    left_in_spool = len(_spool_keys(spool))
+    uploaded_by_first = len(_session_keys(stack, device, session))
+    second = EdgeRun(
+        stack, work, video=video, spool=spool, device=device, session=session,
+        duration_s=plan.edge_tail_s, tag="kill-2",
+    )  # fmt: skip
+    code = second.wait(plan.edge_tail_s + 400)
+    summary = second.summary()
+    keys = _session_keys(stack, device, session) | _spool_keys(spool)
+    keys |= {o["key"] for o in (summary or {}).get("outcomes", [])}
+    result = _finish(
+        "edge-kill", stack, keys, started, plan,
+        uploaded_before_kill=uploaded_by_first, left_in_spool_at_kill=left_in_spool,
+        edge=_edge_facts(summary, code),
+    )  # fmt: skip
+    _check_edge(result, summary, code)
+    return result
+
+
+def _check_edge(result: ScenarioResult, summary: dict[str, Any] | None, code: int) -> None:
+    if summary is None:
+        result.problems.append(f"edge-capture printed no summary (exit {code})")
+        return
+    if summary.get("clips_missing"):
+        result.problems.append(f"edge-capture reports {summary['clips_missing']} clip(s) missing")
+    if code != 0:
+        result.problems.append(f"edge-capture exited {code}")
+
+
+def worker_kill(stack: InstrumentedStack, work: Path, plan: FaultPlan) -> ScenarioResult:
+    """SIGKILL a worker of the local runner mid-clip; its messages come back after the
+    visibility timeout and are answered once (the runner is restarted if no worker is left)."""
+    started = time.monotonic()
+    body = face_clip()
+    keys, t0 = _new_keys("fault-worker", plan.clips)
+
+    def feed() -> None:  # a steady trickle keeps every worker busy
+        for i, key in enumerate(keys):
+            _upload(stack, key, body, t0 + i * 0.5)
+            time.sleep(0.25)
+
+    feeder = threading.Thread(target=feed, name="worker-kill-feed", daemon=True)
+    feeder.start()
+    events = str(stack.outputs["events_queue"])
+    in_flight = 0
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        _, in_flight = stack.queue_depth(events)
+        if in_flight and 1 <= stack.book.answered(keys) < len(keys):
+            break
+        time.sleep(0.05)
+    answered_before = stack.book.answered(keys)
+    workers_before = len(stack.workers())
+    killed = stack.kill_busiest_worker()
+    feeder.join()
+    time.sleep(1.0)
+    workers_after = len(stack.workers())
+    restarted = False
+    if not stack.runner_alive():  # the last worker died: the runner stops; start it again
+        if stack.runner is not None:
+            stack.kill_runner()
+        stack.start_runner()
+        restarted = True
+    result = _finish(
+        "worker-kill", stack, set(keys), started, plan,
+        killed_pid=killed, in_flight_at_kill=in_flight, answered_before_kill=answered_before,
+        workers_before=workers_before, workers_after=workers_after, runner_restarted=restarted,
+    )  # fmt: skip
+    redelivered = [k for k in keys if any(a.attempt > 1 for a in stack.book.all(k))]
+    result.details["answered_after_redelivery"] = len(redelivered)
+    if not in_flight or killed is None:
+        result.problems.append("no worker was killed with a clip in flight")
+    elif not redelivered:
+        result.problems.append("the killed worker held no clip (nothing was redelivered)")
+    return result
+
+
+def _notification(stack: InstrumentedStack, key: str) -> str:
+    """The S3 notification moto sends for ``key`` (same fields, same etag)."""
+    head = stack.client("s3").head_object(Bucket=stack.bucket, Key=key)
+    record = {
+        "eventVersion": "2.1",
+        "eventSource": "aws:s3",
+        "awsRegion": stack.options.region,
+        "eventTime": time.strftime("%Y-%m-%dT%H:%M:%S.000Z", time.gmtime()),
+        "eventName": "ObjectCreated:Put",
+        "s3": {
+            "s3SchemaVersion": "1.0",
+            "configurationId": "rollcall-clips",
+            "bucket": {"name": stack.bucket, "arn": f"arn:aws:s3:::{stack.bucket}"},
+            "object": {
+                "key": quote_plus(key),
+                "size": head["ContentLength"],
+                "eTag": head["ETag"].strip('"'),
+            },
+        },
+    }
+    return json.dumps({"Records": [record]})
+
+
+def duplicates(stack: InstrumentedStack, work: Path, plan: FaultPlan) -> ScenarioResult:
+    """Every clip notified twice more: a copied notification and an identical re-upload."""
+    started = time.monotonic()
+    body = face_clip()
+    keys, t0 = _new_keys("fault-dup", plan.clips)
+    sqs = stack.client("sqs")
+    events_url = stack.queue_url(str(stack.outputs["events_queue"]))
+    copies = reuploads = 0
+    for i, key in enumerate(keys):
+        _upload(stack, key, body, t0 + i * 0.5)
+        sqs.send_message(QueueUrl=events_url, MessageBody=_notification(stack, key))
+        copies += 1
+    stack.book.wait_for(keys, plan.answer_timeout_s)
+    for i, key in enumerate(keys):  # after the answer: the store must still say "done"
+        if i % 2 == 0:
+            _upload(stack, key, body, t0 + i * 0.5)
+            reuploads += 1
+        else:
+            sqs.send_message(QueueUrl=events_url, MessageBody=_notification(stack, key))
+            copies += 1
+    return _finish(
+        "duplicates", stack, set(keys), started, plan,
+        duplicate_notifications=copies, identical_reuploads=reuploads,
+    )  # fmt: skip
+
+
+def poison(stack: InstrumentedStack, work: Path, plan: FaultPlan) -> ScenarioResult:
+    """A corrupt clip under a valid key in the middle of good ones."""
+    started = time.monotonic()
+    body = face_clip()
+    keys, t0 = _new_keys("fault-poison", plan.clips + 1)
+    bad = keys[len(keys) // 2]
+    for i, key in enumerate(keys):
+        _upload(stack, key, POISON if key == bad else body, t0 + i * 0.5)
+    result = _finish("poison", stack, set(keys), started, plan, poison_key=bad)
+    answers = stack.book.all(bad)
+    if answers:
+        result.details["poison_status"] = answers[0].status
+        result.details["poison_error"] = answers[0].error_code
+        result.details["poison_attempt"] = answers[0].attempt
+        if answers[0].status != "error":
+            result.problems.append(f"the poison clip was answered {answers[0].status!r}, not error")
+    failed_good = [
+        k for k in keys if k != bad and (a := stack.book.first(k)) and a.status == "error"
+    ]
+    if failed_good:
+        result.problems.append(f"{len(failed_good)} good clip(s) failed")
+    return result
+
+
+RUNNERS: dict[str, Callable[[InstrumentedStack, Path, FaultPlan], ScenarioResult]] = {
+    "outage": outage,
+    "edge-kill": edge_kill,
+    "worker-kill": worker_kill,
+    "duplicates": duplicates,
+    "poison": poison,
+}
