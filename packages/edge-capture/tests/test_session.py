@@ -160,3 +160,15 @@ def test_cli_reports_missing_clips_and_writes_outputs(stack: Stack, tmp_path: Pa
     assert {line["status"] for line in lines} == {"recognized", "no_face", "missing"}
     assert plot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert "clips missing" in outcome.stderr
+
+
+def test_a_failing_on_result_callback_does_not_stop_collection(
+    stack: Stack, tmp_path: Path
+) -> None:
+    def explode(outcome: ClipOutcome) -> None:
+        raise RuntimeError("caller bug")
+
+    with Responder(stack):
+        summary = run_session(config(stack, tmp_path, duration_s=1.0), on_result=explode)
+    assert summary.ok
+    assert summary.clips_answered == summary.clips_captured == 2

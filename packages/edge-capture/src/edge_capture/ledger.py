@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections.abc import Callable
@@ -18,6 +19,8 @@ from edge_capture.summary import (
     SessionSummary,
 )
 from shared_schema import RecognitionResult, ResultStatus
+
+log = logging.getLogger(__name__)
 
 Recorded = Literal["new", "duplicate", "unknown", "closed"]
 
@@ -128,7 +131,10 @@ class Ledger:
             outcome = self._outcome(clip)
             self._lock.notify_all()
         for listener in self._listeners:
-            listener(outcome)
+            try:
+                listener(outcome)
+            except Exception:  # a caller's bug must not stop result collection
+                log.exception("on_result listener failed for %s", key)
         return "new"
 
     def count(self, **increments: int) -> None:

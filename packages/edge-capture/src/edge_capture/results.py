@@ -71,6 +71,10 @@ class ResultsPoller:
                 if failures == 1 or failures % 10 == 0:
                     log.warning("results queue poll failed (%s); retrying", exc)
                 self._stop.wait(backoff_delay(failures, 0.25, 5.0))
+            except Exception:  # a bug must not end result collection silently
+                failures += 1
+                log.exception("unexpected error while polling results; retrying")
+                self._stop.wait(backoff_delay(failures, 0.25, 5.0))
 
     def poll_once(self) -> int:
         """One receive (long poll) and the handling of what it returned; returns messages seen."""

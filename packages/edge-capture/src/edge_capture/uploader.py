@@ -11,6 +11,7 @@ second S3 event.
 from __future__ import annotations
 
 import base64
+import contextlib
 import hashlib
 import logging
 import random
@@ -78,7 +79,8 @@ class UploaderPool:
                 attempts = self._upload(entry)
             except (ClientError, BotoCoreError, OSError) as exc:
                 self.spool.release(entry)
-                self.on_retry(entry, exc)
+                with contextlib.suppress(Exception):
+                    self.on_retry(entry, exc)
                 failures += 1
                 delay = backoff_delay(failures, self.retry_base_s, self.retry_max_s)
                 if failures == 1 or failures % 10 == 0:
@@ -101,7 +103,10 @@ class UploaderPool:
             with self._lock:
                 self._attempts.pop(entry.key, None)
             self.spool.remove(entry)
-            self.on_uploaded(entry, done, attempts)
+            try:
+                self.on_uploaded(entry, done, attempts)
+            except Exception:  # bookkeeping must not kill the worker
+                log.exception("on_uploaded callback failed for %s", entry.key)
 
     def _upload(self, entry: SpoolEntry) -> int:
         """PUT one clip (or confirm an earlier attempt landed); returns the attempt count."""
