@@ -163,6 +163,8 @@ def export_model(
             },
             "threshold": config.threshold,
             "margin": config.margin,
+            "matching": config.matching,
+            "k": config.k,
             "min_face_size": config.min_face_size,
             "min_detection_probability": config.min_detection_probability,
             "people": model.gallery.people,

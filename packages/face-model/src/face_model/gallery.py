@@ -11,6 +11,9 @@ from face_model.embed import l2_normalise
 from face_model.errors import FaceModelError
 
 DEFAULT_MARGIN = 0.03
+METHODS = ("centroid", "knn", "hybrid")
+DEFAULT_METHOD = "hybrid"
+DEFAULT_K = 3
 
 
 @dataclass(frozen=True)
@@ -92,16 +95,46 @@ class Gallery:
             self._centroids = (people, mat)
         return self._centroids
 
-    def similarities(self, embeddings: np.ndarray) -> tuple[list[str], np.ndarray]:
-        """Cosine similarity of each embedding (rows) to each person's centroid (columns)."""
-        people, mat = self.centroids()
-        return people, np.asarray(embeddings, dtype=np.float32) @ mat.T
+    def similarities(
+        self, embeddings: np.ndarray, method: str = DEFAULT_METHOD, k: int = DEFAULT_K
+    ) -> tuple[list[str], np.ndarray]:
+        """Similarity of each embedding (rows) to each person (columns).
+
+        ``centroid``: cosine to the person's mean embedding. ``knn``: mean of the ``k``
+        highest cosines to the person's enrolled embeddings (robust when one person's
+        photos form several clusters: lighting, glasses, or a mislabelled folder).
+        ``hybrid``: the higher of the two.
+        """
+        embeddings = np.asarray(embeddings, dtype=np.float32).reshape(-1, self.dim)
+        if method not in METHODS:
+            raise ValueError(f"unknown matching method {method!r}; use one of {METHODS}")
+        if method in ("centroid", "hybrid"):
+            people, mat = self.centroids()
+            centroid = embeddings @ mat.T
+            if method == "centroid":
+                return people, centroid
+        people = self.people
+        labels = np.asarray(self.labels)
+        all_sims = embeddings @ self.embeddings.T
+        out = np.zeros((len(embeddings), len(people)), dtype=np.float32)
+        for j, person in enumerate(people):
+            cols = all_sims[:, labels == person]
+            top = min(k, cols.shape[1])
+            out[:, j] = np.sort(cols, axis=1)[:, -top:].mean(axis=1)
+        if method == "hybrid":
+            out = np.maximum(out, centroid)
+        return people, out
 
     def match(
-        self, embeddings: np.ndarray, threshold: float, margin: float = DEFAULT_MARGIN
+        self,
+        embeddings: np.ndarray,
+        threshold: float,
+        margin: float = DEFAULT_MARGIN,
+        method: str = DEFAULT_METHOD,
+        k: int = DEFAULT_K,
     ) -> list[Match]:
-        """Nearest centroid per embedding; unknown below ``threshold`` or ``margin``."""
-        people, sims = self.similarities(embeddings)
+        """Best person per embedding; unknown below ``threshold`` or ``margin``."""
+        people, sims = self.similarities(embeddings, method, k)
         out: list[Match] = []
         for row in sims:
             if not people:

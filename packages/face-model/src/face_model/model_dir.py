@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 from face_model.backbones import BackboneSpec, get_spec
 from face_model.detect import DEFAULT_MIN_FACE_SIZE, DEFAULT_MIN_PROBABILITY
 from face_model.errors import ModelDirError
-from face_model.gallery import DEFAULT_MARGIN, Gallery
+from face_model.gallery import DEFAULT_K, DEFAULT_MARGIN, DEFAULT_METHOD, Gallery
 
 if TYPE_CHECKING:
     from torch import nn
@@ -29,6 +29,8 @@ class ModelConfig:
     pretrained: bool
     threshold: float
     margin: float = DEFAULT_MARGIN
+    matching: str = DEFAULT_METHOD
+    k: int = DEFAULT_K
     min_face_size: int = DEFAULT_MIN_FACE_SIZE
     min_detection_probability: float = DEFAULT_MIN_PROBABILITY
     weights_source: str | None = None

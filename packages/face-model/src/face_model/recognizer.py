@@ -13,7 +13,7 @@ import numpy as np
 from face_model.backbones import BackboneSpec, get_spec
 from face_model.detect import DEFAULT_MIN_FACE_SIZE, DEFAULT_MIN_PROBABILITY, Detection
 from face_model.errors import ArtifactError
-from face_model.gallery import DEFAULT_MARGIN, Gallery
+from face_model.gallery import DEFAULT_K, DEFAULT_MARGIN, DEFAULT_METHOD, Gallery
 from face_model.results import FaceMatch, RecognitionBatch
 
 if TYPE_CHECKING:
@@ -51,6 +51,8 @@ class Recognizer:
         pretrained: bool,
         threshold: float,
         margin: float = DEFAULT_MARGIN,
+        matching: str = DEFAULT_METHOD,
+        k: int = DEFAULT_K,
         gallery: Gallery | None = None,
         embedder: OnnxEmbedder | None = None,
         min_face_size: int = DEFAULT_MIN_FACE_SIZE,
@@ -64,6 +66,8 @@ class Recognizer:
         self.pretrained = pretrained
         self.threshold = threshold
         self.margin = margin
+        self.matching = matching
+        self.k = k
         self.gallery = gallery
         self.embedder = embedder
         self.people = gallery.people if gallery is not None else []
@@ -112,6 +116,8 @@ class Recognizer:
             pretrained=bool(manifest["pretrained"]),
             threshold=float(manifest["threshold"]),
             margin=float(manifest.get("margin", DEFAULT_MARGIN)),
+            matching=str(manifest.get("matching", DEFAULT_METHOD)),
+            k=int(manifest.get("k", DEFAULT_K)),
             gallery=gallery,
             embedder=embedder,
             min_face_size=int(manifest.get("min_face_size", DEFAULT_MIN_FACE_SIZE)),
@@ -173,7 +179,9 @@ class Recognizer:
         start = time.perf_counter()
         faces: list[FaceMatch] = []
         if crops and self.embedder is not None and self.gallery is not None:
-            matches = self.gallery.match(self.embedder(crops), self.threshold, self.margin)
+            matches = self.gallery.match(
+                self.embedder(crops), self.threshold, self.margin, self.matching, self.k
+            )
             for (i, det), match in zip(located, matches, strict=True):
                 faces.append(
                     FaceMatch(

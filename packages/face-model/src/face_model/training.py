@@ -13,7 +13,7 @@ from face_model.backbones import BackboneSpec, get_spec
 from face_model.detect import DEFAULT_MIN_FACE_SIZE, FaceDetector
 from face_model.enrollment import ImageIssue, PersonFaces, choose_faces, find_faces
 from face_model.errors import DataError
-from face_model.gallery import DEFAULT_MARGIN, Gallery
+from face_model.gallery import DEFAULT_K, DEFAULT_MARGIN, DEFAULT_METHOD, Gallery
 from face_model.model_dir import ModelConfig, TrainedModel, load_model, save_config
 from face_model.weights import load_backbone, sha256_file
 
@@ -58,6 +58,8 @@ def new_model(
     *,
     threshold: float | None = None,
     margin: float = DEFAULT_MARGIN,
+    matching: str = DEFAULT_METHOD,
+    k: int = DEFAULT_K,
     min_face_size: int = DEFAULT_MIN_FACE_SIZE,
     seed: int = 0,
 ) -> TrainedModel:
@@ -72,6 +74,8 @@ def new_model(
         pretrained=pretrained,
         threshold=spec.default_threshold if threshold is None else threshold,
         margin=margin,
+        matching=matching,
+        k=k,
         min_face_size=min_face_size,
         weights_source=Path(weights).name if weights else None,
         weights_sha256=sha256_file(Path(weights)) if weights else None,
@@ -113,6 +117,8 @@ def build_model(
     weights: str | Path | None = None,
     threshold: float | None = None,
     margin: float = DEFAULT_MARGIN,
+    matching: str = DEFAULT_METHOD,
+    k: int = DEFAULT_K,
     min_face_size: int = DEFAULT_MIN_FACE_SIZE,
     out: str | Path | None = None,
     progress: Progress | None = None,
@@ -121,7 +127,13 @@ def build_model(
     if not people:
         raise DataError("no people to enroll")
     model = new_model(
-        backbone, weights, threshold=threshold, margin=margin, min_face_size=min_face_size
+        backbone,
+        weights,
+        threshold=threshold,
+        margin=margin,
+        matching=matching,
+        k=k,
+        min_face_size=min_face_size,
     )
     report = enroll_people(model, people, progress=progress)
     if out is not None:
