@@ -6,13 +6,17 @@ import json
 import logging
 import os
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
+from PIL import Image
 
 from cloud_handler import runtime
-from cloud_handler.synth import make_clip
-from cloud_handler.testing import REGION, Stack, make_stack
+from cloud_handler.synth import astronaut, make_clip
+from cloud_handler.testing import REGION, Stack, make_stack, shared_path
+
+CKPT = ("mobilefacenet-casia", "mobilefacenet_casia.ckpt")
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -95,3 +99,30 @@ def logs() -> Iterator[list[dict[str, Any]]]:
         yield collector.lines
     finally:
         std.removeHandler(collector)
+
+
+def _export(people: dict[str, list[Path]], out: Path) -> Path:
+    from face_model.artifact import export_model
+    from face_model.training import build_model
+
+    weights = shared_path("ROLLCALL_SHARED_MODELS", *CKPT)
+    build_model(people, backbone="mobilefacenet", weights=weights, out=out / "model")
+    export_model(out / "model", out / "artifact")
+    return out / "artifact"
+
+
+@pytest.fixture(scope="session")
+def astronaut_artifact(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    shared_path("ROLLCALL_SHARED_MODELS", *CKPT)
+    root = tmp_path_factory.mktemp("astronaut")
+    photo = root / "astronaut.png"
+    Image.fromarray(astronaut()).save(photo)
+    return _export({"eileen_collins": [photo]}, root)
+
+
+@pytest.fixture(scope="session")
+def cse546_artifact(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    gallery = shared_path("ROLLCALL_SHARED_DATA", "cse546-videos", "gallery")
+    shared_path("ROLLCALL_SHARED_MODELS", *CKPT)
+    people = {d.name: sorted(d.glob("*.jpg")) for d in sorted(gallery.iterdir()) if d.is_dir()}
+    return _export(people, tmp_path_factory.mktemp("cse546"))

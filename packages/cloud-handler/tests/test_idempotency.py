@@ -7,16 +7,20 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from aws_lambda_powertools.utilities.idempotency import (
-    DynamoDBPersistenceLayer,
-    IdempotencyConfig,
-)
 
 from cloud_handler.context import LocalContext
 from cloud_handler.events import ClipTask
 from cloud_handler.handler import lambda_handler
 from cloud_handler.runtime import get_runtime
-from cloud_handler.testing import Stack, body, clip_key, s3_event, sqs_event, throttle
+from cloud_handler.testing import (
+    Stack,
+    body,
+    clip_key,
+    leave_in_progress,
+    s3_event,
+    sqs_event,
+    throttle,
+)
 from shared_schema import ResultStatus
 
 pytestmark = pytest.mark.slow
@@ -57,22 +61,13 @@ def test_a_new_version_of_the_object_is_a_new_clip(
     assert statuses == ["error", "no_face"]
 
 
-def _leave_in_progress(stack: Stack, task: ClipTask, remaining_ms: int) -> None:
-    """What a worker killed mid-clip leaves behind: an INPROGRESS record with its deadline."""
-    layer = DynamoDBPersistenceLayer(
-        table_name=stack.idempotency_table, boto3_client=stack.dynamodb
-    )
-    layer.configure(IdempotencyConfig(event_key_jmespath="id"), key_prefix="rollcall-clip")
-    layer.save_inprogress(data=task.as_payload(), remaining_time_in_millis=remaining_ms)
-
-
 def test_worker_killed_mid_clip_is_redelivered_and_answered_once(
     stack: Stack, clip_bytes: Callable[..., bytes], logs: list[dict[str, Any]]
 ) -> None:
     record = stack.put(clip_key(22), clip_bytes(320, 240, faces=0))
     obj = record["s3"]["object"]
     task = ClipTask(stack.bucket, clip_key(22), obj["eTag"], None, obj["size"])
-    _leave_in_progress(stack, task, remaining_ms=1500)
+    leave_in_progress(stack, task.as_payload(), remaining_ms=1500)
     message = body(s3_event(record))
     # redelivered while the dead worker's record is still "in progress": retried later
     failed = run(sqs_event(message, receive_count=2))["batchItemFailures"]

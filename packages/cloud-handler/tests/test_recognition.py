@@ -12,44 +12,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from PIL import Image
 
 from cloud_handler.context import LocalContext
 from cloud_handler.handler import lambda_handler
 from cloud_handler.runtime import get_runtime, reset_runtime
-from cloud_handler.synth import astronaut
 from cloud_handler.testing import Stack, body, clip_key, s3_event, shared_path, sqs_event, throttle
 from shared_schema import RecordLookup, ResultStatus, load_student_seed
 
 pytestmark = [pytest.mark.slow, pytest.mark.shared_models]
-CKPT = ("mobilefacenet-casia", "mobilefacenet_casia.ckpt")
-
-
-def _export(people: dict[str, list[Path]], out: Path) -> Path:
-    from face_model.artifact import export_model
-    from face_model.training import build_model
-
-    weights = shared_path("ROLLCALL_SHARED_MODELS", *CKPT)
-    build_model(people, backbone="mobilefacenet", weights=weights, out=out / "model")
-    export_model(out / "model", out / "artifact")
-    return out / "artifact"
-
-
-@pytest.fixture(scope="session")
-def astronaut_artifact(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    shared_path("ROLLCALL_SHARED_MODELS", *CKPT)
-    root = tmp_path_factory.mktemp("astronaut")
-    photo = root / "astronaut.png"
-    Image.fromarray(astronaut()).save(photo)
-    return _export({"eileen_collins": [photo]}, root)
-
-
-@pytest.fixture(scope="session")
-def cse546_artifact(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    gallery = shared_path("ROLLCALL_SHARED_DATA", "cse546-videos", "gallery")
-    shared_path("ROLLCALL_SHARED_MODELS", *CKPT)
-    people = {d.name: sorted(d.glob("*.jpg")) for d in sorted(gallery.iterdir()) if d.is_dir()}
-    return _export(people, tmp_path_factory.mktemp("cse546"))
 
 
 def _use(monkeypatch: pytest.MonkeyPatch, artifact: Path) -> None:

@@ -212,3 +212,18 @@ def shared_path(var: str, *parts: str) -> Path:
 def body(event: dict[str, Any]) -> str:
     """An S3 notification as an SQS message body."""
     return json.dumps(event)
+
+
+def leave_in_progress(stack: Stack, payload: dict[str, Any], remaining_ms: int) -> None:
+    """Write what a worker killed mid-clip leaves behind: an INPROGRESS idempotency record
+    for ``payload`` (a ``ClipTask.as_payload()``) expiring ``remaining_ms`` from now."""
+    from aws_lambda_powertools.utilities.idempotency import (
+        DynamoDBPersistenceLayer,
+        IdempotencyConfig,
+    )
+
+    layer = DynamoDBPersistenceLayer(
+        table_name=stack.idempotency_table, boto3_client=stack.dynamodb
+    )
+    layer.configure(IdempotencyConfig(event_key_jmespath="id"), key_prefix="rollcall-clip")
+    layer.save_inprogress(data=payload, remaining_time_in_millis=remaining_ms)

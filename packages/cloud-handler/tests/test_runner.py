@@ -1,0 +1,151 @@
+"""The local runner: long-poll, invoke, delete only successes; a killed worker's clip is
+redelivered and answered once; SIGTERM stops ``cloud-handler serve`` cleanly."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import threading
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from cloud_handler.events import ClipTask
+from cloud_handler.local_runner import RunnerConfig, RunnerStats, run_local, wait_until
+from cloud_handler.testing import Stack, body, clip_key, leave_in_progress, s3_event
+from shared_schema import RecognitionResult, ResultStatus
+
+pytestmark = pytest.mark.slow
+
+
+def _queue_empty(stack: Stack) -> bool:
+    attrs = stack.sqs.get_queue_attributes(
+        QueueUrl=stack.events_queue_url,
+        AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
+    )["Attributes"]
+    return attrs == {
+        "ApproximateNumberOfMessages": "0",
+        "ApproximateNumberOfMessagesNotVisible": "0",
+    }
+
+
+def _collect(stack: Stack, into: list[RecognitionResult], n: int, timeout_s: float) -> bool:
+    def enough() -> bool:
+        into.extend(stack.results())
+        return len(into) >= n
+
+    return wait_until(enough, timeout_s, 0.1)
+
+
+def _notify(stack: Stack, record: dict[str, Any]) -> None:
+    stack.sqs.send_message(QueueUrl=stack.events_queue_url, MessageBody=body(s3_event(record)))
+
+
+def _start(
+    stack: Stack, **overrides: Any
+) -> tuple[threading.Event, threading.Thread, list[RunnerStats]]:
+    settings: dict[str, Any] = {"workers": 2, "visibility_timeout_s": 10, **overrides}
+    config = RunnerConfig(
+        queue=stack.events_queue_url.rsplit("/", 1)[1],  # by name, as `serve --queue` takes it
+        endpoint_url=stack.endpoint,
+        mode="thread",
+        wait_time_s=1,
+        **settings,
+    )
+    stop = threading.Event()
+    box: list[RunnerStats] = []
+    thread = threading.Thread(target=lambda: box.append(run_local(config, stop=stop)))
+    thread.start()
+    return stop, thread, box
+
+
+def test_runner_answers_every_clip_and_deletes_only_successes(
+    stack: Stack, clip_bytes: Callable[..., bytes]
+) -> None:
+    records = [
+        stack.put(clip_key(40), clip_bytes(320, 240, faces=0)),
+        stack.put(clip_key(41), clip_bytes(640, 480, faces=1)),
+        stack.put(clip_key(42), b"not a video" * 50),
+    ]
+    busy = stack.put(clip_key(43), clip_bytes(320, 240, faces=0, duration_s=0.4))
+    for record in records:
+        _notify(stack, record)
+    stop, thread, box = _start(stack, visibility_timeout_s=30)
+    results: list[RecognitionResult] = []
+    try:
+        assert _collect(stack, results, 3, 120)
+        # another worker "holds" clip 43 for 3 s: its message fails, stays queued, comes back
+        obj = busy["s3"]["object"]
+        task = ClipTask(stack.bucket, clip_key(43), obj["eTag"], None, obj["size"])
+        leave_in_progress(stack, task.as_payload(), remaining_ms=3000)
+        _notify(stack, busy)
+        assert _collect(stack, results, 4, 60)
+        assert wait_until(lambda: _queue_empty(stack), 30)
+    finally:
+        stop.set()
+        thread.join()
+    statuses = {r.clip.key: r.status for r in results}
+    assert statuses == {
+        clip_key(40): ResultStatus.NO_FACE,
+        clip_key(41): ResultStatus.UNKNOWN,
+        clip_key(42): ResultStatus.ERROR,
+        clip_key(43): ResultStatus.NO_FACE,
+    }
+    [stats] = box
+    # a batch outliving its visibility timeout is received again: answered from the store
+    assert stats.succeeded >= 4
+    assert stats.failed >= 1  # clip 43 was refused while "in progress" elsewhere
+    assert stats.received == stats.succeeded + stats.failed
+
+
+def test_worker_killed_mid_clip_then_serve_stops_on_sigterm(
+    stack: Stack, clip_bytes: Callable[..., bytes]
+) -> None:
+    """A real ``cloud-handler serve`` is SIGKILLed while a clip is in progress; a new one
+    answers the redelivered message exactly once, then exits 0 on SIGTERM."""
+    record = stack.put(clip_key(44), clip_bytes(1280, 720, faces=3))
+    env = {**os.environ, "ROLLCALL_SAMPLE_FRAMES": "6", "ROLLCALL_THREADS": "1"}
+    command = [
+        sys.executable, "-m", "cloud_handler", "serve", "--queue", stack.events_queue_url,
+        "--endpoint-url", stack.endpoint, "--workers", "1", "--mode", "thread",
+        "--wait-time", "1", "--visibility-timeout", "6",
+    ]  # fmt: skip
+
+    def in_progress() -> bool:
+        items = stack.dynamodb.scan(TableName=stack.idempotency_table)["Items"]
+        return any(i["status"]["S"] == "INPROGRESS" for i in items)
+
+    first = subprocess.Popen(
+        command,
+        env=env,
+        start_new_session=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        _notify(stack, record)
+        assert wait_until(in_progress, 120, 0.02), "the worker never started the clip"
+    finally:
+        os.killpg(first.pid, signal.SIGKILL)
+        first.wait()
+    assert not stack.results()
+    second = subprocess.Popen(
+        command, env=env, start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+    )
+    results: list[RecognitionResult] = []
+    try:
+        assert _collect(stack, results, 1, 120)
+        assert wait_until(lambda: _queue_empty(stack), 30)
+    finally:
+        second.send_signal(signal.SIGTERM)
+        _, stderr = second.communicate(timeout=60)
+    assert second.returncode == 0, stderr
+    assert b"stopped:" in stderr
+    [result] = results
+    assert result.status is ResultStatus.UNKNOWN
+    assert len(result.faces) == 3
+    assert result.attempt == 2
+    assert not stack.results()
