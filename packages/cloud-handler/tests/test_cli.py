@@ -1,0 +1,71 @@
+"""The CLI: clear one-line errors, trustworthy exit codes, every option from an env var."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from cloud_handler.cli import app
+from cloud_handler.testing import Stack, clip_key, s3_event
+
+runner = CliRunner()
+
+
+def test_version_and_help_document_env_vars() -> None:
+    result = runner.invoke(app, ["--version"])
+    assert result.exit_code == 0 and "cloud-handler 0.1.0" in result.output
+    result = runner.invoke(app, ["serve", "--help"], terminal_width=200)
+    assert result.exit_code == 0
+    for env in ("ROLLCALL_EVENTS_QUEUE", "ROLLCALL_ENDPOINT_URL", "ROLLCALL_WORKERS"):
+        assert env in result.output
+
+
+def test_invoke_bad_inputs_exit_2(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    missing = runner.invoke(app, ["invoke", "--event", str(tmp_path / "nope.json")])
+    assert missing.exit_code == 2 and "cannot read the event file" in missing.stderr
+    garbage = tmp_path / "garbage.json"
+    garbage.write_text("{not json")
+    result = runner.invoke(app, ["invoke", "--event", str(garbage)])
+    assert result.exit_code == 2 and "not JSON" in result.stderr
+    listed = tmp_path / "list.json"
+    listed.write_text("[]")
+    result = runner.invoke(app, ["invoke", "--event", str(listed)])
+    assert result.exit_code == 2 and "JSON object" in result.stderr
+    for name in ("ROLLCALL_RESULTS_QUEUE_URL", "ROLLCALL_TABLE", "ROLLCALL_IDEMPOTENCY_TABLE"):
+        monkeypatch.delenv(name, raising=False)
+    event = tmp_path / "event.json"
+    event.write_text(json.dumps({"Records": []}))
+    result = runner.invoke(app, ["invoke", "--event", str(event)])
+    assert result.exit_code == 2
+    assert "ROLLCALL_RESULTS_QUEUE_URL is not set" in result.stderr
+    assert "Traceback" not in result.output
+
+
+@pytest.mark.slow
+def test_invoke_runs_one_event(
+    stack: Stack, clip_bytes: Callable[..., bytes], tmp_path: Path
+) -> None:
+    record = stack.put(clip_key(50), clip_bytes(320, 240, faces=0))
+    event = tmp_path / "event.json"
+    event.write_text(json.dumps(s3_event(record)))
+    result = runner.invoke(app, ["invoke", "--event", str(event)])
+    assert result.exit_code == 0, result.output
+    assert '"status": "no_face"' in result.stdout
+    [answer] = stack.results()
+    assert answer.clip.key == clip_key(50)
+
+
+def test_serve_refuses_unknown_queue_and_unreachable_endpoint(
+    stack: Stack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    result = runner.invoke(app, ["serve", "--queue", "no-such-queue"])
+    assert result.exit_code == 2 and "no-such-queue" in result.stderr
+    monkeypatch.setenv("AWS_MAX_ATTEMPTS", "1")
+    result = runner.invoke(app, ["serve", "--queue", "q", "--endpoint-url", "http://127.0.0.1:9"])
+    assert result.exit_code == 3 and "events queue 'q'" in result.stderr
+    result = runner.invoke(app, ["serve", "--queue", "q", "--mode", "fork"])
+    assert result.exit_code == 2 and "--mode" in result.stderr
