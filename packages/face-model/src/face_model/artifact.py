@@ -30,6 +30,7 @@ GALLERY_FILE = "gallery.npz"
 FORMAT = "rollcall-face-artifact/1"
 OPSET = 17
 PARITY_TOLERANCE = 1e-4
+DEGENERATE_SIMILARITY = 0.99
 
 
 def package_version(name: str) -> str:
@@ -47,6 +48,19 @@ class ExportReport:
     directory: Path
     manifest: dict[str, Any]
     parity_max_abs_diff: float
+
+
+def degenerate_similarity(model: TrainedModel) -> float | None:
+    """Lowest cosine between two enrolled people's centroids (None with < 2 people).
+
+    Random networks map every face to nearly the same vector (>= 0.999); trained ones
+    keep different people far apart.
+    """
+    people, centroids = model.gallery.centroids()
+    if len(people) < 2:
+        return None
+    sims = centroids @ centroids.T
+    return float(sims[~np.eye(len(people), dtype=bool)].min())
 
 
 def _export_onnx(model: TrainedModel, path: Path) -> None:
@@ -111,6 +125,15 @@ def export_model(
             "are nearly identical for every face, so it cannot recognise anyone. Train it with "
             "--weights FILE, or pass --allow-untrained to export a model marked pretrained=false"
         )
+    closest = degenerate_similarity(model)
+    degenerate = closest is not None and closest > DEGENERATE_SIMILARITY
+    if degenerate and not allow_untrained:
+        raise UntrainedModelError(
+            f"model {model_dir}: the least similar pair of enrolled people still has cosine "
+            f"{closest:.4f} > {DEGENERATE_SIMILARITY}: the weights "
+            f"({config.weights_source or 'random'}) look untrained, every face embeds alike. "
+            "Use real pretrained weights, or --allow-untrained to export it marked untrained"
+        )
     if not model.gallery.people and not allow_untrained:
         raise ArtifactError(
             f"model {model_dir} has nobody enrolled; enroll people first (`face-model enroll`)"
@@ -142,7 +165,7 @@ def export_model(
             "version": version,
             "created": datetime.now(UTC).isoformat(timespec="seconds"),
             "backbone": spec.name,
-            "pretrained": bool(config.pretrained),
+            "pretrained": bool(config.pretrained) and not degenerate,
             "input_size": {"height": spec.input_size[0], "width": spec.input_size[1]},
             "embedding_dim": spec.embedding_dim,
             "feature_dim": spec.feature_dim,

@@ -39,6 +39,11 @@ EXIT_FAILED, EXIT_USAGE, EXIT_UNREACHABLE = 1, 2, 3
 BACKBONE_CHOICES = ("mobilefacenet", "inception-resnet-v1")
 
 
+def warn(message: str) -> None:
+    """One yellow warning line on stderr."""
+    err.print(f"[yellow]warning:[/] {message}", markup=True, highlight=False, soft_wrap=True)
+
+
 def fail(message: str, code: int = EXIT_USAGE) -> NoReturn:
     """One red line on stderr, then exit."""
     err.print(f"[bold red]error:[/] {message}", markup=True, highlight=False, soft_wrap=True)
@@ -115,14 +120,15 @@ FilesOpt = Annotated[
 ]
 
 
-def _issue_table(issues: list[Any]) -> Table:
-    table = Table(title="images needing attention", show_lines=False)
-    table.add_column("image")
-    table.add_column("problem", style="yellow")
-    table.add_column("detail")
+def _print_issues(issues: list[Any]) -> None:
+    """One line per problem image, full path first (never truncated)."""
+    out.print(f"[bold]{len(issues)} image(s) needing attention:[/]")
     for issue in issues:
-        table.add_row(issue.path, issue.kind, issue.detail)
-    return table
+        out.print(
+            f"  {issue.path}: [yellow]{issue.kind}[/] - {issue.detail}",
+            soft_wrap=True,
+            highlight=False,
+        )
 
 
 def _progress() -> Any:
@@ -216,8 +222,8 @@ def train(
         if matching not in METHODS:
             fail(f"--matching must be one of {', '.join(METHODS)}, got {matching!r}")
         if weights is None:
-            err.print(
-                f"[yellow]warning:[/] no --weights: {backbone} has random weights and cannot "
+            warn(
+                f"no --weights: {backbone} has random weights and cannot "
                 "recognise anyone; export will refuse it without --allow-untrained"
             )
         dataset = discover(data_dir, files or ())
@@ -250,7 +256,7 @@ def train(
         "val_images": dataset.count("val"),
     }
     if as_json:
-        out.print_json(json.dumps(summary))
+        sys.stdout.write(json.dumps(summary) + "\n")
     else:
         table = Table(title=f"enrolled into {out_dir} ({backbone}, {dataset.layout} layout)")
         table.add_column("person")
@@ -259,7 +265,7 @@ def train(
             table.add_row(person, str(n))
         out.print(table)
         if report.issues:
-            out.print(_issue_table(report.issues))
+            _print_issues(report.issues)
         if dataset.val:
             out.print(
                 f"validation images: {dataset.count('val')} - run "
@@ -301,7 +307,7 @@ def enroll(
         report = do_enroll(model, person, paths, replace=replace)
     out.print(f"enrolled [bold]{person}[/] from {report.enrolled.get(person, 0)} image(s)")
     if report.issues:
-        out.print(_issue_table(report.issues))
+        _print_issues(report.issues)
 
 
 @app.command()
@@ -325,7 +331,7 @@ def people(
             gallery = load_gallery(model)
     counts = gallery.counts()
     if as_json:
-        out.print_json(json.dumps(counts))
+        sys.stdout.write(json.dumps(counts) + "\n")
         return
     table = Table(title=f"{len(counts)} people in {model}")
     table.add_column("person")
@@ -475,8 +481,15 @@ def _print_report(report: dict[str, Any]) -> None:
         per.add_row(person, _fmt(row["precision"]), _fmt(row["recall"]), str(row["n_images"]))
     out.print(per)
     for error in report["errors"][:20]:
-        out.print(f"  [yellow]{error['path']}[/]: {error['truth']} -> {error['predicted']}")
-    out.print(f"report: {report['report_json']}  confusion matrix: {report['confusion_png']}")
+        out.print(
+            f"  [yellow]{error['path']}[/]: {error['truth']} -> {error['predicted']}",
+            soft_wrap=True,
+            highlight=False,
+        )
+    out.print(
+        f"report: {report['report_json']}  confusion matrix: {report['confusion_png']}",
+        soft_wrap=True,
+    )
 
 
 @app.command()
@@ -563,7 +576,7 @@ def export(
         report = export_model(model, out_dir, allow_untrained=allow_untrained)
     manifest = report.manifest
     if not manifest["pretrained"]:
-        err.print("[yellow]warning:[/] exported UNTRAINED weights: marked pretrained=false")
+        warn("exported UNTRAINED weights: marked pretrained=false")
     out.print(
         f"exported {manifest['backbone']} {manifest['version']} with "
         f"{len(manifest['people'])} people to {out_dir} (torch vs ONNX max diff "
@@ -654,6 +667,14 @@ def bench(
             help="Optional MobileFaceNet checkpoint (timings do not depend on weights).",
         ),
     ] = None,
+    backbone: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--backbone",
+            envvar="ROLLCALL_BACKBONE",
+            help="Backbone(s) to time (repeatable; default both).",
+        ),
+    ] = None,
     threads: ThreadsOpt = 2,
     verbose: VerboseOpt = False,
 ) -> None:
@@ -663,7 +684,11 @@ def bench(
     _setup(threads, verbose)
     weights = {"mobilefacenet": mobilefacenet_weights} if mobilefacenet_weights else None
     with friendly_errors():
-        report = run_bench(repeats=repeats, threads=threads, weights=weights)
+        chosen = tuple(backbone or BACKBONE_CHOICES)
+        for name in chosen:
+            if name not in BACKBONE_CHOICES:
+                fail(f"unknown backbone {name!r}; choose from {', '.join(BACKBONE_CHOICES)}")
+        report = run_bench(repeats=repeats, threads=threads, weights=weights, backbones=chosen)
     if as_json:
         sys.stdout.write(json.dumps(report) + "\n")
         return

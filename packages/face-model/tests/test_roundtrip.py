@@ -1,0 +1,235 @@
+"""train -> enroll -> evaluate -> export -> Recognizer.load round trips on tiny images.
+
+Without shared weights the backbone is random: these tests check plumbing, refusals and
+honest labelling (pretrained=false, no identities), never recognition.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+from face_model import ArtifactError, Recognizer
+from face_model.artifact import read_manifest
+from face_model.cli import app
+from face_model.weights import sha256_file
+
+runner = CliRunner()
+
+
+def cli(*args: str | Path) -> tuple[int, str]:
+    result = runner.invoke(app, [str(a) for a in args], env={"ROLLCALL_TORCH_THREADS": "1"})
+    return result.exit_code, result.output
+
+
+@pytest.fixture(scope="module")
+def untrained_model(tmp_path_factory: pytest.TempPathFactory, tiny_data: Path) -> Path:
+    out = tmp_path_factory.mktemp("m") / "model"
+    code, output = cli("train", "--data-dir", tiny_data, "--out", out, "--json")
+    assert code == 0, output
+    return out
+
+
+def test_train_reports_problem_images_by_path(untrained_model: Path, tiny_data: Path) -> None:
+    code, output = cli("train", "--data-dir", tiny_data, "--out", untrained_model, "--json")
+    assert code == 0, output
+    assert "no --weights" in output and "cannot recognise anyone" in output
+    summary = json.loads(output[output.index("{") :])
+    assert summary["pretrained"] is False and summary["layout"] == "flat"
+    assert summary["people"] == {"eileen": 4, "mirror": 3}  # png, jpg, gif, pgm / png, pgm, group
+    kinds = {Path(i["path"]).name: i["kind"] for i in summary["issues"]}
+    assert kinds == {"blank.png": "no-face", "broken.jpg": "unreadable", "group.png": "multi-face"}
+    assert str(tiny_data / "eileen" / "broken.jpg") in {i["path"] for i in summary["issues"]}
+
+
+def test_strict_training_fails_on_problem_images(tiny_data: Path, tmp_path: Path) -> None:
+    code, _ = cli("train", "--data-dir", tiny_data, "--out", tmp_path / "m", "--strict")
+    assert code == 1
+
+
+def test_course_layout_and_file_globs(tiny_data: Path, tmp_path: Path) -> None:
+    data = tmp_path / "course"
+    for split, names in (("train", ("1.png", "2.jpg")), ("val", ("3.gif",))):
+        (data / split / "eileen").mkdir(parents=True)
+        for name in names:
+            (data / split / "eileen" / name).write_bytes((tiny_data / "eileen" / name).read_bytes())
+    code, output = cli(
+        "train", "--data-dir", data, "--out", tmp_path / "m", "--files", "*.png", "--json"
+    )
+    assert code == 0, output
+    summary = json.loads(output[output.index("{") :])
+    assert summary["layout"] == "course" and summary["people"] == {"eileen": 1}
+
+
+def test_refuses_to_export_untrained_then_marks_it(untrained_model: Path, tmp_path: Path) -> None:
+    code, output = cli("export", "--model", untrained_model, "--out", tmp_path / "a")
+    assert code == 2 and "untrained" in output and "--allow-untrained" in output
+    assert not (tmp_path / "a").exists()
+
+    code, output = cli(
+        "export", "--model", untrained_model, "--out", tmp_path / "a", "--allow-untrained"
+    )
+    assert code == 0, output
+    manifest = read_manifest(tmp_path / "a")
+    assert manifest["pretrained"] is False
+    assert manifest["onnx"]["parity_max_abs_diff"] < 1e-4
+    assert manifest["people"] == ["eileen", "mirror"]
+    assert manifest["input_size"] == {"height": 112, "width": 96} and manifest["flip"] is True
+    for name, digest in manifest["files"].items():
+        assert sha256_file(tmp_path / "a" / name) == digest
+
+
+def test_untrained_artifact_never_names_anyone(
+    untrained_model: Path, tmp_path: Path, astronaut: np.ndarray
+) -> None:
+    cli("export", "--model", untrained_model, "--out", tmp_path / "a", "--allow-untrained")
+    rec = Recognizer.load(tmp_path / "a", threads=1)
+    assert rec.pretrained is False and rec.backbone == "mobilefacenet"
+    assert rec.people == ["eileen", "mirror"]
+    batch = rec.recognize([astronaut, astronaut[:, ::-1].copy()])
+    assert len(batch.faces) == 2
+    assert all(f.identity is None and f.similarity == 0.0 for f in batch.faces)
+
+
+def test_enroll_people_remove(untrained_model: Path, tiny_data: Path) -> None:
+    code, output = cli(
+        "enroll", "--model", untrained_model, "--person", "newcomer", tiny_data / "eileen" / "1.png"
+    )
+    assert code == 0, output
+    code, output = cli("people", "--model", untrained_model, "--json")
+    assert json.loads(output) == {"eileen": 4, "mirror": 3, "newcomer": 1}
+    code, output = cli("enroll", "--model", untrained_model, "--person", "x", tiny_data / "mirror")
+    assert code == 0 and "group.png" in output
+    code, output = cli("remove", "--model", untrained_model, "--person", "newcomer")
+    assert code == 0
+    code, output = cli("remove", "--model", untrained_model, "--person", "x")
+    code, output = cli("people", "--model", untrained_model, "--json")
+    assert json.loads(output) == {"eileen": 4, "mirror": 3}
+    code, output = cli("remove", "--model", untrained_model, "--person", "nobody")
+    assert code == 2 and "'nobody' is not enrolled" in output
+
+
+def test_evaluate_refuses_untrained_unless_allowed(untrained_model: Path, tiny_data: Path) -> None:
+    code, output = cli("evaluate", "--model", untrained_model, "--data-dir", tiny_data)
+    assert code == 2 and "untrained" in output
+    code, output = cli(
+        "evaluate",
+        "--model",
+        untrained_model,
+        "--data-dir",
+        tiny_data,
+        "--files",
+        "[12].*",
+        "--json",
+        "--allow-untrained",
+    )
+    assert code == 0, output
+    report = json.loads(output.strip().splitlines()[-1])
+    for key in (
+        "accuracy",
+        "tar",
+        "far",
+        "threshold",
+        "n_images",
+        "per_person",
+        "unknown_rejection",
+        "mean_ms_per_image",
+    ):
+        assert key in report
+    assert report["n_images"] == 4 and report["pretrained"] is False
+    assert Path(report["confusion_png"]).read_bytes()[:4] == b"\x89PNG"
+    assert json.loads(Path(report["report_json"]).read_text())["n_images"] == 4
+
+
+def test_bad_inputs_give_one_clear_line(tmp_path: Path, tiny_data: Path) -> None:
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    code, output = cli("train", "--data-dir", empty, "--out", tmp_path / "m")
+    assert code == 2 and f"no images found in {empty}" in output
+    assert "Traceback" not in output
+    code, output = cli("train", "--data-dir", tmp_path / "nope", "--out", tmp_path / "m")
+    assert code == 2 and "data directory not found" in output
+
+    faceless = tmp_path / "faceless" / "ghost"
+    faceless.mkdir(parents=True)
+    (faceless / "x.png").write_bytes((tiny_data / "eileen" / "blank.png").read_bytes())
+    (faceless / "y.jpg").write_bytes(b"garbage")
+    code, output = cli("train", "--data-dir", faceless.parent, "--out", tmp_path / "m")
+    assert code == 2 and "no usable face for: ghost (2 images)" in output
+    assert "x.png: no-face" in output and "y.jpg: unreadable" in output
+
+    junk = tmp_path / "w.pt"
+    junk.write_text("not weights")
+    code, output = cli("train", "--data-dir", tiny_data, "--out", tmp_path / "m", "--weights", junk)
+    assert code == 2 and f"cannot read weights file {junk}" in output
+
+    code, output = cli("train", "--data-dir", tiny_data, "--out", tmp_path / "m", "--backbone", "x")
+    assert code == 2 and "unknown backbone 'x'" in output
+
+    code, output = cli("export", "--model", tmp_path / "nothing", "--out", tmp_path / "a")
+    assert code == 2 and "is not a model directory" in output
+
+    code, output = cli("enroll", "--model", tmp_path / "m", "--person", "p", tmp_path / "no.png")
+    assert code == 2 and "image or folder not found" in output
+
+
+def test_corrupt_artifacts_are_rejected(untrained_model: Path, tmp_path: Path) -> None:
+    art = tmp_path / "a"
+    cli("export", "--model", untrained_model, "--out", art, "--allow-untrained")
+    with pytest.raises(ArtifactError, match="not a face-model artifact"):
+        Recognizer.load(tmp_path)
+    with pytest.raises(ArtifactError, match="artifact directory not found"):
+        Recognizer.load(tmp_path / "missing")
+    gallery = art / "gallery.npz"
+    gallery.write_bytes(gallery.read_bytes()[:-10] + b"0123456789")
+    with pytest.raises(ArtifactError, match=r"gallery\.npz is corrupt: sha256"):
+        Recognizer.load(art)
+    (art / "embedding.onnx").unlink()
+    with pytest.raises(ArtifactError, match=r"missing embedding\.onnx"):
+        Recognizer.load(art)
+    manifest = art / "manifest.json"
+    manifest.write_text("{")
+    with pytest.raises(ArtifactError, match="not valid JSON"):
+        Recognizer.load(art)
+
+
+def test_cli_version_and_help() -> None:
+    code, output = cli("--version")
+    assert code == 0 and output.startswith("face-model 0.1.0")
+    for command in (
+        "train",
+        "evaluate",
+        "export",
+        "enroll",
+        "people",
+        "remove",
+        "calibrate",
+        "fetch-weights",
+        "bench",
+    ):
+        code, output = cli(command, "--help")
+        assert code == 0 and "ROLLCALL_" in output, command
+
+
+def test_bench_json() -> None:
+    code, output = cli(
+        "bench", "--json", "--backbone", "mobilefacenet", "--repeats", "1", "--threads", "1"
+    )
+    assert code == 0, output
+    report = json.loads(output.strip().splitlines()[-1])
+    entry = report["backbones"]["mobilefacenet"]
+    assert entry["embed_onnx_batch8_ms_per_face"] > 0 and entry["artifact_load_ms"] > 0
+    assert report["detect"]["batch1_ms_per_frame"] > 0
+
+
+def test_import_is_light() -> None:
+    import subprocess
+    import sys
+
+    code = "import sys, face_model; assert 'torch' not in sys.modules; print(face_model.vote)"
+    subprocess.run([sys.executable, "-c", code], check=True, env={**os.environ})
