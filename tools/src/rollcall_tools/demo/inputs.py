@@ -111,12 +111,9 @@ def resolve_inputs(
     if videos is not None:
         if roster is None:
             raise ConfigError("--videos needs --roster FILE (the students' records)")
-        return DemoInputs(
-            list_videos(videos),
-            read_roster(roster),
-            read_gallery(gallery) if gallery is not None else {},
-            bundled=False,
-        )
+        records = read_roster(roster)
+        people = read_gallery(gallery) if gallery is not None else {}
+        return DemoInputs(list_videos(videos), records, people, bundled=False)
     portrait = save_portrait(work_dir / "gallery" / DEMO_PERSON.name / "portrait.png")
     video = write_demo_video(work_dir / "videos" / "astronaut-demo.mp4", seconds=seconds)
     return DemoInputs(

@@ -4,6 +4,7 @@ weights (cached or downloaded when online), or detection only. Never an untraine
 from __future__ import annotations
 
 import logging
+import os
 import socket
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -37,10 +38,12 @@ class RecognizerChoice:
 
 
 def facenet_cached_weights() -> Path:
-    """Where facenet-pytorch caches its VGGFace2 weights (its own torch-hub layout)."""
-    from facenet_pytorch.models.inception_resnet_v1 import get_torch_home
-
-    return Path(get_torch_home()) / "checkpoints" / Path(FACENET_VGGFACE2_URL).name
+    """Where facenet-pytorch caches its VGGFace2 weights: ``$TORCH_HOME/checkpoints``, the
+    layout of its ``get_torch_home`` (copied, because importing it costs a torch import)."""
+    torch_home = os.getenv("TORCH_HOME") or str(
+        Path(os.getenv("XDG_CACHE_HOME", "~/.cache")) / "torch"
+    )
+    return Path(torch_home).expanduser() / "checkpoints" / Path(FACENET_VGGFACE2_URL).name
 
 
 def online() -> bool:
@@ -60,14 +63,15 @@ def fetch_facenet_weights(*, allow_download: bool) -> Path | None:
         return cached
     if not allow_download or not online():
         return None
-    from facenet_pytorch.models.utils.download import download_url_to_file
+    from face_model import FaceModelError
+    from face_model.fetch import PUBLISHED, download
 
+    published = PUBLISHED["vggface2"]
     cached.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        download_url_to_file(FACENET_VGGFACE2_URL, str(cached))
-    except Exception as exc:  # network errors come in many types; report and go on
-        log.warning("could not download facenet-pytorch weights: %s", exc)
-        cached.unlink(missing_ok=True)
+    try:  # facenet-pytorch publishes no checksum; face-model pins one when it knows it
+        download(published.url, cached, sha256=published.sha256, timeout=60.0)
+    except (FaceModelError, OSError) as exc:
+        log.warning("could not download facenet-pytorch's weights: %s", exc)
         return None
     return cached
 
@@ -118,9 +122,12 @@ def choose_recognizer(
             f"{len(enrolled)} person(s) enrolled",
             enrolled,
         )
-    facenet = fetch_facenet_weights(allow_download=allow_download)
+    facenet = fetch_facenet_weights(allow_download=allow_download) if people else None
     if facenet is not None:
-        artifact, enrolled = build_artifact(FACENET_BACKBONE, facenet, people, work_dir)
+        try:
+            artifact, enrolled = build_artifact(FACENET_BACKBONE, facenet, people, work_dir)
+        except ConfigError as exc:
+            return _detection_only(f"facenet-pytorch's weights are unusable ({exc.message})")
         return RecognizerChoice(
             "pretrained",
             artifact,
@@ -129,11 +136,17 @@ def choose_recognizer(
             f"{len(enrolled)} person(s) enrolled",
             enrolled,
         )
+    if not people:
+        return _detection_only("nobody to enroll (no --gallery)")
+    return _detection_only(
+        "no --weights, and facenet-pytorch's pretrained weights are neither cached nor downloadable"
+    )
+
+
+def _detection_only(why: str) -> RecognizerChoice:
     return RecognizerChoice(
         "detection-only",
         None,
         "none",
-        "no recognizer weights (no --weights, facenet-pytorch's pretrained weights not "
-        "cached and not downloadable): running DETECTION ONLY - faces are found, nobody is "
-        "named",
+        f"running DETECTION ONLY ({why}): faces are found, nobody is named",
     )

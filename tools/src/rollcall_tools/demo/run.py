@@ -173,20 +173,16 @@ def run_demo(options: DemoOptions, say: Say) -> DemoReport:
 def _recognizer(
     inputs: DemoInputs, options: DemoOptions, work_dir: Path, say: Say
 ) -> RecognizerChoice:
-    if not inputs.gallery and (options.weights is not None):
+    if not inputs.gallery and options.weights is not None:
         raise ConfigError("--weights needs --gallery DIR (photos of the people to enroll)")
-    if inputs.gallery:
-        if options.weights is not None or options.allow_download:
-            say(f"enrolling {len(inputs.gallery)} person(s) from their photos...")
-        return choose_recognizer(
-            backbone=options.backbone,
-            weights=options.weights,
-            people=inputs.gallery,
-            work_dir=work_dir,
-            allow_download=options.allow_download,
-        )
+    if options.weights is not None:
+        say(f"enrolling {len(inputs.gallery)} person(s) with {options.weights.name}...")
     return choose_recognizer(
-        backbone=None, weights=None, people={}, work_dir=work_dir, allow_download=False
+        backbone=options.backbone,
+        weights=options.weights,
+        people=inputs.gallery,
+        work_dir=work_dir,
+        allow_download=options.allow_download,
     )
 
 
