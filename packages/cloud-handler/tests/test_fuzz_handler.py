@@ -197,7 +197,7 @@ def _build(kind: str, payload: Any, aws: dict[str, Any]) -> tuple[str, str | Non
 
 
 @settings(
-    max_examples=25,
+    max_examples=15,
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )

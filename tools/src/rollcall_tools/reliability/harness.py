@@ -19,6 +19,7 @@ import contextlib
 import logging
 import os
 import signal
+import subprocess
 import threading
 import time
 from dataclasses import dataclass, replace
@@ -27,18 +28,17 @@ from typing import Any
 
 import psutil
 
-from rollcall_tools.local import processes
 from rollcall_tools.local.processes import ProcessRecord
 from rollcall_tools.local.stack import (
     deploy_local,
     local_target,
     runner_env,
     runner_executable,
-    start_server,
 )
 from rollcall_tools.local.state import LocalState
 from rollcall_tools.reliability.book import AnswerBook
 from rollcall_tools.reliability.gate import Gate
+from rollcall_tools.reliability.moto_proc import MotoProcess
 
 log = logging.getLogger(__name__)
 
@@ -127,7 +127,8 @@ class InstrumentedStack:
         self.book = AnswerBook()
         self.state: LocalState | None = None
         self.gate: Gate | None = None
-        self.runner: ProcessRecord | None = None
+        self.moto: MotoProcess | None = None
+        self.runner: subprocess.Popen[bytes] | None = None
         self.collector: Collector | None = None
         self.outputs: dict[str, Any] = {}
         self.edge_results_queue: str | None = None
@@ -145,7 +146,12 @@ class InstrumentedStack:
         o = self.options
         state_dir = o.work_dir / "stack"
         try:
-            server, port = start_server(state_dir)
+            self.moto = MotoProcess(o.work_dir / "moto.log")
+            self.moto.start()
+            port = self.moto.port
+            server = ProcessRecord(
+                self.moto.pid, psutil.Process(self.moto.pid).create_time(), ["moto"], "moto.log"
+            )
             self.state = LocalState(
                 state_dir=state_dir,
                 region=o.region,
@@ -178,15 +184,16 @@ class InstrumentedStack:
     def stop(self) -> None:
         """Stop the runner, the collector, the gate and moto (whatever is running)."""
         if self.runner is not None:
-            processes.stop(self.runner, timeout_s=15)
+            _stop_group(self.runner, timeout_s=15)
             self.runner = None
         if self.collector is not None:
             self.collector.stop()
             self.collector = None
         if self.gate is not None:
             self.gate.close()
-        if self.state is not None:
-            processes.stop(self.state.server)
+        if self.moto is not None:
+            self.moto.stop()
+            self.moto = None
 
     # -- endpoints and clients --------------------------------------------------------------
     @property
@@ -241,7 +248,7 @@ class InstrumentedStack:
         return env
 
     # -- the local runner -------------------------------------------------------------------
-    def start_runner(self) -> ProcessRecord:
+    def start_runner(self) -> subprocess.Popen[bytes]:
         """Start ``cloud-handler serve`` on the events queue, through the gate."""
         assert self.state is not None
         gated = replace(self.state, port=self.gate.port if self.gate else self.state.port)
@@ -265,7 +272,15 @@ class InstrumentedStack:
         env.setdefault("POWERTOOLS_METRICS_DISABLED", "true")
         self.runner_starts += 1
         log_path = self.options.work_dir / f"runner-{self.runner_starts}.log"
-        self.runner = processes.start(command, log_path, env=env)
+        with log_path.open("ab") as log_file:
+            self.runner = subprocess.Popen(
+                command,
+                stdin=subprocess.DEVNULL,
+                stdout=log_file,
+                stderr=subprocess.STDOUT,
+                env=env,
+                start_new_session=True,  # its own group: the workers die with it
+            )
         return self.runner
 
     def kill_runner(self) -> int:
@@ -274,15 +289,15 @@ class InstrumentedStack:
         pid = self.runner.pid
         with contextlib.suppress(ProcessLookupError, PermissionError):
             os.killpg(pid, signal.SIGKILL)
-        with contextlib.suppress(psutil.Error):
-            psutil.Process(pid).wait(5)
+        self.runner.wait(10)
         self.runner = None
         return pid
 
     def workers(self) -> list[psutil.Process]:
         """The runner's worker processes (multiprocessing children, not its resource tracker)."""
-        if self.runner is None or (proc := self.runner.process()) is None:
+        if self.runner is None or self.runner.poll() is not None:
             return []
+        proc = psutil.Process(self.runner.pid)
         out = []
         for child in proc.children(recursive=True):
             with contextlib.suppress(psutil.Error):
@@ -310,25 +325,25 @@ class InstrumentedStack:
         return victim.pid
 
     def runner_alive(self) -> bool:
-        return self.runner is not None and self.runner.alive and bool(self.workers())
+        return self.runner is not None and self.runner.poll() is None and bool(self.workers())
 
     def runner_cpu_s(self) -> float:
         """CPU seconds used so far by the running runner (and its children)."""
-        if self.runner is None or (proc := self.runner.process()) is None:
+        if self.runner is None or self.runner.poll() is not None:
             return 0.0
-        return _cpu_s(proc)
+        return _cpu_s(psutil.Process(self.runner.pid))
 
     def server_cpu_s(self) -> float:
-        if self.state is None or (proc := self.state.server.process()) is None:
+        if self.moto is None:
             return 0.0
-        return _cpu_s(proc)
+        return _cpu_s(psutil.Process(self.moto.pid))
 
     # -- outages ----------------------------------------------------------------------------
     def outage(self, seconds: float, mode: OutageMode = "refuse") -> None:
         """Make the endpoint unavailable for ``seconds`` (blocking), then bring it back."""
         assert self.gate is not None and self.state is not None
         if mode == "freeze":
-            pid = self.state.server.pid
+            pid = self.moto.pid if self.moto else self.state.server.pid
             os.kill(pid, signal.SIGSTOP)
             try:
                 time.sleep(seconds)
@@ -340,6 +355,19 @@ class InstrumentedStack:
             time.sleep(seconds)
         finally:
             self.gate.open()
+
+
+def _stop_group(proc: subprocess.Popen[bytes], timeout_s: float) -> None:
+    """SIGTERM a process group we started, SIGKILL it after ``timeout_s``; reap the leader."""
+    if proc.poll() is None:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(proc.pid, signal.SIGTERM)
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            proc.wait(timeout_s)
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(proc.pid, signal.SIGKILL)  # leftovers of the group (workers)
+    with contextlib.suppress(subprocess.TimeoutExpired):
+        proc.wait(10)
 
 
 def _cpu_s(proc: psutil.Process) -> float:
