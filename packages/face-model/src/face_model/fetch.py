@@ -82,6 +82,7 @@ def download(
                 if callable(on_progress):
                     on_progress(total, size)
     except urllib.error.HTTPError as exc:
+        exc.close()  # the error carries the open response
         partial.unlink(missing_ok=True)
         raise DownloadError(f"download of {url} failed: HTTP {exc.code} {exc.reason}") from exc
     except (urllib.error.URLError, TimeoutError, ConnectionError) as exc:

@@ -17,7 +17,7 @@ def astronaut() -> np.ndarray:
     """The public-domain NASA portrait bundled with scikit-image (512x512 RGB)."""
     from skimage import data
 
-    return np.asarray(data.astronaut(), dtype=np.uint8)
+    return np.asarray(data.astronaut(), dtype=np.uint8)  # type: ignore[no-untyped-call]
 
 
 def save_portrait(path: Path) -> Path:
@@ -33,7 +33,7 @@ def background(width: int = WIDTH, height: int = HEIGHT) -> np.ndarray:
     base = 70 + 60 * (x / width) + 40 * (y / height)
     grid = ((x.astype(int) % 64 < 2) | (y.astype(int) % 64 < 2)) * 25.0
     rgb = np.stack([base + grid, base * 0.9 + grid, base * 0.8 + 30 + grid], axis=-1)
-    return np.clip(rgb, 0, 255).astype(np.uint8)
+    return np.asarray(np.clip(rgb, 0, 255), dtype=np.uint8)
 
 
 def frame_at(t: float, duration: float, portrait: np.ndarray, room: np.ndarray) -> np.ndarray:

@@ -7,11 +7,12 @@ import io
 import time
 import uuid
 from datetime import UTC, datetime
+from typing import Any
 
 import av
 import numpy as np
 
-from rollcall_tools.aws import AwsTarget
+from rollcall_tools.aws import AwsTarget, aws_errors
 from rollcall_tools.errors import ServiceUnreachableError
 from rollcall_tools.local.processes import log_tail
 from rollcall_tools.local.state import LocalState
@@ -59,6 +60,18 @@ def wait_until_answering(state: LocalState, timeout_s: float = 180.0) -> float:
         height=_SIZE,
         edge_version="tools-probe",
     )
+    with aws_errors("sending a probe clip to the local stack"):
+        return _probe(state, s3, sqs, clip, metadata, timeout_s)
+
+
+def _probe(
+    state: LocalState,
+    s3: Any,
+    sqs: Any,
+    clip: ClipId,
+    metadata: ClipMetadata,
+    timeout_s: float,
+) -> float:
     start = time.monotonic()
     s3.put_object(
         Bucket=state.outputs["bucket"],
