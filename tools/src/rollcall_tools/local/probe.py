@@ -61,17 +61,18 @@ def wait_until_answering(state: LocalState, timeout_s: float = 180.0) -> float:
         edge_version="tools-probe",
     )
     with aws_errors("sending a probe clip to the local stack"):
-        return _probe(state, s3, sqs, clip, metadata, timeout_s)
+        return _probe(state, (s3, sqs), clip, metadata, timeout_s=timeout_s)
 
 
 def _probe(
     state: LocalState,
-    s3: Any,
-    sqs: Any,
+    clients: tuple[Any, Any],
     clip: ClipId,
     metadata: ClipMetadata,
+    *,
     timeout_s: float,
 ) -> float:
+    s3, sqs = clients
     start = time.monotonic()
     s3.put_object(
         Bucket=state.outputs["bucket"],
