@@ -180,6 +180,13 @@ def test_aws_deploy_function_role_and_wiring(target: AwsTarget, prefix: str) -> 
     assert repo["repositories"][0]["imageScanningConfiguration"]["scanOnPush"] is True
 
     assert not stack.deploy().changed
+    edge = stack.outputs()["edge_policy"]
+    for statement in edge["Statement"]:
+        assert all("*" not in a for a in statement["Action"])
+        assert all(
+            r.startswith((names.bucket_arn, names.queue_arn(names.results_queue)))
+            for r in statement["Resource"]
+        )
 
     # new options and a new image: exactly the function changes
     bigger = _stack(target, prefix, timeout_s=60, memory_mb=2048)
@@ -218,16 +225,18 @@ def _check_least_privilege(target: AwsTarget, stack: Stack) -> None:
             assert resource.startswith(own), resource
     assert actions == {
         "s3:GetObject",
-        "dynamodb:GetItem",
+        "dynamodb:GetItem",  # the idempotency table only
         "dynamodb:BatchGetItem",
         "dynamodb:PutItem",
         "dynamodb:UpdateItem",
         "dynamodb:DeleteItem",
         "sqs:SendMessage",
-        "sqs:GetQueueUrl",
         "logs:CreateLogStream",
         "logs:PutLogEvents",
     }
+    grants = {s["Sid"]: set(s["Action"]) for s in document["Statement"]}
+    assert grants["ReadStudents"] == {"dynamodb:BatchGetItem"}
+    assert grants["SendResults"] == {"sqs:SendMessage"}
     trust = iam.get_role(RoleName=names.role)["Role"]["AssumeRolePolicyDocument"]
     assert trust["Statement"][0]["Principal"] == {"Service": "lambda.amazonaws.com"}
 

@@ -19,7 +19,12 @@ from rollcall_tools.stack.compute import (
 )
 from rollcall_tools.stack.names import StackNames
 from rollcall_tools.stack.plan import Change, PlanResult, Resource
-from rollcall_tools.stack.policy import bucket_policy, events_queue_policy, handler_policy
+from rollcall_tools.stack.policy import (
+    bucket_policy,
+    edge_policy,
+    events_queue_policy,
+    handler_policy,
+)
 from rollcall_tools.stack.settings import QUEUE_MAX_RECEIVES, StackSettings
 from rollcall_tools.stack.storage import Bucket, Queue, QueueSpec, Table
 
@@ -111,6 +116,7 @@ class Stack:
         else:
             out["function"] = n.function
             out["repository"] = f"{n.registry}/{n.repository}"
+            out["edge_policy"] = edge_policy(n)
         return out
 
     def edge_env(self) -> dict[str, str]:

@@ -39,7 +39,7 @@ def handler_policy(names: StackNames, settings: StackSettings) -> dict[str, Any]
         {
             "Sid": "ReadStudents",
             "Effect": "Allow",
-            "Action": ["dynamodb:GetItem", "dynamodb:BatchGetItem"],
+            "Action": ["dynamodb:BatchGetItem"],
             "Resource": [names.table_arn(names.students_table)],
         },
         {
@@ -56,7 +56,7 @@ def handler_policy(names: StackNames, settings: StackSettings) -> dict[str, Any]
         {
             "Sid": "SendResults",
             "Effect": "Allow",
-            "Action": ["sqs:SendMessage", "sqs:GetQueueUrl"],
+            "Action": ["sqs:SendMessage"],
             "Resource": [names.queue_arn(names.results_queue)],
         },
         {
@@ -122,5 +122,38 @@ def events_queue_policy(names: StackNames) -> dict[str, Any]:
                     "StringEquals": {"aws:SourceAccount": names.account},
                 },
             }
+        ],
+    }
+
+
+def edge_policy(names: StackNames) -> dict[str, Any]:
+    """What an edge device needs (attach it to the device's IAM user or role): upload and
+    check its clips, read and delete results. Not created by deploy: devices are yours."""
+    return {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Sid": "UploadClips",
+                "Effect": "Allow",
+                "Action": ["s3:PutObject", "s3:GetObject"],
+                "Resource": [f"{names.bucket_arn}/clips/*"],
+            },
+            {
+                "Sid": "CheckBucket",
+                "Effect": "Allow",
+                "Action": ["s3:ListBucket"],
+                "Resource": [names.bucket_arn],
+            },
+            {
+                "Sid": "CollectResults",
+                "Effect": "Allow",
+                "Action": [
+                    "sqs:ReceiveMessage",
+                    "sqs:DeleteMessage",
+                    "sqs:GetQueueUrl",
+                    "sqs:GetQueueAttributes",
+                ],
+                "Resource": [names.queue_arn(names.results_queue)],
+            },
         ],
     }
