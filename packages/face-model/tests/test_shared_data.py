@@ -123,7 +123,7 @@ def _sample_frames(path: Path, n: int = 3) -> list[np.ndarray]:
     import av
 
     with av.open(str(path)) as container:
-        frames = [f for f in container.decode(video=0)]
+        frames = list(container.decode(video=0))
         picks = np.linspace(0, len(frames) - 1, n).round().astype(int)
         return [frames[i].to_ndarray(format="rgb24") for i in picks]
 
