@@ -212,32 +212,6 @@ def down(state_dir: Path) -> bool:
     return ran
 
 
-def restart_server(
-    state_dir: Path, *, roster: list[StudentRecord], pause_s: float = 0.0
-) -> LocalState:
-    """Stop the local AWS, wait ``pause_s``, start it again on the same port and redeploy.
-
-    moto keeps its state in memory, so resources are re-created and the roster re-seeded;
-    messages that were queued when it stopped are gone (for fault tests).
-    """
-    state = require(state_dir)
-    processes.stop(state.server)
-    time.sleep(pause_s)
-    state.server, _ = start_server(state_dir, state.port)
-    state.save()
-    deployed = deploy_local(local_target(state.port, state.region), state.stack)
-    seed_records(deployed.target, deployed.names.students_table, roster)
-    return state
-
-
-def require(state_dir: Path) -> LocalState:
-    """The running local stack, or a clear error saying how to start one."""
-    state = LocalState.load(state_dir)
-    if state is None:
-        raise ConfigError(f"no local stack recorded in {state_dir}: run `tools local up` first")
-    return state
-
-
 @dataclass(frozen=True)
 class LocalStatus:
     """What ``tools local status`` reports."""
