@@ -91,3 +91,12 @@ def test_detection_only_recognizer(astronaut) -> None:
     assert face.frame_index == 0 and face.identity is None and face.similarity == 0.0
     assert batch.embed_ms == 0.0 and batch.detect_ms > 0
     assert all(0 <= v <= 512 for v in face.box)
+
+
+def test_min_face_size_can_change_after_first_use(astronaut) -> None:
+    from face_model import Recognizer
+
+    rec = Recognizer.detection_only()
+    assert len(rec.recognize([astronaut]).faces) == 1
+    rec.min_face_size = 300
+    assert rec.recognize([astronaut]).faces == []

@@ -233,3 +233,13 @@ def test_import_is_light() -> None:
 
     code = "import sys, face_model; assert 'torch' not in sys.modules; print(face_model.vote)"
     subprocess.run([sys.executable, "-c", code], check=True, env={**os.environ})
+
+
+def test_python_api_build_from_folder(tiny_data: Path, tmp_path: Path) -> None:
+    import face_model
+
+    model, report = face_model.build_model_from_folder(tiny_data, tmp_path / "m", files=["1.*"])
+    assert report.enrolled == {"eileen": 1, "mirror": 1} and not model.config.pretrained
+    assert face_model.load_model(tmp_path / "m").gallery.people == ["eileen", "mirror"]
+    with pytest.raises(face_model.UntrainedModelError, match="random"):
+        face_model.export_model(tmp_path / "m", tmp_path / "a")

@@ -22,7 +22,16 @@ from face_model.voting import vote
 
 if TYPE_CHECKING:
     from face_model.artifact import ExportReport, export_model, read_manifest
+    from face_model.dataset import Dataset, discover
+    from face_model.model_dir import TrainedModel, load_model
     from face_model.recognizer import Recognizer
+    from face_model.training import (
+        EnrollReport,
+        build_model,
+        build_model_from_folder,
+        enroll,
+        remove,
+    )
 
 __version__ = "0.1.0"
 
@@ -31,12 +40,23 @@ _LAZY: dict[str, str] = {
     "export_model": "face_model.artifact",
     "ExportReport": "face_model.artifact",
     "read_manifest": "face_model.artifact",
+    "Dataset": "face_model.dataset",
+    "discover": "face_model.dataset",
+    "TrainedModel": "face_model.model_dir",
+    "load_model": "face_model.model_dir",
+    "EnrollReport": "face_model.training",
+    "build_model": "face_model.training",
+    "build_model_from_folder": "face_model.training",
+    "enroll": "face_model.training",
+    "remove": "face_model.training",
 }
 
 __all__ = [
     "ArtifactError",
     "DataError",
+    "Dataset",
     "DownloadError",
+    "EnrollReport",
     "ExportReport",
     "FaceMatch",
     "FaceModelError",
@@ -44,11 +64,18 @@ __all__ = [
     "PersonVote",
     "RecognitionBatch",
     "Recognizer",
+    "TrainedModel",
     "UntrainedModelError",
     "WeightsError",
     "__version__",
+    "build_model",
+    "build_model_from_folder",
+    "discover",
+    "enroll",
     "export_model",
+    "load_model",
     "read_manifest",
+    "remove",
     "vote",
 ]
 

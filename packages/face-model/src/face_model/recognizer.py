@@ -72,9 +72,20 @@ class Recognizer:
         self.embedder = embedder
         self.people = gallery.people if gallery is not None else []
         self.manifest = manifest or {}
-        self.min_face_size = min_face_size
-        self.min_probability = min_probability
         self._detector: FaceDetector | None = None
+        self._min_face_size = min_face_size
+        self.min_probability = min_probability
+
+    @property
+    def min_face_size(self) -> int:
+        """Smallest face (original pixels) kept; settable at any time."""
+        return self._min_face_size
+
+    @min_face_size.setter
+    def min_face_size(self, value: int) -> None:
+        self._min_face_size = int(value)
+        if self._detector is not None:
+            self._detector.min_face_size = int(value)
 
     @classmethod
     def load(

@@ -6,6 +6,7 @@ import logging
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -139,6 +140,22 @@ def build_model(
     if out is not None:
         model.save(out)
     return model, report
+
+
+def build_model_from_folder(
+    data_dir: str | Path,
+    out: str | Path,
+    *,
+    backbone: str = "mobilefacenet",
+    weights: str | Path | None = None,
+    files: Sequence[str] = (),
+    **options: Any,
+) -> tuple[TrainedModel, EnrollReport]:
+    """:func:`build_model` from ``DIR/<person>/*`` (or the train/ split of ``DIR``)."""
+    from face_model.dataset import discover
+
+    dataset = discover(data_dir, files)
+    return build_model(dataset.train, backbone=backbone, weights=weights, out=out, **options)
 
 
 def enroll(
