@@ -35,6 +35,8 @@ def _print_summary(console: Console, data: dict[str, Any]) -> None:
     if data["people_seen"]:
         seen = ", ".join(f"{p['name']} ({p['clips']} clips)" for p in data["people_seen"])
         console.print(f"seen: {seen}")
+    if data["interrupted"]:
+        console.print("[yellow]interrupted[/]: capture stopped early (exit 130)")
     for key in data["missing_keys"]:
         console.print(f"[red]no result for[/] {key}")
 
@@ -134,5 +136,7 @@ def demo(
         print_json(data)
     else:
         _print_summary(out, data)
+    if report.interrupted:
+        raise typer.Exit(130)
     if not report.ok:
         raise typer.Exit(1)

@@ -68,6 +68,7 @@ class DemoReport:
     recognizer_note: str
     backbone: str
     sessions: dict[str, SessionSummary] = field(default_factory=dict)
+    interrupted: bool = False
 
     @property
     def outcomes(self) -> list[ClipOutcome]:
@@ -111,4 +112,5 @@ class DemoReport:
             "unknown_faces": sum(o.unknown_faces for o in outcomes),
             "people_seen": self.people_seen(),
             "videos": {name: verdict(s).to_json() for name, s in self.sessions.items()},
+            "interrupted": self.interrupted,
         }

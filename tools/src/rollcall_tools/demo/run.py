@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+import signal
 import tempfile
 import threading
 import time
@@ -38,6 +39,37 @@ class DemoOptions:
     fast: bool = False
     clip_seconds: float = 0.5
     result_wait_s: float = 120.0
+
+
+@contextmanager
+def interrupts(stop: threading.Event, abort: threading.Event, say: Say) -> Iterator[None]:
+    """While streaming, Ctrl-C / SIGTERM stop capture gracefully (in-flight clips are still
+    answered and the stack torn down); a second one cuts the waits short."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def on_signal(signum: int, _frame: object) -> None:
+        if stop.is_set():
+            abort.set()
+            return
+        stop.set()
+        say(
+            f"{signal.Signals(signum).name}: stopping capture; waiting for the clips in "
+            "flight (again to abort)"
+        )
+
+    previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler or signal.SIG_DFL)
+
+
+def _terminate(_signum: int, _frame: object) -> None:
+    """SIGTERM outside streaming: unwind like Ctrl-C so that teardown runs."""
+    raise KeyboardInterrupt
 
 
 @contextmanager
@@ -99,6 +131,7 @@ def stream_video(
     work_dir: Path,
     say: Say,
     stop: threading.Event,
+    abort: threading.Event,
 ) -> object:
     """Run one edge-capture session on ``video`` against the local stack."""
     from edge_capture import EdgeConfig, EdgeError, run_session
@@ -129,45 +162,57 @@ def stream_video(
 
 def run_demo(options: DemoOptions, say: Say) -> DemoReport:
     """The whole demo; the local stack is torn down whatever happens."""
-    stop = threading.Event()
-    with tempfile.TemporaryDirectory(prefix="rollcall-demo-") as tmp:
-        work_dir = Path(tmp)
-        inputs = resolve_inputs(
-            work_dir,
-            videos=options.videos,
-            roster=options.roster,
-            gallery=options.gallery,
-            seconds=options.seconds,
-        )
-        choice = _recognizer(inputs, options, work_dir, say)
-        say(choice.note)
-        state_dir = work_dir / "state"
-        try:
-            with local_credentials():
-                state = local_stack.up(
-                    state_dir,
-                    region=options.region,
-                    stack=options.stack,
-                    roster=inputs.roster,
-                    model_dir=choice.artifact_dir,
-                    workers=options.workers,
-                    say=say,
-                )
-                report = DemoReport(choice.mode, choice.note, choice.backbone)
+    stop, abort = threading.Event(), threading.Event()
+    main = threading.current_thread() is threading.main_thread()
+    previous_term = signal.signal(signal.SIGTERM, _terminate) if main else None
+    try:
+        with tempfile.TemporaryDirectory(prefix="rollcall-demo-") as tmp:
+            return _run(options, say, Path(tmp), stop, abort)
+    finally:
+        if main:
+            signal.signal(signal.SIGTERM, previous_term or signal.SIG_DFL)
+
+
+def _run(
+    options: DemoOptions, say: Say, work_dir: Path, stop: threading.Event, abort: threading.Event
+) -> DemoReport:
+    inputs = resolve_inputs(
+        work_dir,
+        videos=options.videos,
+        roster=options.roster,
+        gallery=options.gallery,
+        seconds=options.seconds,
+    )
+    choice = _recognizer(inputs, options, work_dir, say)
+    say(choice.note)
+    state_dir = work_dir / "state"
+    try:
+        with local_credentials():
+            state = local_stack.up(
+                state_dir,
+                region=options.region,
+                stack=options.stack,
+                roster=inputs.roster,
+                model_dir=choice.artifact_dir,
+                workers=options.workers,
+                say=say,
+            )
+            report = DemoReport(choice.mode, choice.note, choice.backbone)
+            with interrupts(stop, abort, say):
                 for video in inputs.videos:
+                    if stop.is_set():
+                        break
                     size = f"{video.width}x{video.height} @ {video.fps:g} fps"
                     say(f"streaming {video.path.name} ({size})")
                     summary = stream_video(
-                        state, video, options, work_dir=work_dir, say=say, stop=stop
+                        state, video, options, work_dir=work_dir, say=say, stop=stop, abort=abort
                     )
                     report.sessions[video.path.name] = summary  # type: ignore[assignment]
                     _check_runner(state)
-                return report
-        except KeyboardInterrupt:
-            stop.set()
-            raise
-        finally:
-            local_stack.down(state_dir)
+            report.interrupted = stop.is_set()
+            return report
+    finally:
+        local_stack.down(state_dir)
 
 
 def _recognizer(
