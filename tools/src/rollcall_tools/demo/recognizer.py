@@ -80,8 +80,7 @@ def build_artifact(
     backbone: str, weights: Path, people: Mapping[str, Sequence[Path]], work_dir: Path
 ) -> tuple[Path, tuple[str, ...]]:
     """Enroll ``people`` with face-model and export the artifact the handler loads."""
-    from face_model import FaceModelError, export_model
-    from face_model.training import build_model
+    from face_model import FaceModelError, build_model, export_model
 
     if not weights.is_file():
         raise ConfigError(f"--weights {weights}: no such file")
