@@ -33,7 +33,7 @@ from cloud_handler.events import (
     parse_body,
 )
 from cloud_handler.pipeline import Outcome, process_clip
-from cloud_handler.runtime import Runtime, get_runtime, is_built
+from cloud_handler.runtime import Runtime, get_runtime
 from shared_schema import ClipRef, ErrorCode, RecognitionResult, ResultStatus
 
 SERVICE = "rollcall-cloud-handler"
@@ -57,12 +57,13 @@ def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     Direct S3 events return a summary, or raise :class:`RedeliverError` when a clip hit
     a transient failure (Lambda then retries the event; finished clips are not redone).
     """
-    cold = not is_built()
     runtime = get_runtime()  # ConfigError here names every missing variable
     context = context if context is not None else LocalContext()
-    if not _cold_start.is_set():
+    cold = not _cold_start.is_set()
+    if cold:
         _cold_start.set()
-        metrics.provider.add_cold_start_metric(context=context)
+        if os.environ.get("POWERTOOLS_METRICS_DISABLED", "").lower() not in ("1", "true"):
+            metrics.provider.add_cold_start_metric(context=context)
     logger.thread_safe_append_keys(
         function_request_id=getattr(context, "aws_request_id", None), cold_start=cold
     )
@@ -284,3 +285,9 @@ def _send(runtime: Runtime, body: str, *, group: str, dedup: str) -> str:
 def _count(name: str, value: float = 1) -> None:
     with _metrics_lock:
         metrics.add_metric(name=name, unit=MetricUnit.Count, value=value)
+
+
+if os.environ.get("AWS_LAMBDA_RUNTIME_API"):
+    # Inside Lambda: validate the configuration and load the model during the init phase
+    # (full CPU, not billed against the first event's latency budget).
+    get_runtime()
