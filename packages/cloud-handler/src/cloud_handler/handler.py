@@ -153,6 +153,13 @@ def _handle_clip(task: ClipTask, runtime: Runtime, context: Any, attempt: int) -
             logger.info("clip in progress elsewhere; this delivery will be retried")
             _count("InProgressElsewhere")
             raise
+        except Exception as exc:
+            logger.warning(
+                "clip not answered; this delivery will be retried",
+                extra={"reason": f"{type(exc).__name__}: {exc}", "attempt": attempt},
+            )
+            _count("RetriedDeliveries")
+            raise
         if duplicate or _replayed.value:
             logger.info("duplicate delivery answered from the idempotency store")
             _count("DuplicateDeliveries")
