@@ -16,7 +16,16 @@ import pytest
 from cloud_handler.context import LocalContext
 from cloud_handler.handler import lambda_handler
 from cloud_handler.runtime import get_runtime, reset_runtime
-from cloud_handler.testing import Stack, body, clip_key, s3_event, shared_path, sqs_event, throttle
+from cloud_handler.testing import (
+    Stack,
+    body,
+    clip_key,
+    s3_event,
+    shared_path,
+    sqs_event,
+    throttle,
+    upload_dir,
+)
 from shared_schema import RecordLookup, ResultStatus, load_student_seed
 
 pytestmark = [pytest.mark.slow, pytest.mark.shared_models]
@@ -73,7 +82,11 @@ def test_record_missing_stays_recognized(
     astronaut_artifact: Path,
     logs: list[dict[str, Any]],
 ) -> None:
-    _use(monkeypatch, astronaut_artifact)
+    # this one loads the artifact from S3 (ROLLCALL_MODEL_S3_URI) instead of a directory
+    monkeypatch.setenv("ROLLCALL_MODEL_S3_URI", upload_dir(stack, astronaut_artifact, "m/a1"))
+    monkeypatch.setenv("ROLLCALL_MODEL_CACHE", str(astronaut_artifact.parent / "s3-cache"))
+    reset_runtime()
+    assert get_runtime().model.pretrained
     record = stack.put(clip_key(32), clip_bytes(640, 480, faces=1))
     run(sqs_event(body(s3_event(record))))
     [result] = stack.results()

@@ -227,3 +227,11 @@ def leave_in_progress(stack: Stack, payload: dict[str, Any], remaining_ms: int) 
     )
     layer.configure(IdempotencyConfig(event_key_jmespath="id"), key_prefix="rollcall-clip")
     layer.save_inprogress(data=payload, remaining_time_in_millis=remaining_ms)
+
+
+def upload_dir(stack: Stack, directory: Path, prefix: str) -> str:
+    """Upload every file under ``directory`` to ``s3://<bucket>/<prefix>/``; returns the URI."""
+    for path in sorted(p for p in directory.rglob("*") if p.is_file()):
+        key = f"{prefix}/{path.relative_to(directory).as_posix()}"
+        stack.s3.put_object(Bucket=stack.bucket, Key=key, Body=path.read_bytes())
+    return f"s3://{stack.bucket}/{prefix}"
