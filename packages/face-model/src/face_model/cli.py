@@ -411,7 +411,8 @@ def evaluate(
         Path | None,
         typer.Option(
             envvar="ROLLCALL_REPORT_DIR",
-            help="Where report.json and confusion.png go (default MODEL/evaluation).",
+            help="Where report.json and confusion.png go (default MODEL/evaluation, or "
+            "./evaluation for an exported artifact).",
         ),
     ] = None,
     min_accuracy: Annotated[
@@ -433,7 +434,9 @@ def evaluate(
     with friendly_errors():
         scorer, probes = _probes(model, data_dir, split, files, allow_untrained)
         report = do_evaluate(scorer, probes, threshold)
-        target = report_dir or model / "evaluation"
+        # never write into an exported artifact (it is shipped as is)
+        is_artifact = (model / "manifest.json").is_file()
+        target = report_dir or (Path.cwd() / "evaluation" if is_artifact else model / "evaluation")
         target.mkdir(parents=True, exist_ok=True)
         report["confusion_png"] = str(plot_confusion(report, target / "confusion.png"))
         report["report_json"] = str(target / "report.json")
