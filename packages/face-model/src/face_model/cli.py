@@ -195,6 +195,26 @@ def train(
         int, typer.Option(envvar="ROLLCALL_MIN_FACE_SIZE", help="Smallest face (px) to keep.")
     ] = 20,
     files: FilesOpt = None,
+    epochs: Annotated[
+        int,
+        typer.Option(
+            envvar="ROLLCALL_EPOCHS",
+            help="Fine-tune the backbone for this many epochs first (0: no fine-tuning).",
+            min=0,
+        ),
+    ] = 0,
+    lr: Annotated[float, typer.Option(envvar="ROLLCALL_LR", help="Backbone learning rate.")] = 1e-4,
+    batch_size: Annotated[
+        int, typer.Option(envvar="ROLLCALL_BATCH_SIZE", help="Fine-tuning batch size.", min=1)
+    ] = 16,
+    seed: Annotated[int, typer.Option(envvar="ROLLCALL_SEED", help="Fine-tuning seed.")] = 0,
+    resume: Annotated[
+        bool,
+        typer.Option(
+            envvar="ROLLCALL_RESUME",
+            help="Continue from the last checkpoint in OUT/checkpoints (else start over).",
+        ),
+    ] = True,
     strict: Annotated[
         bool,
         typer.Option(envvar="ROLLCALL_STRICT", help="Fail (exit 1) if any image had a problem."),
@@ -206,8 +226,9 @@ def train(
     """Build a model: detect, align and embed every training image into the gallery.
 
     Images with no face or several faces are reported by path; in a group photo the face
-    that agrees with the person's other photos is enrolled. (Backbone fine-tuning is not
-    implemented: the gallery is built on the given pretrained weights.)
+    that agrees with the person's other photos is enrolled. With --epochs the backbone is
+    first fine-tuned on these people (CosFace, seeded, one resumable checkpoint per epoch in
+    OUT/checkpoints); small sets overfit easily, so evaluate before and after.
     """
     from face_model.backbones import get_spec
     from face_model.dataset import discover
@@ -227,11 +248,27 @@ def train(
                 "recognise anyone; export will refuse it without --allow-untrained"
             )
         dataset = discover(data_dir, files or ())
-        from face_model.training import build_model
+        from face_model.training import TuneRequest, build_model
 
         total = dataset.count("train")
         with _progress() as progress:
             task = progress.add_task("enrolling", total=total)
+            tune = None
+            if epochs:
+                from face_model.finetune import FineTuneConfig
+
+                epoch_task = progress.add_task("fine-tuning (epochs)", total=epochs)
+
+                def on_epoch(epoch: int, loss: float) -> None:
+                    progress.update(epoch_task, completed=epoch)
+                    err.print(f"epoch {epoch}/{epochs}: loss {loss:.4f}", highlight=False)
+
+                tune = TuneRequest(
+                    FineTuneConfig(epochs=epochs, lr=lr, batch_size=batch_size, seed=seed),
+                    out_dir / "checkpoints",
+                    resume=resume,
+                    on_epoch=on_epoch,
+                )
             model, report = build_model(
                 dataset.train,
                 backbone=backbone,
@@ -243,6 +280,7 @@ def train(
                 min_face_size=min_face_size,
                 out=out_dir,
                 progress=lambda _p, n: progress.advance(task, n),
+                tune=tune,
             )
     summary = {
         "model": str(out_dir),
@@ -254,6 +292,7 @@ def train(
         "threshold": model.config.threshold,
         "issues": [vars(i) for i in report.issues],
         "val_images": dataset.count("val"),
+        "fine_tune": vars(report.fine_tune) if report.fine_tune else None,
     }
     if as_json:
         sys.stdout.write(json.dumps(summary) + "\n")

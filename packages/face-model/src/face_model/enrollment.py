@@ -37,6 +37,7 @@ class FaceCandidates:
     detections: list[Detection]
     embeddings: np.ndarray
     shape: tuple[int, ...] = ()
+    crops: list[np.ndarray] = field(default_factory=list)
 
 
 @dataclass
@@ -47,6 +48,7 @@ class PersonFaces:
     embeddings: np.ndarray
     sources: list[str]
     issues: list[ImageIssue] = field(default_factory=list)
+    crops: list[np.ndarray] = field(default_factory=list)  # the chosen aligned face per image
 
 
 def find_faces(
@@ -74,7 +76,7 @@ def find_faces(
             )
             continue
         crops = [align_face(image, d, spec) for d in detections]
-        found.append(FaceCandidates(path, detections, embed(crops), image.shape))
+        found.append(FaceCandidates(path, detections, embed(crops), image.shape, crops))
     return found, issues
 
 
@@ -139,4 +141,5 @@ def choose_faces(person: str, candidates: list[FaceCandidates]) -> PersonFaces:
         if candidates
         else np.zeros((0, 0), np.float32)
     )
-    return PersonFaces(person, embeddings, [str(c.path) for c in candidates], issues)
+    crops = [c.crops[choice[i]] for i, c in enumerate(candidates) if c.crops]
+    return PersonFaces(person, embeddings, [str(c.path) for c in candidates], issues, crops)

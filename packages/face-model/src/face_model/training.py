@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -17,6 +17,9 @@ from face_model.errors import DataError
 from face_model.gallery import DEFAULT_K, DEFAULT_MARGIN, DEFAULT_METHOD, Gallery
 from face_model.model_dir import ModelConfig, TrainedModel, load_model, save_config
 from face_model.weights import load_backbone, sha256_file
+
+if TYPE_CHECKING:
+    from face_model.finetune import FineTuneConfig, FineTuneReport
 
 log = logging.getLogger(__name__)
 
@@ -29,6 +32,7 @@ class EnrollReport:
 
     enrolled: dict[str, int] = field(default_factory=dict)
     issues: list[ImageIssue] = field(default_factory=list)
+    fine_tune: FineTuneReport | None = None
 
 
 class FacePipeline:
@@ -90,25 +94,70 @@ def enroll_people(
     *,
     pipeline: FacePipeline | None = None,
     progress: Progress | None = None,
+    tune: TuneRequest | None = None,
 ) -> EnrollReport:
     """Add each person's images to ``model.gallery`` (in place)."""
     pipeline = pipeline or FacePipeline(model)
     report = EnrollReport()
     empty: list[str] = []
+    found: dict[str, PersonFaces] = {}
     for person, paths in people.items():
         faces = pipeline.person_faces(person, list(paths))
         report.issues.extend(faces.issues)
         if len(faces.sources) == 0:
             empty.append(f"{person} ({len(paths)} images)")
         else:
-            model.gallery.add(person, faces.embeddings, faces.sources)
-            report.enrolled[person] = len(faces.sources)
+            found[person] = faces
         if progress:
             progress(person, len(paths))
     if empty:
         details = "; ".join(f"{i.path}: {i.kind}" for i in report.issues[:10])
         raise DataError(f"no usable face for: {', '.join(empty)}. {details}")
+    if tune is not None:
+        report.fine_tune = _fine_tune(model, found, tune, pipeline)
+    for person, faces in found.items():
+        model.gallery.add(person, faces.embeddings, faces.sources)
+        report.enrolled[person] = len(faces.sources)
     return report
+
+
+@dataclass
+class TuneRequest:
+    """Fine-tuning settings for :func:`build_model` (see :mod:`face_model.finetune`)."""
+
+    config: FineTuneConfig
+    checkpoint_dir: Path
+    resume: bool = True
+    on_epoch: Callable[[int, float], None] | None = None
+
+
+def _fine_tune(
+    model: TrainedModel, found: dict[str, PersonFaces], tune: TuneRequest, pipeline: FacePipeline
+) -> FineTuneReport:
+    """Fine-tune the backbone on the chosen crops, then re-embed them with it."""
+    from face_model.finetune import fine_tune
+
+    people = sorted(found)
+    crops = [c for p in people for c in found[p].crops]
+    labels = [i for i, p in enumerate(people) for _ in found[p].crops]
+    result = fine_tune(
+        model.net,
+        model.spec,
+        crops=crops,
+        labels=labels,
+        people=people,
+        config=tune.config,
+        checkpoint_dir=tune.checkpoint_dir,
+        resume=tune.resume,
+        progress=tune.on_epoch,
+    )
+    for person in people:
+        found[person].embeddings = pipeline.embed(found[person].crops)
+    model.config.notes = {
+        **model.config.notes,
+        "fine_tune": {**asdict(tune.config), "losses": result.losses},
+    }
+    return result
 
 
 def build_model(
@@ -123,8 +172,12 @@ def build_model(
     min_face_size: int = DEFAULT_MIN_FACE_SIZE,
     out: str | Path | None = None,
     progress: Progress | None = None,
+    tune: TuneRequest | None = None,
 ) -> tuple[TrainedModel, EnrollReport]:
-    """A model whose gallery holds ``people``; saved to ``out`` when given."""
+    """A model whose gallery holds ``people``; saved to ``out`` when given.
+
+    With ``tune`` the backbone is first fine-tuned on these people (optional).
+    """
     if not people:
         raise DataError("no people to enroll")
     model = new_model(
@@ -136,7 +189,7 @@ def build_model(
         k=k,
         min_face_size=min_face_size,
     )
-    report = enroll_people(model, people, progress=progress)
+    report = enroll_people(model, people, progress=progress, tune=tune)
     if out is not None:
         model.save(out)
     return model, report
