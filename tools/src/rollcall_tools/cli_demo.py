@@ -88,6 +88,15 @@ def demo(
             envvar="ROLLCALL_DEMO_SECONDS", min=1, max=120, help="Length of the bundled demo video."
         ),
     ] = 4.0,
+    clip_seconds: Annotated[
+        float,
+        typer.Option(
+            envvar="ROLLCALL_CLIP_SECONDS",
+            min=0.1,
+            max=10,
+            help="Length of each clip the edge records.",
+        ),
+    ] = 0.5,
     workers: Annotated[
         int, typer.Option(envvar="ROLLCALL_WORKERS", min=1, max=16, help="Local runner workers.")
     ] = 1,
@@ -129,6 +138,7 @@ def demo(
         region=region,
         stack=stack,
         fast=fast,
+        clip_seconds=clip_seconds,
     )
     report = run_demo(options, say=lambda line: live.print(line, markup=False))
     data = report.to_json()
