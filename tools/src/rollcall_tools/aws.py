@@ -48,9 +48,14 @@ class AwsTarget:
             elif is_loopback(self.endpoint_url) and not os.environ.get("AWS_ACCESS_KEY_ID"):
                 kwargs.update(LOCAL_CREDENTIALS)
             try:
-                self._session.append(boto3.Session(**kwargs))
+                session = boto3.Session(**kwargs)
             except botocore.exceptions.ProfileNotFound as exc:
                 raise ConfigError(f"AWS profile not found: {exc}") from None
+            if self.endpoint_url is None and not _known_region(session, self.region):
+                raise ConfigError(
+                    f"--region {self.region!r} is not an AWS region (e.g. us-east-1, eu-west-1)"
+                )
+            self._session.append(session)
         return self._session[0]
 
     def client(self, service: str) -> Any:
@@ -61,6 +66,14 @@ class AwsTarget:
         """The account the credentials belong to (moto answers 123456789012)."""
         with aws_errors("reading the account id (sts:GetCallerIdentity)"):
             return str(self.client("sts").get_caller_identity()["Account"])
+
+
+def _known_region(session: boto3.Session, region: str) -> bool:
+    """Is ``region`` a region of any AWS partition (botocore's bundled endpoint data)?"""
+    return any(
+        region in session.get_available_regions("sts", partition)
+        for partition in session.get_available_partitions()
+    )
 
 
 def error_code(exc: BaseException) -> str:

@@ -80,12 +80,15 @@ def test_options_come_from_environment_variables(
         (("deploy", "--retention-days", "0"), 2, "--retention-days must be 1..3650"),
         (("deploy", "--memory", "64"), 2, "--memory must be 128..10240"),
         (("deploy", "--endpoint-url", "http://127.0.0.1:9"), 3, "unreachable"),
+        (("deploy", "--region", "mars-north-1", "--no-endpoint"), 2, "not an AWS region"),
     ],
 )
 def test_bad_configuration_is_one_clear_line(
     moto_url: str, args: tuple[str, ...], code: int, message: str
 ) -> None:
-    if "--endpoint-url" not in args:
+    if "--no-endpoint" in args:
+        args = tuple(a for a in args if a != "--no-endpoint")
+    elif "--endpoint-url" not in args:
         args = (*args, "--endpoint-url", moto_url)
     got, out, err = _run(*args)
     assert got == code
