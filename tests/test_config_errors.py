@@ -20,6 +20,7 @@ from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import boto3
 import pytest
@@ -283,14 +284,22 @@ def outcomes(
         server.stop()
 
 
-def _ids() -> list[str]:
+def _ids() -> list[Any]:
     return [
         "edge-no-bucket",
         "edge-no-queue",
         "edge-missing-bucket",
         "edge-missing-queue",
         "edge-wrong-region",
-        "edge-bad-credentials",
+        pytest.param(
+            "edge-bad-credentials",
+            marks=pytest.mark.xfail(
+                strict=True,
+                reason="reported to edge-capture: an unknown AWS_PROFILE (botocore "
+                "ProfileNotFound) escapes `edge-capture run` as a traceback; remove this marker "
+                "when it is caught",
+            ),
+        ),
         "edge-unreachable",
         "tools-unreachable",
         "tools-bad-profile",
