@@ -105,6 +105,7 @@ class DemoReport:
             "missing": len(self.missing_keys),
             "missing_keys": self.missing_keys,
             "latency_ms": _stats(latencies),
+            "handler_ms": _stats([o.handler_ms for o in outcomes if o.handler_ms is not None]),
             "recognizer": self.recognizer,
             "recognizer_note": self.recognizer_note,
             "backbone": self.backbone,

@@ -93,7 +93,9 @@ def runner_command() -> list[str]:
 
 
 def runner_env(state: LocalState, outputs: dict[str, Any]) -> dict[str, str]:
-    """The local runner's environment: the handler's env vars (api.md) for this stack."""
+    """The local runner's environment: the handler's env vars (api.md) for this stack, and
+    torch threads sized so that the workers share this machine's cores."""
+    threads = max(1, (os.cpu_count() or 1) // max(1, state.workers))
     env = {
         k: v
         for k, v in os.environ.items()
@@ -111,7 +113,8 @@ def runner_env(state: LocalState, outputs: dict[str, Any]) -> dict[str, str]:
             "ROLLCALL_TABLE": str(outputs["students_table"]),
             "ROLLCALL_IDEMPOTENCY_TABLE": str(outputs["idempotency_table"]),
             "ROLLCALL_WORKERS": str(state.workers),
-            "OMP_NUM_THREADS": env.get("OMP_NUM_THREADS", "2"),
+            "ROLLCALL_THREADS": str(threads),
+            "OMP_NUM_THREADS": str(threads),
         }
     )
     if state.model_dir:
