@@ -19,10 +19,10 @@ def _one_torch_thread() -> None:
     torch.set_num_threads(1)
 
 
-def _shared(var: str, sub: str) -> Path:
+def _shared(var: str, sub: str, what: str) -> Path:
     root = os.environ.get(var)
     if not root:
-        pytest.skip(f"{var} is not set: needs the shared {sub} (../shared)")
+        pytest.skip(f"{var} is not set: this test needs {what} (../shared)")
     path = Path(root) / sub
     if not path.exists():
         pytest.skip(f"{path} is missing ({var}={root})")
@@ -32,13 +32,17 @@ def _shared(var: str, sub: str) -> Path:
 @pytest.fixture(scope="session")
 def shared_data() -> Path:
     """../shared/data (ROLLCALL_SHARED_DATA), or skip."""
-    return _shared("ROLLCALL_SHARED_DATA", ".")
+    return _shared("ROLLCALL_SHARED_DATA", ".", "the shared test data")
 
 
 @pytest.fixture(scope="session")
 def mfn_weights() -> Path:
     """The MobileFaceNet CASIA checkpoint (ROLLCALL_SHARED_MODELS), or skip."""
-    return _shared("ROLLCALL_SHARED_MODELS", "mobilefacenet-casia/mobilefacenet_casia.ckpt")
+    return _shared(
+        "ROLLCALL_SHARED_MODELS",
+        "mobilefacenet-casia/mobilefacenet_casia.ckpt",
+        "the MobileFaceNet CASIA checkpoint",
+    )
 
 
 @pytest.fixture(scope="session")
