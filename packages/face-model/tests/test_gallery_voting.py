@@ -144,3 +144,12 @@ def test_threshold_for_far() -> None:
     assert np.mean(impostor >= t20) <= 0.2 and 0.8 < t20 <= 0.9 + 1e-6
     with pytest.raises(ValueError, match="no impostor"):
         threshold_for_far(np.zeros(0), 0.1)
+
+
+def test_similarities_stay_within_cosine_range() -> None:
+    g = Gallery.empty(3)
+    e = _unit(1, 1, 1) * np.float32(1.0000005)  # a hair over unit length
+    g.embeddings = np.stack([e])
+    g.labels, g.sources = ["a"], ["x"]
+    (match,) = g.match(np.stack([e]), 0.5)
+    assert -1.0 <= match.similarity <= 1.0 and match.identity == "a"

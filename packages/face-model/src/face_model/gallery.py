@@ -140,9 +140,10 @@ class Gallery:
             if not people:
                 out.append(Match(None, None, 0.0, 0.0))
                 continue
-            order = np.argsort(row)[::-1]
-            best = float(row[order[0]])
-            second = float(row[order[1]]) if len(order) > 1 else -1.0
+            clipped = np.clip(row, -1.0, 1.0)  # float error can give 1.0000001
+            order = np.argsort(clipped)[::-1]
+            best = float(clipped[order[0]])
+            second = float(clipped[order[1]]) if len(order) > 1 else -1.0
             gap = best - second if len(order) > 1 else best
             known = best >= threshold and gap >= margin
             out.append(Match(people[order[0]] if known else None, people[order[0]], best, gap))

@@ -198,7 +198,7 @@ class Recognizer:
                     FaceMatch(
                         frame_index=i,
                         box=_clip_box(det, np.asarray(frames[i])),
-                        detection_probability=det.probability,
+                        detection_probability=min(1.0, max(0.0, det.probability)),
                         identity=match.identity,
                         similarity=match.similarity,
                         margin=match.margin,
@@ -206,7 +206,9 @@ class Recognizer:
                 )
         else:
             faces = [
-                FaceMatch(i, _clip_box(d, np.asarray(frames[i])), d.probability, None, 0.0, 0.0)
+                FaceMatch(
+                    i, _clip_box(d, np.asarray(frames[i])), min(1.0, d.probability), None, 0.0, 0.0
+                )
                 for i, d in located
             ]
         embed_ms = (time.perf_counter() - start) * 1000 if crops else 0.0
