@@ -197,8 +197,9 @@ def plot_confusion(report: Mapping[str, Any], path: str | Path) -> Path:
     ax.set_ylabel("true")
     acc = report.get("accuracy")
     ax.set_title(
-        f"{report['backbone']} @ {report['threshold']:.3f}"
-        + (f" - accuracy {acc:.1%}" if acc is not None else "")
+        f"{report['backbone']}, threshold {report['threshold']:.3f}"
+        + (f"\naccuracy {acc:.1%} of {report['n_images']} images" if acc is not None else ""),
+        fontsize=9,
     )
     for (i, j), v in np.ndenumerate(matrix):
         if v:
