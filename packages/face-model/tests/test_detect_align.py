@@ -100,3 +100,10 @@ def test_min_face_size_can_change_after_first_use(astronaut) -> None:
     assert len(rec.recognize([astronaut]).faces) == 1
     rec.min_face_size = 300
     assert rec.recognize([astronaut]).faces == []
+
+
+def test_warm_up() -> None:
+    from face_model import Recognizer
+
+    rec = Recognizer.detection_only()
+    assert rec.warm_up() > 0 and rec.recognize([np.zeros((32, 32, 3), np.uint8)]).faces == []

@@ -160,6 +160,16 @@ class Recognizer:
             )
         return self._detector
 
+    def warm_up(self) -> float:
+        """Import torch, build MTCNN and run each network once (e.g. in a Lambda's init
+        phase); returns the milliseconds it took."""
+        start = time.perf_counter()
+        blank = np.zeros((64, 64, 3), np.uint8)
+        self.detector.detect([blank])
+        if self.embedder is not None and self.spec is not None:
+            self.embedder([np.zeros((*self.spec.input_size, 3), np.uint8)])
+        return (time.perf_counter() - start) * 1000
+
     @property
     def can_identify(self) -> bool:
         """True when this recognizer may report identities."""
