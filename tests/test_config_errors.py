@@ -20,7 +20,6 @@ from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import boto3
 import pytest
@@ -284,22 +283,14 @@ def outcomes(
         server.stop()
 
 
-def _ids() -> list[Any]:
+def _ids() -> list[str]:
     return [
         "edge-no-bucket",
         "edge-no-queue",
         "edge-missing-bucket",
         "edge-missing-queue",
         "edge-wrong-region",
-        pytest.param(
-            "edge-bad-credentials",
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason="reported to edge-capture: an unknown AWS_PROFILE (botocore "
-                "ProfileNotFound) escapes `edge-capture run` as a traceback; remove this marker "
-                "when it is caught",
-            ),
-        ),
+        "edge-bad-credentials",
         "edge-unreachable",
         "tools-unreachable",
         "tools-bad-profile",

@@ -14,6 +14,7 @@ from botocore.exceptions import (
     NoCredentialsError,
     NoRegionError,
     PartialCredentialsError,
+    ProfileNotFound,
 )
 
 from edge_capture.errors import ConfigError, ServiceError, UnreachableError
@@ -48,9 +49,12 @@ def make_clients(endpoint_url: str | None, region: str | None) -> AwsClients:
     """S3 and SQS clients; our own retry loops do the retrying, so botocore tries once more at most.
 
     Raises:
-        ConfigError: no region could be determined.
+        ConfigError: no region could be determined, or AWS_PROFILE names no known profile.
     """
-    session = boto3.session.Session(region_name=region)
+    try:
+        session = boto3.session.Session(region_name=region)
+    except ProfileNotFound as exc:
+        raise ConfigError(f"AWS profile: {exc} (check AWS_PROFILE and ~/.aws/config)") from None
     region_name = session.region_name or DEFAULT_REGION
     config = Config(
         connect_timeout=3,
