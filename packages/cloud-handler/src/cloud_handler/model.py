@@ -32,8 +32,17 @@ def load_recognizer(settings: Settings, s3: Any) -> Any:
             if settings.min_face_px:
                 # smallest face (original pixels) MTCNN looks for; larger = fewer pyramid levels
                 recognizer.min_face_size = settings.min_face_px
+            warm_up(recognizer)
             _loaded[(source, settings.min_face_px)] = recognizer
         return _loaded[(source, settings.min_face_px)]
+
+
+def warm_up(recognizer: Any) -> None:
+    """Run one tiny frame through the recognizer so that its lazy imports (facenet-pytorch,
+    torchvision: seconds) and the detector's creation happen at init, not in the first clip."""
+    import numpy as np
+
+    recognizer.recognize([np.zeros((48, 64, 3), np.uint8)], max_side=None)
 
 
 def _load(settings: Settings, s3: Any) -> Any:
