@@ -221,7 +221,10 @@ def export_requirements(
 def bench(
     *,
     json_output: Annotated[
-        bool, typer.Option("--json", help="Print one JSON object instead of tables.")
+        bool,
+        typer.Option(
+            "--json", envvar="ROLLCALL_BENCH_JSON", help="Print one JSON object, not tables."
+        ),
     ] = False,
     clips: Annotated[
         int,
