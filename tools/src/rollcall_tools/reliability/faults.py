@@ -394,13 +394,32 @@ def worker_kill(stack: InstrumentedStack, work: Path, plan: FaultPlan) -> Scenar
         killed_pid=killed, in_flight_at_kill=in_flight, answered_before_kill=answered_before,
         workers_before=workers_before, workers_after=workers_after, runner_restarted=restarted,
     )  # fmt: skip
-    redelivered = [k for k in keys if any(a.attempt > 1 for a in stack.book.all(k))]
-    result.details["answered_after_redelivery"] = len(redelivered)
+    answered_late = [k for k in keys if any(a.attempt > 1 for a in stack.book.all(k))]
+    replayed = _replayed_in_runner_logs(stack.options.work_dir, set(keys))
+    result.details["redelivered_and_answered"] = len(answered_late)
+    result.details["redelivered_and_replayed_from_store"] = len(replayed - set(answered_late))
     if not in_flight or killed is None:
         result.problems.append("no worker was killed with a clip in flight")
-    elif not redelivered:
+    elif not answered_late and not replayed:
         result.problems.append("the killed worker held no clip (nothing was redelivered)")
     return result
+
+
+def _replayed_in_runner_logs(work: Path, keys: set[str]) -> set[str]:
+    """Clips whose redelivery the handler answered from its idempotency store (its structured
+    log says so; no second result is sent, which is the point)."""
+    found: set[str] = set()
+    for log_path in work.glob("runner-*.log"):
+        for line in log_path.read_text(errors="replace").splitlines():
+            if "duplicate delivery" not in line or not line.startswith("{"):
+                continue
+            try:
+                key = json.loads(line).get("correlation_id")
+            except ValueError:
+                continue
+            if key in keys:
+                found.add(key)
+    return found
 
 
 def _notification(stack: InstrumentedStack, key: str) -> str:

@@ -253,6 +253,7 @@ def run_load(
             "harness_cpu_s": elapsed["harness"],
             "runner_cores_used": round(elapsed["runner"] / wall, 2),
             "wall_s": round(wall, 1),
+            "load_avg_1m_at_end": round(psutil.getloadavg()[0], 2),
         },
         timeline=timeline,
         lost_keys=verdict.lost_keys,
@@ -268,21 +269,44 @@ def _cpu_snapshot(stack: InstrumentedStack) -> dict[str, float]:
     }
 
 
-def warm_up(stack: InstrumentedStack, clips: int, timeout_s: float = 180.0) -> float:
-    """Send ``clips`` clips at once and wait for their answers (model loads, pools fill);
-    returns the seconds it took. Not counted in any report."""
+def _wait_workers_polling(stack: InstrumentedStack, timeout_s: float) -> None:
+    """Wait until every runner worker has started and gone quiet (it is long-polling)."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        workers = stack.workers()
+        if len(workers) >= stack.options.workers:
+            try:
+                before = [sum(w.cpu_times()[:2]) for w in workers]
+                time.sleep(0.5)
+                after = [sum(w.cpu_times()[:2]) for w in workers]
+            except psutil.Error:
+                continue
+            if all(b - a < 0.1 for a, b in zip(before, after, strict=True)):
+                return
+        else:
+            time.sleep(0.2)
+
+
+def warm_up(stack: InstrumentedStack, clips: int, timeout_s: float = 300.0) -> float:
+    """Send ``clips`` clips and wait for their answers (each worker loads its model on its
+    first clip); returns the seconds it took. Not counted in any report.
+
+    The workers are first given time to start polling, and the clips are spaced a second
+    apart, so that each lands on an idle worker rather than all in one worker's batch.
+    """
+    start = time.time()
+    _wait_workers_polling(stack, timeout_s / 2)
     body = face_clip()
     s3 = stack.client("s3")
     session = "warm" + uuid.uuid4().hex[:8]
-    start = time.time()
     keys = []
-    for seq in range(clips):  # spaced out, so that every worker gets one (and loads its model)
+    for seq in range(clips):
         key = clip_key("warmup", session, seq, utc_from_epoch(start))
         s3.put_object(
             Bucket=stack.bucket, Key=key, Body=body, Metadata=clip_metadata(utc_from_epoch(start))
         )
         keys.append(key)
-        time.sleep(0.3)
+        time.sleep(1.0)
     if not stack.book.wait_for(keys, timeout_s):
         raise JobFailedError(
             f"warm-up: the local runner did not answer {clips} clips within {timeout_s:.0f} s "
