@@ -79,21 +79,6 @@ def _cases(moto: str, tmp: Path) -> list[Case]:
             unset=("ROLLCALL_BUCKET",),
         ),
         Case(
-            "edge-no-queue",
-            "edge-capture",
-            [*edge, "--bucket", BUCKET, "--endpoint-url", moto],
-            (2,),
-            ("queue",),
-            unset=("ROLLCALL_RESULTS_QUEUE",),
-        ),
-        Case(
-            "edge-missing-bucket",
-            "edge-capture",
-            [*edge, "--bucket", "cfg-nope", "--results-queue", QUEUE, "--endpoint-url", moto],
-            (2,),
-            ("cfg-nope",),
-        ),
-        Case(
             "edge-missing-queue",
             "edge-capture",
             [*edge, "--bucket", BUCKET, "--results-queue", "cfg-nope-q", "--endpoint-url", moto],
@@ -141,20 +126,6 @@ def _cases(moto: str, tmp: Path) -> list[Case]:
             unset=KEYS,
         ),
         Case(
-            "tools-bad-stack-name",
-            "tools",
-            ["deploy", "--stack", "Bad_Name", "--endpoint-url", moto],
-            (2,),
-            ("stack",),
-        ),
-        Case(
-            "tools-seed-missing-file",
-            "tools",
-            ["seed-db", "--endpoint-url", moto, "--file", str(tmp / "absent.json")],
-            (2,),
-            ("absent.json",),
-        ),
-        Case(
             "tools-seed-missing-table",
             "tools",
             ["seed-db", "--endpoint-url", moto, "--file", str(seed)],
@@ -191,13 +162,6 @@ def _cases(moto: str, tmp: Path) -> list[Case]:
             ("rollcall_results_queue_url", "not set"),
             unset=("ROLLCALL_RESULTS_QUEUE_URL", "ROLLCALL_TABLE", "ROLLCALL_IDEMPOTENCY_TABLE"),
         ),
-        Case(
-            "handler-invoke-missing-event",
-            "cloud-handler",
-            ["invoke", "--event", str(tmp / "absent-event.json")],
-            (2,),
-            ("absent-event.json",),
-        ),
         # face-model
         Case(
             "face-model-missing-model",
@@ -205,13 +169,6 @@ def _cases(moto: str, tmp: Path) -> list[Case]:
             ["export", "--model", str(tmp / "no-model"), "--out", str(tmp / "out")],
             (1, 2),
             ("no-model",),
-        ),
-        Case(
-            "face-model-missing-data",
-            "face-model",
-            ["evaluate", "--model", str(tmp / "no-model"), "--data-dir", str(tmp / "no-data")],
-            (1, 2),
-            ("no-model", "no-data"),
         ),
     ]
 
@@ -286,24 +243,18 @@ def outcomes(
 def _ids() -> list[str]:
     return [
         "edge-no-bucket",
-        "edge-no-queue",
-        "edge-missing-bucket",
         "edge-missing-queue",
         "edge-wrong-region",
         "edge-bad-credentials",
         "edge-unreachable",
         "tools-unreachable",
         "tools-bad-profile",
-        "tools-bad-stack-name",
-        "tools-seed-missing-file",
         "tools-seed-missing-table",
         "tools-seed-wrong-region",
         "handler-serve-unreachable",
         "handler-serve-missing-queue",
         "handler-invoke-no-env",
-        "handler-invoke-missing-event",
         "face-model-missing-model",
-        "face-model-missing-data",
     ]
 
 

@@ -94,12 +94,6 @@ def test_no_wildcard_action_or_resource(deployed: tuple[Stack, AwsTarget]) -> No
             assert resource != "*" and not resource.endswith(":*:*"), statement
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="reported to tools: the policy also grants dynamodb:GetItem on the students table "
-    "and sqs:GetQueueUrl on the results queue, which the function never calls; remove this "
-    "marker when the policy is trimmed",
-)
 def test_policy_grants_exactly_what_the_function_calls_on_its_own_resources(
     deployed: tuple[Stack, AwsTarget],
 ) -> None:
