@@ -33,10 +33,11 @@ def plot_latency(report: SoakReport, path: Path, saturation: Saturation | None =
         ax.set_xlabel("capture end (s since start)")
         ax.set_ylabel("capture end -> result (ms)")
         ax.set_title(
-            f"{report.devices} devices x {report.clips_per_s_per_device:g} clips/s, "
+            f"{report.devices} device{'s' if report.devices != 1 else ''} x "
+            f"{report.clips_per_s_per_device:g} clips/s, "
             f"{report.workers} workers: {report.answered}/{report.sent} answered"
         )
-        ax.legend(loc="upper left")
+        ax.legend(loc="best")
         if saturation is not None:
             ax2 = axes[0][1]
             devices = [s.devices for s in saturation.steps]
@@ -46,6 +47,7 @@ def plot_latency(report: SoakReport, path: Path, saturation: Saturation | None =
             ax2.plot(devices, med, "s--", label="median")
             ax2.axhline(P95_LIMIT_MS, color="k", linestyle="--", label="2 s target")
             ax2.set_yscale("log")
+            ax2.set_xticks(devices)
             ax2.set_xlabel("devices (2 clips/s each)")
             ax2.set_ylabel("latency (ms)")
             ax2.set_title(f"saturation: p95 > 2 s at {saturation.saturation_devices} devices")
