@@ -103,6 +103,10 @@ def _parse(item: dict[str, Any], table: str) -> StudentRecord | None:
     except ValidationError as exc:
         _log.warning(
             "unreadable student record",
-            extra={"table": table, "name": plain.get("name"), "problem": str(exc).splitlines()[0]},
+            extra={
+                "table": table,
+                "person": plain.get("name"),
+                "problem": str(exc).splitlines()[0],
+            },
         )
         return None
