@@ -216,18 +216,36 @@ def run_local(
     return _run_processes(config, stop)
 
 
+RESPAWN_AFTER_S = 10.0
+"""A worker that dies after running this long is replaced; one dying sooner is a crash loop."""
+
+
 def _run_processes(config: RunnerConfig, stop: threading.Event) -> RunnerStats:
     ctx = multiprocessing.get_context("spawn")
     mp_stop = ctx.Event()
     counters = ctx.Array("q", 4)
-    procs = [
-        ctx.Process(target=_process_main, args=(config, mp_stop, counters), name=f"worker-{i}")
-        for i in range(config.workers)
-    ]
-    for proc in procs:
+
+    def start(i: int) -> tuple[Any, float]:
+        proc = ctx.Process(
+            target=_process_main, args=(config, mp_stop, counters), name=f"worker-{i}"
+        )
         proc.start()
+        return proc, time.monotonic()
+
+    workers = [start(i) for i in range(config.workers)]
+    procs = [proc for proc, _ in workers]
     try:
         while not stop.is_set() and any(p.is_alive() for p in procs):
+            for i, (proc, started) in enumerate(workers):
+                if proc.is_alive() or time.monotonic() - started < RESPAWN_AFTER_S:
+                    continue
+                # A killed worker's messages come back after the visibility timeout; keep
+                # the pool at full strength so that they (and new ones) are served.
+                log.warning(
+                    "worker %s exited with code %s; starting a replacement", i, proc.exitcode
+                )
+                workers[i] = start(i)
+                procs.append(workers[i][0])
             stop.wait(0.2)
     finally:
         mp_stop.set()

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import unittest
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -197,15 +198,16 @@ def throttle(client: Any, event: str, times: int, code: str) -> list[int]:
 
 
 def shared_path(var: str, *parts: str) -> Path:
-    """A path under a shared folder, or skip the test naming what is missing."""
-    import pytest
+    """A path under a shared folder, or skip the test naming what is missing.
 
+    Raises :class:`unittest.SkipTest`, which pytest reports as a skip with this reason.
+    """
     root = os.environ.get(var)
     if not root:
-        pytest.skip(f"{var} is not set: real third-party data/weights are not available")
+        raise unittest.SkipTest(f"{var} is not set: real third-party data/weights are absent")
     path = Path(root, *parts)
     if not path.exists():
-        pytest.skip(f"{path} does not exist ({var}={root})")
+        raise unittest.SkipTest(f"{path} does not exist ({var}={root})")
     return path
 
 

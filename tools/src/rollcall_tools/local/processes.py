@@ -14,6 +14,11 @@ from typing import Any
 
 import psutil
 
+_STARTED: list[subprocess.Popen[bytes]] = []
+"""Popen objects of the processes this interpreter started. The processes outlive the
+command that starts them (that is the point of `tools local up`); holding the objects keeps
+Python from warning that a child is still running when they would be collected."""
+
 
 @dataclass(frozen=True)
 class ProcessRecord:
@@ -64,6 +69,7 @@ def start(
             cwd=cwd,
             start_new_session=True,
         )
+    _STARTED.append(proc)
     return ProcessRecord(proc.pid, psutil.Process(proc.pid).create_time(), list(command), str(log))
 
 
