@@ -8,6 +8,7 @@ import signal
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -149,3 +150,44 @@ def test_worker_killed_mid_clip_then_serve_stops_on_sigterm(
     assert len(result.faces) == 3
     assert result.attempt == 2
     assert not stack.results()
+
+
+def test_process_runner_replaces_a_killed_worker(
+    stack: Stack, clip_bytes: Callable[..., bytes], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A worker process SIGKILLed by the OOM killer or a fault must not shrink the pool."""
+    import multiprocessing
+
+    from cloud_handler import local_runner
+
+    monkeypatch.setattr(local_runner, "RESPAWN_AFTER_S", 0.5)
+    config = RunnerConfig(
+        queue=stack.events_queue_url,
+        endpoint_url=stack.endpoint,
+        mode="process",
+        workers=1,
+        wait_time_s=1,
+        visibility_timeout_s=10,
+        threads_per_worker=1,
+    )
+    stop = threading.Event()
+    thread = threading.Thread(target=run_local, args=(config,), kwargs={"stop": stop})
+    thread.start()
+    results: list[RecognitionResult] = []
+    try:
+        assert wait_until(lambda: len(multiprocessing.active_children()) == 1, 30)
+        [first] = multiprocessing.active_children()
+        time.sleep(1.0)  # past RESPAWN_AFTER_S: a fault, not a crash at start-up
+        os.kill(first.pid or 0, signal.SIGKILL)
+
+        def replaced() -> bool:
+            children = multiprocessing.active_children()
+            return len(children) == 1 and children[0].pid != first.pid
+
+        assert wait_until(replaced, 30), "the dead worker was not replaced"
+        _notify(stack, stack.put(clip_key(45), clip_bytes(320, 240, faces=0)))
+        assert _collect(stack, results, 1, 120)
+    finally:
+        stop.set()
+        thread.join()
+    assert [r.clip.key for r in results] == [clip_key(45)]

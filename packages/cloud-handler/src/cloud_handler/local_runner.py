@@ -235,10 +235,16 @@ def _run_processes(config: RunnerConfig, stop: threading.Event) -> RunnerStats:
     workers = [start(i) for i in range(config.workers)]
     procs = [proc for proc, _ in workers]
     try:
-        while not stop.is_set() and any(p.is_alive() for p in procs):
-            for i, (proc, started) in enumerate(workers):
-                if proc.is_alive() or time.monotonic() - started < RESPAWN_AFTER_S:
+        while not stop.is_set():
+            dead = [(i, t) for i, (proc, t) in enumerate(workers) if not proc.is_alive()]
+            if len(dead) == len(workers) and all(
+                time.monotonic() - started < RESPAWN_AFTER_S for _, started in dead
+            ):
+                break  # every worker died right after starting: a crash loop, not a fault
+            for i, started in dead:
+                if time.monotonic() - started < RESPAWN_AFTER_S:
                     continue
+                proc = workers[i][0]
                 # A killed worker's messages come back after the visibility timeout; keep
                 # the pool at full strength so that they (and new ones) are served.
                 log.warning(
