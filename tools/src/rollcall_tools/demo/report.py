@@ -6,9 +6,8 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
-import numpy as np
-
 from edge_capture import ClipOutcome, SessionSummary
+from rollcall_tools.stats import latency_stats
 
 
 @dataclass
@@ -47,17 +46,6 @@ def verdict(summary: SessionSummary) -> VideoVerdict:
     return VideoVerdict(
         name, major, year, len(fresh), summary.clips_answered, counts[name], dict(statuses)
     )
-
-
-def _stats(values: list[float]) -> dict[str, float | None]:
-    if not values:
-        return {"median": None, "p95": None, "max": None}
-    arr = np.asarray(values, dtype=float)
-    return {
-        "median": round(float(np.median(arr)), 1),
-        "p95": round(float(np.percentile(arr, 95)), 1),
-        "max": round(float(arr.max()), 1),
-    }
 
 
 @dataclass
@@ -104,8 +92,10 @@ class DemoReport:
             "answered": sum(1 for o in outcomes if o.result is not None),
             "missing": len(self.missing_keys),
             "missing_keys": self.missing_keys,
-            "latency_ms": _stats(latencies),
-            "handler_ms": _stats([o.handler_ms for o in outcomes if o.handler_ms is not None]),
+            "latency_ms": latency_stats(latencies),
+            "handler_ms": latency_stats(
+                [o.handler_ms for o in outcomes if o.handler_ms is not None]
+            ),
             "recognizer": self.recognizer,
             "recognizer_note": self.recognizer_note,
             "backbone": self.backbone,

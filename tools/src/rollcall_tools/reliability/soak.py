@@ -18,12 +18,12 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
-import numpy as np
 import psutil
 
 from rollcall_tools.errors import JobFailedError
 from rollcall_tools.reliability.clips import clip_key, clip_metadata, face_clip, utc_from_epoch
 from rollcall_tools.reliability.harness import InstrumentedStack
+from rollcall_tools.stats import latency_stats
 
 log = logging.getLogger(__name__)
 CLIP_SECONDS = 0.5
@@ -104,18 +104,6 @@ class SoakReport:
         if timeline:
             data["timeline"] = [[round(t, 3), round(ms, 1)] for t, ms in self.timeline]
         return data
-
-
-def latency_stats(values: list[float]) -> dict[str, float | None]:
-    """median, p95 and max (ms, one decimal); all None when empty."""
-    if not values:
-        return {"median": None, "p95": None, "max": None}
-    arr = np.asarray(values, dtype=float)
-    return {
-        "median": round(float(np.median(arr)), 1),
-        "p95": round(float(np.percentile(arr, 95)), 1),
-        "max": round(float(arr.max()), 1),
-    }
 
 
 def _device(
