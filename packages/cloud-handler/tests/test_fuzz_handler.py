@@ -22,7 +22,6 @@ import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from moto.server import ThreadedMotoServer
 
 from cloud_handler import runtime as runtime_module
 from cloud_handler.handler import lambda_handler
@@ -34,25 +33,14 @@ pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
-def moto_url() -> Iterator[str]:
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    try:
-        yield f"http://{host}:{port}"
-    finally:
-        server.stop()
-
-
-@pytest.fixture(scope="module")
-def aws(moto_url: str) -> Iterator[dict[str, Any]]:
+def aws(moto_endpoint: str) -> Iterator[dict[str, Any]]:
     """Bucket, results queue and tables in moto, and the handler's environment pointed at them."""
     session = boto3.session.Session(
         region_name=REGION, aws_access_key_id="testing", aws_secret_access_key="testing"
     )
-    s3 = session.client("s3", endpoint_url=moto_url)
-    sqs = session.client("sqs", endpoint_url=moto_url)
-    ddb = session.client("dynamodb", endpoint_url=moto_url)
+    s3 = session.client("s3", endpoint_url=moto_endpoint)
+    sqs = session.client("sqs", endpoint_url=moto_endpoint)
+    ddb = session.client("dynamodb", endpoint_url=moto_endpoint)
     s3.create_bucket(Bucket=BUCKET)
     queue_url = sqs.create_queue(QueueName="fuzz-results")["QueueUrl"]
     for table, key in (("fuzz-students", "name"), ("fuzz-idempotency", "id")):
@@ -67,7 +55,7 @@ def aws(moto_url: str) -> Iterator[dict[str, Any]]:
         "AWS_SECRET_ACCESS_KEY": "testing",
         "AWS_REGION": REGION,
         "AWS_DEFAULT_REGION": REGION,
-        "ROLLCALL_ENDPOINT_URL": moto_url,
+        "ROLLCALL_ENDPOINT_URL": moto_endpoint,
         "ROLLCALL_RESULTS_QUEUE_URL": queue_url,
         "ROLLCALL_TABLE": "fuzz-students",
         "ROLLCALL_IDEMPOTENCY_TABLE": "fuzz-idempotency",

@@ -8,8 +8,6 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
-
 from face_model.backbones import BackboneSpec, get_spec
 from face_model.detect import DEFAULT_MIN_FACE_SIZE, FaceDetector
 from face_model.enrollment import ImageIssue, PersonFaces, choose_faces, find_faces
@@ -247,28 +245,3 @@ def set_threshold(model_dir: str | Path, threshold: float, note: dict[str, objec
     config.threshold = float(threshold)
     config.notes = {**config.notes, "calibration": note}
     save_config(Path(model_dir), config)
-
-
-def embeddings_of(
-    pipeline: FacePipeline, paths: Sequence[Path]
-) -> tuple[list[np.ndarray | None], list[ImageIssue]]:
-    """Per image: embeddings of all its faces (None when unusable) and the issues."""
-    from face_model.align import align_face
-    from face_model.images import read_rgb
-
-    out: list[np.ndarray | None] = []
-    issues: list[ImageIssue] = []
-    for path in paths:
-        try:
-            image = read_rgb(path)
-        except DataError as exc:
-            issues.append(ImageIssue(str(path), "unreadable", str(exc)))
-            out.append(None)
-            continue
-        dets = pipeline.detector.detect_image(image)
-        if not dets:
-            issues.append(ImageIssue(str(path), "no-face", "no face found"))
-            out.append(None)
-            continue
-        out.append(pipeline.embed([align_face(image, d, pipeline.spec) for d in dets]))
-    return out, issues
