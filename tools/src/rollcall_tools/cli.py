@@ -184,15 +184,6 @@ def deploy(
             "baked into the image.",
         ),
     ] = None,
-    detection_only: Annotated[
-        bool,
-        typer.Option(
-            "--detection-only",
-            envvar="ROLLCALL_DETECTION_ONLY",
-            help="Run the function without a recognizer (faces found, nobody named), "
-            "even if its image holds one.",
-        ),
-    ] = False,
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="Print the plan; change nothing.")
     ] = False,
@@ -205,7 +196,6 @@ def deploy(
         memory_mb=memory,
         image_tag=image_tag,
         model_s3_uri=model_s3_uri,
-        detection_only=detection_only,
     )
     target = _stack(
         region,
@@ -318,55 +308,74 @@ def build_image(
         Path | None,
         typer.Option(
             envvar="ROLLCALL_MODEL_DIR",
-            help="Exported recognizer artifact to bake into the image.",
+            help="Recognizer artifact to bake into the image (`face-model export`).",
         ),
     ] = None,
-    no_model: Annotated[
+    detection_only: Annotated[
         bool,
         typer.Option(
-            "--no-model",
-            help="Bake no recognizer (deploy then with --model-s3-uri or --detection-only).",
+            "--detection-only",
+            help="Bake a detection-only artifact instead: faces are found, nobody is named.",
         ),
     ] = False,
+    architecture: Annotated[
+        str,
+        typer.Option(
+            envvar="ROLLCALL_ARCHITECTURE",
+            help="Lambda architecture of the image: x86_64 or arm64.",
+        ),
+    ] = "x86_64",
     tag: Annotated[
         str, typer.Option(envvar="ROLLCALL_IMAGE_TAG", help="Image tag to build and push.")
     ] = DEFAULT_IMAGE_TAG,
-    platform: Annotated[
-        str, typer.Option(envvar="ROLLCALL_IMAGE_PLATFORM", help="Target platform of the image.")
-    ] = "linux/amd64",
     push: Annotated[
         bool, typer.Option("--push/--no-push", help="Push to ECR after building.")
     ] = True,
-    prepare_only: Annotated[
+    task_root_only: Annotated[
         bool,
         typer.Option(
-            "--prepare-only",
-            help="Only fill build/image/ (requirements, model) for a docker build elsewhere.",
+            "--task-root-only",
+            help="Only assemble build/image/<architecture>/, the exact directory the image's "
+            "task root holds (no Docker needed), and report its size.",
         ),
     ] = False,
     root: Annotated[
         Path, typer.Option(envvar="ROLLCALL_REPO_ROOT", help="Repository root (build context).")
     ] = Path(),
 ) -> None:
-    """Build cloud-handler's image with Docker, log in to ECR and push it."""
-    from rollcall_tools.image import build_and_push, docker_binary, plan_image, prepare_context
+    """Assemble the handler's task root (locked wheels without torch, the workspace packages,
+    the recognizer artifact), build the image from it with Docker, log in to ECR and push."""
+    from rollcall_tools.image import (
+        DOCKER_PLATFORMS,
+        build_and_push,
+        docker_binary,
+        plan_image,
+        prepare_task_root,
+    )
     from rollcall_tools.stack.names import StackNames
 
     check_prefix(stack)
-    if model_dir is None and not no_model:
+    if (model_dir is None) == (not detection_only):
         raise ConfigError(
-            "build-image needs --model-dir DIR (an exported recognizer artifact) or --no-model"
+            "build-image needs --model-dir DIR (an exported artifact) or --detection-only"
         )
+    if architecture not in DOCKER_PLATFORMS:
+        raise ConfigError(f"--architecture must be x86_64 or arm64, not {architecture!r}")
     root = root.resolve()
-    if prepare_only:
-        build = prepare_context(root, None if no_model else model_dir)
-        out.print(f"prepared {build} (docker build -f packages/cloud-handler/Dockerfile .)")
+    if not task_root_only:
+        docker = docker_binary()
+        target = AwsTarget(region=region, profile=profile, endpoint_url=endpoint_url)
+        names = StackNames(stack, region, target.account_id())
+        plan = plan_image(target, names, root, tag, architecture)
+    task = prepare_task_root(
+        root, model_dir=model_dir, architecture=architecture, progress=err.print
+    )
+    out.print(
+        f"task root {task.path}: {task.size_bytes / 1e6:.1f} MB, "
+        f"{len(task.distributions())} distributions, no torch"
+    )
+    if task_root_only:
         return
-    docker = docker_binary()
-    target = AwsTarget(region=region, profile=profile, endpoint_url=endpoint_url)
-    names = StackNames(stack, region, target.account_id())
-    plan = plan_image(target, names, root, tag, platform)
-    prepare_context(root, None if no_model else model_dir)
     err.print(f"building {plan.reference} from {plan.dockerfile}")
     build_and_push(target, plan, docker, push=push)
     out.print(f"{'pushed' if push else 'built'} {plan.reference}")

@@ -47,8 +47,8 @@ def demo(
         Path | None,
         typer.Option(
             envvar="ROLLCALL_DEMO_VIDEOS",
-            help="Folder of videos to stream (default: "
-            "a demo video made from skimage's astronaut photo).",
+            help="Folder of videos to stream (default: a generated video of two people from "
+            "public-domain photos that ship with scikit-image and matplotlib).",
         ),
     ] = None,
     roster: Annotated[
@@ -59,35 +59,30 @@ def demo(
         Path | None,
         typer.Option(
             envvar="ROLLCALL_GALLERY",
-            help="Folder with one folder of photos per person, to enroll.",
+            help="Folder with one folder of photos per person, to enroll (with --videos).",
         ),
     ] = None,
     backbone: Annotated[
         str | None,
         typer.Option(
             envvar="ROLLCALL_BACKBONE",
-            help="Embedding network of --weights: mobilefacenet or inception-resnet-v1.",
+            help="Embedding network: dlib-resnet-v1 (default, built in), or mobilefacenet / "
+            "inception-resnet-v1 with --weights (needs torch: `uv sync --group train`).",
         ),
     ] = None,
     weights: Annotated[
         Path | None,
-        typer.Option(envvar="ROLLCALL_WEIGHTS", help="Local weights file for --backbone."),
+        typer.Option(envvar="ROLLCALL_WEIGHTS", help="Local weights file of a torch --backbone."),
     ] = None,
-    download: Annotated[
-        bool,
-        typer.Option(
-            "--download/--no-download",
-            envvar="ROLLCALL_DOWNLOAD_WEIGHTS",
-            help="Without --weights, fetch facenet-pytorch's pretrained weights when "
-            "online (else: detection only).",
-        ),
-    ] = True,
-    seconds: Annotated[
+    person_seconds: Annotated[
         float,
         typer.Option(
-            envvar="ROLLCALL_DEMO_SECONDS", min=1, max=120, help="Length of the bundled demo video."
+            "--person-seconds",
+            min=1,
+            max=60,
+            help="Seconds each person is on screen in the bundled demo video.",
         ),
-    ] = 4.0,
+    ] = 3.0,
     clip_seconds: Annotated[
         float,
         typer.Option(
@@ -132,8 +127,7 @@ def demo(
         gallery=gallery,
         backbone=backbone,
         weights=weights,
-        allow_download=download,
-        seconds=seconds,
+        person_seconds=person_seconds,
         workers=workers,
         region=region,
         stack=stack,

@@ -5,17 +5,19 @@ from __future__ import annotations
 import base64
 import shutil
 import subprocess
-import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 from rollcall_tools.aws import AwsTarget, aws_errors, error_code
 from rollcall_tools.errors import ConfigError, JobFailedError, ServiceUnreachableError
 from rollcall_tools.stack.names import StackNames
+from rollcall_tools.task_root import TaskRoot, assemble
 
 DOCKERFILE = Path("packages/cloud-handler/Dockerfile")
 BUILD_DIR = Path("build/image")
-"""The Dockerfile's ``BUILD_DIR``: locked requirements and the model artifact go there."""
+"""Task roots go to ``BUILD_DIR/<architecture>/``, what the Dockerfile copies."""
+DOCKER_PLATFORMS = {"x86_64": "linux/amd64", "arm64": "linux/arm64"}
 _INFO_TIMEOUT_S = 20
 
 
@@ -27,7 +29,7 @@ class ImagePlan:
     context: Path
     repository_uri: str
     tag: str
-    platform: str = "linux/amd64"
+    architecture: str = "x86_64"
 
     @property
     def reference(self) -> str:
@@ -63,7 +65,7 @@ def docker_binary() -> str:
 
 
 def plan_image(
-    target: AwsTarget, names: StackNames, root: Path, tag: str, platform: str
+    target: AwsTarget, names: StackNames, root: Path, tag: str, architecture: str
 ) -> ImagePlan:
     """Check the Dockerfile and the ECR repository, and name the image."""
     dockerfile = root / DOCKERFILE
@@ -80,41 +82,28 @@ def plan_image(
                     "run `tools deploy` first"
                 ) from None
             raise
-    return ImagePlan(dockerfile, root, str(repo["repositoryUri"]), tag, platform)
+    return ImagePlan(dockerfile, root, str(repo["repositoryUri"]), tag, architecture)
 
 
-def prepare_context(root: Path, model_dir: Path | None) -> Path:
-    """Fill ``build/image/``: cloud-handler's locked requirements and the model artifact.
+def prepare_task_root(
+    root: Path, *, model_dir: Path | None, architecture: str, progress: Callable[[str], None]
+) -> TaskRoot:
+    """Assemble ``build/image/<architecture>/`` (the image's task root) with the artifact
+    ``model_dir``, or a detection-only artifact exported here when it is None."""
+    from face_model import FaceModelError
+    from face_model.artifact import export_detection_only
 
-    ``model_dir`` None bakes an empty model folder (deploy then needs --model-s3-uri or
-    --detection-only).
-    """
     build = root / BUILD_DIR
-    if model_dir is not None and not (model_dir / "manifest.json").is_file():
-        raise ConfigError(
-            f"--model-dir {model_dir}: no manifest.json there; export an artifact with "
-            "`face-model export`, or build with --no-model"
-        )
-    exporter = Path(sys.executable).with_name("cloud-handler")
-    command = [str(exporter) if exporter.exists() else "cloud-handler", "export-requirements"]
-    done = subprocess.run(
-        [*command, "--out", str(build / "requirements.txt"), "--workspace", str(root)],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    if done.returncode != 0:
-        detail = (done.stderr.strip().splitlines() or ["no output"])[-1]
-        raise JobFailedError(f"cloud-handler export-requirements failed: {detail}")
-    model = build / "model"
-    if model.exists():
-        shutil.rmtree(model)
-    if model_dir is None:
-        model.mkdir(parents=True)
-        (model / "EMPTY").write_text("no recognizer baked in: deploy with --model-s3-uri\n")
-    else:
-        shutil.copytree(model_dir, model)
-    return build
+    artifact = model_dir
+    if artifact is None:
+        artifact = build / "detection-only-model"
+        progress(f"exporting a detection-only artifact to {artifact}")
+        try:
+            export_detection_only(artifact)
+        except FaceModelError as exc:
+            raise ConfigError(f"cannot export the detection-only artifact: {exc}") from None
+    progress(f"assembling the {architecture} task root in {build / architecture}")
+    return assemble(build / architecture, root=root, artifact=artifact, architecture=architecture)
 
 
 def _run(args: list[str], what: str, stdin: str | None = None) -> None:
@@ -130,7 +119,9 @@ def build_and_push(target: AwsTarget, plan: ImagePlan, docker: str, *, push: boo
             docker,
             "build",
             "--platform",
-            plan.platform,
+            DOCKER_PLATFORMS[plan.architecture],
+            "--build-arg",
+            f"ARCH={plan.architecture}",
             "--provenance=false",
             "-f",
             str(plan.dockerfile),

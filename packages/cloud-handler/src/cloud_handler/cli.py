@@ -186,37 +186,6 @@ def _read(path: Path) -> str:
         fail(f"{path}: cannot read the event file ({exc.strerror or exc})")
 
 
-@app.command("export-requirements")
-def export_requirements(
-    output: Annotated[
-        Path,
-        typer.Option(
-            "--out", envvar="ROLLCALL_REQUIREMENTS_OUT", help="Where to write requirements.txt."
-        ),
-    ],
-    workspace: Annotated[
-        Path | None,
-        typer.Option(
-            "--workspace",
-            envvar="ROLLCALL_WORKSPACE",
-            help="uv workspace root (default: found from this package).",
-        ),
-    ] = None,
-) -> None:
-    """Export the handler's locked requirements for the Lambda image, torch pinned to CPU wheels."""
-    from cloud_handler.image import ImageRequirementsError, write_image_requirements
-
-    try:
-        report = write_image_requirements(output, workspace=workspace)
-    except ImageRequirementsError as exc:
-        fail(str(exc), EXIT_FAILED)
-    out.print(
-        f"wrote {output}: {report.count} locked packages; CPU wheels for "
-        f"{', '.join(report.cpu_packages)}; dropped {len(report.dropped)} CUDA/local lines",
-        highlight=False,
-    )
-
-
 @app.command()
 def bench(
     *,

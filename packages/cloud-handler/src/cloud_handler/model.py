@@ -18,9 +18,8 @@ _lock = threading.Lock()
 
 
 def load_recognizer(settings: Settings, s3: Any) -> Any:
-    """The :class:`face_model.Recognizer` the settings name, loaded once per process.
-
-    ``face_model`` (and torch) is imported here, not at module import.
+    """The :class:`face_model.Recognizer` the settings name, loaded once per process
+    (onnxruntime and numpy only: serving never imports torch).
 
     Raises:
         ConfigError: the artifact cannot be found or loaded; the message names where.
@@ -38,23 +37,17 @@ def load_recognizer(settings: Settings, s3: Any) -> Any:
 
 
 def warm_up(recognizer: Any) -> None:
-    """Run one tiny frame through the recognizer so that its lazy imports (facenet-pytorch,
-    torchvision: seconds) and the detector's creation happen at init, not in the first clip."""
-    import numpy as np
-
-    recognizer.recognize([np.zeros((48, 64, 3), np.uint8)], max_side=None)
+    """Create the onnxruntime sessions and run each network once at init, not in the first
+    clip."""
+    recognizer.warm_up()
 
 
 def _load(settings: Settings, s3: Any) -> Any:
     from face_model import Recognizer
     from face_model.errors import FaceModelError
 
-    if settings.threads:
-        import torch
-
-        torch.set_num_threads(settings.threads)
     if settings.detection_only:
-        return Recognizer.detection_only()
+        return Recognizer.detection_only(threads=settings.threads)
     source = settings.model_dir or settings.model_s3_uri or ""
     try:
         directory = (

@@ -1,11 +1,11 @@
-"""Face alignment: 5-point similarity warp (MobileFaceNet) or box crop (InceptionResnetV1)."""
+"""Face alignment: 5-point similarity warp (dlib, MobileFaceNet) or box crop (InceptionResnetV1)."""
 
 from __future__ import annotations
 
 import numpy as np
 from PIL import Image
 
-from face_model.backbones import MOBILEFACENET_REFERENCE, BackboneSpec
+from face_model.backbones import BackboneSpec
 from face_model.detect import Detection
 
 
@@ -63,9 +63,6 @@ def crop_box(
 def align_face(image: np.ndarray, detection: Detection, spec: BackboneSpec) -> np.ndarray:
     """The aligned RGB uint8 crop that ``spec``'s network expects."""
     if spec.alignment == "similarity-5pt":
-        ref = np.asarray(MOBILEFACENET_REFERENCE, dtype=np.float64)
-        ref_w, ref_h = 96.0, 112.0
-        ref = ref * np.array([spec.input_size[1] / ref_w, spec.input_size[0] / ref_h])
-        matrix = similarity_transform(detection.landmarks, ref)
+        matrix = similarity_transform(detection.landmarks, np.asarray(spec.reference_points))
         return warp_affine(image, matrix, spec.input_size)
     return crop_box(image, detection.box, spec.input_size, spec.box_margin)

@@ -1,4 +1,10 @@
-"""Export a trained model to a self-contained artifact directory and read it back."""
+"""Export a trained model to a self-contained artifact directory and read it back.
+
+An artifact holds everything serving needs, as ONNX + numpy data: the MTCNN detector
+(``detector/{pnet,rnet,onet}.onnx``), the embedding network (``embedding.onnx``), the
+gallery (``gallery.npz``) and ``manifest.json`` with settings and the sha256 of every file.
+A detection-only artifact has no embedder and no gallery.
+"""
 
 from __future__ import annotations
 
@@ -16,9 +22,10 @@ from typing import Any
 
 import numpy as np
 
-from face_model.backbones import MOBILEFACENET_REFERENCE, get_spec
-from face_model.embed import PIXEL_MEAN, PIXEL_SCALE
+from face_model.backbones import get_spec
+from face_model.detect import DEFAULT_MIN_FACE_SIZE, DEFAULT_MIN_PROBABILITY
 from face_model.errors import ArtifactError, UntrainedModelError
+from face_model.gallery import pairwise_similarity
 from face_model.model_dir import TrainedModel, load_model
 from face_model.weights import sha256_file
 
@@ -27,7 +34,9 @@ log = logging.getLogger(__name__)
 MANIFEST_FILE = "manifest.json"
 ONNX_FILE = "embedding.onnx"
 GALLERY_FILE = "gallery.npz"
-FORMAT = "rollcall-face-artifact/1"
+DETECTOR_FILES = {stage: f"detector/{stage}.onnx" for stage in ("pnet", "rnet", "onet")}
+FORMAT = "rollcall-face-artifact/2"
+DETECTION_ONLY = "none"
 OPSET = 17
 PARITY_TOLERANCE = 1e-4
 DEGENERATE_SIMILARITY = 0.99
@@ -47,61 +56,121 @@ class ExportReport:
 
     directory: Path
     manifest: dict[str, Any]
-    parity_max_abs_diff: float
+    parity_max_abs_diff: float | None
 
 
 def degenerate_similarity(model: TrainedModel) -> float | None:
-    """Lowest cosine between two enrolled people's centroids (None with < 2 people).
+    """Lowest similarity between two enrolled people's centroids (None with < 2 people).
 
-    Random networks map every face to nearly the same vector (>= 0.999); trained ones
-    keep different people far apart.
+    Random networks map every face to nearly the same vector (cosine >= 0.999); trained
+    ones keep different people far apart.
     """
     people, centroids = model.gallery.centroids()
     if len(people) < 2:
         return None
-    sims = centroids @ centroids.T
+    sims = pairwise_similarity(centroids, centroids, model.gallery.metric)
     return float(sims[~np.eye(len(people), dtype=bool)].min())
 
 
-def _export_onnx(model: TrainedModel, path: Path) -> None:
+def _export_torch_onnx(model: TrainedModel, path: Path) -> None:
     import torch
 
-    spec = model.spec
-    dummy = torch.zeros(2, 3, *spec.input_size)
+    assert model.net is not None
+    dummy = torch.zeros(2, 3, *model.spec.input_size)
     with warnings.catch_warnings():
         # The TorchScript exporter (dynamo=False) needs no onnxscript and handles both
-        # backbones; torch >= 2.9 flags it, and its internal helpers, as deprecated.
-        # Silence deprecation notices for this call only.
+        # torch backbones; torch >= 2.9 flags it, and its internal helpers, as deprecated.
         warnings.simplefilter("ignore", DeprecationWarning)
-        _export(model, dummy, path)
-
-
-def _export(model: TrainedModel, dummy: Any, path: Path) -> None:
-    import torch
-
-    torch.onnx.export(
-        model.net.eval(),
-        (dummy,),
-        str(path),
-        input_names=["input"],
-        output_names=["features"],
-        dynamic_axes={"input": {0: "batch"}, "features": {0: "batch"}},
-        opset_version=OPSET,
-        dynamo=False,
-    )
+        torch.onnx.export(
+            model.net.eval(),
+            (dummy,),
+            str(path),
+            input_names=["input"],
+            output_names=["features"],
+            dynamic_axes={"input": {0: "batch"}, "features": {0: "batch"}},
+            opset_version=OPSET,
+            dynamo=False,
+        )
 
 
 def check_parity(model: TrainedModel, onnx_path: Path, crops: np.ndarray | None = None) -> float:
-    """Max abs difference of normalised embeddings, torch vs onnxruntime."""
-    from face_model.embed import OnnxEmbedder, TorchEmbedder
+    """Max abs difference of embeddings, torch vs onnxruntime (torch backbones)."""
+    from face_model.embed import OnnxEmbedder
 
     spec = model.spec
     if crops is None:
         rng = np.random.default_rng(0)
         crops = rng.integers(0, 256, size=(4, *spec.input_size, 3), dtype=np.uint8)
-    reference = TorchEmbedder(model.net, spec)(list(crops))
+    reference = model.embedder()(list(crops))
     exported = OnnxEmbedder(onnx_path, spec)(list(crops))
     return float(np.abs(reference - exported).max())
+
+
+def _write_embedder(
+    model: TrainedModel, staging: Path, parity_crops: np.ndarray | None
+) -> float | None:
+    """embedding.onnx: exported from torch (parity-checked) or copied from the cache."""
+    target = staging / ONNX_FILE
+    if model.net is None:
+        assert model.onnx_path is not None
+        shutil.copyfile(model.onnx_path, target)
+        if model.config.weights_sha256 and sha256_file(target) != model.config.weights_sha256:
+            raise ArtifactError(
+                f"{model.onnx_path} changed since the model was enrolled; enroll again"
+            )
+        return None
+    _export_torch_onnx(model, target)
+    diff = check_parity(model, target, parity_crops)
+    if not diff <= PARITY_TOLERANCE:
+        raise ArtifactError(
+            f"ONNX export differs from torch by {diff:.2e} (tolerance {PARITY_TOLERANCE:.0e})"
+        )
+    return diff
+
+
+def _write_detector(staging: Path) -> dict[str, Any]:
+    """The MTCNN graphs from face-model's cache (built on first need)."""
+    from face_model.model_cache import MTCNN_STAGES, ensure_all
+
+    built = ensure_all(MTCNN_STAGES)
+    (staging / "detector").mkdir()
+    for name, path in built.items():
+        shutil.copyfile(path, staging / DETECTOR_FILES[name.removeprefix("mtcnn-")])
+    return {"name": "mtcnn", "source": "facenet-pytorch " + package_version("facenet-pytorch")}
+
+
+def _finish(staging: Path, out: Path, manifest: dict[str, Any]) -> dict[str, Any]:
+    """Hash every staged file into the manifest, then copy the artifact to ``out``."""
+    files = {
+        p.relative_to(staging).as_posix(): sha256_file(p)
+        for p in sorted(staging.rglob("*"))
+        if p.is_file()
+    }
+    digest = hashlib.sha256("".join(files[k] for k in sorted(files)).encode()).hexdigest()
+    manifest = {
+        "format": FORMAT,
+        **manifest,
+        "version": f"{package_version('face-model')}+{digest[:12]}",
+        "created": datetime.now(UTC).isoformat(timespec="seconds"),
+        "versions": {
+            name: package_version(name)
+            for name in ("face-model", "onnx", "onnxruntime", "numpy", "torch")
+        },
+        "files": files,
+    }
+    (staging / MANIFEST_FILE).write_text(json.dumps(manifest, indent=2) + "\n")
+    _check_target(out)
+    if out.exists():
+        shutil.rmtree(out)
+    shutil.copytree(staging, out)
+    return manifest
+
+
+def _check_target(out: Path) -> None:
+    if out.exists() and any(out.iterdir()) and not (out / MANIFEST_FILE).is_file():
+        raise ArtifactError(
+            f"output directory {out} is not empty and is not an artifact; refusing to overwrite"
+        )
 
 
 def export_model(
@@ -110,9 +179,8 @@ def export_model(
     *,
     allow_untrained: bool = False,
     parity_crops: np.ndarray | None = None,
-    overwrite: bool = True,
 ) -> ExportReport:
-    """Write ``out``: embedding.onnx, gallery.npz and manifest.json with sha256 of each file.
+    """Write the artifact of a model directory to ``out`` (replacing an older artifact).
 
     Refuses a model whose backbone has neither pretrained nor trained weights (it cannot
     tell people apart) unless ``allow_untrained``; the artifact then says pretrained=false.
@@ -129,7 +197,7 @@ def export_model(
     degenerate = closest is not None and closest > DEGENERATE_SIMILARITY
     if degenerate and not allow_untrained:
         raise UntrainedModelError(
-            f"model {model_dir}: the least similar pair of enrolled people still has cosine "
+            f"model {model_dir}: the least similar pair of enrolled people still has similarity "
             f"{closest:.4f} > {DEGENERATE_SIMILARITY}: the weights "
             f"({config.weights_source or 'random'}) look untrained, every face embeds alike. "
             "Use real pretrained weights, or --allow-untrained to export it marked untrained"
@@ -139,85 +207,93 @@ def export_model(
             f"model {model_dir} has nobody enrolled; enroll people first (`face-model enroll`)"
         )
     out = Path(out)
-    if out.exists() and any(out.iterdir()):
-        if not overwrite:
-            raise ArtifactError(f"output directory {out} is not empty")
-        if not (out / MANIFEST_FILE).is_file():
-            raise ArtifactError(
-                f"output directory {out} is not empty and is not an artifact; refusing to overwrite"
-            )
+    _check_target(out)
     spec = model.spec
     with tempfile.TemporaryDirectory(prefix="face-model-export-") as tmp:
-        staging = Path(tmp)
-        _export_onnx(model, staging / ONNX_FILE)
-        diff = check_parity(model, staging / ONNX_FILE, parity_crops)
-        if not diff <= PARITY_TOLERANCE:
-            raise ArtifactError(
-                f"ONNX export differs from torch by {diff:.2e} (tolerance {PARITY_TOLERANCE:.0e})"
-            )
+        staging = Path(tmp) / "artifact"
+        staging.mkdir()
+        detector = _write_detector(staging)
+        diff = _write_embedder(model, staging, parity_crops)
         model.gallery.save(staging / GALLERY_FILE)
-        files = {name: sha256_file(staging / name) for name in (ONNX_FILE, GALLERY_FILE)}
-        digest = hashlib.sha256("".join(files[k] for k in sorted(files)).encode()).hexdigest()
-        version = f"{package_version('face-model')}+{digest[:12]}"
-        manifest: dict[str, Any] = {
-            "format": FORMAT,
-            "name": config.name,
-            "version": version,
-            "created": datetime.now(UTC).isoformat(timespec="seconds"),
-            "backbone": spec.name,
-            "pretrained": bool(config.pretrained) and not degenerate,
-            "input_size": {"height": spec.input_size[0], "width": spec.input_size[1]},
-            "embedding_dim": spec.embedding_dim,
-            "feature_dim": spec.feature_dim,
-            "flip": spec.flip,
-            "alignment": {
-                "method": spec.alignment,
-                "reference_points": [list(p) for p in MOBILEFACENET_REFERENCE]
-                if spec.alignment == "similarity-5pt"
-                else None,
-                "box_margin": spec.box_margin,
+        manifest = _finish(
+            staging,
+            out,
+            {
+                "name": config.name,
+                "backbone": spec.name,
+                "pretrained": bool(config.pretrained) and not degenerate,
+                "detector": {
+                    **detector,
+                    "files": DETECTOR_FILES,
+                    "min_face_size": config.min_face_size,
+                    "min_detection_probability": config.min_detection_probability,
+                },
+                "embedder": {
+                    "file": ONNX_FILE,
+                    "input": "the graph's first input: N x 3 x H x W float32",
+                    "input_size": {"height": spec.input_size[0], "width": spec.input_size[1]},
+                    "embedding_dim": spec.embedding_dim,
+                    "feature_dim": spec.feature_dim,
+                    "flip": spec.flip,
+                    "alignment": {
+                        "method": spec.alignment,
+                        "reference_points": [list(p) for p in spec.reference_points] or None,
+                        "box_margin": spec.box_margin,
+                    },
+                    "normalisation": {
+                        "channel_order": "RGB",
+                        "layout": "NCHW",
+                        "mean": list(spec.mean),
+                        "scale": spec.scale,
+                        "formula": "(x - mean[c]) * scale",
+                    },
+                    "metric": spec.metric,
+                    "weights_source": config.weights_source,
+                    "weights_sha256": config.weights_sha256,
+                    "parity_max_abs_diff": diff,
+                },
+                "threshold": config.threshold,
+                "margin": config.margin,
+                "matching": config.matching,
+                "k": config.k,
+                "people": model.gallery.people,
             },
-            "normalisation": {
-                "channel_order": "RGB",
-                "layout": "NCHW",
-                "mean": PIXEL_MEAN,
-                "scale": PIXEL_SCALE,
-                "formula": "(x - 127.5) / 128, then L2-normalise (concat with flipped if flip)",
-            },
-            "threshold": config.threshold,
-            "margin": config.margin,
-            "matching": config.matching,
-            "k": config.k,
-            "min_face_size": config.min_face_size,
-            "min_detection_probability": config.min_detection_probability,
-            "people": model.gallery.people,
-            "weights_sha256": config.weights_sha256,
-            "onnx": {
-                "file": ONNX_FILE,
-                "input": "input",
-                "output": "features",
-                "opset": OPSET,
-                "parity_max_abs_diff": diff,
-            },
-            "versions": {
-                name: package_version(name)
-                for name in (
-                    "face-model",
-                    "torch",
-                    "facenet-pytorch",
-                    "onnx",
-                    "onnxruntime",
-                    "numpy",
-                )
-            },
-            "files": files,
-        }
-        (staging / MANIFEST_FILE).write_text(json.dumps(manifest, indent=2) + "\n")
-        out.mkdir(parents=True, exist_ok=True)
-        for name in (ONNX_FILE, GALLERY_FILE, MANIFEST_FILE):
-            shutil.copy2(staging / name, out / name)
-    log.info("exported %s (%s) to %s, parity %.2e", config.backbone, version, out, diff)
+        )
+    log.info("exported %s (%s) to %s", config.backbone, manifest["version"], out)
     return ExportReport(out, manifest, diff)
+
+
+def export_detection_only(
+    out: str | Path,
+    *,
+    min_face_size: int = DEFAULT_MIN_FACE_SIZE,
+    min_probability: float = DEFAULT_MIN_PROBABILITY,
+) -> ExportReport:
+    """An artifact with the detector only: it finds faces and never names anyone."""
+    out = Path(out)
+    _check_target(out)
+    with tempfile.TemporaryDirectory(prefix="face-model-export-") as tmp:
+        staging = Path(tmp) / "artifact"
+        staging.mkdir()
+        detector = _write_detector(staging)
+        manifest = _finish(
+            staging,
+            out,
+            {
+                "name": "rollcall-detection-only",
+                "backbone": DETECTION_ONLY,
+                "pretrained": False,
+                "detector": {
+                    **detector,
+                    "files": DETECTOR_FILES,
+                    "min_face_size": min_face_size,
+                    "min_detection_probability": min_probability,
+                },
+                "threshold": 1.0,
+                "people": [],
+            },
+        )
+    return ExportReport(out, manifest, None)
 
 
 def read_manifest(directory: str | Path, *, verify: bool = True) -> dict[str, Any]:
@@ -232,19 +308,26 @@ def read_manifest(directory: str | Path, *, verify: bool = True) -> dict[str, An
         manifest: dict[str, Any] = json.loads(path.read_text())
     except (ValueError, OSError) as exc:
         raise ArtifactError(f"{path} is not valid JSON: {exc}") from exc
-    if manifest.get("format") != FORMAT:
-        raise ArtifactError(f"{path}: unsupported format {manifest.get('format')!r}, want {FORMAT}")
+    if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
+        found = manifest.get("format") if isinstance(manifest, dict) else None
+        raise ArtifactError(
+            f"{path}: unsupported format {found!r}, want {FORMAT} (export it again with "
+            "`face-model export`)"
+        )
     required = ("backbone", "threshold", "people", "files", "pretrained", "name", "version")
     missing = [k for k in required if k not in manifest]
     if missing:
         raise ArtifactError(f"{path} lacks {', '.join(missing)}")
-    try:
-        get_spec(manifest["backbone"])
-    except ValueError as exc:
-        raise ArtifactError(f"{path}: {exc}") from exc
-    for name in (ONNX_FILE, GALLERY_FILE):
-        if name not in manifest["files"]:
-            raise ArtifactError(f"{path} does not list {name}")
+    needed = list(DETECTOR_FILES.values())
+    if manifest["backbone"] != DETECTION_ONLY:
+        try:
+            get_spec(manifest["backbone"])
+        except ValueError as exc:
+            raise ArtifactError(f"{path}: {exc}") from exc
+        needed += [ONNX_FILE, GALLERY_FILE]
+    unlisted = [name for name in needed if name not in manifest["files"]]
+    if unlisted:
+        raise ArtifactError(f"{path} does not list {', '.join(unlisted)}")
     if verify:
         for name, expected in manifest["files"].items():
             file = directory / name

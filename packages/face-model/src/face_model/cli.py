@@ -15,6 +15,7 @@ from rich.console import Console
 from rich.table import Table
 
 from face_model import __version__
+from face_model.backbones import BACKBONES, DEFAULT_BACKBONE, TORCH_BACKBONES
 from face_model.errors import (
     ArtifactError,
     DataError,
@@ -36,7 +37,7 @@ out = Console()
 err = Console(stderr=True)
 
 EXIT_FAILED, EXIT_USAGE, EXIT_UNREACHABLE = 1, 2, 3
-BACKBONE_CHOICES = ("mobilefacenet", "inception-resnet-v1")
+BACKBONE_CHOICES = tuple(BACKBONES)
 
 
 def warn(message: str) -> None:
@@ -75,9 +76,9 @@ def _setup(threads: int, verbose: bool) -> None:
         format="%(levelname)s %(name)s: %(message)s",
         stream=sys.stderr,
     )
-    import torch
+    from face_model.threads import set_threads
 
-    torch.set_num_threads(max(1, threads))
+    set_threads(max(1, threads))
 
 
 def _version(value: bool) -> None:
@@ -98,7 +99,10 @@ def main(
 
 
 ThreadsOpt = Annotated[
-    int, typer.Option(envvar="ROLLCALL_TORCH_THREADS", help="CPU threads for torch.", min=1)
+    int,
+    typer.Option(
+        envvar="ROLLCALL_THREADS", help="CPU threads for the networks (onnxruntime, torch).", min=1
+    ),
 ]
 VerboseOpt = Annotated[bool, typer.Option("--verbose", "-v", help="Log progress details.")]
 ModelOpt = Annotated[
@@ -161,15 +165,18 @@ def train(
     backbone: Annotated[
         str,
         typer.Option(
-            envvar="ROLLCALL_BACKBONE", help=f"Embedding network: {', '.join(BACKBONE_CHOICES)}."
+            envvar="ROLLCALL_BACKBONE",
+            help=f"Embedding network: {', '.join(BACKBONE_CHOICES)}. The default, "
+            f"{DEFAULT_BACKBONE}, is dlib's public-domain ResNet, built in (no weights file, "
+            f"no torch); {', '.join(TORCH_BACKBONES)} need --weights and the train extra.",
         ),
-    ] = "mobilefacenet",
+    ] = DEFAULT_BACKBONE,
     weights: Annotated[
         Path | None,
         typer.Option(
             envvar="ROLLCALL_WEIGHTS",
-            help="Local backbone weights (state dict or {'net_state_dict'} checkpoint). "
-            "Without it the network is random and cannot recognise anyone.",
+            help="Local weights of a torch backbone (state dict or {'net_state_dict'} "
+            "checkpoint). Without it a torch network is random and cannot recognise anyone.",
         ),
     ] = None,
     threshold: Annotated[
@@ -242,7 +249,7 @@ def train(
             fail(str(exc))
         if matching not in METHODS:
             fail(f"--matching must be one of {', '.join(METHODS)}, got {matching!r}")
-        if weights is None:
+        if weights is None and backbone in TORCH_BACKBONES:
             warn(
                 f"no --weights: {backbone} has random weights and cannot "
                 "recognise anyone; export will refuse it without --allow-untrained"
@@ -589,20 +596,34 @@ def calibrate(
 
 @app.command()
 def export(
-    model: ModelOpt,
     out_dir: Annotated[
         Path,
         typer.Option(
             "--out",
             envvar="ROLLCALL_MODEL_DIR",
-            help="Artifact directory to write (for the handler).",
+            help="Artifact directory to write (what the handler loads); an older artifact "
+            "there is replaced.",
         ),
     ],
+    model: Annotated[
+        Path | None,
+        typer.Option(
+            "--model",
+            envvar="ROLLCALL_FACE_MODEL",
+            help="Model directory written by `face-model train` (omit with --detection-only).",
+        ),
+    ] = None,
+    detection_only: Annotated[
+        bool,
+        typer.Option(
+            "--detection-only",
+            help="Export the detector alone: faces are found, nobody is ever named.",
+        ),
+    ] = False,
     allow_untrained: Annotated[
         bool,
         typer.Option(
             "--allow-untrained",
-            envvar="ROLLCALL_ALLOW_UNTRAINED",
             help="Export a random-weights model anyway, marked pretrained=false (it never "
             "names anyone).",
         ),
@@ -610,20 +631,109 @@ def export(
     threads: ThreadsOpt = 2,
     verbose: VerboseOpt = False,
 ) -> None:
-    """Write ONNX embedding network (checked against torch), gallery and manifest."""
-    from face_model.artifact import export_model
+    """Write the serving artifact: MTCNN and embedding networks as ONNX (a torch backbone is
+    checked against torch), gallery and a manifest with every file's sha256."""
+    from face_model.artifact import export_detection_only, export_model
 
     _setup(threads, verbose)
+    if (model is None) == (not detection_only):
+        fail("give either --model MODEL_DIR or --detection-only")
     with friendly_errors():
-        report = export_model(model, out_dir, allow_untrained=allow_untrained)
+        if model is None:
+            report = export_detection_only(out_dir)
+        else:
+            report = export_model(model, out_dir, allow_untrained=allow_untrained)
     manifest = report.manifest
-    if not manifest["pretrained"]:
+    if model is not None and not manifest["pretrained"]:
         warn("exported UNTRAINED weights: marked pretrained=false")
+    parity = (
+        f" (torch vs ONNX max diff {report.parity_max_abs_diff:.1e})"
+        if report.parity_max_abs_diff is not None
+        else ""
+    )
     out.print(
         f"exported {manifest['backbone']} {manifest['version']} with "
-        f"{len(manifest['people'])} people to {out_dir} (torch vs ONNX max diff "
-        f"{report.parity_max_abs_diff:.1e})"
+        f"{len(manifest['people'])} people to {out_dir}{parity}",
+        highlight=False,
     )
+
+
+models_app = typer.Typer(
+    help="The built-in ONNX networks (MTCNN, dlib ResNet): converted on first need from "
+    "weights inside installed wheels into a cache (ROLLCALL_MODEL_CACHE, default "
+    "~/.cache/rollcall/models), sha256-verified on every load.",
+    no_args_is_help=True,
+)
+app.add_typer(models_app, name="models")
+
+
+@models_app.command("build")
+def models_build(
+    force: Annotated[bool, typer.Option("--force", help="Rebuild even if up to date.")] = False,
+) -> None:
+    """Convert every built-in network into the cache (skips those already up to date)."""
+    from face_model.model_cache import BUILTIN, build
+
+    with friendly_errors():
+        for name in BUILTIN:
+            record = build(name, force=force, progress=lambda m: err.print(m, highlight=False))
+            out.print(f"{name}: {record.path} (sha256 {record.sha256[:12]}...)", highlight=False)
+
+
+@models_app.command("list")
+def models_list(
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Show each built-in network, where it comes from and whether it is built."""
+    from face_model.model_cache import BUILTIN, cache_dir, read_record
+
+    rows = []
+    for name, model in BUILTIN.items():
+        record = read_record(name)
+        rows.append(
+            {
+                "name": name,
+                "description": model.description,
+                "package": model.package,
+                "licence": model.licence,
+                "built": record is not None and record.path.is_file(),
+                "path": str(record.path) if record else None,
+                "sha256": record.sha256 if record else None,
+            }
+        )
+    if as_json:
+        sys.stdout.write(json.dumps({"cache": str(cache_dir()), "models": rows}) + "\n")
+        return
+    table = Table(title=f"built-in networks in {cache_dir()}")
+    for column in ("name", "description", "from", "licence", "built"):
+        table.add_column(column)
+    for row in rows:
+        table.add_row(
+            row["name"],
+            row["description"],
+            row["package"],
+            row["licence"],
+            "yes" if row["built"] else "[yellow]no[/]",
+        )
+    out.print(table)
+
+
+@models_app.command("verify")
+def models_verify() -> None:
+    """Check every built network's sha256 against its record (exit 1 on any mismatch)."""
+    from face_model.model_cache import BUILTIN, verify
+
+    bad = 0
+    for name in BUILTIN:
+        try:
+            record = verify(name)
+        except FaceModelError as exc:
+            bad += 1
+            err.print(f"[red]{name}:[/] {exc}", highlight=False, soft_wrap=True)
+            continue
+        out.print(f"{name}: ok (sha256 {record.sha256[:12]}...)", highlight=False)
+    if bad:
+        raise typer.Exit(EXIT_FAILED)
 
 
 @app.command("fetch-weights")

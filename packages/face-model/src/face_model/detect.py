@@ -1,10 +1,10 @@
-"""Face detection with facenet-pytorch's MTCNN: boxes, probabilities and 5 landmarks."""
+"""Face detection with MTCNN on onnxruntime: boxes, probabilities and 5 landmarks."""
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -37,13 +37,6 @@ class Detection:
         return float(max(0.0, 1.0 - 2.0 * offset))
 
 
-def _as_float_array(values: Any, shape: tuple[int, ...]) -> np.ndarray:
-    """MTCNN.detect returns object-dtype arrays with numpy 2: cast to float32."""
-    return np.asarray(
-        np.stack([np.asarray(v, dtype=np.float32) for v in values]), np.float32
-    ).reshape(shape)
-
-
 def _resize(frame: np.ndarray, max_side: int | None) -> tuple[np.ndarray, float]:
     height, width = frame.shape[:2]
     longest = max(height, width)
@@ -66,69 +59,75 @@ def check_frame(frame: Any, index: int = 0) -> np.ndarray:
 
 
 class FaceDetector:
-    """MTCNN (weights from the facenet-pytorch wheel) keeping confident, large-enough faces."""
+    """MTCNN on onnxruntime (P/R/O-Nets converted from the facenet-pytorch wheel's weights),
+    keeping confident, large-enough faces. No torch.
+
+    ``networks`` maps ``pnet``/``rnet``/``onet`` to ONNX files (an artifact's); without it
+    the networks come from face-model's cache (built on first need).
+    """
 
     def __init__(
         self,
         *,
         min_probability: float = DEFAULT_MIN_PROBABILITY,
         min_face_size: int = DEFAULT_MIN_FACE_SIZE,
+        networks: Mapping[str, Path] | None = None,
+        threads: int | None = None,
     ) -> None:
-        from facenet_pytorch import MTCNN
+        from face_model.mtcnn import MtcnnDetector
 
+        if networks is None:
+            from face_model.model_cache import MTCNN_STAGES, ensure_all
+
+            built = ensure_all(MTCNN_STAGES)
+            networks = {name.removeprefix("mtcnn-"): path for name, path in built.items()}
         self.min_probability = min_probability
         self.min_face_size = min_face_size
-        self._mtcnn = MTCNN(keep_all=True, select_largest=False, device="cpu").eval()
-        self._lock = threading.Lock()
+        self.networks = dict(networks)
+        self._mtcnn = MtcnnDetector(
+            networks["pnet"], networks["rnet"], networks["onet"], threads=threads
+        )
 
     def detect(
         self, frames: Sequence[np.ndarray], *, max_side: int | None = 640
     ) -> list[list[Detection]]:
-        """Faces per frame, most probable first. Frames are RGB uint8 H x W x 3."""
+        """Faces per frame, most probable first. Frames are RGB uint8 H x W x 3.
+
+        Each frame is downscaled so that its longer side is at most ``max_side``; the
+        minimum face size stays in original pixels (MTCNN never looks below its 12 px
+        cell). Frames of one shape go through the networks together.
+        """
         checked = [check_frame(f, i) for i, f in enumerate(frames)]
         small = [_resize(f, max_side) for f in checked]
         out: list[list[Detection]] = [[] for _ in checked]
-        # frames of one shape go through MTCNN together (one batch)
         groups: dict[tuple[int, ...], list[int]] = {}
         for i, (img, _) in enumerate(small):
             groups.setdefault(img.shape, []).append(i)
         for indices in groups.values():
-            batch = np.stack([small[i][0] for i in indices])
             scale = small[indices[0]][1]
-            for i, dets in zip(indices, self._detect_batch(batch, scale), strict=True):
-                out[i] = dets
+            found = self._mtcnn.detect(
+                [small[i][0] for i in indices], max(12.0, self.min_face_size * scale)
+            )
+            for i, (boxes, probs, points) in zip(indices, found, strict=True):
+                out[i] = self._keep(boxes / scale, probs, points / scale)
         return out
 
-    def _detect_batch(self, batch: np.ndarray, scale: float) -> list[list[Detection]]:
-        # MTCNN's min_face_size works in the pixels it sees (never below its 12 px cell)
-        with self._lock:
-            self._mtcnn.min_face_size = max(12, int(self.min_face_size * scale))
-            boxes, probs, points = self._mtcnn.detect(batch, landmarks=True)
-        results: list[list[Detection]] = []
-        for b, p, pt in zip(boxes, probs, points, strict=True):
-            if b is None or len(b) == 0:
-                results.append([])
-                continue
-            n = len(b)
-            b_arr = _as_float_array(b, (n, 4)) / scale
-            p_arr = _as_float_array(p, (n,))
-            pt_arr = _as_float_array(pt, (n, 5, 2)) / scale
-            dets = [
-                Detection(
-                    box=(float(bb[0]), float(bb[1]), float(bb[2]), float(bb[3])),
-                    probability=float(pp),
-                    landmarks=lm,
-                )
-                for bb, pp, lm in zip(b_arr, p_arr, pt_arr, strict=True)
-            ]
-            dets = [
-                d
-                for d in dets
-                if d.probability >= self.min_probability and d.size >= self.min_face_size
-            ]
-            dets.sort(key=lambda d: d.probability, reverse=True)
-            results.append(dets)
-        return results
+    def _keep(self, boxes: np.ndarray, probs: np.ndarray, points: np.ndarray) -> list[Detection]:
+        dets = [
+            Detection(
+                box=(float(b[0]), float(b[1]), float(b[2]), float(b[3])),
+                probability=float(min(1.0, max(0.0, p))),
+                landmarks=np.asarray(lm, dtype=np.float32),
+            )
+            for b, p, lm in zip(boxes, probs, points, strict=True)
+        ]
+        dets = [
+            d
+            for d in dets
+            if d.probability >= self.min_probability and d.size >= self.min_face_size
+        ]
+        dets.sort(key=lambda d: d.probability, reverse=True)
+        return dets
 
     def detect_image(self, image: np.ndarray, *, max_side: int | None = 1024) -> list[Detection]:
         """Faces in one still image; retries with a padded border for tight face crops.

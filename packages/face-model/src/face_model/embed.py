@@ -1,10 +1,14 @@
-"""Turn aligned face crops into L2-normalised embeddings with torch or onnxruntime."""
+"""Turn aligned face crops into embeddings with onnxruntime (serving) or torch (training).
+
+Cosine backbones' embeddings are L2-normalised; Euclidean ones (dlib) stay raw, as dlib
+compares them.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeAlias
 
 import numpy as np
 
@@ -13,19 +17,21 @@ from face_model.backbones import BackboneSpec
 if TYPE_CHECKING:
     from torch import nn
 
-PIXEL_MEAN = 127.5
-PIXEL_SCALE = 1.0 / 128.0
 BATCH = 32
+
+Embedder: TypeAlias = Callable[[Sequence[np.ndarray]], np.ndarray]
+"""Aligned RGB uint8 crops -> one embedding per row (torch or onnxruntime)."""
 
 
 def preprocess(crops: Sequence[np.ndarray], spec: BackboneSpec) -> np.ndarray:
-    """Stack RGB uint8 crops into N x 3 x H x W float32 scaled as (x - 127.5) / 128."""
+    """Stack RGB uint8 crops into N x 3 x H x W float32: (x - mean[c]) * scale."""
     if not crops:
         return np.zeros((0, 3, *spec.input_size), dtype=np.float32)
     batch = np.stack([np.asarray(c) for c in crops]).astype(np.float32)
     if batch.shape[1:] != (*spec.input_size, 3):
         raise ValueError(f"crops must be {spec.input_size} x 3 for {spec.name}, got {batch.shape}")
-    batch = (batch - PIXEL_MEAN) * PIXEL_SCALE
+    batch -= np.asarray(spec.mean, dtype=np.float32)
+    batch *= np.float32(spec.scale)
     return np.ascontiguousarray(batch.transpose(0, 3, 1, 2))
 
 
@@ -38,7 +44,7 @@ def l2_normalise(x: np.ndarray) -> np.ndarray:
 def combine(
     run: Callable[[np.ndarray], np.ndarray], batch: np.ndarray, spec: BackboneSpec
 ) -> np.ndarray:
-    """Run the raw network (with the flipped copy when ``spec.flip``) and normalise."""
+    """Run the raw network (with the flipped copy when ``spec.flip``); normalise for cosine."""
     outputs = []
     for start in range(0, len(batch), BATCH):
         chunk = batch[start : start + BATCH]
@@ -48,7 +54,7 @@ def combine(
             feats = np.concatenate([feats[: len(chunk)], feats[len(chunk) :]], axis=1)
         else:
             feats = run(chunk)
-        outputs.append(l2_normalise(feats))
+        outputs.append(l2_normalise(feats) if spec.metric == "cosine" else feats)
     if not outputs:
         return np.zeros((0, spec.feature_dim), dtype=np.float32)
     return np.concatenate(outputs)
@@ -76,16 +82,9 @@ class OnnxEmbedder:
     """Embeddings from an exported ONNX network with onnxruntime (no torch)."""
 
     def __init__(self, path: str | Path, spec: BackboneSpec, *, threads: int | None = None) -> None:
-        import onnxruntime as ort
+        from face_model.onnx_session import session
 
-        options = ort.SessionOptions()
-        if threads:
-            options.intra_op_num_threads = threads
-            options.inter_op_num_threads = 1
-        options.log_severity_level = 3
-        self.session = ort.InferenceSession(
-            str(path), sess_options=options, providers=["CPUExecutionProvider"]
-        )
+        self.session = session(path, threads=threads)
         self.input_name = self.session.get_inputs()[0].name
         self.spec = spec
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -12,12 +12,11 @@ import numpy as np
 from face_model.align import align_face
 from face_model.backbones import BackboneSpec
 from face_model.detect import Detection, FaceDetector
+from face_model.embed import Embedder
 from face_model.errors import DataError
 from face_model.images import read_rgb
 
 log = logging.getLogger(__name__)
-
-Embed = Callable[[Sequence[np.ndarray]], np.ndarray]
 
 
 @dataclass(frozen=True)
@@ -52,7 +51,7 @@ class PersonFaces:
 
 
 def find_faces(
-    paths: Sequence[Path], detector: FaceDetector, spec: BackboneSpec, embed: Embed
+    paths: Sequence[Path], detector: FaceDetector, spec: BackboneSpec, embed: Embedder
 ) -> tuple[list[FaceCandidates], list[ImageIssue]]:
     """Detect and embed every face in each image; unreadable and faceless images are issues."""
     found: list[FaceCandidates] = []

@@ -27,5 +27,13 @@ class UntrainedModelError(FaceModelError):
     """A model without pretrained or trained weights was asked to recognize people."""
 
 
+class TorchRequiredError(FaceModelError):
+    """A training-side feature was asked for, but torch (the ``train`` extra) is missing."""
+
+
+class ModelCacheError(FaceModelError):
+    """A built-in network cannot be built, found or verified in the model cache."""
+
+
 class DownloadError(FaceModelError):
     """Fetching weights failed (network error or checksum mismatch)."""

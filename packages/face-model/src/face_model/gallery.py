@@ -1,4 +1,9 @@
-"""Open-set gallery: enrolled embeddings per person, matched by cosine to person centroids."""
+"""Open-set gallery: enrolled embeddings per person, matched to person centroids and nearest
+neighbours.
+
+Similarity is the cosine for cosine backbones and ``1 - Euclidean distance`` for Euclidean
+ones (dlib: its distance threshold 0.6 is similarity 0.4); higher is more alike either way.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
+from face_model.backbones import Metric
 from face_model.embed import l2_normalise
 from face_model.errors import FaceModelError
 
@@ -26,10 +32,26 @@ class Match:
     margin: float
 
 
-class Gallery:
-    """Embeddings (N x D, unit rows) with a person label and source path per row."""
+def pairwise_similarity(a: np.ndarray, b: np.ndarray, metric: Metric) -> np.ndarray:
+    """Similarity of each row of ``a`` to each row of ``b`` (len(a) x len(b))."""
+    if metric == "cosine":
+        return np.asarray(a @ b.T, dtype=np.float32)
+    squared = (a * a).sum(1)[:, None] + (b * b).sum(1)[None, :] - 2.0 * (a @ b.T)
+    return np.asarray(1.0 - np.sqrt(np.maximum(squared, 0.0)), dtype=np.float32)
 
-    def __init__(self, embeddings: np.ndarray, labels: list[str], sources: list[str]) -> None:
+
+class Gallery:
+    """Embeddings (N x D; unit rows for cosine) with a person label and source path per row."""
+
+    def __init__(
+        self,
+        embeddings: np.ndarray,
+        labels: list[str],
+        sources: list[str],
+        metric: Metric = "cosine",
+    ) -> None:
+        if metric not in ("cosine", "euclidean"):
+            raise ValueError(f"unknown gallery metric {metric!r}")
         embeddings = np.asarray(embeddings, dtype=np.float32)
         if embeddings.ndim != 2 or len(embeddings) != len(labels) or len(sources) != len(labels):
             raise ValueError(
@@ -37,14 +59,15 @@ class Gallery:
                 f"for embeddings of shape {embeddings.shape}"
             )
         self.embeddings = embeddings
+        self.metric: Metric = metric
         self.labels = list(labels)
         self.sources = list(sources)
         self._centroids: tuple[list[str], np.ndarray] | None = None
 
     @classmethod
-    def empty(cls, dim: int) -> Gallery:
+    def empty(cls, dim: int, metric: Metric = "cosine") -> Gallery:
         """A gallery with nobody enrolled."""
-        return cls(np.zeros((0, dim), dtype=np.float32), [], [])
+        return cls(np.zeros((0, dim), dtype=np.float32), [], [], metric)
 
     @property
     def dim(self) -> int:
@@ -68,7 +91,9 @@ class Gallery:
         embeddings = np.asarray(embeddings, dtype=np.float32).reshape(-1, self.dim)
         if len(embeddings) != len(sources):
             raise ValueError("one source per embedding")
-        self.embeddings = np.concatenate([self.embeddings, l2_normalise(embeddings)])
+        if self.metric == "cosine":
+            embeddings = l2_normalise(embeddings)
+        self.embeddings = np.concatenate([self.embeddings, embeddings])
         self.labels = [*self.labels, *([person] * len(embeddings))]
         self.sources = [*self.sources, *sources]
         self._centroids = None
@@ -86,12 +111,17 @@ class Gallery:
         return removed
 
     def centroids(self) -> tuple[list[str], np.ndarray]:
-        """Person names and their unit-length mean embeddings."""
+        """Person names and their mean embeddings (unit length for cosine)."""
         if self._centroids is None:
             people = self.people
             labels = np.asarray(self.labels)
             rows = [self.embeddings[labels == p].mean(0) for p in people]
-            mat = l2_normalise(np.stack(rows)) if rows else np.zeros((0, self.dim), np.float32)
+            if not rows:
+                mat = np.zeros((0, self.dim), np.float32)
+            elif self.metric == "cosine":
+                mat = l2_normalise(np.stack(rows))
+            else:
+                mat = np.stack(rows).astype(np.float32)
             self._centroids = (people, mat)
         return self._centroids
 
@@ -100,8 +130,8 @@ class Gallery:
     ) -> tuple[list[str], np.ndarray]:
         """Similarity of each embedding (rows) to each person (columns).
 
-        ``centroid``: cosine to the person's mean embedding. ``knn``: mean of the ``k``
-        highest cosines to the person's enrolled embeddings (robust when one person's
+        ``centroid``: similarity to the person's mean embedding. ``knn``: mean of the ``k``
+        highest similarities to the person's enrolled embeddings (robust when one person's
         photos form several clusters: lighting, glasses, or a mislabelled folder).
         ``hybrid``: the higher of the two.
         """
@@ -110,12 +140,12 @@ class Gallery:
             raise ValueError(f"unknown matching method {method!r}; use one of {METHODS}")
         if method in ("centroid", "hybrid"):
             people, mat = self.centroids()
-            centroid = embeddings @ mat.T
+            centroid = pairwise_similarity(embeddings, mat, self.metric)
             if method == "centroid":
                 return people, centroid
         people = self.people
         labels = np.asarray(self.labels)
-        all_sims = embeddings @ self.embeddings.T
+        all_sims = pairwise_similarity(embeddings, self.embeddings, self.metric)
         out = np.zeros((len(embeddings), len(people)), dtype=np.float32)
         for j, person in enumerate(people):
             cols = all_sims[:, labels == person]
@@ -140,7 +170,7 @@ class Gallery:
             if not people:
                 out.append(Match(None, None, 0.0, 0.0))
                 continue
-            clipped = np.clip(row, -1.0, 1.0)  # float error can give 1.0000001
+            clipped = np.clip(row, -1.0, 1.0)  # float error (cosine), far faces (Euclidean)
             order = np.argsort(clipped)[::-1]
             best = float(clipped[order[0]])
             second = float(clipped[order[1]]) if len(order) > 1 else -1.0
@@ -156,6 +186,7 @@ class Gallery:
             embeddings=self.embeddings.astype(np.float32),
             labels=np.asarray(self.labels, dtype=np.str_),
             sources=np.asarray(self.sources, dtype=np.str_),
+            metric=np.asarray(self.metric, dtype=np.str_),
         )
 
     @classmethod
@@ -165,4 +196,7 @@ class Gallery:
             embeddings = data["embeddings"].astype(np.float32)
             labels = [str(x) for x in data["labels"]]
             sources = [str(x) for x in data["sources"]] if "sources" in data else []
-        return cls(embeddings, labels, sources or [""] * len(labels))
+            metric = str(data["metric"]) if "metric" in data else "cosine"
+        if metric not in ("cosine", "euclidean"):
+            raise ValueError(f"unknown gallery metric {metric!r}")
+        return cls(embeddings, labels, sources or [""] * len(labels), metric)  # type: ignore[arg-type]

@@ -1,4 +1,6 @@
-"""A trained model directory (output of ``face-model train``): backbone weights, gallery, config."""
+"""A trained model directory (output of ``face-model train``): config, gallery and, for torch
+backbones, their weights (``backbone.pt``). A built-in backbone (dlib) is not copied: the
+config records the sha256 of the cached ONNX graph it was enrolled with, checked on load."""
 
 from __future__ import annotations
 
@@ -9,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from face_model.backbones import BackboneSpec, get_spec
 from face_model.detect import DEFAULT_MIN_FACE_SIZE, DEFAULT_MIN_PROBABILITY
+from face_model.embed import Embedder
 from face_model.errors import ModelDirError
 from face_model.gallery import DEFAULT_K, DEFAULT_MARGIN, DEFAULT_METHOD, Gallery
 
@@ -45,26 +48,44 @@ class ModelConfig:
         return get_spec(self.backbone)
 
 
+BUILTIN_PREFIX = "builtin:"
+
+
 @dataclass
 class TrainedModel:
-    """A backbone (torch), its gallery and config, as stored in a model directory."""
+    """A backbone, its gallery and config, as stored in a model directory.
+
+    ``net`` is the torch network of a torch backbone; ``onnx_path`` the cached graph of a
+    built-in one. Exactly one of them is set.
+    """
 
     config: ModelConfig
-    net: nn.Module
     gallery: Gallery
+    net: nn.Module | None = None
+    onnx_path: Path | None = None
 
     @property
     def spec(self) -> BackboneSpec:
         """The backbone's static facts."""
         return self.config.spec
 
-    def save(self, directory: str | Path) -> Path:
-        """Write model.json, backbone.pt and gallery.npz into ``directory``."""
-        import torch
+    def embedder(self, *, threads: int | None = None) -> Embedder:
+        """Crops -> embeddings with this model's network."""
+        from face_model.embed import OnnxEmbedder, TorchEmbedder
 
+        if self.net is not None:
+            return TorchEmbedder(self.net, self.spec)
+        assert self.onnx_path is not None
+        return OnnxEmbedder(self.onnx_path, self.spec, threads=threads)
+
+    def save(self, directory: str | Path) -> Path:
+        """Write model.json, gallery.npz and (torch backbones) backbone.pt into ``directory``."""
         directory = Path(directory)
         directory.mkdir(parents=True, exist_ok=True)
-        torch.save(self.net.state_dict(), directory / WEIGHTS_FILE)
+        if self.net is not None:
+            import torch
+
+            torch.save(self.net.state_dict(), directory / WEIGHTS_FILE)
         self.gallery.save(directory / GALLERY_FILE)
         save_config(directory, self.config)
         return directory
@@ -106,13 +127,34 @@ def load_gallery(directory: str | Path) -> Gallery:
         raise ModelDirError(f"gallery {path} is corrupt: {exc}") from exc
 
 
+def builtin_network(spec: BackboneSpec) -> tuple[Path, str]:
+    """The cached ONNX graph of a built-in backbone (built on first need) and its sha256."""
+    from face_model.model_cache import ensure, verify
+
+    assert spec.builtin is not None
+    ensure(spec.builtin)
+    record = verify(spec.builtin)
+    return record.path, record.sha256
+
+
 def load_model(directory: str | Path) -> TrainedModel:
-    """Config, torch network and gallery of a model directory."""
+    """Config, network and gallery of a model directory."""
     from face_model.errors import WeightsError
     from face_model.weights import load_backbone
 
     directory = Path(directory)
     config = load_config(directory)
+    gallery = load_gallery(directory)
+    spec = config.spec
+    if not spec.needs_torch:
+        path, digest = builtin_network(spec)
+        if config.weights_sha256 and digest != config.weights_sha256:
+            raise ModelDirError(
+                f"model directory {directory} was enrolled with another {spec.name} graph "
+                f"(sha256 {config.weights_sha256[:12]}..., the cache holds {digest[:12]}...): "
+                "enroll its people again with `face-model train`"
+            )
+        return TrainedModel(config, gallery, onnx_path=path)
     weights = directory / WEIGHTS_FILE
     if not weights.is_file():
         raise ModelDirError(f"model directory {directory} has no {WEIGHTS_FILE}")
@@ -120,4 +162,4 @@ def load_model(directory: str | Path) -> TrainedModel:
         net, _ = load_backbone(config.backbone, weights)
     except WeightsError as exc:
         raise ModelDirError(f"model directory {directory}: {exc}") from exc
-    return TrainedModel(config, net, load_gallery(directory))
+    return TrainedModel(config, gallery, net=net)

@@ -1,4 +1,5 @@
-"""The inference API that cloud-handler calls: detect, align, embed (onnxruntime), match."""
+"""The inference API that cloud-handler calls: detect, align, embed, match - onnxruntime and
+numpy only, never torch."""
 
 from __future__ import annotations
 
@@ -58,6 +59,8 @@ class Recognizer:
         min_face_size: int = DEFAULT_MIN_FACE_SIZE,
         min_probability: float = DEFAULT_MIN_PROBABILITY,
         manifest: dict[str, Any] | None = None,
+        detector_networks: dict[str, Path] | None = None,
+        threads: int | None = None,
     ) -> None:
         self.name = name
         self.version = version
@@ -73,6 +76,8 @@ class Recognizer:
         self.people = gallery.people if gallery is not None else []
         self.manifest = manifest or {}
         self._detector: FaceDetector | None = None
+        self._detector_networks = detector_networks
+        self._threads = threads
         self._min_face_size = min_face_size
         self.min_probability = min_probability
 
@@ -95,12 +100,35 @@ class Recognizer:
         threads: int | None = None,
         verify: bool = True,
     ) -> Recognizer:
-        """Load an exported artifact (sha256 of every file checked); ArtifactError otherwise."""
-        from face_model.artifact import GALLERY_FILE, ONNX_FILE, read_manifest
+        """Load an exported artifact (sha256 of every file checked); ArtifactError otherwise.
+
+        ``threads``: onnxruntime intra-op threads per network (None: one per core).
+        """
+        from face_model.artifact import (
+            DETECTION_ONLY,
+            DETECTOR_FILES,
+            GALLERY_FILE,
+            ONNX_FILE,
+            read_manifest,
+        )
         from face_model.embed import OnnxEmbedder
 
         directory = Path(artifact_dir)
         manifest = read_manifest(directory, verify=verify)
+        detector = manifest.get("detector", {})
+        common: dict[str, Any] = {
+            "name": str(manifest["name"]),
+            "version": str(manifest["version"]),
+            "min_face_size": int(detector.get("min_face_size", DEFAULT_MIN_FACE_SIZE)),
+            "min_probability": float(
+                detector.get("min_detection_probability", DEFAULT_MIN_PROBABILITY)
+            ),
+            "manifest": manifest,
+            "detector_networks": {k: directory / v for k, v in DETECTOR_FILES.items()},
+            "threads": threads,
+        }
+        if manifest["backbone"] == DETECTION_ONLY:
+            return cls(spec=None, pretrained=False, threshold=1.0, **common)
         spec = get_spec(manifest["backbone"])
         try:
             gallery = Gallery.load(directory / GALLERY_FILE)
@@ -120,9 +148,12 @@ class Recognizer:
             embedder = OnnxEmbedder(directory / ONNX_FILE, spec, threads=threads)
         except Exception as exc:
             raise ArtifactError(f"cannot load {directory / ONNX_FILE}: {exc}") from exc
+        if gallery.metric != spec.metric:
+            raise ArtifactError(
+                f"artifact {directory}: gallery metric {gallery.metric}, "
+                f"{spec.name} uses {spec.metric}"
+            )
         return cls(
-            name=str(manifest["name"]),
-            version=str(manifest["version"]),
             spec=spec,
             pretrained=bool(manifest["pretrained"]),
             threshold=float(manifest["threshold"]),
@@ -131,22 +162,19 @@ class Recognizer:
             k=int(manifest.get("k", DEFAULT_K)),
             gallery=gallery,
             embedder=embedder,
-            min_face_size=int(manifest.get("min_face_size", DEFAULT_MIN_FACE_SIZE)),
-            min_probability=float(
-                manifest.get("min_detection_probability", DEFAULT_MIN_PROBABILITY)
-            ),
-            manifest=manifest,
+            **common,
         )
 
     @classmethod
-    def detection_only(cls) -> Recognizer:
-        """MTCNN only: finds faces, never names anyone (pretrained=False, backbone 'none')."""
+    def detection_only(cls, *, threads: int | None = None) -> Recognizer:
+        """MTCNN only (from face-model's cache): finds faces, never names anyone."""
         return cls(
             name="rollcall-detection-only",
             version="0",
             spec=None,
             pretrained=False,
             threshold=1.0,
+            threads=threads,
         )
 
     @property
@@ -156,16 +184,20 @@ class Recognizer:
             from face_model.detect import FaceDetector
 
             self._detector = FaceDetector(
-                min_probability=self.min_probability, min_face_size=self.min_face_size
+                min_probability=self.min_probability,
+                min_face_size=self.min_face_size,
+                networks=self._detector_networks,
+                threads=self._threads,
             )
         return self._detector
 
     def warm_up(self) -> float:
-        """Import torch, build MTCNN and run each network once (e.g. in a Lambda's init
-        phase); returns the milliseconds it took."""
+        """Create the onnxruntime sessions and run each network once (e.g. in a Lambda's
+        init phase); returns the milliseconds it took."""
         start = time.perf_counter()
-        blank = np.zeros((64, 64, 3), np.uint8)
-        self.detector.detect([blank])
+        rng = np.random.default_rng(0)
+        noise = rng.integers(0, 256, size=(96, 96, 3), dtype=np.uint8)
+        self.detector.detect([noise])
         if self.embedder is not None and self.spec is not None:
             self.embedder([np.zeros((*self.spec.input_size, 3), np.uint8)])
         return (time.perf_counter() - start) * 1000

@@ -1,4 +1,4 @@
-"""Embed probe images with a model directory (torch) or an exported artifact (onnxruntime)."""
+"""Embed probe images with a model directory or an exported artifact (the serving path)."""
 
 from __future__ import annotations
 
@@ -68,7 +68,6 @@ def load_scorer(model: str | Path) -> Scorer:
 
     path = Path(model)
     if (path / CONFIG_FILE).is_file():
-        from face_model.embed import TorchEmbedder
         from face_model.model_dir import load_model
 
         trained = load_model(path)
@@ -86,13 +85,16 @@ def load_scorer(model: str | Path) -> Scorer:
             matching=cfg.matching,
             k=cfg.k,
             detector=detector,
-            embed=TorchEmbedder(trained.net, trained.spec),
+            embed=trained.embedder(),
             is_artifact=False,
         )
     from face_model.recognizer import Recognizer
 
     rec = Recognizer.load(path)
-    assert rec.spec is not None and rec.gallery is not None and rec.embedder is not None
+    if rec.spec is None or rec.gallery is None or rec.embedder is None:
+        from face_model.errors import ArtifactError
+
+        raise ArtifactError(f"{path} is a detection-only artifact: it recognizes nobody")
     return Scorer(
         name=str(path),
         spec=rec.spec,

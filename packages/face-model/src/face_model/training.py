@@ -8,12 +8,19 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from face_model.backbones import BackboneSpec, get_spec
+from face_model.backbones import DEFAULT_BACKBONE, TORCH_BACKBONES, BackboneSpec, get_spec
 from face_model.detect import DEFAULT_MIN_FACE_SIZE, FaceDetector
 from face_model.enrollment import ImageIssue, PersonFaces, choose_faces, find_faces
 from face_model.errors import DataError
 from face_model.gallery import DEFAULT_K, DEFAULT_MARGIN, DEFAULT_METHOD, Gallery
-from face_model.model_dir import ModelConfig, TrainedModel, load_model, save_config
+from face_model.model_dir import (
+    BUILTIN_PREFIX,
+    ModelConfig,
+    TrainedModel,
+    builtin_network,
+    load_model,
+    save_config,
+)
 from face_model.weights import load_backbone, sha256_file
 
 if TYPE_CHECKING:
@@ -34,18 +41,16 @@ class EnrollReport:
 
 
 class FacePipeline:
-    """Detector + aligner + torch embedder for one backbone."""
+    """Detector + aligner + embedder for one model."""
 
     def __init__(self, model: TrainedModel, detector: FaceDetector | None = None) -> None:
-        from face_model.embed import TorchEmbedder
-
         self.model = model
         self.spec: BackboneSpec = model.spec
         self.detector = detector or FaceDetector(
             min_probability=model.config.min_detection_probability,
             min_face_size=model.config.min_face_size,
         )
-        self.embed = TorchEmbedder(model.net, self.spec)
+        self.embed = model.embedder()
 
     def person_faces(self, person: str, paths: Sequence[Path]) -> PersonFaces:
         """Chosen embedding per usable image of ``person`` plus the issues found."""
@@ -66,24 +71,47 @@ def new_model(
     min_face_size: int = DEFAULT_MIN_FACE_SIZE,
     seed: int = 0,
 ) -> TrainedModel:
-    """An empty-gallery model with weights from ``weights`` (or random, pretrained=False)."""
-    import torch
+    """An empty-gallery model.
 
+    A built-in backbone (dlib) is pretrained and takes no ``weights``; a torch backbone
+    takes its weights from ``weights`` (or is random, pretrained=False).
+    """
     spec = get_spec(backbone)
-    torch.manual_seed(seed)
+    gallery = Gallery.empty(spec.feature_dim, spec.metric)
+    options = {
+        "threshold": spec.default_threshold if threshold is None else threshold,
+        "margin": margin,
+        "matching": matching,
+        "k": k,
+        "min_face_size": min_face_size,
+    }
+    if not spec.needs_torch:
+        if weights is not None:
+            raise DataError(
+                f"{spec.name} is built in (converted from {spec.builtin}) and takes no "
+                f"weights file; --weights is for {', '.join(TORCH_BACKBONES)}"
+            )
+        path, digest = builtin_network(spec)
+        config = ModelConfig(
+            backbone=spec.name,
+            pretrained=True,
+            weights_source=f"{BUILTIN_PREFIX}{spec.builtin}",
+            weights_sha256=digest,
+            **options,  # type: ignore[arg-type]
+        )
+        return TrainedModel(config, gallery, onnx_path=path)
+    from face_model.torch_support import require_torch
+
+    require_torch(f"the {spec.name} backbone").manual_seed(seed)
     net, pretrained = load_backbone(backbone, weights)
     config = ModelConfig(
         backbone=spec.name,
         pretrained=pretrained,
-        threshold=spec.default_threshold if threshold is None else threshold,
-        margin=margin,
-        matching=matching,
-        k=k,
-        min_face_size=min_face_size,
         weights_source=Path(weights).name if weights else None,
         weights_sha256=sha256_file(Path(weights)) if weights else None,
+        **options,  # type: ignore[arg-type]
     )
-    return TrainedModel(config, net, Gallery.empty(spec.feature_dim))
+    return TrainedModel(config, gallery, net=net)
 
 
 def enroll_people(
@@ -135,6 +163,12 @@ def _fine_tune(
     """Fine-tune the backbone on the chosen crops, then re-embed them with it."""
     from face_model.finetune import fine_tune
 
+    if model.net is None:
+        raise DataError(
+            f"{model.spec.name} cannot be fine-tuned (only torch backbones can: "
+            f"{', '.join(TORCH_BACKBONES)})"
+        )
+
     people = sorted(found)
     crops = [c for p in people for c in found[p].crops]
     labels = [i for i, p in enumerate(people) for _ in found[p].crops]
@@ -161,7 +195,7 @@ def _fine_tune(
 def build_model(
     people: Mapping[str, Sequence[Path]],
     *,
-    backbone: str = "mobilefacenet",
+    backbone: str = DEFAULT_BACKBONE,
     weights: str | Path | None = None,
     threshold: float | None = None,
     margin: float = DEFAULT_MARGIN,
@@ -197,7 +231,7 @@ def build_model_from_folder(
     data_dir: str | Path,
     out: str | Path,
     *,
-    backbone: str = "mobilefacenet",
+    backbone: str = DEFAULT_BACKBONE,
     weights: str | Path | None = None,
     files: Sequence[str] = (),
     **options: Any,

@@ -32,11 +32,12 @@ def read_state_dict(path: str | Path) -> dict[str, torch.Tensor]:
     A ``module.`` prefix (DataParallel) is stripped. Only tensors are loaded
     (``weights_only=True``): no code in the file is ever executed.
     """
-    import torch
+    from face_model.torch_support import require_torch
 
     path = Path(path)
     if not path.is_file():
         raise WeightsError(f"weights file not found: {path}")
+    torch = require_torch(f"loading the torch weights file {path}")
     try:
         obj: Any = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as exc:
@@ -88,7 +89,9 @@ def load_into(net: nn.Module, state: Mapping[str, torch.Tensor], source: str) ->
 def load_backbone(name: str, weights: str | Path | None) -> tuple[nn.Module, bool]:
     """A backbone with weights from a local file, or random weights (pretrained=False)."""
     from face_model.backbones import build_backbone
+    from face_model.torch_support import require_torch
 
+    require_torch(f"the {name} backbone")
     net = build_backbone(name)
     if weights is None:
         return net, False

@@ -7,8 +7,15 @@ from pathlib import Path
 
 import av
 
-from rollcall_tools.demo.roster import DEMO_PERSON
-from rollcall_tools.demo.video import FPS, HEIGHT, WIDTH, save_portrait, write_demo_video
+from rollcall_tools.demo.roster import DEMO_ROSTER
+from rollcall_tools.demo.video import (
+    FPS,
+    HEIGHT,
+    WIDTH,
+    save_portraits,
+    timeline,
+    write_demo_video,
+)
 from rollcall_tools.errors import ConfigError
 from rollcall_tools.seed import load_seed
 from shared_schema import StudentRecord
@@ -36,7 +43,7 @@ class DemoInputs:
     roster: list[StudentRecord]
     gallery: dict[str, list[Path]]
     bundled: bool
-    """True for the built-in astronaut demo."""
+    """True for the bundled two-person demo."""
 
 
 def _even(value: float) -> int:
@@ -103,9 +110,9 @@ def resolve_inputs(
     videos: Path | None,
     roster: Path | None,
     gallery: Path | None,
-    seconds: float,
+    person_seconds: float,
 ) -> DemoInputs:
-    """The user's folders, or the bundled astronaut demo (video written into ``work_dir``)."""
+    """The user's folders, or the bundled two-person demo (written into ``work_dir``)."""
     if videos is None and (roster is not None or gallery is not None):
         raise ConfigError("--roster and --gallery go with --videos DIR")
     if videos is not None:
@@ -114,11 +121,12 @@ def resolve_inputs(
         records = read_roster(roster)
         people = read_gallery(gallery) if gallery is not None else {}
         return DemoInputs(list_videos(videos), records, people, bundled=False)
-    portrait = save_portrait(work_dir / "gallery" / DEMO_PERSON.name / "portrait.png")
-    video = write_demo_video(work_dir / "videos" / "astronaut-demo.mp4", seconds=seconds)
+    appearances = timeline(person_seconds)
+    gallery_photos = save_portraits(work_dir / "gallery", appearances)
+    video = write_demo_video(work_dir / "videos" / "rollcall-demo.mp4", appearances)
     return DemoInputs(
         [VideoInput(video, WIDTH, HEIGHT, float(FPS))],
-        [DEMO_PERSON],
-        {DEMO_PERSON.name: [portrait]},
+        list(DEMO_ROSTER),
+        gallery_photos,
         bundled=True,
     )

@@ -1,13 +1,12 @@
-"""The demo's single enrolled person: the astronaut of ``skimage.data.astronaut()``."""
+"""The bundled demo's roster: the two people of the demo video."""
 
 from __future__ import annotations
 
 from shared_schema import StudentRecord
 
-DEMO_PERSON = StudentRecord(
-    name="eileen_collins",
-    major="aerospace_engineering",
-    year="senior",
-    id=1,
+DEMO_ROSTER = (
+    StudentRecord(name="eileen_collins", major="aerospace_engineering", year="senior", id=1),
+    StudentRecord(name="grace_hopper", major="mathematics", year="graduate", id=2),
 )
-"""``skimage.data.astronaut()`` is NASA's public-domain portrait of Eileen Collins."""
+"""Made-up records for NASA's portrait of Eileen Collins (``skimage.data.astronaut()``) and
+the portrait of Grace Hopper in matplotlib's sample data."""

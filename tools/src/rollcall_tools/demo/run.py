@@ -14,10 +14,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from rollcall_tools.aws import LOCAL_CREDENTIALS
-from rollcall_tools.demo.inputs import DemoInputs, VideoInput, resolve_inputs
-from rollcall_tools.demo.recognizer import RecognizerChoice, choose_recognizer
+from rollcall_tools.demo.inputs import VideoInput, resolve_inputs
+from rollcall_tools.demo.recognizer import choose_recognizer
 from rollcall_tools.demo.report import DemoReport
-from rollcall_tools.errors import ConfigError, ServiceUnreachableError, ToolsError
+from rollcall_tools.errors import ServiceUnreachableError, ToolsError
 from rollcall_tools.local import stack as local_stack
 from rollcall_tools.local.state import LocalState
 
@@ -31,8 +31,7 @@ class DemoOptions:
     gallery: Path | None = None
     backbone: str | None = None
     weights: Path | None = None
-    allow_download: bool = True
-    seconds: float = 4.0
+    person_seconds: float = 3.0
     workers: int = 1
     region: str = "us-east-1"
     stack: str = "rollcall"
@@ -181,9 +180,21 @@ def _run(
         videos=options.videos,
         roster=options.roster,
         gallery=options.gallery,
-        seconds=options.seconds,
+        person_seconds=options.person_seconds,
     )
-    choice = _recognizer(inputs, options, work_dir, say)
+    if inputs.bundled:
+        say(
+            "demo video: Eileen Collins (skimage's astronaut) and Grace Hopper (matplotlib's "
+            "sample photo) in turn; the same photos are enrolled, so this shows the pipeline "
+            "working, not how well recognition generalises"
+        )
+    choice = choose_recognizer(
+        backbone=options.backbone,
+        weights=options.weights,
+        people=inputs.gallery,
+        work_dir=work_dir,
+        progress=say,
+    )
     say(choice.note)
     state_dir = work_dir / "state"
     try:
@@ -213,22 +224,6 @@ def _run(
             return report
     finally:
         local_stack.down(state_dir)
-
-
-def _recognizer(
-    inputs: DemoInputs, options: DemoOptions, work_dir: Path, say: Say
-) -> RecognizerChoice:
-    if not inputs.gallery and options.weights is not None:
-        raise ConfigError("--weights needs --gallery DIR (photos of the people to enroll)")
-    if options.weights is not None:
-        say(f"enrolling {len(inputs.gallery)} person(s) with {options.weights.name}...")
-    return choose_recognizer(
-        backbone=options.backbone,
-        weights=options.weights,
-        people=inputs.gallery,
-        work_dir=work_dir,
-        allow_download=options.allow_download,
-    )
 
 
 def _check_runner(state: LocalState) -> None:

@@ -1,30 +1,69 @@
-"""The demo video: the astronaut of ``skimage.data.astronaut()`` moving and zooming over a
-background, encoded as H.264 with PyAV. Deterministic: same frames on every run."""
+"""The bundled demo: two public-domain portraits that ship inside installed wheels, and a
+generated video in which each person appears in turn, transformed, between empty stretches.
+
+* Eileen Collins: NASA's portrait, ``skimage.data.astronaut()`` (scikit-image).
+* Grace Hopper: ``grace_hopper.jpg`` from matplotlib's sample data.
+
+The same photos are enrolled and animated: the demo shows the pipeline working end to end,
+not how well the recognizer generalises (the shared-data tests measure that).
+Deterministic: the same frames on every run.
+"""
 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import av
 import numpy as np
-from PIL import Image
+from PIL import Image, ImageEnhance
 
 WIDTH, HEIGHT, FPS = 640, 480, 15
 
 
 def astronaut() -> np.ndarray:
-    """The public-domain NASA portrait bundled with scikit-image (512x512 RGB)."""
+    """NASA's public-domain portrait of Eileen Collins bundled with scikit-image (RGB)."""
     from skimage import data
 
     return np.asarray(data.astronaut(), dtype=np.uint8)  # type: ignore[no-untyped-call]
 
 
-def save_portrait(path: Path) -> Path:
-    """Write the portrait as a PNG (the demo's enrollment photo)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    Image.fromarray(astronaut()).save(path)
-    return path
+def grace_hopper() -> np.ndarray:
+    """The public-domain portrait of Grace Hopper in matplotlib's sample data (RGB)."""
+    from matplotlib import cbook
+
+    with cbook.get_sample_data("grace_hopper.jpg") as handle, Image.open(handle) as image:
+        return np.asarray(image.convert("RGB"), dtype=np.uint8)
+
+
+@dataclass(frozen=True)
+class Appearance:
+    """One person's stretch of the video: who, from when, for how long, and how shown."""
+
+    person: str
+    photo: Callable[[], np.ndarray]
+    start_s: float
+    seconds: float
+    mirrored: bool
+    exit_right: bool  # slides out over the right edge (a partial crop) rather than the left
+
+
+def timeline(person_seconds: float = 3.0, gap_seconds: float = 1.0) -> list[Appearance]:
+    """Empty room, Eileen Collins, empty room, Grace Hopper (mirrored), empty room."""
+    first = gap_seconds
+    second = first + person_seconds + gap_seconds
+    return [
+        Appearance("eileen_collins", astronaut, first, person_seconds, False, True),
+        Appearance("grace_hopper", grace_hopper, second, person_seconds, True, False),
+    ]
+
+
+def duration(appearances: list[Appearance], gap_seconds: float = 1.0) -> float:
+    """Seconds of video: the last appearance plus a trailing empty stretch."""
+    last = max(appearances, key=lambda a: a.start_s + a.seconds)
+    return last.start_s + last.seconds + gap_seconds
 
 
 def background(width: int = WIDTH, height: int = HEIGHT) -> np.ndarray:
@@ -36,33 +75,67 @@ def background(width: int = WIDTH, height: int = HEIGHT) -> np.ndarray:
     return np.asarray(np.clip(rgb, 0, 255), dtype=np.uint8)
 
 
-def frame_at(t: float, duration: float, portrait: np.ndarray, room: np.ndarray) -> np.ndarray:
-    """Frame at time ``t``: the portrait slides left to right and zooms in and out."""
-    phase = t / max(duration, 1e-6)
-    scale = 0.55 + 0.25 * (0.5 - 0.5 * math.cos(2 * math.pi * phase))
-    size = int(portrait.shape[0] * scale)
-    face = np.asarray(Image.fromarray(portrait).resize((size, size), Image.Resampling.BILINEAR))
-    height, width = room.shape[:2]
-    left = int((width - size) * (0.5 + 0.45 * math.sin(2 * math.pi * phase)))
-    top = int((height - size) * (0.5 + 0.3 * math.sin(4 * math.pi * phase)))
-    left, top = max(0, min(left, width - size)), max(0, min(top, height - size))
-    out = room.copy()
-    crop = face[: height - top, : width - left]
-    out[top : top + crop.shape[0], left : left + crop.shape[1]] = crop
+def _portrait(photo: np.ndarray, height: int, brightness: float, mirrored: bool) -> Image.Image:
+    image = Image.fromarray(photo)
+    width = max(1, round(image.width * height / image.height))
+    image = image.resize((width, height), Image.Resampling.BILINEAR)
+    if mirrored:
+        image = image.transpose(Image.Transpose.FLIP_LEFT_RIGHT)
+    return ImageEnhance.Brightness(image).enhance(brightness)
+
+
+def compose(appearance: Appearance, photo: np.ndarray, t: float, room: np.ndarray) -> np.ndarray:
+    """The frame ``t`` seconds into ``appearance``: the portrait walks in, varies in scale
+    and brightness, and leaves with part of it cut off by the frame edge."""
+    phase = min(1.0, max(0.0, t / appearance.seconds))
+    frame_h, frame_w = room.shape[:2]
+    scale = 0.62 + 0.22 * math.sin(math.pi * phase)  # of the frame height
+    brightness = 0.75 + 0.45 * phase
+    portrait = _portrait(photo, round(frame_h * scale), brightness, appearance.mirrored)
+    span = frame_w - portrait.width
+    # enter from one side, cross, and finish a third of the way out of the other side
+    travel = -0.15 + 1.5 * phase if appearance.exit_right else 1.15 - 1.5 * phase
+    left = round(span * travel) if span > 0 else round((frame_w - portrait.width) / 2)
+    top = round((frame_h - portrait.height) * (0.5 + 0.25 * math.sin(2 * math.pi * phase)))
+    canvas = Image.fromarray(room)
+    canvas.paste(portrait, (left, top))
+    return np.asarray(canvas)
+
+
+def frames(
+    appearances: list[Appearance], seconds: float, fps: int = FPS
+) -> Iterator[tuple[float, np.ndarray]]:
+    """(time, RGB frame) for every frame of the video."""
+    room = background()
+    photos = {a.person: a.photo() for a in appearances}
+    for index in range(max(1, round(seconds * fps))):
+        t = index / fps
+        current = next((a for a in appearances if a.start_s <= t < a.start_s + a.seconds), None)
+        if current is None:
+            yield t, room
+        else:
+            yield t, compose(current, photos[current.person], t - current.start_s, room)
+
+
+def save_portraits(folder: Path, appearances: list[Appearance]) -> dict[str, list[Path]]:
+    """Write each person's photo (the enrollment images) as ``folder/<person>/portrait.png``."""
+    out: dict[str, list[Path]] = {}
+    for appearance in appearances:
+        path = folder / appearance.person / "portrait.png"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        Image.fromarray(appearance.photo()).save(path)
+        out[appearance.person] = [path]
     return out
 
 
-def write_demo_video(path: Path, seconds: float = 4.0, fps: int = FPS) -> Path:
+def write_demo_video(path: Path, appearances: list[Appearance], fps: int = FPS) -> Path:
     """Encode the demo video (H.264, yuv420p) to ``path``."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    portrait, room = astronaut(), background()
-    frames = max(1, round(seconds * fps))
     with av.open(str(path), mode="w") as container:
         stream = container.add_stream("libx264", rate=fps)
         stream.width, stream.height, stream.pix_fmt = WIDTH, HEIGHT, "yuv420p"
         stream.options = {"preset": "veryfast", "crf": "20"}
-        for index in range(frames):
-            image = frame_at(index / fps, seconds, portrait, room)
+        for _, image in frames(appearances, duration(appearances), fps):
             for packet in stream.encode(av.VideoFrame.from_ndarray(image, format="rgb24")):
                 container.mux(packet)
         for packet in stream.encode():

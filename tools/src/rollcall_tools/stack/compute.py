@@ -250,11 +250,9 @@ def function_environment(names: StackNames, settings: StackSettings) -> dict[str
         "ROLLCALL_IDEMPOTENCY_TABLE": names.idempotency_table,
     }
     # The image bakes ROLLCALL_MODEL_DIR in; an empty value switches it off (cloud-handler
-    # treats "" as unset) so that the S3 artifact, or detection only, applies instead.
+    # treats "" as unset) so that the S3 artifact applies instead.
     if settings.model_s3_uri:
         env["ROLLCALL_MODEL_S3_URI"] = settings.model_s3_uri
-        env["ROLLCALL_MODEL_DIR"] = ""
-    elif settings.detection_only:
         env["ROLLCALL_MODEL_DIR"] = ""
     env.update(settings.extra_env)
     return env

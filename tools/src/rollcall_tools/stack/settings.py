@@ -27,8 +27,6 @@ class StackSettings:
     image_tag: str = DEFAULT_IMAGE_TAG
     model_s3_uri: str | None = None
     """The recognizer artifact in S3 (overrides the one baked into the image)."""
-    detection_only: bool = False
-    """Run the function without a recognizer even if its image holds one."""
     log_retention_days: int = DEFAULT_LOG_RETENTION_DAYS
     extra_env: dict[str, str] = field(default_factory=dict)
 
@@ -39,7 +37,5 @@ class StackSettings:
             raise ConfigError(f"--timeout must be 1..900 s (Lambda's limit), got {self.timeout_s}")
         if not 128 <= self.memory_mb <= 10240:
             raise ConfigError(f"--memory must be 128..10240 MB, got {self.memory_mb}")
-        if self.model_s3_uri and self.detection_only:
-            raise ConfigError("--model-s3-uri and --detection-only exclude each other")
         if self.model_s3_uri is not None and not self.model_s3_uri.startswith("s3://"):
             raise ConfigError(f"--model-s3-uri must start with s3://, got {self.model_s3_uri!r}")

@@ -1,6 +1,10 @@
-"""Embedding backbones: what each needs (input size, alignment, flip) and how to build it.
+"""Embedding backbones: what each needs (input, alignment, preprocessing, metric) and where
+its network comes from.
 
-Importing this module is light; torch is imported only by :func:`build_backbone`.
+``dlib-resnet-v1`` (the default) is converted to ONNX from an installed wheel and needs no
+torch. ``mobilefacenet`` and ``inception-resnet-v1`` are torch networks for people who bring
+weights; they are trained and exported with the ``train`` extra and served as ONNX like the
+default. Importing this module is light; torch is imported only by :func:`build_backbone`.
 """
 
 from __future__ import annotations
@@ -12,6 +16,25 @@ if TYPE_CHECKING:
     from torch import nn
 
 Alignment = Literal["similarity-5pt", "box"]
+Metric = Literal["cosine", "euclidean"]
+
+# reference points of MTCNN's 5 landmarks (eyes, nose, mouth corners; x, y) in each chip
+MOBILEFACENET_REFERENCE: tuple[tuple[float, float], ...] = (
+    (30.2946, 51.6963),
+    (65.5318, 51.5014),
+    (48.0252, 71.7366),
+    (33.5493, 92.3655),
+    (62.7299, 92.2041),
+)
+DLIB_REFERENCE: tuple[tuple[float, float], ...] = (
+    (47.55, 46.60),
+    (100.48, 46.60),
+    (74.01, 76.56),
+    (50.41, 103.02),
+    (97.61, 103.02),
+)
+"""dlib's 150x150 chip: eye centres, nose tip and mouth corners of its mean face at padding
+0.25 (what ``dlib.get_face_chip`` produces), so MTCNN's points align like dlib's."""
 
 
 @dataclass(frozen=True)
@@ -23,15 +46,39 @@ class BackboneSpec:
     embedding_dim: int  # values per forward pass (doubled when ``flip``)
     alignment: Alignment
     flip: bool  # embedding = concat(f(x), f(flipped x))
-    default_threshold: float
+    default_threshold: float  # similarity below which a face is unknown
+    mean: tuple[float, float, float] = (127.5, 127.5, 127.5)  # per RGB channel
+    scale: float = 1.0 / 128.0  # network input = (pixel - mean) * scale, NCHW
+    metric: Metric = "cosine"
+    reference_points: tuple[tuple[float, float], ...] = ()  # in the chip's pixels
     box_margin: float = 0.0  # fraction of the box size added around a "box" crop
+    builtin: str | None = None  # name in face_model.model_cache.BUILTIN, else a torch net
 
     @property
     def feature_dim(self) -> int:
-        """Length of the final (normalised) embedding."""
+        """Length of the final embedding."""
         return self.embedding_dim * (2 if self.flip else 1)
 
+    @property
+    def needs_torch(self) -> bool:
+        """True for networks built from a torch weights file (the ``train`` extra)."""
+        return self.builtin is None
 
+
+DLIB_RESNET = BackboneSpec(
+    name="dlib-resnet-v1",
+    input_size=(150, 150),
+    embedding_dim=128,
+    alignment="similarity-5pt",
+    flip=False,
+    # similarity = 1 - Euclidean distance; dlib's own threshold is distance 0.6
+    default_threshold=0.4,
+    mean=(122.782, 117.001, 104.298),
+    scale=1.0 / 256.0,
+    metric="euclidean",
+    reference_points=DLIB_REFERENCE,
+    builtin="dlib-resnet-v1",
+)
 MOBILEFACENET = BackboneSpec(
     name="mobilefacenet",
     input_size=(112, 96),
@@ -39,6 +86,7 @@ MOBILEFACENET = BackboneSpec(
     alignment="similarity-5pt",
     flip=True,
     default_threshold=0.45,
+    reference_points=MOBILEFACENET_REFERENCE,
 )
 INCEPTION_RESNET_V1 = BackboneSpec(
     name="inception-resnet-v1",
@@ -48,16 +96,11 @@ INCEPTION_RESNET_V1 = BackboneSpec(
     flip=False,
     default_threshold=0.5,
 )
-BACKBONES: dict[str, BackboneSpec] = {b.name: b for b in (MOBILEFACENET, INCEPTION_RESNET_V1)}
-
-# reference points of the 5 MTCNN landmarks in a 96 x 112 crop (x, y)
-MOBILEFACENET_REFERENCE: tuple[tuple[float, float], ...] = (
-    (30.2946, 51.6963),
-    (65.5318, 51.5014),
-    (48.0252, 71.7366),
-    (33.5493, 92.3655),
-    (62.7299, 92.2041),
-)
+BACKBONES: dict[str, BackboneSpec] = {
+    b.name: b for b in (DLIB_RESNET, MOBILEFACENET, INCEPTION_RESNET_V1)
+}
+DEFAULT_BACKBONE = DLIB_RESNET.name
+TORCH_BACKBONES = tuple(name for name, spec in BACKBONES.items() if spec.needs_torch)
 
 
 def get_spec(name: str) -> BackboneSpec:
@@ -70,8 +113,10 @@ def get_spec(name: str) -> BackboneSpec:
 
 
 def build_backbone(name: str) -> nn.Module:
-    """A fresh network with random weights, in eval mode, outputting raw features."""
+    """A fresh torch network with random weights, in eval mode, outputting raw features."""
     spec = get_spec(name)
+    if not spec.needs_torch:
+        raise ValueError(f"{name} is not a torch network (it is converted from {spec.builtin})")
     if spec.name == "mobilefacenet":
         from face_model.backbones.mobilefacenet import MobileFaceNet
 
