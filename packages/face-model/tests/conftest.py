@@ -11,12 +11,12 @@ from PIL import Image
 
 
 @pytest.fixture(scope="session", autouse=True)
-def _one_torch_thread() -> None:
-    # The suite shares a 2-core machine with other packages' tests: 2 OpenMP threads under
-    # that load spin and run ~10x slower than 1 thread (measured), so tests use one.
-    import torch
+def _one_thread() -> None:
+    # The suite shares a 2-core machine with other packages' tests: 2 threads under that
+    # load spin and run ~10x slower than 1 thread (measured), so tests use one.
+    from face_model.threads import set_threads
 
-    torch.set_num_threads(1)
+    set_threads(1)
 
 
 def _shared(var: str, sub: str, what: str) -> Path:

@@ -12,6 +12,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
+from face_model.dlib_resnet import (
+    DLIB_CHANNEL_MEANS,
+    DLIB_CHIP_POINTS,
+    DLIB_DESCRIPTOR_SIZE,
+    DLIB_DISTANCE_THRESHOLD,
+    DLIB_INPUT_SCALE,
+    DLIB_INPUT_SIZE,
+)
+
 if TYPE_CHECKING:
     from torch import nn
 
@@ -26,15 +35,6 @@ MOBILEFACENET_REFERENCE: tuple[tuple[float, float], ...] = (
     (33.5493, 92.3655),
     (62.7299, 92.2041),
 )
-DLIB_REFERENCE: tuple[tuple[float, float], ...] = (
-    (47.55, 46.60),
-    (100.48, 46.60),
-    (74.01, 76.56),
-    (50.41, 103.02),
-    (97.61, 103.02),
-)
-"""dlib's 150x150 chip: eye centres, nose tip and mouth corners of its mean face at padding
-0.25 (what ``dlib.get_face_chip`` produces), so MTCNN's points align like dlib's."""
 
 
 @dataclass(frozen=True)
@@ -67,16 +67,17 @@ class BackboneSpec:
 
 DLIB_RESNET = BackboneSpec(
     name="dlib-resnet-v1",
-    input_size=(150, 150),
-    embedding_dim=128,
+    input_size=(DLIB_INPUT_SIZE, DLIB_INPUT_SIZE),
+    embedding_dim=DLIB_DESCRIPTOR_SIZE,
     alignment="similarity-5pt",
     flip=False,
-    # similarity = 1 - Euclidean distance; dlib's own threshold is distance 0.6
-    default_threshold=0.4,
-    mean=(122.782, 117.001, 104.298),
-    scale=1.0 / 256.0,
+    # similarity = 1 - Euclidean distance: dlib's distance threshold 0.6 is similarity 0.4
+    default_threshold=1.0 - DLIB_DISTANCE_THRESHOLD,
+    mean=DLIB_CHANNEL_MEANS,
+    scale=1.0 / DLIB_INPUT_SCALE,
     metric="euclidean",
-    reference_points=DLIB_REFERENCE,
+    # dlib's chip: eye centres, nose tip, mouth corners of its mean face at padding 0.25
+    reference_points=DLIB_CHIP_POINTS,
     builtin="dlib-resnet-v1",
 )
 MOBILEFACENET = BackboneSpec(
