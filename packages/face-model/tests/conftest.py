@@ -14,8 +14,10 @@ from PIL import Image
 def _one_torch_thread() -> None:
     # The suite shares a 2-core machine with other packages' tests: 2 OpenMP threads under
     # that load spin and run ~10x slower than 1 thread (measured), so tests use one.
-    import torch
-
+    try:
+        import torch
+    except ImportError:  # torch-free tests still run; torch tests skip (or fail in CI)
+        return
     torch.set_num_threads(1)
 
 
