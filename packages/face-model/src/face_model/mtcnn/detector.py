@@ -127,12 +127,18 @@ def _nms(
 ) -> np.ndarray:
     """Greedy NMS within each group; kept indices, highest score first.
 
-    ``union``: torchvision's IoU (areas without +1), suppress above ``threshold``;
-    ``min``: facenet-pytorch's numpy NMS (areas +1, overlap over the smaller area).
+    ``union``: torchvision's ``nms`` (IoU with areas without +1; equal scores in index
+    order). ``min``: facenet-pytorch's ``nms_numpy`` (areas +1, overlap over the smaller
+    area; equal scores in the reverse of numpy's default argsort, per group). Equal scores
+    are common: boxes overflowing the frame on every side all crop the whole frame.
     """
     if len(boxes) == 0:
         return np.zeros(0, np.int64)
-    order = np.argsort(-scores, kind="stable")
+    if mode == "min":
+        members = (np.flatnonzero(groups == g) for g in np.unique(groups))
+        order = np.concatenate([m[np.argsort(scores[m])[::-1]] for m in members])
+    else:
+        order = np.argsort(-scores, kind="stable")
     x1, y1, x2, y2 = (boxes[order, i] for i in range(4))
     groups = groups[order]
     plus = np.float32(1.0 if mode == "min" else 0.0)
