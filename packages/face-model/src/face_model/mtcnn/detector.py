@@ -52,8 +52,10 @@ def _integral(frame: np.ndarray) -> np.ndarray:
     height, width = frame.shape[:2]
     dtype = np.int32 if height * width * 255 < 2**31 else np.int64
     table = np.zeros((3, height + 1, width + 1), dtype)
-    np.cumsum(frame.transpose(2, 0, 1), axis=1, dtype=dtype, out=table[:, 1:, 1:])
-    np.cumsum(table[:, 1:, 1:], axis=2, out=table[:, 1:, 1:])
+    sums = table[:, 1:, 1:]
+    sums[...] = frame.transpose(2, 0, 1)
+    np.add.accumulate(sums, axis=1, out=sums)
+    np.add.accumulate(sums, axis=2, out=sums)
     return table
 
 
