@@ -276,8 +276,8 @@ class MtcnnDetector:
             return []
         tables = [_integral(img) for img in images]
         boxes, owners = self._stage1(tables, min_face_size, factor, thresholds[0])
-        boxes, owners, _ = self._refine("rnet", boxes, owners, tables, thresholds[1])
-        boxes, owners, points = self._refine("onet", boxes, owners, tables, thresholds[2])
+        boxes, owners = self._stage2(boxes, owners, tables, thresholds[1])
+        boxes, owners, points = self._stage3(boxes, owners, tables, thresholds[2])
         results = []
         for i in range(len(images)):
             mine = np.flatnonzero(owners == i)
@@ -327,51 +327,61 @@ class MtcnnDetector:
         moved = np.concatenate([boxes[:, :4] + shift, boxes[:, 4:5]], axis=1)
         return _rerec(moved), owner
 
-    def _refine(
-        self,
-        net: str,
-        boxes: np.ndarray,
-        owners: np.ndarray,
-        tables: list[np.ndarray],
-        threshold: float,
+    def _stage2(
+        self, boxes: np.ndarray, owners: np.ndarray, tables: list[np.ndarray], threshold: float
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """R-Net over every candidate of every frame (one call): refined square boxes."""
+        boxes, owners, crops = _crops(boxes, owners, tables, _CROP["rnet"])
+        if len(boxes) == 0:
+            return boxes, owners
+        reg, prob = self._run("rnet", crops)
+        ok = prob[:, 1] > threshold
+        boxes = np.concatenate([boxes[ok, :4], prob[ok, 1:2]], axis=1)
+        owners, reg = owners[ok], reg[ok]
+        keep = _nms(boxes[:, :4], boxes[:, 4], owners, 0.7, "union")
+        return _rerec(_bbreg(boxes[keep], reg[keep])), owners[keep]
+
+    def _stage3(
+        self, boxes: np.ndarray, owners: np.ndarray, tables: list[np.ndarray], threshold: float
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """R-Net (24 px) or O-Net (48 px) over every candidate of every frame, in one call."""
-        size = _CROP[net]
-        windows = np.zeros((len(boxes), 4), np.int64)
-        valid = np.zeros(len(boxes), bool)
-        for i, table in enumerate(tables):
-            mine = owners == i
-            windows[mine], valid[mine] = _crop_windows(boxes[mine], *_frame_size(table))
-        # facenet-pytorch skips empty crops (and then fails): drop them
-        boxes, owners, windows = boxes[valid], owners[valid], windows[valid]
+        """O-Net over every candidate of every frame (one call): final boxes and landmarks."""
+        boxes, owners, crops = _crops(boxes, owners, tables, _CROP["onet"])
         if len(boxes) == 0:
             return boxes, owners, np.zeros((0, 5, 2), np.float32)
-        crops = np.zeros((len(boxes), 3, size, size), np.float32)
-        for i in np.unique(owners):
-            mine = owners == i
-            crops[mine] = _resize_crops(tables[i], windows[mine], size)
-        if net == "rnet":
-            reg, prob = self._run(net, crops)
-            marks = None
-        else:
-            reg, marks, prob = self._run(net, crops)
-        score = prob[:, 1]
-        ok = score > threshold
-        boxes = np.concatenate([boxes[ok, :4], score[ok, None]], axis=1)
-        owners, reg = owners[ok], reg[ok]
-        if marks is None:
-            keep = _nms(boxes[:, :4], boxes[:, 4], owners, 0.7, "union")
-            boxes = _rerec(_bbreg(boxes[keep], reg[keep]))
-            return boxes, owners[keep], np.zeros((len(keep), 5, 2), np.float32)
+        reg, marks, prob = self._run("onet", crops)
+        ok = prob[:, 1] > threshold
+        boxes = np.concatenate([boxes[ok, :4], prob[ok, 1:2]], axis=1)
+        owners, reg, marks = owners[ok], reg[ok], marks[ok]
+        # landmarks are relative to the boxes O-Net saw (before its regression)
         w = (boxes[:, 2] - boxes[:, 0] + 1)[:, None]
         h = (boxes[:, 3] - boxes[:, 1] + 1)[:, None]
-        marks = marks[ok]
         points = np.stack(
             [w * marks[:, :5] + boxes[:, 0:1] - 1, h * marks[:, 5:] + boxes[:, 1:2] - 1], axis=2
         )
         boxes = _bbreg(boxes, reg)
         keep = _nms(boxes[:, :4], boxes[:, 4], owners, 0.7, "min")
         return boxes[keep], owners[keep], points[keep]
+
+
+def _crops(
+    boxes: np.ndarray, owners: np.ndarray, tables: list[np.ndarray], size: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The candidates with a non-empty crop, and their crops resized to size x size.
+
+    facenet-pytorch skips empty crops (boxes wholly outside the frame) and then fails;
+    here such candidates are dropped.
+    """
+    windows = np.zeros((len(boxes), 4), np.int64)
+    valid = np.zeros(len(boxes), bool)
+    for i in np.unique(owners):
+        mine = owners == i
+        windows[mine], valid[mine] = _crop_windows(boxes[mine], *_frame_size(tables[i]))
+    boxes, owners, windows = boxes[valid], owners[valid], windows[valid]
+    crops = np.zeros((len(boxes), 3, size, size), np.float32)
+    for i in np.unique(owners):
+        mine = owners == i
+        crops[mine] = _resize_crops(tables[i], windows[mine], size)
+    return boxes, owners, crops
 
 
 def _generate_boxes(
