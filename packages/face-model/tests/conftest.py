@@ -1,13 +1,14 @@
-"""Shared fixtures: one MTCNN per session, tiny self-contained images, shared-data paths."""
+"""Shared fixtures: one detector per session, tiny self-contained images, shared-data paths."""
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import numpy as np
 import pytest
 from PIL import Image
+
+from rollcall_tools import testkit
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -19,30 +20,16 @@ def _one_thread() -> None:
     set_threads(1)
 
 
-def _shared(var: str, sub: str, what: str) -> Path:
-    root = os.environ.get(var)
-    if not root:
-        pytest.skip(f"{var} is not set: this test needs {what} (../shared)")
-    path = Path(root) / sub
-    if not path.exists():
-        pytest.skip(f"{path} is missing ({var}={root})")
-    return path
-
-
 @pytest.fixture(scope="session")
 def shared_data() -> Path:
-    """../shared/data (ROLLCALL_SHARED_DATA), or skip."""
-    return _shared("ROLLCALL_SHARED_DATA", ".", "the shared test data")
+    """../shared/data (ROLLCALL_SHARED_DATA), or skip (fail under CI)."""
+    return testkit.shared_data()
 
 
 @pytest.fixture(scope="session")
 def mfn_weights() -> Path:
-    """The MobileFaceNet CASIA checkpoint (ROLLCALL_SHARED_MODELS), or skip."""
-    return _shared(
-        "ROLLCALL_SHARED_MODELS",
-        "mobilefacenet-casia/mobilefacenet_casia.ckpt",
-        "the MobileFaceNet CASIA checkpoint",
-    )
+    """The MobileFaceNet CASIA checkpoint (ROLLCALL_SHARED_MODELS), or skip (fail under CI)."""
+    return testkit.shared_models("mobilefacenet-casia", "mobilefacenet_casia.ckpt")
 
 
 @pytest.fixture(scope="session")
@@ -55,7 +42,7 @@ def astronaut() -> np.ndarray:
 
 @pytest.fixture(scope="session")
 def detector():  # type: ignore[no-untyped-def]
-    """One MTCNN for the session."""
+    """One MTCNN (ONNX) for the session."""
     from face_model.detect import FaceDetector
 
     return FaceDetector()

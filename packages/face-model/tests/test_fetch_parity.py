@@ -12,12 +12,14 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-import torch
 from typer.testing import CliRunner
 
 from face_model.cli import app
+from rollcall_tools import testkit
 
 runner = CliRunner()
+
+torch = testkit.require_torch()
 
 
 class _QuietHandler(SimpleHTTPRequestHandler):

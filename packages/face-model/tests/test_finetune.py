@@ -7,7 +7,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-import torch
 from typer.testing import CliRunner
 
 from face_model.backbones import MOBILEFACENET, build_backbone
@@ -15,6 +14,9 @@ from face_model.cli import app
 from face_model.errors import DataError
 from face_model.finetune import FineTuneConfig, checkpoints, fine_tune
 from face_model.weights import load_backbone
+from rollcall_tools import testkit
+
+torch = testkit.require_torch()
 
 
 def _data() -> tuple[list[np.ndarray], list[int]]:
@@ -91,13 +93,15 @@ def test_train_cli_with_epochs(tiny_data: Path, tmp_path: Path) -> None:
             str(tiny_data),
             "--out",
             str(tmp_path / "m"),
+            "--backbone",
+            "mobilefacenet",
             "--epochs",
             "1",
             "--batch-size",
             "4",
             "--json",
         ],
-        env={"ROLLCALL_TORCH_THREADS": "1"},
+        env={"ROLLCALL_THREADS": "1"},
     )
     assert result.exit_code == 0, result.output
     summary = json.loads(result.output[result.output.index("{") :])

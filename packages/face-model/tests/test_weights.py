@@ -5,11 +5,13 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-import torch
 
 from face_model.backbones import build_backbone, get_spec
 from face_model.errors import WeightsError
 from face_model.weights import load_backbone, read_state_dict
+from rollcall_tools import testkit
+
+torch = testkit.require_torch()
 
 
 @pytest.fixture(scope="session")
@@ -83,5 +85,7 @@ def test_mismatched_checkpoint_keys(tmp_path: Path) -> None:
 
 
 def test_unknown_backbone() -> None:
-    with pytest.raises(ValueError, match="choose one of: inception-resnet-v1, mobilefacenet"):
+    with pytest.raises(
+        ValueError, match="choose one of: dlib-resnet-v1, inception-resnet-v1, mobilefacenet"
+    ):
         get_spec("resnet")

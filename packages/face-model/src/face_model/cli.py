@@ -249,6 +249,11 @@ def train(
             fail(str(exc))
         if matching not in METHODS:
             fail(f"--matching must be one of {', '.join(METHODS)}, got {matching!r}")
+        if epochs and backbone not in TORCH_BACKBONES:
+            fail(
+                f"--epochs fine-tunes torch backbones ({', '.join(TORCH_BACKBONES)}); "
+                f"{backbone} is used as it is"
+            )
         if weights is None and backbone in TORCH_BACKBONES:
             warn(
                 f"no --weights: {backbone} has random weights and cannot "

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from face_model.errors import ModelCacheError
+from face_model.errors import FaceModelError, ModelCacheError
 from face_model.weights import sha256_file
 
 if TYPE_CHECKING:
@@ -81,9 +81,10 @@ def _mtcnn(stage: str) -> BuiltinModel:
         return mtcnn_weight_files()[stage]
 
     def convert(source: Path) -> onnx.ModelProto:
-        from face_model.mtcnn import build_stage, read_legacy_state_dict
+        from face_model.mtcnn import build_onet, build_pnet, build_rnet, read_legacy_state_dict
 
-        return build_stage(stage, read_legacy_state_dict(source))
+        builders = {"pnet": build_pnet, "rnet": build_rnet, "onet": build_onet}
+        return builders[stage](read_legacy_state_dict(source))
 
     return BuiltinModel(
         name=f"mtcnn-{stage}",
@@ -122,6 +123,13 @@ BUILTIN: dict[str, BuiltinModel] = {
 MTCNN_STAGES = ("mtcnn-pnet", "mtcnn-rnet", "mtcnn-onet")
 
 
+def _converter_stamp() -> str:
+    """What the written bytes depend on besides the source: our converters and onnx."""
+    from importlib.metadata import version
+
+    return f"face-model-converter/{CONVERTER_VERSION} onnx/{version('onnx')}"
+
+
 def _builtin(name: str) -> BuiltinModel:
     try:
         return BUILTIN[name]
@@ -140,8 +148,8 @@ def read_record(name: str, directory: Path | None = None) -> CachedModel | None:
     directory = directory or cache_dir()
     try:
         raw = json.loads(_record_path(directory, name).read_text())
-        if raw.get("converter_version") != CONVERTER_VERSION:
-            return None
+        if raw.get("converter") != _converter_stamp():
+            return None  # another converter or onnx version wrote it: rebuild
         return CachedModel(
             name=name,
             path=directory / raw["file"],
@@ -199,10 +207,10 @@ def build(
     directory = directory or cache_dir()
     try:
         source = model.locate()
-    except ModuleNotFoundError as exc:
+    except (FaceModelError, ModuleNotFoundError) as exc:
         raise ModelCacheError(
-            f"{name}: the package {model.package!r} that ships its weights is not installed "
-            f"({exc}); install face-model with its dependencies"
+            f"{name}: cannot find its weights in the {model.package!r} package ({exc}); "
+            "install face-model with its dependencies"
         ) from None
     with _locked(directory):
         record = read_record(name, directory)
@@ -240,7 +248,7 @@ def build(
             "source_mtime_ns": record.source_mtime_ns,
             "package": model.package,
             "licence": model.licence,
-            "converter_version": CONVERTER_VERSION,
+            "converter": _converter_stamp(),
             "built_at": record.built_at,
         }
         _write_atomic(

@@ -204,35 +204,30 @@ class MtcnnDetector:
     """
 
     def __init__(
-        self, pnet: str | Path, rnet: str | Path, onet: str | Path, *, threads: int = 1
+        self, pnet: str | Path, rnet: str | Path, onet: str | Path, *, threads: int | None = None
     ) -> None:
-        if threads < 1:
+        if threads is not None and threads < 1:
             raise ValueError(f"threads must be >= 1, got {threads}")
-        options = ort.SessionOptions()
-        options.intra_op_num_threads = threads
-        options.inter_op_num_threads = 1
-        options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
-        options.log_severity_level = 3
         self.threads = threads
         self._sessions = {
-            net: self._session(net, Path(path), options)
+            net: self._session(net, Path(path), threads)
             for net, path in (("pnet", pnet), ("rnet", rnet), ("onet", onet))
         }
 
     @classmethod
-    def from_dir(cls, directory: str | Path, *, threads: int = 1) -> MtcnnDetector:
+    def from_dir(cls, directory: str | Path, *, threads: int | None = None) -> MtcnnDetector:
         """From ``pnet.onnx``, ``rnet.onnx`` and ``onet.onnx`` in ``directory``."""
         d = Path(directory)
         return cls(d / "pnet.onnx", d / "rnet.onnx", d / "onet.onnx", threads=threads)
 
     @staticmethod
-    def _session(net: str, path: Path, options: ort.SessionOptions) -> ort.InferenceSession:
+    def _session(net: str, path: Path, threads: int | None) -> ort.InferenceSession:
+        from face_model.onnx_session import session as make_session
+
         if not path.is_file():
             raise WeightsError(f"{net} ONNX file not found: {path}")
         try:
-            session = ort.InferenceSession(
-                str(path), sess_options=options, providers=["CPUExecutionProvider"]
-            )
+            session = make_session(path, threads=threads)
         except Exception as exc:
             raise WeightsError(f"cannot load {net} ONNX file {path}: {exc}") from exc
         names = [i.name for i in session.get_inputs()]
