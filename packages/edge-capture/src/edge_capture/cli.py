@@ -178,6 +178,46 @@ def run(  # noqa: PLR0917 - a Typer command takes its options as parameters
         int | None,
         Opt(help="x264 quality (0-51, lower is better). (default: 23)", envvar="ROLLCALL_EDGE_CRF"),
     ] = None,
+    gate: Annotated[
+        str | None,
+        Opt(
+            help="Which clips to upload: 'motion' (clips that show motion, plus a keep-alive "
+            "clip) or 'off' (every clip). (default: motion)",
+            envvar="ROLLCALL_EDGE_GATE",
+        ),
+    ] = None,
+    gate_threshold: Annotated[
+        float | None,
+        Opt(
+            help="Gate sensitivity: how far a cell must differ from the background, in "
+            "sensor-noise sigmas (lower: more sensitive). (default: 5)",
+            envvar="ROLLCALL_EDGE_GATE_THRESHOLD",
+        ),
+    ] = None,
+    gate_min_area: Annotated[
+        float | None,
+        Opt(
+            help="Least changed area that counts as motion, in % of the watched frame. "
+            "(default: 0.3)",
+            envvar="ROLLCALL_EDGE_GATE_MIN_AREA",
+        ),
+    ] = None,
+    gate_keepalive: Annotated[
+        float | None,
+        Opt(
+            help="Upload a clip at least this often (seconds of video) even without motion, "
+            "so a person sitting still is re-confirmed; 0: never. (default: 10)",
+            envvar="ROLLCALL_EDGE_GATE_KEEPALIVE",
+        ),
+    ] = None,
+    gate_mask: Annotated[
+        str | None,
+        Opt(
+            help="Regions the gate ignores: rectangles 'x,y,w,h;x,y,w,h' in pixels, or an "
+            "image (PNG/PGM) the size of the frame, white = ignored. (default: none)",
+            envvar="ROLLCALL_EDGE_GATE_MASK",
+        ),
+    ] = None,
     config: Annotated[
         Path | None,
         Opt(
@@ -235,6 +275,11 @@ def run(  # noqa: PLR0917 - a Typer command takes its options as parameters
             "result_wait_s": result_wait,
             "poll_wait_s": poll_wait,
             "crf": crf,
+            "gate": gate,
+            "gate_threshold": gate_threshold,
+            "gate_min_area_pct": gate_min_area,
+            "gate_keepalive_s": gate_keepalive,
+            "gate_mask": gate_mask,
         }
         if resolution is not None:
             overrides["width"], overrides["height"] = parse_resolution(resolution)
