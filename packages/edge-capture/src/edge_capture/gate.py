@@ -12,7 +12,10 @@ who stays still both fade into it):
    while up to three quarters of the frame moves), capped at ``MAX_NOISE``, quick to fall and
    slow to rise; a cell *changed* when it differs from the background by more than
    ``threshold`` noise sigmas and at least ``min_delta`` luma levels;
-3. a changed cell counts only with a changed 4-neighbour (drops isolated noise), and the frame
+3. a changed cell must also differ as much from the frame ``motion_lag_s`` (0.5 s) earlier:
+   motion is ongoing change, so neither the ghost a passer-by leaves in the background nor a
+   person who has stopped keeps clips uploading (the keep-alive re-confirms the latter);
+4. a changed cell counts only with a changed 4-neighbour (drops isolated noise), and the frame
    shows motion when the counted cells cover at least ``min_area_pct`` % of the watched cells.
 
 A clip is uploaded when it is the session's first, when any of its frames shows motion, or as
@@ -25,6 +28,7 @@ never the wall clock.
 from __future__ import annotations
 
 import math
+from collections import deque
 from dataclasses import dataclass
 from typing import Literal, Protocol
 
@@ -63,6 +67,9 @@ class GateSettings:
     """Time constant of the running background."""
     min_delta: float = 6.0
     """A cell never counts as changed by less than this many luma levels (0-255)."""
+    motion_lag_s: float = 0.5
+    """A changed cell must also differ from the frame this long before: motion is ongoing
+    change, not what is merely new (a ghost left in the background, a person who stopped)."""
 
 
 @dataclass(frozen=True)
@@ -204,6 +211,7 @@ class MotionGate:
         self.watched_cells = int(self.watched.sum())
         self.min_cells = max(1, math.ceil(settings.min_area_pct / 100.0 * self.watched_cells))
         self._background: np.ndarray | None = None
+        self._recent: deque[tuple[float, np.ndarray]] = deque()
         self._noise: float | None = None
         self._t = 0.0
         self._last_upload: float | None = None
@@ -219,6 +227,7 @@ class MotionGate:
         background = self._background
         if background is None:
             self._background, self._t = cells.astype(np.float32, copy=True), t
+            self._recent.append((t, self._background.copy()))
             return False
         step = min(max(t - self._t, 0.0), _MAX_STEP_S)
         self._t = t
@@ -238,6 +247,7 @@ class MotionGate:
             self._noise += (1.0 - math.exp(-step / tau)) * (sigma - self._noise)
         limit = max(self.settings.threshold * self._noise, self.settings.min_delta)
         changed = diff > limit
+        changed &= np.abs(cells - self._reference(cells, t)) > limit
         if not self._all_watched:
             changed &= self.watched
         counted = int(_with_neighbour(changed).sum())
@@ -245,6 +255,16 @@ class MotionGate:
         alpha = np.float32(1.0 - math.exp(-step / self.settings.background_s))
         background += alpha * (cells - background)
         return counted >= self.min_cells
+
+    def _reference(self, cells: np.ndarray, t: float) -> np.ndarray:
+        """The newest grid at least ``motion_lag_s`` older than ``t`` (else the oldest kept);
+        remembers ``cells`` for later frames."""
+        recent = self._recent
+        while len(recent) >= 2 and recent[1][0] <= t - self.settings.motion_lag_s:
+            recent.popleft()
+        reference = recent[0][1]
+        recent.append((t, cells.astype(np.float32, copy=True)))
+        return reference
 
     # -- per clip ---------------------------------------------------------------------------
     def begin(self, t: float) -> bool:

@@ -362,6 +362,7 @@ def run_gate_bench(
             "keepalive_s": settings.keepalive_s,
             "background_s": settings.background_s,
             "min_delta": settings.min_delta,
+            "motion_lag_s": settings.motion_lag_s,
         },
     }
     if encode_fraction is not None:
