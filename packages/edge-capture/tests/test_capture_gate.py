@@ -25,8 +25,6 @@ W, H, FPS = 160, 120, 15.0
 class ScriptedGate:
     """Per clip: (due at begin, frame index from which observe says 'upload', end verdict)."""
 
-    mode = "motion"
-
     def __init__(self, script: list[tuple[bool, int | None, GateReason | None]]) -> None:
         self.script, self.clip, self.frame = script, -1, 0
         self.times: list[float] = []

@@ -57,7 +57,7 @@ class _OpenClip:
     def __init__(
         self, spool: Spool, config: EdgeConfig, settings: EncoderSettings, max_pending: int
     ) -> None:
-        self.spool, self.config, self.settings = spool, config, settings
+        self.config, self.settings = config, settings
         self.max_pending = max_pending
         self.temp = spool.temp_path()
         self.writer: ClipWriter | None = None

@@ -49,6 +49,7 @@ _NOISE_FALL_S, _NOISE_RISE_S = 1.0, 10.0
 MAX_NOISE = 5.0
 """Cap on the noise estimate (luma levels of a cell mean; a very noisy sensor reaches ~4)."""
 _MAX_STEP_S = 1.0
+_MAX_RECENT = 256
 _EPS = 1e-6
 
 
@@ -149,8 +150,6 @@ def _with_neighbour(changed: np.ndarray) -> np.ndarray:
 class ClipGate(Protocol):
     """Per-clip decisions: ``begin`` a clip, ``observe`` its frames, ``end`` it."""
 
-    mode: str
-
     def begin(self, t: float) -> bool:
         """A clip starts at capture time ``t``; True when it is already due for upload."""
         ...
@@ -171,8 +170,6 @@ class ClipGate(Protocol):
 class OffGate:
     """``--gate off``: every clip is uploaded; no frame is looked at."""
 
-    mode = "off"
-
     def begin(self, t: float) -> bool:
         return True
 
@@ -188,8 +185,6 @@ class OffGate:
 
 class MotionGate:
     """``--gate motion``: background subtraction on a luma grid, plus keep-alive uploads."""
-
-    mode = "motion"
 
     def __init__(
         self,
@@ -211,7 +206,7 @@ class MotionGate:
         self.watched_cells = int(self.watched.sum())
         self.min_cells = max(1, math.ceil(settings.min_area_pct / 100.0 * self.watched_cells))
         self._background: np.ndarray | None = None
-        self._recent: deque[tuple[float, np.ndarray]] = deque()
+        self._recent: deque[tuple[float, np.ndarray]] = deque(maxlen=_MAX_RECENT)
         self._noise: float | None = None
         self._t = 0.0
         self._last_upload: float | None = None
