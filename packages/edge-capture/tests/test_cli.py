@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from importlib import metadata
 from pathlib import Path
 
 import pytest
@@ -12,6 +13,7 @@ from edge_testkit import Stack, free_port
 from typer.testing import CliRunner
 
 from edge_capture.cli import app
+from edge_capture.version import __version__
 
 runner = CliRunner()
 
@@ -55,7 +57,8 @@ def test_help_shows_every_env_var() -> None:
 
 def test_version() -> None:
     code, out, _ = _run(["--version"])
-    assert code == 0 and "edge-capture 0.1.0" in out
+    assert code == 0 and f"edge-capture {metadata.version('edge-capture')}" in out
+    assert f"edge-capture {__version__}" in out, "version.py must match pyproject.toml"
 
 
 @pytest.mark.parametrize(
