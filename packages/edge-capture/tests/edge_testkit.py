@@ -1,5 +1,6 @@
-"""Test helpers: a restartable moto server on 127.0.0.1, per-test AWS resources, and a
-stand-in for the cloud handler that posts real RecognitionResult messages."""
+"""Test helpers: a restartable moto server on 127.0.0.1, per-test AWS resources, a
+stand-in for the cloud handler that posts real RecognitionResult messages, and scenes (a room,
+sensor noise, the astronaut) for the motion gate."""
 
 from __future__ import annotations
 
@@ -11,10 +12,12 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import av
 import boto3
+import numpy as np
 from botocore.exceptions import EndpointConnectionError
 from moto.server import ThreadedMotoServer
 
@@ -209,3 +212,72 @@ class Responder:
         result = self.make(self.stack.bucket, key)
         if result is not None:
             sqs.send_message(QueueUrl=self.stack.queue_url, MessageBody=result.to_message())
+
+
+# -- scenes for the motion gate -----------------------------------------------------------------
+
+
+def astronaut(height: int) -> np.ndarray:
+    """scikit-image's astronaut photo (a real face), RGB, scaled to ``height`` rows square."""
+    from skimage import data
+
+    photo = np.asarray(data.astronaut(), dtype=np.uint8)
+    index = (np.arange(height) * photo.shape[0] / height).astype(int)
+    return np.ascontiguousarray(photo[index][:, index])
+
+
+def room(width: int, height: int) -> np.ndarray:
+    """A plain room (RGB float32): a gradient wall, a darker floor, a door."""
+    y, x = np.mgrid[0:height, 0:width].astype(np.float32)
+    luma = 90 + 50 * x / width + 30 * y / height
+    luma[int(height * 0.72) :] -= 35
+    luma[int(height * 0.2) : int(height * 0.72), int(width * 0.78) : int(width * 0.9)] += 40
+    return np.stack([luma * 1.05, luma, luma * 0.9], axis=-1)
+
+
+@dataclass
+class SceneMaker:
+    """RGB frames of a room with sensor noise, light changes and, optionally, the astronaut.
+
+    ``frame(t, gain=..., person=(left, top))`` renders one frame; the noise generator is
+    seeded, so a sequence of frames is the same on every run.
+    """
+
+    width: int = 160
+    height: int = 120
+    noise: float = 5.0
+    seed: int = 0
+    face_rows: int = 60
+
+    def __post_init__(self) -> None:
+        self.base = room(self.width, self.height)
+        self.face = astronaut(self.face_rows).astype(np.float32)
+        self.rng = np.random.default_rng(self.seed)
+
+    def frame(self, *, gain: float = 1.0, person: tuple[int, int] | None = None) -> np.ndarray:
+        img = self.base.copy()
+        if person is not None:
+            left, top = person
+            h, w = self.face.shape[:2]
+            y0, x0 = max(top, 0), max(left, 0)
+            y1, x1 = min(top + h, self.height), min(left + w, self.width)
+            if y0 < y1 and x0 < x1:
+                img[y0:y1, x0:x1] = self.face[y0 - top : y1 - top, x0 - left : x1 - left]
+        img *= np.float32(gain)
+        img += self.rng.normal(0, self.noise, img.shape).astype(np.float32)
+        return np.clip(img, 0, 255).astype(np.uint8)
+
+
+def write_video(path: Path, frames: list[np.ndarray], fps: int = 15) -> Path:
+    """Encode RGB frames as H.264 in MP4 (what a camera recording looks like to a file source)."""
+    height, width = frames[0].shape[:2]
+    with av.open(str(path), mode="w") as container:
+        stream = container.add_stream("libx264", rate=fps)
+        stream.width, stream.height, stream.pix_fmt = width, height, "yuv420p"
+        stream.options = {"preset": "veryfast", "crf": "20"}
+        for image in frames:
+            for packet in stream.encode(av.VideoFrame.from_ndarray(image, format="rgb24")):
+                container.mux(packet)
+        for packet in stream.encode():
+            container.mux(packet)
+    return path

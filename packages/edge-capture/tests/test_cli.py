@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from importlib import metadata
 from pathlib import Path
 
 import pytest
@@ -12,6 +13,7 @@ from edge_testkit import Stack, free_port
 from typer.testing import CliRunner
 
 from edge_capture.cli import app
+from edge_capture.version import __version__
 
 runner = CliRunner()
 
@@ -41,15 +43,22 @@ def test_help_shows_every_env_var() -> None:
         "ROLLCALL_EDGE_SPOOL_MAX_MB",
         "ROLLCALL_EDGE_SPOOL_POLICY",
         "ROLLCALL_EDGE_CONFIG",
+        "ROLLCALL_EDGE_GATE",
+        "ROLLCALL_EDGE_GATE_THRESHOLD",
+        "ROLLCALL_EDGE_GATE_MIN_AREA",
+        "ROLLCALL_EDGE_GATE_KEEPALIVE",
+        "ROLLCALL_EDGE_GATE_MASK",
         "AWS_REGION",
     ):
         assert name in out, name
     assert "(default: 640x480)" in out and "(default: pause)" in out
+    assert "(default: motion)" in out
 
 
 def test_version() -> None:
     code, out, _ = _run(["--version"])
-    assert code == 0 and "edge-capture 0.1.0" in out
+    assert code == 0 and f"edge-capture {metadata.version('edge-capture')}" in out
+    assert f"edge-capture {__version__}" in out, "version.py must match pyproject.toml"
 
 
 @pytest.mark.parametrize(
@@ -60,6 +69,18 @@ def test_version() -> None:
         (["--bucket", "b", "--results-queue", "q", "--resolution", "big"], "resolution 'big'"),
         (["--bucket", "b", "--results-queue", "q", "--spool-policy", "x"], "spool-policy 'x'"),
         (["--bucket", "b", "--results-queue", "q", "--config", "/nonexistent.toml"], "not found"),
+        (["--bucket", "b", "--results-queue", "q", "--gate", "sometimes"], "gate 'sometimes'"),
+        (["--bucket", "b", "--results-queue", "q", "--gate-threshold", "0"], "gate-threshold 0"),
+        (["--bucket", "b", "--results-queue", "q", "--gate-min-area", "-1"], "gate-min-area -1"),
+        (["--bucket", "b", "--results-queue", "q", "--gate-keepalive", "-5"], "gate-keepalive -5"),
+        (
+            ["--bucket", "b", "--results-queue", "q", "--gate-mask", "0,0,700,10"],
+            "rectangle 0,0,700,10 extends past the 640x480 frame",
+        ),
+        (
+            ["--bucket", "b", "--results-queue", "q", "--gate-mask", "tv.png"],
+            "gate-mask 'tv.png': no such file",
+        ),
     ],
 )
 def test_configuration_errors_exit_2(tmp_path: Path, args: list[str], message: str) -> None:
@@ -132,9 +153,19 @@ def test_config_file_and_env(stack: Stack, tmp_path: Path) -> None:
 
 
 def test_bench_json() -> None:
-    code, out, err = _run(["bench", "--json", "--clips", "1"])
+    code, out, err = _run(["bench", "--json", "--clips", "1", "--scene-minutes", "0.5"])
     assert code == 0, err
     figures = json.loads(out)
+    gate = figures["gate"]
+    assert set(gate["cpu_ms_per_frame"]) == {"640x480", "1280x720"}
+    assert all(ms > 0 for ms in gate["cpu_ms_per_frame"].values())
+    scenes = gate["scenes"]
+    assert set(scenes) == {"empty", "walk", "still"}
+    assert all(0 < s["uploaded_fraction"] <= 1 and s["clips"] == 57 for s in scenes.values())
+    assert "motion" not in scenes["empty"]["by_reason"], "noise and light alone are no motion"
+    walk = scenes["walk"]
+    assert walk["moving_clips"] > 0 and walk["moving_uploaded"] == walk["moving_clips"]
+    assert scenes["still"]["max_gap_s"] <= 10.0
     for key in ("640x480@15", "640x480@30", "1280x720@15", "1280x720@30"):
         row = figures[key]
         assert row["encode_fraction"] > 0
@@ -144,10 +175,12 @@ def test_bench_json() -> None:
 
 
 def test_import_and_cli_never_load_torch() -> None:
-    """The Pi must not need torch, face_model or cloud_handler."""
+    """The Pi must not need torch, face_model or cloud_handler; the gate is numpy only (no
+    OpenCV, scikit-image or SciPy, which the bench loads only when it runs its scenes)."""
     code = (
         "import sys, runpy\n"
         "import edge_capture, edge_capture.cli, edge_capture.bench, edge_capture.session\n"
+        "import edge_capture.gate, edge_capture.gate_bench, edge_capture.mask\n"
         "sys.argv = ['edge-capture', 'run', '--help']\n"
         "try:\n"
         "    runpy.run_module('edge_capture', run_name='__main__')\n"
@@ -155,7 +188,7 @@ def test_import_and_cli_never_load_torch() -> None:
         "    pass\n"
         "bad = sorted(m for m in sys.modules if m.split('.')[0] in "
         "('torch', 'torchvision', 'face_model', 'cloud_handler', 'facenet_pytorch',"
-        " 'onnxruntime'))\n"
+        " 'onnxruntime', 'cv2', 'skimage', 'scipy'))\n"
         "assert not bad, bad\n"
         "print('clean')\n"
     )

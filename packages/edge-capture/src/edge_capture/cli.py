@@ -178,6 +178,46 @@ def run(  # noqa: PLR0917 - a Typer command takes its options as parameters
         int | None,
         Opt(help="x264 quality (0-51, lower is better). (default: 23)", envvar="ROLLCALL_EDGE_CRF"),
     ] = None,
+    gate: Annotated[
+        str | None,
+        Opt(
+            help="Which clips to upload: 'motion' (clips that show motion, plus a keep-alive "
+            "clip) or 'off' (every clip). (default: motion)",
+            envvar="ROLLCALL_EDGE_GATE",
+        ),
+    ] = None,
+    gate_threshold: Annotated[
+        float | None,
+        Opt(
+            help="Gate sensitivity: how far a cell must differ from the background, in "
+            "sensor-noise sigmas (lower: more sensitive). (default: 5)",
+            envvar="ROLLCALL_EDGE_GATE_THRESHOLD",
+        ),
+    ] = None,
+    gate_min_area: Annotated[
+        float | None,
+        Opt(
+            help="Least changed area that counts as motion, in % of the watched frame. "
+            "(default: 0.3)",
+            envvar="ROLLCALL_EDGE_GATE_MIN_AREA",
+        ),
+    ] = None,
+    gate_keepalive: Annotated[
+        float | None,
+        Opt(
+            help="Upload a clip at least this often (seconds of video) even without motion, "
+            "so a person sitting still is re-confirmed; 0: never. (default: 10)",
+            envvar="ROLLCALL_EDGE_GATE_KEEPALIVE",
+        ),
+    ] = None,
+    gate_mask: Annotated[
+        str | None,
+        Opt(
+            help="Regions the gate ignores: rectangles 'x,y,w,h;x,y,w,h' in pixels, or an "
+            "image (PNG/PGM) the size of the frame, white = ignored. (default: none)",
+            envvar="ROLLCALL_EDGE_GATE_MASK",
+        ),
+    ] = None,
     config: Annotated[
         Path | None,
         Opt(
@@ -235,6 +275,11 @@ def run(  # noqa: PLR0917 - a Typer command takes its options as parameters
             "result_wait_s": result_wait,
             "poll_wait_s": poll_wait,
             "crf": crf,
+            "gate": gate,
+            "gate_threshold": gate_threshold,
+            "gate_min_area_pct": gate_min_area,
+            "gate_keepalive_s": gate_keepalive,
+            "gate_mask": gate_mask,
         }
         if resolution is not None:
             overrides["width"], overrides["height"] = parse_resolution(resolution)
@@ -316,7 +361,7 @@ def _run_with_signals(cfg: Any, live: bool) -> Any:
 
 
 @app.command()
-def bench(
+def bench(  # noqa: PLR0917 - a Typer command takes its options as parameters
     json_out: Annotated[
         bool,
         Opt("--json", help="Print the figures as JSON on stdout.", envvar="ROLLCALL_EDGE_JSON"),
@@ -345,8 +390,27 @@ def bench(
         str,
         Opt(help="x264 preset of the baseline (no tune).", envvar="ROLLCALL_EDGE_BENCH_BASELINE"),
     ] = "medium",
+    gate: Annotated[
+        bool,
+        Opt(
+            "--gate/--no-gate",
+            help="Also measure the motion gate: CPU per frame and the share of clips uploaded "
+            "in three generated scenes (needs scikit-image: edge-capture[bench]).",
+            envvar="ROLLCALL_EDGE_BENCH_GATE",
+        ),
+    ] = True,
+    scene_minutes: Annotated[
+        float,
+        Opt(
+            min=0.1,
+            max=240,
+            help="Minutes of video generated per gate scene.",
+            envvar="ROLLCALL_EDGE_BENCH_SCENE_MINUTES",
+        ),
+    ] = 10.0,
 ) -> None:
-    """CPU cost of encoding a clip, as a fraction of its duration, vs an x264 default baseline."""
+    """CPU cost of encoding a clip, as a fraction of its duration, vs an x264 default baseline;
+    and the motion gate's CPU cost and upload share."""
     from edge_capture.bench import run_bench
     from edge_capture.encoder import EncoderSettings
 
@@ -357,6 +421,14 @@ def bench(
             clip_seconds=clip_seconds,
             baseline=EncoderSettings(preset=baseline_preset, tune=None),
         )
+        if gate:
+            from edge_capture.gate_bench import run_gate_bench
+
+            figures["gate"] = run_gate_bench(
+                clip_seconds=clip_seconds,
+                minutes=scene_minutes,
+                encode_fraction=figures["640x480@15"]["encode_fraction"],
+            )
     except EdgeError as exc:
         raise _fail(exc) from None
     if json_out:
@@ -366,7 +438,7 @@ def bench(
     for column in ("mode", "encode fraction", "cameras/core", "KiB/clip", "baseline", "speed-up"):
         table.add_column(column, justify="right")
     for mode, row in figures.items():
-        if mode.startswith("_"):
+        if mode.startswith("_") or mode == "gate":
             continue
         table.add_row(
             mode,
@@ -379,3 +451,28 @@ def bench(
     out.print(table)
     settings = figures["_settings"]
     out.print(f"encoder {settings['encoder']}, baseline {settings['baseline']}")
+    if "gate" in figures:
+        out.print(_gate_table(figures["gate"]))
+
+
+def _gate_table(gate: dict[str, Any]) -> Table:
+    """The gate's figures for people."""
+    cpu = ", ".join(f"{size} {ms:.2f} ms" for size, ms in gate["cpu_ms_per_frame"].items())
+    settings = gate["settings"]
+    table = Table(
+        title=f"motion gate, {settings['minutes_per_scene']:g} min per scene at "
+        f"{settings['resolution']}@{settings['fps']:g}",
+        caption=f"gate CPU per frame: {cpu}",
+    )
+    for column in ("scene", "uploaded", "clips", "by reason", "moving clips uploaded", "max gap"):
+        table.add_column(column, justify="right")
+    for name, row in gate["scenes"].items():
+        table.add_row(
+            name,
+            f"{row['uploaded_fraction'] * 100:.1f}%",
+            str(row["clips"]),
+            ", ".join(f"{k} {v}" for k, v in row["by_reason"].items()),
+            f"{row['moving_uploaded']}/{row['moving_clips']}",
+            "-" if row["max_gap_s"] is None else f"{row['max_gap_s']:.1f} s",
+        )
+    return table

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from edge_capture.errors import ConfigError
+from edge_capture.gate import GATE_MODES, GateMode, GateSettings
 
 SpoolPolicy = Literal["pause", "drop-oldest"]
 SPOOL_POLICIES: tuple[str, ...] = ("pause", "drop-oldest")
@@ -89,6 +90,11 @@ class EdgeConfig:
     crf: int = 23
     preset: str = "ultrafast"
     tune: str = "zerolatency"
+    gate: GateMode = "motion"
+    gate_threshold: float = 5.0
+    gate_min_area_pct: float = 0.3
+    gate_keepalive_s: float = 10.0
+    gate_mask: str | None = None
 
     def __post_init__(self) -> None:
         if not isinstance(self.spool_dir, Path):  # accept a str from in-process callers
@@ -99,6 +105,21 @@ class EdgeConfig:
     def frames_per_clip(self) -> int:
         """Frames in one clip: ``round(fps * clip_seconds)``, at least 1."""
         return max(1, round(self.fps * self.clip_seconds))
+
+    @property
+    def clip_span_s(self) -> float:
+        """Planned length of one clip in seconds (``frames_per_clip / fps``)."""
+        return self.frames_per_clip / self.fps
+
+    @property
+    def gate_settings(self) -> GateSettings:
+        """The motion gate's settings."""
+        return GateSettings(
+            mode=self.gate,
+            threshold=self.gate_threshold,
+            min_area_pct=self.gate_min_area_pct,
+            keepalive_s=self.gate_keepalive_s,
+        )
 
     @property
     def spool_max_bytes(self) -> int:
@@ -138,6 +159,10 @@ class EdgeConfig:
             ("result-wait", self.result_wait_s >= 0, "0 or more seconds"),
             ("poll-wait", 0 <= self.poll_wait_s <= 20, "0..20 seconds (SQS long poll)"),
             ("crf", 0 <= self.crf <= 51, "0..51"),
+            ("gate", self.gate in GATE_MODES, " or ".join(GATE_MODES)),
+            ("gate-threshold", 0 < self.gate_threshold <= 100, "more than 0 and at most 100"),
+            ("gate-min-area", 0 < self.gate_min_area_pct <= 100, "more than 0 and at most 100"),
+            ("gate-keepalive", 0 <= self.gate_keepalive_s <= 86400, "0..86400 seconds"),
         ]
         for name, ok, expected in checks:
             if not ok:
@@ -149,6 +174,20 @@ class EdgeConfig:
             )
         if self.endpoint_url is not None and not re.match(r"^https?://", self.endpoint_url):
             raise ConfigError(f"endpoint-url {self.endpoint_url!r}: must start with http(s)://")
+        if self.gate_mask is not None:
+            self.load_gate_mask()
+
+    def load_gate_mask(self) -> Any:
+        """The gate's mask as a frame-sized bool array (True = ignored), or None.
+
+        Raises:
+            ConfigError: a bad mask (see :func:`edge_capture.mask.load_mask`).
+        """
+        if self.gate_mask is None:
+            return None
+        from edge_capture.mask import load_mask
+
+        return load_mask(self.gate_mask, self.width, self.height)
 
     def with_overrides(self, **changes: Any) -> EdgeConfig:
         """A copy with some fields changed (validated again)."""
@@ -161,6 +200,8 @@ _FIELD_OF_OPTION = {
     "flush-timeout": "flush_timeout_s",
     "result-wait": "result_wait_s",
     "poll-wait": "poll_wait_s",
+    "gate-min-area": "gate_min_area_pct",
+    "gate-keepalive": "gate_keepalive_s",
 }
 
 _FIELD_NAMES = {f.name for f in fields(EdgeConfig)}
@@ -236,7 +277,9 @@ def build_config(toml_path: Path | None, overrides: dict[str, Any]) -> EdgeConfi
             values[name] = int(value)
         if expected == "float":
             values[name] = float(value)
-        if expected in ("str", "str | None", "SpoolPolicy") and not isinstance(value, str):
+        if expected in ("str", "str | None", "SpoolPolicy", "GateMode") and not isinstance(
+            value, str
+        ):
             raise ConfigError(f"{name.replace('_', '-')} {value!r}{source}: must be a string")
         if expected == "Path" and not isinstance(value, Path):
             values[name] = Path(str(value)).expanduser()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Literal
@@ -32,6 +33,7 @@ class _Clip:
     size: int
     capture_end: float
     resumed: bool
+    gate_reason: str | None = None
     uploaded_at: float | None = None
     attempts: int = 0
     dropped: bool = False
@@ -44,6 +46,7 @@ class Counters:
     """Things counted across the session (all guarded by the ledger's lock)."""
 
     upload_retries: int = 0
+    clips_skipped: int = 0
     frames_paused: int = 0
     encode_errors: int = 0
     duplicate_results: int = 0
@@ -79,12 +82,15 @@ class Ledger:
         self._listeners.append(listener)
 
     # -- events -----------------------------------------------------------------------------
-    def add(self, entry: SpoolEntry, *, resumed: bool, seq: int) -> None:
-        """A clip entered the spool (captured now, or found there at start-up)."""
+    def add(
+        self, entry: SpoolEntry, *, resumed: bool, seq: int, gate_reason: str | None = None
+    ) -> None:
+        """A clip entered the spool (captured now, or found there at start-up), with the
+        reason the gate let it through (None for a resumed clip)."""
         with self._lock:
             if entry.key in self._clips:
                 return
-            clip = _Clip(entry.key, seq, entry.size, entry.capture_end, resumed)
+            clip = _Clip(entry.key, seq, entry.size, entry.capture_end, resumed, gate_reason)
             early = self._early_uploads.pop(entry.key, None)
             if early is not None:  # an uploader confirmed it before we were told of it
                 clip.uploaded_at, clip.attempts = early
@@ -182,6 +188,7 @@ class Ledger:
                 seq=clip.seq,
                 status="dropped" if clip.dropped else "missing",
                 resumed=clip.resumed,
+                gate_reason=clip.gate_reason,
                 bytes=clip.size,
                 capture_end=clip.capture_end,
                 uploaded_at=clip.uploaded_at,
@@ -203,6 +210,7 @@ class Ledger:
             seq=clip.seq,
             status=result.status.value,
             resumed=clip.resumed,
+            gate_reason=clip.gate_reason,
             bytes=clip.size,
             capture_end=clip.capture_end,
             uploaded_at=clip.uploaded_at,
@@ -231,8 +239,10 @@ class Ledger:
         """Counts for the live view."""
         with self._lock:
             clips = list(self._clips.values())
+            skipped = self.counters.clips_skipped
             return {
-                "captured": sum(1 for c in clips if not c.resumed),
+                "captured": sum(1 for c in clips if not c.resumed) + skipped,
+                "skipped": skipped,
                 "resumed": sum(1 for c in clips if c.resumed),
                 "uploaded": sum(1 for c in clips if c.uploaded_at is not None),
                 "answered": sum(1 for c in clips if c.result is not None),
@@ -269,7 +279,7 @@ class Ledger:
                 source=self.config.source,
                 started_at=self.started_at,
                 ended_at=time.time(),
-                clips_captured=len(fresh),
+                clips_captured=len(fresh) + counters.clips_skipped,
                 clips_resumed=len(outcomes) - len(fresh),
                 clips_uploaded=sum(1 for o in outcomes if o.uploaded_at is not None),
                 clips_answered=sum(1 for o in outcomes if o.result_at is not None),
@@ -286,6 +296,11 @@ class Ledger:
                 ),
                 people_seen=sorted(people.values(), key=lambda p: (-p.clips, p.name)),
                 outcomes=outcomes,
+                gate=self.config.gate,
+                clips_skipped=counters.clips_skipped,
+                gate_reasons=dict(
+                    sorted(Counter(o.gate_reason for o in fresh if o.gate_reason).items())
+                ),
                 upload_retries=counters.upload_retries,
                 frames_paused=counters.frames_paused,
                 encode_errors=counters.encode_errors,

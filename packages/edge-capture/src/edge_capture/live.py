@@ -65,6 +65,7 @@ class LiveView:
             f"{time.monotonic() - self.started:6.1f} s  ",
             f"captured {counts['captured']}  ",
             f"uploaded {counts['uploaded']}  ",
+            (f"skipped {counts['skipped']}  ", "dim"),
             (f"answered {counts['answered']}  ", "green"),
             f"spool {waiting + busy} clips / {self.spool.used_bytes / 2**20:.1f} MB  ",
             (f"retries {counts['retries']}  ", "yellow" if counts["retries"] else ""),
@@ -102,6 +103,9 @@ def summary_table(summary: SessionSummary) -> RenderableType:
     if summary.clips_resumed:
         table.add_row("clips resumed from spool", str(summary.clips_resumed))
     table.add_row("clips uploaded", str(summary.clips_uploaded))
+    table.add_row("clips skipped by the gate", str(summary.clips_skipped))
+    reasons = ", ".join(f"{reason} {n}" for reason, n in summary.gate_reasons.items())
+    table.add_row("gate", f"{summary.upload_line}{f'; {reasons}' if reasons else ''}")
     table.add_row("clips answered", str(summary.clips_answered))
     missing = Text(str(summary.clips_missing), "red" if summary.missing_keys else "green")
     table.add_row("clips missing", missing)

@@ -33,7 +33,8 @@ def run_session(
 
     1. Checks the bucket and results queue (raises before anything starts).
     2. Loads the spool a previous run left (uploaded first: oldest clips go first).
-    3. Captures until ``config.duration_s`` of video, the end of a file, or ``stop``.
+    3. Captures until ``config.duration_s`` of video, the end of a file, or ``stop``; the
+       motion gate (``config.gate``) decides which clips are spooled for upload.
     4. Waits up to ``flush_timeout_s`` for the spool to empty, then up to ``result_wait_s``
        for the results of uploaded clips. Setting ``abort`` cuts both waits short.
 
@@ -88,19 +89,23 @@ def run_session(
         on_uploaded=lambda entry, at, attempts: ledger.uploaded(entry.key, at, attempts),
         on_retry=lambda entry, exc: ledger.count(upload_retries=1),
     )
-    poller.start()
-    uploaders.start()
-    if on_start is not None:
-        on_start(ledger, spool)
+    # before any thread starts: the gate's mask is loaded here
     loop = CaptureLoop(
         config,
         spool,
         first_seq=first_seq,
-        on_clip=lambda entry, seq: ledger.add(entry, resumed=False, seq=seq),
+        on_clip=lambda entry, seq, reason: ledger.add(
+            entry, resumed=False, seq=seq, gate_reason=reason
+        ),
+        on_skipped=lambda frames: ledger.count(clips_skipped=1),
         on_dropped=lambda entry: ledger.dropped(entry.key),
         on_paused=lambda n: ledger.count(frames_paused=n),
         on_encode_error=lambda exc: ledger.count(encode_errors=1),
     )
+    poller.start()
+    uploaders.start()
+    if on_start is not None:
+        on_start(ledger, spool)
     try:
         if source is not None:
             try:

@@ -1,8 +1,11 @@
 """Frame sources: a Pi camera, a video file, a V4L2 webcam, a network camera, a test pattern.
 
 Every source yields RGB ``uint8`` frames of exactly the configured size at the configured
-frame rate, each stamped with the wall-clock time it was captured. Sources that play
-media (files, the test pattern) are paced to real time unless ``fast`` is set.
+frame rate, each stamped with the wall-clock time it was captured and with its time on the
+source's own clock (media time for files and the test pattern, so that ``--fast`` behaves
+like real time; monotonic time for cameras). Sources that play media (files, the test
+pattern) are paced to real time unless ``fast`` is set. A yielded image is never modified
+afterwards (the capture loop may hold it until its clip is decided).
 """
 
 from __future__ import annotations
@@ -29,10 +32,12 @@ NETWORK_TIMEOUT_S = 10.0
 
 @dataclass(frozen=True)
 class CapturedFrame:
-    """One frame: RGB ``uint8`` HxWx3 and the wall-clock time (epoch seconds) it was taken."""
+    """One frame: RGB ``uint8`` HxWx3, the wall-clock time (epoch seconds) it was taken, and
+    ``t``, its capture time in seconds on the source's clock (see the module docstring)."""
 
     image: np.ndarray
     wall: float
+    t: float
 
 
 class FrameSource(Protocol):
@@ -103,7 +108,7 @@ class SyntheticSource:
         pacer = _Pacer(self.spec.fps, self.spec.fast, self.stop)
         tick = 0
         while pacer.wait(tick):
-            yield CapturedFrame(self.frame_at(tick), time.time())
+            yield CapturedFrame(self.frame_at(tick), time.time(), tick / self.spec.fps)
             tick += 1
 
     def close(self) -> None:
@@ -174,12 +179,14 @@ class FileSource:
                     rgb = _to_rgb(previous[1], spec.width, spec.height)
                 if not pacer.wait(tick):
                     return
-                yield CapturedFrame(rgb, time.time())
+                yield CapturedFrame(rgb, time.time(), tick / spec.fps)
                 tick += 1
             previous, rgb = (t, frame), None
         last_due = previous is not None and tick / spec.fps <= previous[0] + 1e-6
         if previous is not None and last_due and pacer.wait(tick):
-            yield CapturedFrame(_to_rgb(previous[1], spec.width, spec.height), time.time())
+            yield CapturedFrame(
+                _to_rgb(previous[1], spec.width, spec.height), time.time(), tick / spec.fps
+            )
 
     def close(self) -> None:
         return None
@@ -226,7 +233,7 @@ class LiveSource:
                 if now + 0.25 * interval < due:  # faster than wanted: drop this frame
                     continue
                 due = max(due + interval, now)
-                yield CapturedFrame(_to_rgb(frame, spec.width, spec.height), time.time())
+                yield CapturedFrame(_to_rgb(frame, spec.width, spec.height), time.time(), now)
         except av.FFmpegError as exc:
             error = UnreachableError if self.network else SourceError
             raise error(f"source {spec.source!r}: read failed: {exc}") from None
@@ -264,7 +271,9 @@ class PicameraSource:
         while not self.stop.is_set():
             # picamera2's "RGB888" is B, G, R in memory: flip to RGB.
             bgr = self.camera.capture_array("main")
-            yield CapturedFrame(np.ascontiguousarray(bgr[..., 2::-1]), time.time())
+            yield CapturedFrame(
+                np.ascontiguousarray(bgr[..., 2::-1]), time.time(), time.monotonic()
+            )
 
     def close(self) -> None:
         self.camera.stop()

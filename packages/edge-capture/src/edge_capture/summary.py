@@ -34,6 +34,9 @@ class ClipOutcome:
     status: str
     resumed: bool = False
     """The clip was recorded by an earlier run and found in the spool at start-up."""
+    gate_reason: str | None = None
+    """Why the gate let the clip through: ``first``, ``motion``, ``keep-alive`` or ``off``
+    (None for a resumed clip)."""
     bytes: int = 0
     capture_end: float | None = None
     uploaded_at: float | None = None
@@ -90,7 +93,13 @@ class PersonSeen:
 
 @dataclass(frozen=True)
 class SessionSummary:
-    """The end-of-session report (see the README for every field)."""
+    """The end-of-session report (see the README for every field).
+
+    ``clips_captured`` counts every clip cut from this run's video: those the gate let
+    through (each with an outcome, its key and, if uploaded, its latencies) plus
+    ``clips_skipped``, which were never spooled, uploaded or answered and so are never
+    missing. ``upload_line`` is the one-line account, "uploaded N of M clips (gate: motion)".
+    """
 
     device_id: str
     session_id: str
@@ -123,6 +132,19 @@ class SessionSummary:
     """Results for this device and session whose clip this run never saw (a run before a crash)."""
     capture_error: str | None = None
     interrupted: bool = False
+    gate: str = "off"
+    """The gate mode of this run: ``motion`` or ``off``."""
+    clips_skipped: int = 0
+    """Clips of this run the gate skipped (no motion, no keep-alive due)."""
+    gate_reasons: dict[str, int] = field(default_factory=dict)
+    """Clips of this run let through, by reason (``first``, ``motion``, ``keep-alive``, ``off``)."""
+
+    @property
+    def upload_line(self) -> str:
+        """``"uploaded N of M clips (gate: motion)"``: S3-confirmed clips of this run of all
+        clips this run captured."""
+        fresh = sum(1 for o in self.outcomes if not o.resumed and o.uploaded_at is not None)
+        return f"uploaded {fresh} of {self.clips_captured} clips (gate: {self.gate})"
 
     @property
     def clips_missing(self) -> int:
@@ -135,9 +157,10 @@ class SessionSummary:
         return not self.missing_keys and self.capture_error is None
 
     def to_dict(self) -> dict[str, Any]:
-        """Plain JSON-ready dict (``clips_missing`` included)."""
+        """Plain JSON-ready dict (``clips_missing`` and ``upload_line`` included)."""
         data = asdict(self)
         data["clips_missing"] = self.clips_missing
+        data["upload_line"] = self.upload_line
         return data
 
     def to_json(self, *, indent: int | None = 2, outcomes: bool = True) -> str:
@@ -189,7 +212,7 @@ def plot_latency(summary: SessionSummary, path: Path) -> None:
         ax.set_ylabel("clips")
         ax.set_title(
             f"rollcall {summary.device_id}/{summary.session_id}: "
-            f"{summary.clips_answered}/{summary.clips_captured + summary.clips_resumed} answered"
+            f"{summary.clips_answered}/{len(summary.outcomes)} answered"
         )
         path.parent.mkdir(parents=True, exist_ok=True)
         fig.savefig(path, dpi=100, bbox_inches="tight")

@@ -1,3 +1,3 @@
 """The package version (also sent to S3 as the clip's ``edge_version``)."""
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
