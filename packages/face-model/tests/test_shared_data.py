@@ -22,6 +22,7 @@ from face_model.evaluation import calibrate, evaluate, run_probes
 from face_model.gallery import Gallery
 from face_model.scoring import Scorer, load_scorer
 from face_model.training import build_model
+from rollcall_tools import testkit
 
 pytestmark = [pytest.mark.shared_data, pytest.mark.slow]
 
@@ -61,9 +62,7 @@ def test_orl_enroll_1_to_5_test_6_to_10(orl_scorer: Scorer, shared_data: Path) -
 
 
 @pytest.mark.shared_models
-def test_orl_with_mobilefacenet(
-    shared_data: Path, mfn_weights: Path, tmp_path: Path
-) -> None:
+def test_orl_with_mobilefacenet(shared_data: Path, mfn_weights: Path, tmp_path: Path) -> None:
     """Another backbone through the same evaluation (torch to enroll, ONNX to serve)."""
     testkit.require_torch()
     subjects = _orl_subjects(shared_data)
@@ -102,25 +101,25 @@ def test_open_set_half_of_orl_unknown(orl_scorer: Scorer, shared_data: Path) -> 
             f"identification {r['identification_rate']:.3f}"
         )
     assert calibrated["identification_rate"] >= 0.95 and calibrated["tar"] >= 0.95
-    assert calibrated["unknown_rejection"] >= 0.7  # s17 resembles s7: see README
-    assert shipped["unknown_rejection"] >= 0.85 and shipped["tar"] >= 0.95
+    assert calibrated["unknown_rejection"] >= 0.8
+    assert shipped["unknown_rejection"] >= 0.8 and shipped["tar"] >= 0.95
 
 
-def test_pi_team_train_to_val(shared_data: Path, mfn_weights: Path, tmp_path: Path) -> None:
-    data = shared_data / "pi-team"
+def test_pi_team_train_to_val(shared_data: Path, tmp_path: Path) -> None:
+    data = testkit.shared_data("pi-team")
     runner = CliRunner()
 
     def cli(*args: str | Path) -> str:
-        result = runner.invoke(app_(), [str(a) for a in args], env={"ROLLCALL_TORCH_THREADS": "1"})
+        result = runner.invoke(app_(), [str(a) for a in args], env={"ROLLCALL_THREADS": "1"})
         assert result.exit_code == 0, result.output
         return result.output
 
     model, art = tmp_path / "model", tmp_path / "artifact"
-    cli("train", "--data-dir", data, "--weights", mfn_weights, "--out", model)
+    cli("train", "--data-dir", data, "--out", model)
     report = json.loads(cli("evaluate", "--model", model, "--data-dir", data, "--json"))
     correct = round(report["accuracy"] * report["n_images"])
     print(f"\npi-team val: {correct}/{report['n_images']} errors {report['errors']}")
-    assert report["n_images"] == 14 and correct >= 13
+    assert report["n_images"] == 14 and correct == 14
     calib = json.loads(
         cli("calibrate", "--model", model, "--data-dir", data, "--dry-run", "--json")
     )
@@ -150,12 +149,12 @@ def _sample_frames(path: Path, n: int = 3) -> list[np.ndarray]:
         return [frames[i].to_ndarray(format="rgb24") for i in picks]
 
 
-def test_cse546_clips(shared_data: Path, mfn_weights: Path, tmp_path: Path) -> None:
-    root = shared_data / "cse546-videos"
+def test_cse546_clips(shared_data: Path, tmp_path: Path) -> None:
+    root = testkit.shared_data("cse546-videos")
     from face_model.artifact import export_model
 
     people = {p.name: [p / "frame0.jpg"] for p in sorted((root / "gallery").iterdir())}
-    model, report = build_model(people, weights=mfn_weights, out=tmp_path / "model")
+    model, report = build_model(people, out=tmp_path / "model")
     (vin_issue,) = [i for i in report.issues if "vin_diesel" in i.path]
     assert vin_issue.kind == "multi-face"
     vin_row = model.gallery.labels.index("vin_diesel")
@@ -175,3 +174,5 @@ def test_cse546_clips(shared_data: Path, mfn_weights: Path, tmp_path: Path) -> N
         print(f"\n{row['video']}: {[(v.identity, round(v.similarity, 3), v.votes) for v in votes]}")
         assert [v.identity for v in named] == [row["name"]], row["video"]
         assert named[0].votes >= 2
+        if row["video"] == "test_5.mp4":  # a second, unenrolled person: unknown, not named
+            assert any(v.identity is None for v in votes), votes
