@@ -14,19 +14,8 @@ from PIL import Image
 
 from cloud_handler import runtime
 from cloud_handler.synth import astronaut, make_clip
-from cloud_handler.testing import REGION, Stack, make_stack, shared_path
-
-CKPT = ("mobilefacenet-casia", "mobilefacenet_casia.ckpt")
-
-
-def pytest_configure(config: pytest.Config) -> None:
-    try:
-        import torch
-
-        # 1, not 2: the CPU is shared with other suites; oversubscribed OpenMP threads spin
-        torch.set_num_threads(1)
-    except ImportError:  # pragma: no cover
-        pass
+from cloud_handler.testing import REGION, Stack, make_stack
+from rollcall_tools import testkit
 
 
 @pytest.fixture(scope="session")
@@ -102,18 +91,18 @@ def logs() -> Iterator[list[dict[str, Any]]]:
 
 
 def _export(people: dict[str, list[Path]], out: Path) -> Path:
+    """Enroll ``people`` with the default recognizer (dlib's ResNet) and export it."""
     from face_model.artifact import export_model
     from face_model.training import build_model
 
-    weights = shared_path("ROLLCALL_SHARED_MODELS", *CKPT)
-    build_model(people, backbone="mobilefacenet", weights=weights, out=out / "model")
+    build_model(people, out=out / "model")
     export_model(out / "model", out / "artifact")
     return out / "artifact"
 
 
 @pytest.fixture(scope="session")
 def astronaut_artifact(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    shared_path("ROLLCALL_SHARED_MODELS", *CKPT)
+    """Eileen Collins enrolled from skimage's astronaut photo (self-contained)."""
     root = tmp_path_factory.mktemp("astronaut")
     photo = root / "astronaut.png"
     Image.fromarray(astronaut()).save(photo)
@@ -122,7 +111,7 @@ def astronaut_artifact(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="session")
 def cse546_artifact(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    gallery = shared_path("ROLLCALL_SHARED_DATA", "cse546-videos", "gallery")
-    shared_path("ROLLCALL_SHARED_MODELS", *CKPT)
+    """The 8 CSE 546 people enrolled from their gallery/ frames (../shared)."""
+    gallery = testkit.shared_data("cse546-videos", "gallery")
     people = {d.name: sorted(d.glob("*.jpg")) for d in sorted(gallery.iterdir()) if d.is_dir()}
     return _export(people, tmp_path_factory.mktemp("cse546"))

@@ -1,7 +1,7 @@
-"""Recognition with a real pretrained artifact (MobileFaceNet from ROLLCALL_SHARED_MODELS).
+"""Recognition with real artifacts of the default recognizer (dlib's ResNet, built in).
 
 Artifacts are built once per session through face_model's API: the astronaut enrolled
-from skimage's photo, and the 8 CSE 546 people enrolled from their gallery/ frames.
+from skimage's photo, and (with ../shared) the 8 CSE 546 people from their gallery/ frames.
 """
 
 from __future__ import annotations
@@ -21,14 +21,14 @@ from cloud_handler.testing import (
     body,
     clip_key,
     s3_event,
-    shared_path,
     sqs_event,
     throttle,
     upload_dir,
 )
+from rollcall_tools import testkit
 from shared_schema import RecordLookup, ResultStatus, load_student_seed
 
-pytestmark = [pytest.mark.slow, pytest.mark.shared_models]
+pytestmark = [pytest.mark.slow]
 
 
 def _use(monkeypatch: pytest.MonkeyPatch, artifact: Path) -> None:
@@ -60,7 +60,7 @@ def test_astronaut_recognized_with_record(
     assert (
         result.model is not None
         and result.model.pretrained
-        and result.model.backbone == "mobilefacenet"
+        and result.model.backbone == "dlib-resnet-v1"
     )
     [face] = result.faces
     assert face.identity == "eileen_collins"
@@ -127,7 +127,7 @@ def test_lookup_throttled_until_redelivery(
 def test_cse546_clips_each_recognized_with_their_record(
     stack: Stack, monkeypatch: pytest.MonkeyPatch, cse546_artifact: Path
 ) -> None:
-    root = shared_path("ROLLCALL_SHARED_DATA", "cse546-videos")
+    root = testkit.shared_data("cse546-videos")
     seed = load_student_seed(root / "student_data.json")
     assert seed.ok
     stack.seed([r.to_item() for r in seed.records])
