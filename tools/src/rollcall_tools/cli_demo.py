@@ -10,6 +10,7 @@ from rich.console import Console
 from rich.table import Table as RichTable
 
 from rollcall_tools.aws import DEFAULT_REGION
+from rollcall_tools.errors import ConfigError
 from rollcall_tools.output import err, handles_errors, out, print_json
 from rollcall_tools.stack.names import DEFAULT_STACK, check_prefix
 
@@ -17,24 +18,31 @@ from rollcall_tools.stack.names import DEFAULT_STACK, check_prefix
 def _print_summary(console: Console, data: dict[str, Any]) -> None:
     latency = data["latency_ms"]
     console.print(
-        f"\n[bold]summary[/]: {data['clips']} clips, {data['answered']} answered, "
+        f"\n[bold]summary[/]: {data['upload_line']}; {data['answered']} answered, "
         f"{data['missing']} missing; latency capture->result median {latency['median']} ms, "
         f"p95 {latency['p95']} ms; recognizer: {data['recognizer']} ({data['backbone']})"
     )
-    table = RichTable("video", "clips", "answered", "person (majority)", "major", "year")
-    for name, video in data["videos"].items():
-        table.add_row(
-            name,
-            str(video["clips"]),
-            str(video["answered"]),
-            video["name"] or "[dim]-[/]",
-            video["major"] or "[dim]-[/]",
-            video["year"] or "[dim]-[/]",
-        )
-    console.print(table)
+    videos = RichTable("video", "answered clips", "people (clips)")
+    for name, clips in data["outcomes"].items():
+        counts: dict[str, int] = {}
+        for clip in clips:
+            for person in clip["people"]:
+                counts[person["name"]] = counts.get(person["name"], 0) + 1
+        named = ", ".join(f"{n} ({c})" for n, c in counts.items()) or "[dim]nobody[/]"
+        answered = sum(1 for clip in clips if clip["status"] != "missing")
+        videos.add_row(name, str(answered), named)
+    console.print(videos)
     if data["people_seen"]:
-        seen = ", ".join(f"{p['name']} ({p['clips']} clips)" for p in data["people_seen"])
-        console.print(f"seen: {seen}")
+        people = RichTable("person", "major", "year", "clips", "best similarity")
+        for person in data["people_seen"]:
+            people.add_row(
+                person["name"],
+                person["major"] or "[dim]no record[/]",
+                person["year"] or "[dim]-[/]",
+                str(person["clips"]),
+                f"{person['best']:.2f}",
+            )
+        console.print(people)
     if data["interrupted"]:
         console.print("[yellow]interrupted[/]: capture stopped early (exit 130)")
     for key in data["missing_keys"]:
@@ -83,6 +91,15 @@ def demo(
             help="Seconds each person is on screen in the bundled demo video.",
         ),
     ] = 3.0,
+    gate: Annotated[
+        str,
+        typer.Option(
+            "--gate",
+            envvar="ROLLCALL_EDGE_GATE",
+            help="edge-capture's motion gate: 'motion' uploads clips that show motion (and a "
+            "keep-alive every 10 s), 'off' uploads every clip.",
+        ),
+    ] = "motion",
     clip_seconds: Annotated[
         float,
         typer.Option(
@@ -120,6 +137,8 @@ def demo(
     from rollcall_tools.demo.run import DemoOptions, run_demo
 
     check_prefix(stack)
+    if gate not in ("motion", "off"):
+        raise ConfigError(f"--gate must be 'motion' or 'off', not {gate!r}")
     live = err if as_json else out
     options = DemoOptions(
         videos=videos,
@@ -128,6 +147,7 @@ def demo(
         backbone=backbone,
         weights=weights,
         person_seconds=person_seconds,
+        gate=gate,
         workers=workers,
         region=region,
         stack=stack,

@@ -55,6 +55,7 @@ class DemoReport:
     recognizer: str
     recognizer_note: str
     backbone: str
+    gate: str = "motion"
     sessions: dict[str, SessionSummary] = field(default_factory=dict)
     interrupted: bool = False
 
@@ -84,11 +85,22 @@ class DemoReport:
                     seen["major"], seen["year"] = person.major, person.year
         return [{**info[n], "clips": clips[n]} for n, _ in clips.most_common()]
 
+    @property
+    def upload_line(self) -> str:
+        """ "uploaded N of M clips (gate: motion)" over every video."""
+        uploaded = sum(s.clips_uploaded for s in self.sessions.values())
+        clips = sum(s.clips_captured for s in self.sessions.values())
+        return f"uploaded {uploaded} of {clips} clips (gate: {self.gate})"
+
     def to_json(self) -> dict[str, Any]:
         outcomes = self.outcomes
         latencies = [o.capture_to_result_ms for o in outcomes if o.capture_to_result_ms is not None]
         return {
-            "clips": len(outcomes),
+            "clips": sum(s.clips_captured for s in self.sessions.values()),
+            "uploaded": sum(s.clips_uploaded for s in self.sessions.values()),
+            "skipped": sum(s.clips_skipped for s in self.sessions.values()),
+            "gate": self.gate,
+            "upload_line": self.upload_line,
             "answered": sum(1 for o in outcomes if o.result is not None),
             "missing": len(self.missing_keys),
             "missing_keys": self.missing_keys,
@@ -103,5 +115,25 @@ class DemoReport:
             "unknown_faces": sum(o.unknown_faces for o in outcomes),
             "people_seen": self.people_seen(),
             "videos": {name: verdict(s).to_json() for name, s in self.sessions.items()},
+            "outcomes": {
+                name: [_brief(o) for o in s.outcomes if not o.resumed]
+                for name, s in self.sessions.items()
+            },
             "interrupted": self.interrupted,
         }
+
+
+def _brief(outcome: ClipOutcome) -> dict[str, Any]:
+    """One clip in the report: sequence, why it was uploaded, what came back."""
+    return {
+        "seq": outcome.seq,
+        "key": outcome.key,
+        "gate_reason": outcome.gate_reason,
+        "status": outcome.status,
+        "people": [
+            {"name": p.name, "major": p.major, "year": p.year, "similarity": p.similarity}
+            for p in outcome.people
+        ],
+        "unknown_faces": outcome.unknown_faces,
+        "capture_to_result_ms": outcome.capture_to_result_ms,
+    }

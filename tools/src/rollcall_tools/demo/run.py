@@ -32,6 +32,7 @@ class DemoOptions:
     backbone: str | None = None
     weights: Path | None = None
     person_seconds: float = 3.0
+    gate: str = "motion"
     workers: int = 1
     region: str = "us-east-1"
     stack: str = "rollcall"
@@ -151,6 +152,7 @@ def stream_video(
             device_id="demo",
             session_id=session_id(video.path),
             spool_dir=work_dir / "spool" / video.path.stem,
+            gate=options.gate,
             result_wait_s=options.result_wait_s,
             poll_wait_s=1,
         )
@@ -208,7 +210,7 @@ def _run(
                 workers=options.workers,
                 say=say,
             )
-            report = DemoReport(choice.mode, choice.note, choice.backbone)
+            report = DemoReport(choice.mode, choice.note, choice.backbone, options.gate)
             with interrupts(stop, abort, say):
                 for video in inputs.videos:
                     if stop.is_set():

@@ -50,7 +50,7 @@ class Appearance:
     exit_right: bool  # slides out over the right edge (a partial crop) rather than the left
 
 
-def timeline(person_seconds: float = 3.0, gap_seconds: float = 1.0) -> list[Appearance]:
+def timeline(person_seconds: float = 3.0, gap_seconds: float = 2.0) -> list[Appearance]:
     """Empty room, Eileen Collins, empty room, Grace Hopper (mirrored), empty room."""
     first = gap_seconds
     second = first + person_seconds + gap_seconds
@@ -60,7 +60,7 @@ def timeline(person_seconds: float = 3.0, gap_seconds: float = 1.0) -> list[Appe
     ]
 
 
-def duration(appearances: list[Appearance], gap_seconds: float = 1.0) -> float:
+def duration(appearances: list[Appearance], gap_seconds: float = 2.0) -> float:
     """Seconds of video: the last appearance plus a trailing empty stretch."""
     last = max(appearances, key=lambda a: a.start_s + a.seconds)
     return last.start_s + last.seconds + gap_seconds

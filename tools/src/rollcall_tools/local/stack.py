@@ -99,7 +99,8 @@ def runner_env(state: LocalState, outputs: dict[str, Any]) -> dict[str, str]:
     env = {
         k: v
         for k, v in os.environ.items()
-        if not k.startswith(("ROLLCALL_", "AWS_")) or k == "ROLLCALL_SHARED_MODELS"
+        if not k.startswith(("ROLLCALL_", "AWS_"))
+        or k in ("ROLLCALL_SHARED_MODELS", "ROLLCALL_MODEL_CACHE")
     }
     env.update(
         {

@@ -3,11 +3,22 @@
 No runtime package imports it; tests import it (``rollcall_tools.testkit``).
 """
 
+from rollcall_tools.testkit.imports import SERVING_NEVER_IMPORTS, blocking_env
 from rollcall_tools.testkit.prerequisites import (
     require_torch,
     shared_data,
     shared_models,
     unavailable,
 )
+from rollcall_tools.testkit.processes import reap, started_in
 
-__all__ = ["require_torch", "shared_data", "shared_models", "unavailable"]
+__all__ = [
+    "SERVING_NEVER_IMPORTS",
+    "blocking_env",
+    "reap",
+    "require_torch",
+    "shared_data",
+    "shared_models",
+    "started_in",
+    "unavailable",
+]
