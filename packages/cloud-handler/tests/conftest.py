@@ -13,9 +13,9 @@ import pytest
 from PIL import Image
 
 from cloud_handler import runtime
-from cloud_handler.synth import astronaut, make_clip
-from cloud_handler.testing import REGION, Stack, make_stack
 from rollcall_tools import testkit
+from rollcall_tools.testkit.clips import astronaut, make_clip
+from rollcall_tools.testkit.handler_stack import REGION, Stack, make_stack
 
 
 @pytest.fixture(scope="session")

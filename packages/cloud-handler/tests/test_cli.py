@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -10,7 +13,8 @@ import pytest
 from typer.testing import CliRunner
 
 from cloud_handler.cli import app
-from cloud_handler.testing import Stack, clip_key, s3_event
+from rollcall_tools import testkit
+from rollcall_tools.testkit.handler_stack import Stack, body, clip_key, s3_event, sqs_event
 
 runner = CliRunner()
 
@@ -46,17 +50,33 @@ def test_invoke_bad_inputs_exit_2(tmp_path: Path, monkeypatch: pytest.MonkeyPatc
 
 
 @pytest.mark.slow
-def test_invoke_runs_one_event(
-    stack: Stack, clip_bytes: Callable[..., bytes], tmp_path: Path
+def test_invoke_recognizes_a_real_clip_without_torch(
+    stack: Stack, clip_bytes: Callable[..., bytes], tmp_path: Path, astronaut_artifact: Path
 ) -> None:
-    record = stack.put(clip_key(50), clip_bytes(320, 240, faces=0))
+    """`cloud-handler invoke` in a fresh process where torch cannot be imported."""
+    stack.seed([{"name": "eileen_collins", "major": "astronautics", "year": "senior"}])
+    record = stack.put(clip_key(50), clip_bytes(640, 480, faces=1))
     event = tmp_path / "event.json"
-    event.write_text(json.dumps(s3_event(record)))
-    result = runner.invoke(app, ["invoke", "--event", str(event)])
-    assert result.exit_code == 0, result.output
-    assert '"status": "no_face"' in result.stdout
+    event.write_text(json.dumps(sqs_event(body(s3_event(record)))))
+    env = testkit.blocking_env(
+        tmp_path / "no-torch",
+        testkit.SERVING_NEVER_IMPORTS,
+        {**os.environ, "ROLLCALL_MODEL_DIR": str(astronaut_artifact)},
+    )
+    done = subprocess.run(
+        [sys.executable, "-m", "cloud_handler", "invoke", "--event", str(event)],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert json.loads(done.stdout) == {"batchItemFailures": []}
     [answer] = stack.results()
     assert answer.clip.key == clip_key(50)
+    assert [f.identity for f in answer.faces] == ["eileen_collins"]
+    assert answer.faces[0].record is not None
 
 
 def test_serve_refuses_unknown_queue_and_unreachable_endpoint(

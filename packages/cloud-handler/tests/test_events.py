@@ -15,7 +15,7 @@ from cloud_handler.events import (
     is_sqs_event,
     parse_body,
 )
-from cloud_handler.testing import s3_event, s3_record, sqs_event
+from rollcall_tools.testkit.handler_stack import s3_event, s3_record, sqs_event
 
 
 def test_direct_s3_event_decodes_keys() -> None:

@@ -10,7 +10,14 @@ import pytest
 
 from cloud_handler.context import LocalContext
 from cloud_handler.handler import lambda_handler
-from cloud_handler.testing import Stack, body, clip_key, s3_event, s3_record, sqs_event
+from rollcall_tools.testkit.handler_stack import (
+    Stack,
+    body,
+    clip_key,
+    s3_event,
+    s3_record,
+    sqs_event,
+)
 from shared_schema import ErrorCode, RecordLookup, ResultStatus
 
 pytestmark = pytest.mark.slow

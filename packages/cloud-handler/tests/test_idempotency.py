@@ -12,7 +12,7 @@ from cloud_handler.context import LocalContext
 from cloud_handler.events import ClipTask
 from cloud_handler.handler import lambda_handler
 from cloud_handler.runtime import get_runtime
-from cloud_handler.testing import (
+from rollcall_tools.testkit.handler_stack import (
     Stack,
     body,
     clip_key,

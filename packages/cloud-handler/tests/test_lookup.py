@@ -6,7 +6,7 @@ from typing import Any
 
 from cloud_handler.aws import Clients
 from cloud_handler.lookup import RecordCache, lookup_students
-from cloud_handler.testing import Stack
+from rollcall_tools.testkit.handler_stack import Stack
 from shared_schema import StudentRecord
 
 

@@ -9,7 +9,7 @@ import pytest
 from cloud_handler.aws import Clients
 from cloud_handler.model import download_artifact
 from cloud_handler.settings import ConfigError, load_settings
-from cloud_handler.testing import Stack, upload_dir
+from rollcall_tools.testkit.handler_stack import Stack, upload_dir
 
 
 def test_download_artifact_copies_every_file(

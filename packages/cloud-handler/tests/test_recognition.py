@@ -16,7 +16,8 @@ import pytest
 from cloud_handler.context import LocalContext
 from cloud_handler.handler import lambda_handler
 from cloud_handler.runtime import get_runtime, reset_runtime
-from cloud_handler.testing import (
+from rollcall_tools import testkit
+from rollcall_tools.testkit.handler_stack import (
     Stack,
     body,
     clip_key,
@@ -25,7 +26,6 @@ from cloud_handler.testing import (
     throttle,
     upload_dir,
 )
-from rollcall_tools import testkit
 from shared_schema import RecordLookup, ResultStatus, load_student_seed
 
 pytestmark = [pytest.mark.slow]

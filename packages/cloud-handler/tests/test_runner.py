@@ -16,7 +16,7 @@ import pytest
 
 from cloud_handler.events import ClipTask
 from cloud_handler.local_runner import RunnerConfig, RunnerStats, run_local, wait_until
-from cloud_handler.testing import Stack, body, clip_key, leave_in_progress, s3_event
+from rollcall_tools.testkit.handler_stack import Stack, body, clip_key, leave_in_progress, s3_event
 from shared_schema import RecognitionResult, ResultStatus
 
 pytestmark = pytest.mark.slow

@@ -10,6 +10,7 @@ from rich.table import Table as RichTable
 
 from rollcall_tools import __version__
 from rollcall_tools.aws import DEFAULT_REGION, AwsTarget, is_loopback
+from rollcall_tools.cli_bench import bench
 from rollcall_tools.cli_demo import demo
 from rollcall_tools.errors import ConfigError
 from rollcall_tools.local import stack as local_stack
@@ -41,6 +42,7 @@ local_app = typer.Typer(
 )
 app.add_typer(local_app, name="local")
 app.command("demo")(demo)
+app.command("bench")(bench)
 app.command("soak")(reliability_cli.soak)
 app.command("faults")(reliability_cli.faults)
 
@@ -393,7 +395,7 @@ def local_up(
     roster: Annotated[
         Path | None,
         typer.Option(
-            envvar="ROLLCALL_ROSTER", help="Student seed JSON (default: the demo's one person)."
+            envvar="ROLLCALL_ROSTER", help="Student seed JSON (default: the demo's roster)."
         ),
     ] = None,
     model_dir: Annotated[
@@ -411,10 +413,10 @@ def local_up(
     as_json: Json = False,
 ) -> None:
     """Start moto on 127.0.0.1, deploy the stack into it, seed it, start the local runner."""
-    from rollcall_tools.demo.roster import DEMO_PERSON
+    from rollcall_tools.demo.roster import DEMO_ROSTER
     from rollcall_tools.seed import load_seed
 
-    records = [DEMO_PERSON]
+    records = list(DEMO_ROSTER)
     if roster is not None:
         records, invalid = load_seed(roster)
         if invalid:

@@ -88,6 +88,15 @@ def _normal(name: str) -> str:
     return re.sub(r"[-_.]+", "-", name).lower()
 
 
+def workspace_root(start: Path | None = None) -> Path:
+    """The uv workspace root above ``start`` (default: this source file)."""
+    here = (start or Path(__file__)).resolve()
+    for parent in [here, *here.parents]:
+        if (parent / "uv.lock").is_file():
+            return parent
+    raise ConfigError(f"no uv.lock above {here}: not inside the rollcall workspace")
+
+
 def _uv() -> str:
     uv = shutil.which("uv")
     if uv is None:

@@ -104,12 +104,12 @@ def test_build_image_says_what_is_missing(
     code, _, err = _run("build-image", "--endpoint-url", moto_url)
     assert code == 2
     assert "needs --model-dir DIR" in err
-    code, _, err = _run("build-image", "--model-dir", str(tmp_path), "--prepare-only")
+    code, _, err = _run("build-image", "--model-dir", str(tmp_path), "--task-root-only")
     assert code == 2
-    assert f"--model-dir {tmp_path}: no manifest.json" in err
+    assert f"{tmp_path}: not a recognizer artifact (no manifest.json)" in err
 
     monkeypatch.setenv("PATH", str(tmp_path))  # no docker client at all
-    code, _, err = _run("build-image", "--no-model", "--endpoint-url", moto_url)
+    code, _, err = _run("build-image", "--detection-only", "--endpoint-url", moto_url)
     assert code == 2
     assert "docker is not installed" in err
     assert "Docker Engine" in err
@@ -121,7 +121,7 @@ def test_build_image_says_what_is_missing(
     engine = subprocess.run([docker, "info"], capture_output=True, check=False, timeout=30)
     if engine.returncode == 0:
         pytest.skip("a Docker Engine runs here; the no-engine message cannot be shown")
-    code, _, err = _run("build-image", "--no-model", "--endpoint-url", moto_url)
+    code, _, err = _run("build-image", "--detection-only", "--endpoint-url", moto_url)
     assert code == 3
     assert "no Docker Engine answers it" in err
 

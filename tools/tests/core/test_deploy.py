@@ -264,17 +264,6 @@ def test_model_in_s3_gets_its_own_read_permission(target: AwsTarget, prefix: str
         "StringLike": {"s3:prefix": ["face/v1/*"]}
     }
 
-    detect = _stack(target, prefix, detection_only=True)
-    assert [c.kind for c in detect.deploy().changes if c.action is Action.UPDATE] == [
-        "iam role",
-        "lambda function",
-    ]
-    env = target.client("lambda").get_function(FunctionName=names.function)["Configuration"][
-        "Environment"
-    ]["Variables"]
-    assert env["ROLLCALL_MODEL_DIR"] == ""
-    assert "ROLLCALL_MODEL_S3_URI" not in env
-
 
 def test_dry_run_changes_nothing(target: AwsTarget, prefix: str) -> None:
     stack = _stack(target, prefix, local=True)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
+import logging
 import signal
 import sys
 import threading
@@ -165,11 +167,16 @@ def invoke(
         fail(f"{event}: a Lambda event is a JSON object, got {type(document).__name__}")
     _check_handler_config()
     from cloud_handler.context import LocalContext
-    from cloud_handler.handler import RedeliverError, lambda_handler
+    from cloud_handler.handler import RedeliverError, lambda_handler, logger
     from cloud_handler.settings import ConfigError
 
+    # the handler's log lines and metrics go to stderr; stdout carries only its answer
+    for handler in logger.handlers:
+        if isinstance(handler, logging.StreamHandler):
+            handler.setStream(sys.stderr)
     try:
-        response = lambda_handler(document, LocalContext(timeout_s=300))
+        with contextlib.redirect_stdout(sys.stderr):
+            response = lambda_handler(document, LocalContext(timeout_s=300))
     except ConfigError as exc:
         fail(str(exc))
     except RedeliverError as exc:
@@ -184,78 +191,3 @@ def _read(path: Path) -> str:
         return path.read_text()
     except OSError as exc:
         fail(f"{path}: cannot read the event file ({exc.strerror or exc})")
-
-
-@app.command()
-def bench(
-    *,
-    json_output: Annotated[
-        bool,
-        typer.Option(
-            "--json", envvar="ROLLCALL_BENCH_JSON", help="Print one JSON object, not tables."
-        ),
-    ] = False,
-    clips: Annotated[
-        int,
-        typer.Option(
-            "--clips", envvar="ROLLCALL_BENCH_CLIPS", min=3, max=500, help="Warm clips per size."
-        ),
-    ] = 12,
-    naive_clips: Annotated[
-        int,
-        typer.Option(
-            "--naive-clips", envvar="ROLLCALL_BENCH_NAIVE_CLIPS", min=1, max=50, help="Naive runs."
-        ),
-    ] = 3,
-    runner_clips: Annotated[
-        int,
-        typer.Option(
-            "--runner-clips",
-            envvar="ROLLCALL_BENCH_RUNNER_CLIPS",
-            min=2,
-            max=500,
-            help="Clips pushed through the local runner for clips_per_s.",
-        ),
-    ] = 16,
-    workers: Annotated[
-        int,
-        typer.Option(
-            "--workers", envvar="ROLLCALL_WORKERS", min=1, max=16, help="Local-runner workers."
-        ),
-    ] = 2,
-    model_dir: Annotated[
-        Path | None,
-        typer.Option(
-            "--model-dir",
-            envvar="ROLLCALL_MODEL_DIR",
-            help="Exported artifact (default: built from ROLLCALL_SHARED_MODELS, else none).",
-        ),
-    ] = None,
-    threads: Annotated[
-        int,
-        typer.Option("--threads", envvar="ROLLCALL_THREADS", min=1, max=64, help="Torch threads."),
-    ] = 2,
-) -> None:
-    """Benchmark warm service time, cold start, runner throughput and a naive baseline."""
-    from cloud_handler.bench.run import BenchConfig, BenchError, print_tables, run_bench
-
-    config = BenchConfig(
-        clips=clips,
-        naive_clips=naive_clips,
-        runner_clips=runner_clips,
-        workers=workers,
-        model_dir=model_dir,
-        threads=threads,
-        progress=None if json_output else err,
-    )
-    import contextlib
-
-    try:
-        with contextlib.redirect_stdout(sys.stderr):  # stdout carries only the report
-            report = run_bench(config)
-    except BenchError as exc:
-        fail(str(exc), EXIT_FAILED)
-    if json_output:
-        print(json.dumps(report, indent=2))  # noqa: T201 - the CLI's output
-    else:
-        print_tables(report, out)

@@ -32,6 +32,11 @@ from shared_schema import (
 
 _log = logging.getLogger(__name__)
 
+TRACK_WITHIN_MS = 1000
+"""Sampled frames at most this far apart show one moment: faces are detected in full in the
+middle frame only and followed into the others (a whole uploaded video is searched in full,
+frame by frame)."""
+
 
 @dataclass
 class Outcome:
@@ -118,7 +123,11 @@ def _recognize(
     del blob
     t_decode = time.perf_counter()
     stage[0] = "detect"
-    batch = deps.recognizer.recognize(sampled.frames, max_side=settings.detect_max_side)
+    # frames of one moment (a short clip): detect in full once, follow the faces elsewhere
+    track = max(sampled.times_ms) - min(sampled.times_ms) <= TRACK_WITHIN_MS
+    batch = deps.recognizer.recognize(
+        sampled.frames, max_side=settings.detect_max_side, track=track
+    )
     votes = vote(batch.faces, len(sampled.frames))
     stage[0] = "lookup"
     t_recognized = time.perf_counter()

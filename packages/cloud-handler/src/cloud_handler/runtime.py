@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -44,6 +45,12 @@ class Runtime:
 
 _lock = threading.Lock()
 _runtime: Runtime | None = None
+_pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="rollcall-init")
+
+
+def _timed(load: Any, *args: Any) -> tuple[Any, float]:
+    start = time.perf_counter()
+    return load(*args), time.perf_counter() - start
 
 
 def build_runtime(settings: Settings | None = None) -> Runtime:
@@ -55,9 +62,9 @@ def build_runtime(settings: Settings | None = None) -> Runtime:
     start = time.perf_counter()
     settings = settings or load_settings()
     clients = Clients.create(endpoint_url=settings.endpoint_url, region=settings.region)
-    t_model = time.perf_counter()
-    recognizer = load_recognizer(settings, clients.s3)
-    load_model_s = time.perf_counter() - t_model
+    # the model loads (hashing, onnxruntime sessions: C code that releases the GIL) while
+    # this thread makes the remaining clients
+    loading = _pool.submit(_timed, load_recognizer, settings, clients.s3)
     idem_client = clients.session_client(
         "dynamodb",
         endpoint_url=settings.endpoint_url,
@@ -78,6 +85,7 @@ def build_runtime(settings: Settings | None = None) -> Runtime:
         use_local_cache=True,
         local_cache_max_items=1024,
     )
+    recognizer, load_model_s = loading.result()
     return Runtime(
         settings=settings,
         clients=clients,

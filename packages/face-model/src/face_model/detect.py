@@ -11,7 +11,10 @@ import numpy as np
 from PIL import Image
 
 DEFAULT_MIN_PROBABILITY = 0.9
-DEFAULT_MIN_FACE_SIZE = 20
+DEFAULT_MIN_FACE_SIZE = 40
+"""Smallest face (pixels of the original image) looked for. Smaller faces are not worth the
+detector's time: aligned to a 150-pixel chip they are too blurred to be recognized, and
+MTCNN's cost grows with (12 / min_face_size)^2."""
 
 
 @dataclass(frozen=True)
@@ -44,7 +47,8 @@ def _resize(frame: np.ndarray, max_side: int | None) -> tuple[np.ndarray, float]
         return frame, 1.0
     scale = max_side / longest
     size = (max(1, round(width * scale)), max(1, round(height * scale)))
-    small = Image.fromarray(frame).resize(size, Image.Resampling.BILINEAR)
+    # reducing_gap=1: box-reduce by the integer part first (fast), then bilinear
+    small = Image.fromarray(frame).resize(size, Image.Resampling.BILINEAR, reducing_gap=1.0)
     return np.asarray(small), scale
 
 
@@ -84,7 +88,7 @@ class FaceDetector:
         self.min_probability = min_probability
         self.min_face_size = min_face_size
         self.networks = dict(networks)
-        self._mtcnn = MtcnnDetector(
+        self.mtcnn = MtcnnDetector(
             networks["pnet"], networks["rnet"], networks["onet"], threads=threads
         )
 
@@ -105,11 +109,48 @@ class FaceDetector:
             groups.setdefault(img.shape, []).append(i)
         for indices in groups.values():
             scale = small[indices[0]][1]
-            found = self._mtcnn.detect(
+            found = self.mtcnn.detect(
                 [small[i][0] for i in indices], max(12.0, self.min_face_size * scale)
             )
             for i, (boxes, probs, points) in zip(indices, found, strict=True):
                 out[i] = self._keep(boxes / scale, probs, points / scale)
+        return out
+
+    def track(
+        self, frames: Sequence[np.ndarray], *, max_side: int | None = 640
+    ) -> list[list[Detection]]:
+        """Faces in frames of one moment (a clip of a second or less, one shape): the full
+        cascade on the middle frame, then its faces followed into the other frames by O-Net
+        alone (a face moves little in a fraction of a second). About a third of
+        :meth:`detect`'s work for three frames; a face seen only outside the middle frame is
+        missed. Without a face in the middle frame every frame is searched in full.
+        """
+        checked = [check_frame(f, i) for i, f in enumerate(frames)]
+        if len(checked) < 2 or len({f.shape for f in checked}) != 1:
+            return self.detect(checked, max_side=max_side)
+        key = len(checked) // 2
+        found = self.detect([checked[key]], max_side=max_side)[0]
+        if not found:
+            others = [i for i in range(len(checked)) if i != key]
+            rest = self.detect([checked[i] for i in others], max_side=max_side)
+            out: list[list[Detection]] = [[] for _ in checked]
+            for i, dets in zip(others, rest, strict=True):
+                out[i] = dets
+            return out
+        small = [_resize(f, max_side) for f in checked]
+        scale = small[0][1]
+        seeds = np.asarray([d.box for d in found], np.float32) * np.float32(scale)
+        # each face where it was, and slightly larger: O-Net re-centres and re-sizes it
+        centre = (seeds[:, :2] + seeds[:, 2:]) / 2
+        half = (seeds[:, 2:] - seeds[:, :2]) / 2
+        grown = np.concatenate([centre - 1.2 * half, centre + 1.2 * half], axis=1)
+        candidates = np.concatenate([seeds, grown])
+        others = [i for i in range(len(checked)) if i != key]
+        refined = self.mtcnn.refine([small[i][0] for i in others], [candidates for _ in others])
+        out = [[] for _ in checked]
+        out[key] = found
+        for i, (boxes, probs, points) in zip(others, refined, strict=True):
+            out[i] = self._keep(boxes / scale, probs, points / scale)
         return out
 
     def _keep(self, boxes: np.ndarray, probs: np.ndarray, points: np.ndarray) -> list[Detection]:

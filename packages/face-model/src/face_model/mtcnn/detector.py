@@ -273,8 +273,40 @@ class MtcnnDetector:
         boxes, owners = self._stage1(tables, min_face_size, factor, thresholds[0])
         boxes, owners = self._stage2(boxes, owners, tables, thresholds[1])
         boxes, owners, points = self._stage3(boxes, owners, tables, thresholds[2])
+        return self._per_frame(len(images), boxes, owners, points)
+
+    def refine(
+        self,
+        frames: Sequence[np.ndarray],
+        seeds: Sequence[np.ndarray],
+        *,
+        threshold: float = DEFAULT_THRESHOLDS[2],
+    ) -> list[Detections]:
+        """O-Net alone on candidate boxes given per frame (K x 4 each, x1, y1, x2, y2): faces
+        found in a neighbouring frame, re-located and re-scored here without the pyramid.
+
+        Returns the same per-frame tuples as :meth:`detect`.
+        """
+        images = _check_frames(frames)
+        if len(seeds) != len(images):
+            raise ValueError(f"{len(seeds)} seed arrays for {len(images)} frames")
+        tables = [_integral(img) if len(seed) else np.zeros((3, 1, 1), np.int32)
+                  for img, seed in zip(images, seeds, strict=True)]  # fmt: skip
+        boxes = np.concatenate(
+            [np.zeros((0, 5), np.float32)]
+            + [np.pad(np.asarray(s, np.float32).reshape(-1, 4), ((0, 0), (0, 1))) for s in seeds]
+        )
+        owners = np.concatenate(
+            [np.zeros(0, np.int64)] + [np.full(len(s), i, np.int64) for i, s in enumerate(seeds)]
+        )
+        boxes, owners, points = self._stage3(_rerec(boxes), owners, tables, threshold)
+        return self._per_frame(len(images), boxes, owners, points)
+
+    def _per_frame(
+        self, count: int, boxes: np.ndarray, owners: np.ndarray, points: np.ndarray
+    ) -> list[Detections]:
         results = []
-        for i in range(len(images)):
+        for i in range(count):
             mine = np.flatnonzero(owners == i)
             mine = mine[np.argsort(-boxes[mine, 4], kind="stable")]
             results.append(

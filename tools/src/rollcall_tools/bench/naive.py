@@ -43,7 +43,7 @@ def _extract(video: Path, out: Path) -> list[Path]:
 
 def naive_invocation(
     *, s3: Any, dynamodb: Any, sqs: Any, bucket: str, key: str, table: str, queue_url: str,
-    model_dir: str | None,
+    model_dir: Path,
 ) -> float:  # fmt: skip
     """Process one clip the naive way; returns wall milliseconds."""
     from PIL import Image
@@ -57,7 +57,7 @@ def naive_invocation(
         frames_dir = Path(tmp) / "frames"
         frames_dir.mkdir()
         paths = _extract(video, frames_dir)
-        recognizer = Recognizer.load(model_dir) if model_dir else Recognizer.detection_only()
+        recognizer = Recognizer.load(model_dir)
         frames = [np.asarray(Image.open(p).convert("RGB")) for p in paths]
         batch = recognizer.recognize(frames, max_side=None)
         people = [v.identity for v in vote(batch.faces, len(frames)) if v.identity]

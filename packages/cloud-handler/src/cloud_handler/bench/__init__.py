@@ -1,1 +1,0 @@
-"""``cloud-handler bench``: warm service time, cold start, runner throughput, naive baseline."""

@@ -1,0 +1,1 @@
+"""``tools bench``: the handler measured against its targets and baselines."""

@@ -1,0 +1,414 @@
+"""``tools bench``: the handler's warm time per clip, cold start, local-runner throughput,
+image payload, and the baselines it replaces (MTCNN on torch, a naive handler), all in one
+run on one machine, against a moto server.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+from rollcall_tools.stats import latency_stats
+
+RESOLUTIONS = {"480p": (854, 480), "720p": (1280, 720), "1080p": (1920, 1080)}
+TARGETS = {
+    "warm_median_720p_ms": 60.0,
+    "cold_start_s": 1.0,
+    "clips_per_s": 20.0,
+    "payload_mb": 300.0,
+}
+STAGES = ("download", "decode", "detect", "embed", "lookup")
+PERSON = "eileen_collins"
+
+
+class BenchError(RuntimeError):
+    """The benchmark cannot run (a dependency or the local endpoint is missing)."""
+
+
+@dataclass
+class BenchConfig:
+    """What to measure and how much."""
+
+    clips: int = 12
+    naive_clips: int = 3
+    runner_clips: int = 40
+    workers: int = 2
+    threads: int = 1
+    model_dir: Path | None = None
+    payload: bool = True
+    progress: Console | None = None
+
+
+def _say(config: BenchConfig, message: str) -> None:
+    if config.progress is not None:
+        config.progress.print(f"[dim]bench:[/dim] {message}", highlight=False)
+
+
+def _artifact(config: BenchConfig, workdir: Path) -> tuple[Path, str]:
+    """The artifact to serve and a description: the given one, or the default recognizer
+    (dlib's ResNet) with the astronaut enrolled from skimage's photo."""
+    if config.model_dir:
+        return config.model_dir, f"artifact {config.model_dir}"
+    from PIL import Image
+
+    from face_model import build_model, export_model
+    from rollcall_tools.testkit.clips import astronaut
+
+    photo = workdir / "astronaut.png"
+    Image.fromarray(astronaut()).save(photo)
+    build_model({PERSON: [photo]}, out=workdir / "model")
+    export_model(workdir / "model", workdir / "artifact")
+    return workdir / "artifact", "dlib-resnet-v1 (built in), 1 person enrolled"
+
+
+def run_bench(config: BenchConfig) -> dict[str, Any]:
+    """Measure everything; returns the JSON-able report."""
+    from rollcall_tools.local.moto import MotoServer
+
+    with MotoServer() as endpoint, tempfile.TemporaryDirectory(prefix="rollcall-bench-") as tmp:
+        return _run(config, endpoint, Path(tmp))
+
+
+def _run(config: BenchConfig, endpoint: str, workdir: Path) -> dict[str, Any]:
+    from rollcall_tools.testkit.clips import make_clip
+    from rollcall_tools.testkit.handler_stack import make_stack
+
+    # the handler's JSON logs and EMF metrics would drown the report (here and in workers)
+    os.environ["POWERTOOLS_METRICS_DISABLED"] = "true"
+    os.environ["POWERTOOLS_LOG_LEVEL"] = "WARNING"
+    for name, value in {
+        "AWS_ACCESS_KEY_ID": "bench",
+        "AWS_SECRET_ACCESS_KEY": "bench",
+        "AWS_DEFAULT_REGION": "us-east-1",
+    }.items():
+        os.environ.setdefault(name, value)
+    _say(config, "enrolling the recognizer and encoding clips")
+    artifact, model_note = _artifact(config, workdir)
+    stack = make_stack(endpoint)
+    stack.seed([{"name": PERSON, "major": "astronautics", "year": "senior"}])
+    env = {
+        **stack.env,
+        "ROLLCALL_THREADS": str(config.threads),
+        "ROLLCALL_MODEL_DIR": str(artifact),
+    }
+    env.pop("ROLLCALL_AWS_BACKOFF_BASE_S")
+    os.environ.update(env)
+    os.environ.pop("ROLLCALL_MODEL_S3_URI", None)
+    clips = {
+        res: make_clip(w, h, faces=1, duration_s=0.5, fps=30) for res, (w, h) in RESOLUTIONS.items()
+    }
+
+    report: dict[str, Any] = {
+        "model": model_note,
+        "threads": config.threads,
+        "cpus": os.cpu_count(),
+        "load_average_1m_at_start": round(os.getloadavg()[0], 2),
+        "clip": "0.5 s, 30 fps, H.264, one face (skimage astronaut), with recognition",
+    }
+    _say(config, "warm service time")
+    report["warm_ms"] = _warm(config, stack, clips)
+    ours = report["warm_ms"]["720p"]["median"]
+    torch_ms = _torch_path(config, stack, clips["720p"])
+    report["torch_warm_ms_720p"] = torch_ms
+    report["torch_ratio_720p"] = round(torch_ms["median"] / ours, 1) if torch_ms else None
+    _say(config, "cold start (new isolated interpreter, task root only, to first result)")
+    report["cold_start_s"], report["cold_start_split_s"] = _cold_start(
+        stack, clips["720p"], env, artifact=artifact, workdir=workdir
+    )
+    _say(config, f"local runner throughput ({config.workers} process workers)")
+    report["clips_per_s"] = _throughput(config, stack, clips["720p"])
+    report["runner"] = {"workers": config.workers, "mode": "process", "clips": config.runner_clips}
+    _say(config, "naive baseline")
+    from rollcall_tools.bench.naive import extractor_name
+
+    naive = _naive(config, stack, clips["720p"], artifact)
+    report["naive_ms_720p"] = naive
+    report["naive_extractor"] = extractor_name()
+    report["naive_ratio_720p"] = round(naive["median"] / ours, 1) if ours else None
+    report["payload_mb"] = _payload(config, artifact, workdir) if config.payload else None
+    report["targets"] = TARGETS
+    report["met"] = {
+        "warm_median_720p_ms": ours <= TARGETS["warm_median_720p_ms"],
+        "cold_start_s": report["cold_start_s"] <= TARGETS["cold_start_s"],
+        "clips_per_s": report["clips_per_s"] >= TARGETS["clips_per_s"],
+        "payload_mb": report["payload_mb"] is not None
+        and report["payload_mb"] <= TARGETS["payload_mb"],
+    }
+    report["load_average_1m_at_end"] = round(os.getloadavg()[0], 2)
+    return report
+
+
+def _event_body(record: dict[str, Any]) -> str:
+    return json.dumps({"Records": [record]})
+
+
+def _timed_handler_runs(
+    config: BenchConfig, stack: Any, data: bytes, label: str, seq: int
+) -> tuple[list[float], list[Any]]:
+    """Wall milliseconds of ``config.clips`` warm handler calls (after two warm-up calls)."""
+    from cloud_handler.context import LocalContext
+    from cloud_handler.handler import lambda_handler
+    from rollcall_tools.testkit.handler_stack import clip_key, sqs_event
+
+    walls: list[float] = []
+    for i in range(config.clips + 2):
+        record = stack.put(clip_key(seq + i, device="bench", session=label), data)
+        event = sqs_event(_event_body(record))
+        start = time.perf_counter()
+        lambda_handler(event, LocalContext(timeout_s=60))
+        if i >= 2:  # the first two of each size warm caches up
+            walls.append((time.perf_counter() - start) * 1000)
+    return walls, stack.results()[2:]
+
+
+def _warm(config: BenchConfig, stack: Any, clips: dict[str, bytes]) -> dict[str, Any]:
+    from cloud_handler.runtime import get_runtime, reset_runtime
+
+    reset_runtime()
+    get_runtime()
+    out: dict[str, Any] = {}
+    for n, (res, data) in enumerate(clips.items()):
+        walls, results = _timed_handler_runs(config, stack, data, res, 1000 * (n + 1))
+        stages = {
+            s: latency_stats([getattr(r.timings, f"{s}_ms") for r in results])["median"]
+            for s in (*STAGES, "total")
+        }
+        stats = latency_stats(walls)
+        stages["idempotency_and_send"] = round(max(0.0, stats["median"] - stages["total"]), 1)
+        statuses = sorted({r.status.value for r in results})
+        out[res] = {**stats, "stages_ms": stages, "statuses": statuses}
+        _say(config, f"{res}: median {stats['median']} ms, p95 {stats['p95']} ms ({statuses})")
+    return out
+
+
+def _torch_path(config: BenchConfig, stack: Any, clip: bytes) -> dict[str, Any] | None:
+    """The handler as it served before: MTCNN on torch (facenet-pytorch), in full on every
+    sampled frame (no following of faces); the same embedder, gallery and AWS calls."""
+    try:
+        from rollcall_tools.bench.torch_mtcnn import TorchMtcnn
+    except ImportError:
+        _say(config, "torch path skipped: torch and torchvision are not installed")
+        return None
+    from cloud_handler import pipeline
+    from cloud_handler.runtime import get_runtime
+
+    _say(config, "the torch path (MTCNN on facenet-pytorch, every frame) for comparison")
+    detector = get_runtime().recognizer.detector
+    onnx_mtcnn, track_within = detector.mtcnn, pipeline.TRACK_WITHIN_MS
+    detector.mtcnn, pipeline.TRACK_WITHIN_MS = TorchMtcnn(threads=config.threads), -1
+    try:
+        walls, results = _timed_handler_runs(config, stack, clip, "torch", 8000)
+    finally:
+        detector.mtcnn, pipeline.TRACK_WITHIN_MS = onnx_mtcnn, track_within
+    return {**latency_stats(walls), "statuses": sorted({r.status.value for r in results})}
+
+
+_COLD_CHILD = """
+import json, sys, time
+t0 = time.time()
+sys.path[:0] = [sys.argv[1]]
+from cloud_handler.context import LocalContext
+from cloud_handler.handler import lambda_handler
+from cloud_handler.runtime import get_runtime
+t_import = time.time()
+get_runtime()
+t_init = time.time()
+lambda_handler(json.loads(sys.argv[2]), LocalContext(timeout_s=60))
+t_done = time.time()
+leaked = sorted(m for m in ("torch", "facenet_pytorch", "onnx") if m in sys.modules)
+marks = {"start": t0, "import": t_import, "init": t_init, "done": t_done}
+print(json.dumps({**marks, "leaked": leaked}))
+"""
+
+
+def _host_task_root(artifact: Path, workdir: Path) -> Path:
+    """The image's task root assembled for this interpreter (Python and platform of the
+    host, wheels from uv's cache), so that a child can run the handler from it alone."""
+    import platform
+
+    from rollcall_tools.task_root import assemble, workspace_root
+
+    version = f"{sys.version_info.major}.{sys.version_info.minor}"
+    machine = {"x86_64": "x86_64", "aarch64": "aarch64"}.get(platform.machine(), "x86_64")
+    task = assemble(
+        workdir / "task-root-host",
+        root=workspace_root(),
+        artifact=artifact,
+        python=version,
+        platform=f"{machine}-manylinux_2_28",
+        offline=True,
+    )
+    subprocess.run([sys.executable, "-m", "compileall", "-q", str(task.path)], check=True)
+    return task.path
+
+
+def _cold_start(
+    stack: Any, clip: bytes, env: dict[str, str], *, artifact: Path, workdir: Path
+) -> tuple[float, dict[str, Any]]:
+    from rollcall_tools.testkit.handler_stack import clip_key, sqs_event
+
+    task_root = _host_task_root(artifact, workdir)
+    record = stack.put(clip_key(1, device="bench", session="cold"), clip)
+    event = json.dumps(sqs_event(_event_body(record)))
+    child_env = {**os.environ, **env, "ROLLCALL_MODEL_DIR": str(task_root / "model")}
+    spawned = time.time()
+    done = subprocess.run(  # -I: isolated (no user site, no PYTHON* variables); -S: no site
+        [sys.executable, "-I", "-S", "-c", _COLD_CHILD, str(task_root), event],
+        env=child_env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if done.returncode != 0:
+        raise BenchError(f"cold-start child failed: {done.stderr.strip()[-800:]}")
+    marks = json.loads(done.stdout.strip().splitlines()[-1])
+    stack.results()
+    split = {
+        "interpreter_start": round(marks["start"] - spawned, 3),
+        "imports": round(marks["import"] - marks["start"], 3),
+        "init_model_and_clients": round(marks["init"] - marks["import"], 3),
+        "first_clip": round(marks["done"] - marks["init"], 3),
+        "modules_not_in_image_imported": marks["leaked"],
+    }
+    return round(marks["done"] - spawned, 3), split
+
+
+def _throughput(config: BenchConfig, stack: Any, clip: bytes) -> float:
+    from cloud_handler.local_runner import RunnerConfig, run_local, wait_until
+    from rollcall_tools.testkit.handler_stack import clip_key
+
+    def push(n: int, offset: int) -> None:
+        for i in range(n):
+            record = stack.put(clip_key(offset + i, device="bench", session="runner"), clip)
+            stack.sqs.send_message(QueueUrl=stack.events_queue_url, MessageBody=_event_body(record))
+
+    seen: list[Any] = []
+
+    def answered(n: int) -> bool:
+        seen.extend(stack.results())
+        return len(seen) >= n
+
+    stop = threading.Event()
+    runner = RunnerConfig(
+        queue=stack.events_queue_url,
+        endpoint_url=stack.endpoint,
+        workers=config.workers,
+        mode="process",
+        wait_time_s=1,
+        visibility_timeout_s=60,
+        threads_per_worker=config.threads,
+    )
+    thread = threading.Thread(target=run_local, args=(runner,), kwargs={"stop": stop})
+    thread.start()
+    try:
+        push(config.workers * 4, 5000)  # warm every worker (model load) first
+        if not wait_until(lambda: answered(config.workers * 4), 300):
+            raise BenchError("the local runner did not answer the warm-up clips in 300 s")
+        seen.clear()
+        push(config.runner_clips, 6000)  # queued before the clock starts: a full queue
+        start = time.perf_counter()
+        if not wait_until(lambda: answered(config.runner_clips), 600, 0.02):
+            raise BenchError("the local runner did not answer every clip in 600 s")
+        elapsed = time.perf_counter() - start
+    finally:
+        stop.set()
+        thread.join()
+    return round(config.runner_clips / elapsed, 2)
+
+
+def _naive(config: BenchConfig, stack: Any, clip: bytes, artifact: Path) -> dict[str, float]:
+    import boto3
+
+    from rollcall_tools.bench.naive import naive_invocation
+    from rollcall_tools.testkit.handler_stack import clip_key
+
+    session = boto3.session.Session(region_name="us-east-1")
+    clients = {n: session.client(n, endpoint_url=stack.endpoint) for n in ("s3", "dynamodb", "sqs")}
+    queue = stack.sqs.create_queue(QueueName=f"naive-{stack.bucket}")["QueueUrl"]
+    walls = []
+    for i in range(config.naive_clips):
+        key = clip_key(9000 + i, device="bench", session="naive")
+        stack.s3.put_object(Bucket=stack.bucket, Key=key, Body=clip)
+        walls.append(
+            naive_invocation(
+                s3=clients["s3"],
+                dynamodb=clients["dynamodb"],
+                sqs=clients["sqs"],
+                bucket=stack.bucket,
+                key=key,
+                table=stack.table,
+                queue_url=queue,
+                model_dir=artifact,
+            )
+        )
+        _say(config, f"naive clip {i + 1}: {walls[-1]:.0f} ms")
+    return latency_stats(walls)
+
+
+def _payload(config: BenchConfig, artifact: Path, workdir: Path) -> float | None:
+    """MB (10^6 bytes) of the x86_64 image's task root: Python 3.12 wheels from PyPI."""
+    from rollcall_tools.errors import ToolsError
+    from rollcall_tools.task_root import assemble, workspace_root
+
+    _say(config, "assembling the x86_64 task root (Python 3.12 wheels) for its size")
+    try:
+        task = assemble(workdir / "task-root-x86_64", root=workspace_root(), artifact=artifact)
+    except ToolsError as exc:
+        _say(config, f"payload not measured: {exc}")
+        return None
+    return round(task.size_bytes / 1e6, 1)
+
+
+def print_tables(report: dict[str, Any], console: Console) -> None:
+    """The report as rich tables."""
+    table = Table(title=f"warm time per 0.5 s clip ({report['model']}, {report['threads']} thread)")
+    table.add_column("clip")
+    table.add_column("median ms", justify="right")
+    table.add_column("p95 ms", justify="right")
+    for stage in (*STAGES, "idempotency_and_send"):
+        table.add_column(stage, justify="right")
+    for res, row in report["warm_ms"].items():
+        table.add_row(
+            res,
+            str(row["median"]),
+            str(row["p95"]),
+            *(str(row["stages_ms"][s]) for s in (*STAGES, "idempotency_and_send")),
+        )
+    console.print(table)
+    summary = Table(title="against the targets")
+    for column in ("measure", "measured", "target", "met"):
+        summary.add_column(column)
+    met = report["met"]
+    summary.add_row(
+        "warm median, 720p",
+        f"{report['warm_ms']['720p']['median']} ms",
+        f"<= {TARGETS['warm_median_720p_ms']:g} ms",
+        str(met["warm_median_720p_ms"]),
+    )
+    summary.add_row(
+        "cold start", f"{report['cold_start_s']} s", f"<= {TARGETS['cold_start_s']:g} s",
+        str(met["cold_start_s"]),
+    )  # fmt: skip
+    summary.add_row(
+        "local runner", f"{report['clips_per_s']} clips/s", f">= {TARGETS['clips_per_s']:g}",
+        str(met["clips_per_s"]),
+    )  # fmt: skip
+    summary.add_row(
+        "image task root", f"{report['payload_mb']} MB", f"<= {TARGETS['payload_mb']:g} MB",
+        str(met["payload_mb"]),
+    )  # fmt: skip
+    console.print(summary)
+    for key, label in (("torch_ratio_720p", "MTCNN on torch"), ("naive_ratio_720p", "naive")):
+        if report[key] is not None:
+            console.print(f"{label} / ours at 720p: {report[key]}x")

@@ -1,0 +1,82 @@
+"""``tools bench``: the handler's benchmark (registered on the main app)."""
+
+from __future__ import annotations
+
+import contextlib
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from rollcall_tools.errors import JobFailedError
+from rollcall_tools.output import err, handles_errors, out, print_json
+
+
+@handles_errors
+def bench(
+    *,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print one JSON object, not tables.")
+    ] = False,
+    clips: Annotated[
+        int, typer.Option("--clips", min=3, max=500, help="Warm clips timed per resolution.")
+    ] = 12,
+    naive_clips: Annotated[
+        int, typer.Option("--naive-clips", min=1, max=50, help="Clips through the naive baseline.")
+    ] = 3,
+    runner_clips: Annotated[
+        int,
+        typer.Option(
+            "--runner-clips", min=4, max=2000, help="Clips through the local runner (clips/s)."
+        ),
+    ] = 40,
+    workers: Annotated[
+        int, typer.Option("--workers", min=1, max=16, help="Local-runner worker processes.")
+    ] = 2,
+    threads: Annotated[
+        int,
+        typer.Option(
+            "--threads", min=1, max=64, help="onnxruntime threads per process (per worker)."
+        ),
+    ] = 1,
+    model_dir: Annotated[
+        Path | None,
+        typer.Option(
+            "--model-dir",
+            help="Artifact to serve (default: dlib's ResNet with the astronaut enrolled).",
+        ),
+    ] = None,
+    payload: Annotated[
+        bool,
+        typer.Option(
+            "--payload/--no-payload",
+            help="Assemble the x86_64 image's task root (Python 3.12 wheels from PyPI) and "
+            "report its size.",
+        ),
+    ] = True,
+) -> None:
+    """Benchmark the handler on a local moto server: warm time per 0.5 s clip (480p, 720p,
+    1080p, with recognition) and its stages, cold start from the image's task root alone,
+    local-runner throughput, image size; against MTCNN on torch and a naive handler."""
+    from rollcall_tools.bench.handler import BenchConfig, BenchError, print_tables, run_bench
+
+    config = BenchConfig(
+        clips=clips,
+        naive_clips=naive_clips,
+        runner_clips=runner_clips,
+        workers=workers,
+        threads=threads,
+        model_dir=model_dir,
+        payload=payload,
+        progress=err,
+    )
+    try:
+        with contextlib.redirect_stdout(sys.stderr):  # stdout carries only the report
+            report = run_bench(config)
+    except BenchError as exc:
+        raise JobFailedError(str(exc)) from None
+    if as_json:
+        print_json(report)
+    else:
+        print_tables(report, out)
