@@ -53,7 +53,7 @@ def test_sqs_batch_mixed_records(
     stack: Stack, clip_bytes: Callable[..., bytes], logs: list[dict[str, Any]]
 ) -> None:
     """A good clip, a no-face clip, S3's test event and garbage: no record is failed."""
-    good = stack.put(clip_key(2), clip_bytes(640, 480, faces=3))
+    good = stack.put(clip_key(2), clip_bytes(1280, 720, faces=3))
     empty_scene = stack.put(clip_key(3), clip_bytes(640, 480, faces=0))
     test_event = {"Service": "Amazon S3", "Event": "s3:TestEvent", "Bucket": stack.bucket}
     event = sqs_event(

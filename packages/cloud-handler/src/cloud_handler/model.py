@@ -26,14 +26,12 @@ def load_recognizer(settings: Settings, s3: Any) -> Any:
     """
     source = settings.model_dir or settings.model_s3_uri or "detection-only"
     with _lock:
-        if (source, settings.min_face_px) not in _loaded:
+        if (source, settings.min_face_size) not in _loaded:
             recognizer = _load(settings, s3)
-            if settings.min_face_px:
-                # smallest face (original pixels) MTCNN looks for; larger = fewer pyramid levels
-                recognizer.min_face_size = settings.min_face_px
+            recognizer.min_face_size = settings.min_face_size
             warm_up(recognizer)
-            _loaded[(source, settings.min_face_px)] = recognizer
-        return _loaded[(source, settings.min_face_px)]
+            _loaded[(source, settings.min_face_size)] = recognizer
+        return _loaded[(source, settings.min_face_size)]
 
 
 def warm_up(recognizer: Any) -> None:

@@ -34,7 +34,9 @@ class Settings:
     aws_max_attempts: int = 4
     aws_backoff_base_s: float = 0.05
     threads: int | None = None
-    min_face_px: int | None = None
+    min_face_size: int = 40
+    """Smallest face looked for (original pixels). Smaller faces are too blurred to name
+    reliably, and MTCNN's cost grows with (12 / min_face_size)^2."""
 
     @property
     def detection_only(self) -> bool:
@@ -59,7 +61,7 @@ _NUMBERS: dict[str, tuple[str, type, float, float]] = {
     "ROLLCALL_AWS_MAX_ATTEMPTS": ("aws_max_attempts", int, 1, 20),
     "ROLLCALL_AWS_BACKOFF_BASE_S": ("aws_backoff_base_s", float, 0, 10),
     "ROLLCALL_THREADS": ("threads", int, 1, 256),
-    "ROLLCALL_MIN_FACE_PX": ("min_face_px", int, 12, 4096),
+    "ROLLCALL_MIN_FACE_SIZE": ("min_face_size", int, 12, 4096),
 }
 
 

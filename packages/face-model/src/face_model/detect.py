@@ -11,10 +11,9 @@ import numpy as np
 from PIL import Image
 
 DEFAULT_MIN_PROBABILITY = 0.9
-DEFAULT_MIN_FACE_SIZE = 40
-"""Smallest face (pixels of the original image) looked for. Smaller faces are not worth the
-detector's time: aligned to a 150-pixel chip they are too blurred to be recognized, and
-MTCNN's cost grows with (12 / min_face_size)^2."""
+DEFAULT_MIN_FACE_SIZE = 20
+"""Smallest face (pixels of the original image) looked for when enrolling and evaluating.
+MTCNN's cost grows with (12 / min_face_size)^2; serving sets its own (larger) minimum."""
 
 
 @dataclass(frozen=True)
