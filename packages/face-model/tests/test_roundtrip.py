@@ -217,6 +217,37 @@ def test_cli_version_and_help() -> None:
         assert code == 0 and "ROLLCALL_" in output, command
 
 
+def test_bench_json() -> None:
+    code, output = cli("bench", "--json", "--backbone", "dlib-resnet-v1", "--repeats", "1")
+    assert code == 0, output
+    report = json.loads(output.strip().splitlines()[-1])
+    entry = report["backbones"]["dlib-resnet-v1"]
+    assert entry["embed_onnx_batch8_ms_per_face"] > 0 and entry["artifact_load_ms"] > 0
+    assert "embed_torch_batch1_ms_per_face" not in entry  # built in: no torch network
+    assert report["detect"]["onnx_batch1_ms_per_frame"] > 0
+
+
+def test_models_build_list_verify(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ROLLCALL_MODEL_CACHE", str(tmp_path / "cache"))
+    code, output = cli("models", "list", "--json")
+    assert code == 0 and not any(m["built"] for m in json.loads(output)["models"])
+    code, output = cli("models", "verify")
+    assert code == 1 and "not built" in output
+    code, output = cli("models", "build")
+    assert code == 0, output
+    listed = json.loads(cli("models", "list", "--json")[1])
+    assert listed["cache"] == str(tmp_path / "cache")
+    assert {m["name"] for m in listed["models"] if m["built"]} == {
+        "mtcnn-pnet", "mtcnn-rnet", "mtcnn-onet", "dlib-resnet-v1",
+    }  # fmt: skip
+    graph = tmp_path / "cache" / "dlib-resnet-v1.onnx"
+    graph.write_bytes(graph.read_bytes()[:-1] + b"x")
+    code, output = cli("models", "verify")
+    assert code == 1 and "dlib-resnet-v1" in output and "corrupt" in output
+    code, output = cli("models", "build", "--force")
+    assert code == 0 and cli("models", "verify")[0] == 0
+
+
 def test_import_is_light() -> None:
     import subprocess
     import sys

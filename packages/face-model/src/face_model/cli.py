@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any, NoReturn
@@ -814,61 +814,71 @@ def fetch_weights(
 @app.command()
 def bench(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
-    repeats: Annotated[
-        int, typer.Option(envvar="ROLLCALL_BENCH_REPEATS", help="Timed runs (median).", min=1)
-    ] = 5,
+    repeats: Annotated[int, typer.Option(help="Timed runs (median).", min=1)] = 5,
     mobilefacenet_weights: Annotated[
         Path | None,
-        typer.Option(
-            envvar="ROLLCALL_MOBILEFACENET_WEIGHTS",
-            help="Optional MobileFaceNet checkpoint (timings do not depend on weights).",
-        ),
+        typer.Option(help="Optional MobileFaceNet checkpoint (timings do not depend on weights)."),
     ] = None,
     backbone: Annotated[
         list[str] | None,
         typer.Option(
             "--backbone",
-            envvar="ROLLCALL_BACKBONE",
-            help="Backbone(s) to time (repeatable; default both).",
+            help="Backbone(s) to time (repeatable; default: dlib-resnet-v1, and the torch "
+            "backbones when torch is installed).",
         ),
     ] = None,
-    threads: ThreadsOpt = 2,
+    threads: ThreadsOpt = 1,
     verbose: VerboseOpt = False,
 ) -> None:
-    """Time per face: detect, align, embed (both backbones, batch 1 and 8), artifact load."""
+    """Time per frame and face: MTCNN (onnxruntime, and torch when installed), alignment,
+    embedding (batch 1 and 8), artifact load; on skimage's astronaut photo."""
     from face_model.bench import run_bench
 
     _setup(threads, verbose)
     weights = {"mobilefacenet": mobilefacenet_weights} if mobilefacenet_weights else None
     with friendly_errors():
-        chosen = tuple(backbone or BACKBONE_CHOICES)
-        for name in chosen:
+        for name in backbone or ():
             if name not in BACKBONE_CHOICES:
                 fail(f"unknown backbone {name!r}; choose from {', '.join(BACKBONE_CHOICES)}")
-        report = run_bench(repeats=repeats, threads=threads, weights=weights, backbones=chosen)
+        report = run_bench(
+            repeats=repeats,
+            threads=threads,
+            weights=weights,
+            backbones=tuple(backbone or ()) or None,
+        )
     if as_json:
         sys.stdout.write(json.dumps(report) + "\n")
         return
-    table = Table(title=f"ms per face, {threads} threads, median of {repeats}")
+    detect = report["detect"]
+    table = Table(title=f"MTCNN, ms per {report['image'][1]}x{report['image'][0]} frame")
+    for column in ("onnxruntime, batch 1", "onnxruntime, batch 8", "torch, batch 1"):
+        table.add_column(column, justify="right")
+    table.add_row(
+        *(
+            _fmt(detect[k])
+            for k in (
+                "onnx_batch1_ms_per_frame",
+                "onnx_batch8_ms_per_frame",
+                "torch_batch1_ms_per_frame",
+            )
+        )
+    )
+    out.print(table)
+    table = Table(title=f"ms per face, {threads} thread(s), median of {repeats}")
     table.add_column("stage")
     for name in report["backbones"]:
         table.add_column(name, justify="right")
-    rows: list[tuple[str, Callable[[dict[str, Any]], float]]] = [
-        ("align", lambda e: e["align_ms_per_face"]),
-        ("embed onnx batch 1", lambda e: e["embed_onnx_batch1_ms_per_face"]),
-        ("embed onnx batch 8", lambda e: e["embed_onnx_batch8_ms_per_face"]),
-        ("embed torch batch 1", lambda e: e["embed_torch_batch1_ms_per_face"]),
-        ("embed torch batch 8", lambda e: e["embed_torch_batch8_ms_per_face"]),
-        ("artifact load (ms)", lambda e: e["artifact_load_ms"]),
-    ]
-    for label, get in rows:
-        table.add_row(label, *(f"{get(e):.1f}" for e in report["backbones"].values()))
+    for label in (
+        "align_ms_per_face",
+        "embed_onnx_batch1_ms_per_face",
+        "embed_onnx_batch8_ms_per_face",
+        "embed_torch_batch1_ms_per_face",
+        "embed_torch_batch8_ms_per_face",
+        "artifact_load_ms",
+    ):
+        table.add_row(label, *(_ms(e.get(label)) for e in report["backbones"].values()))
     out.print(table)
-    detect = report["detect"]
-    out.print(
-        f"detect (MTCNN, {report['image'][1]}x{report['image'][0]}): "
-        f"{detect['batch1_ms_per_frame']:.1f} ms/frame at batch 1, "
-        f"{detect['batch8_ms_per_frame']:.1f} at batch 8"
-    )
-    for key, value in report["ratios"].items():
-        out.print(f"{key}: {value:.2f}x")
+
+
+def _ms(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.1f}"
