@@ -21,7 +21,7 @@ runner = CliRunner()
 
 def test_version_and_help_document_env_vars() -> None:
     result = runner.invoke(app, ["--version"])
-    assert result.exit_code == 0 and "cloud-handler 0.1.0" in result.output
+    assert result.exit_code == 0 and "cloud-handler 0.2.0" in result.output
     result = runner.invoke(app, ["serve", "--help"], terminal_width=200)
     assert result.exit_code == 0
     for env in ("ROLLCALL_EVENTS_QUEUE", "ROLLCALL_ENDPOINT_URL", "ROLLCALL_WORKERS"):

@@ -200,7 +200,7 @@ def test_corrupt_artifacts_are_rejected(model: Path, tmp_path: Path) -> None:
 
 def test_cli_version_and_help() -> None:
     code, output = cli("--version")
-    assert code == 0 and output.startswith("face-model 0.1.0")
+    assert code == 0 and output.startswith("face-model 0.2.0")
     for command in (
         "train",
         "evaluate",

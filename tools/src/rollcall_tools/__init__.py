@@ -1,3 +1,3 @@
 """rollcall_tools: deploy the AWS stack, seed DynamoDB, build the image, run the local demo."""
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"

@@ -129,7 +129,7 @@ def test_build_image_says_what_is_missing(
 def test_version_and_help() -> None:
     code, out, _ = _run("--version")
     assert code == 0
-    assert "0.1.0" in out
+    assert "0.2.0" in out
     for command in ("deploy", "destroy", "seed-db", "build-image", "local", "demo"):
         code, out, _ = _run(command, "--help")
         assert code == 0, command

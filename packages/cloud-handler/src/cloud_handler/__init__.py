@@ -1,3 +1,3 @@
 """cloud_handler: rollcall's Lambda function (see README.md)."""
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"

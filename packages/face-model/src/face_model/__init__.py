@@ -33,7 +33,7 @@ if TYPE_CHECKING:
         remove,
     )
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 
 _LAZY: dict[str, str] = {
     "Recognizer": "face_model.recognizer",
