@@ -4,7 +4,6 @@ parity with dlib itself (dlib-bin, a test-only dependency) on real face chips.""
 from __future__ import annotations
 
 import math
-import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -35,6 +34,7 @@ from face_model.dlib_resnet import (
     parse_network,
 )
 from face_model.errors import WeightsError
+from rollcall_tools import testkit
 
 PARITY = 1e-4
 # the astronaut's face in skimage's 512x512 photo, eyes and mouth near DLIB_CHIP_POINTS
@@ -54,12 +54,6 @@ FRIENDS = {
     "monica": ((742, 509), (777, 507), (762, 532), (748, 547), (777, 546)),
     "joey": ((877, 487), (917, 487), (900, 515), (885, 528), (913, 528)),
 }
-
-
-@pytest.fixture(scope="module", autouse=True)
-def _one_torch_thread() -> None:
-    """Overrides conftest's fixture of that name: these tests need no torch (which only the
-    `train` group installs)."""
 
 
 # --- dlib's encoding, written out here independently of the reader ----------------------
@@ -381,21 +375,12 @@ def astronaut_chips() -> dict[str, np.ndarray]:
 
 
 def _shared_root() -> Path:
-    """../shared/data, else skip (fail under CI=true: CI must run these)."""
-    root = os.environ.get("ROLLCALL_SHARED_DATA")
-    path = Path(root) if root else None
-    missing = [] if path is None else [p for p in _shared_files(path) if not p.is_file()]
-    reason = None
-    if path is None:
-        reason = "ROLLCALL_SHARED_DATA is not set: these tests need ../shared/data"
-    elif missing:
-        reason = f"ROLLCALL_SHARED_DATA={root} lacks {', '.join(map(str, missing))}"
-    if reason is not None:
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"{reason} (CI=true: shared data is required)")
-        pytest.skip(reason)
-    assert path is not None
-    return path
+    """../shared/data with every file these tests read (skip, or fail under CI, otherwise)."""
+    root = testkit.shared_data()
+    missing = [p for p in _shared_files(root) if not p.is_file()]
+    if missing:
+        testkit.unavailable(f"{root} lacks {', '.join(map(str, missing))}")
+    return root
 
 
 def _shared_files(root: Path) -> Iterator[Path]:

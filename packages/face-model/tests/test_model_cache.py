@@ -15,15 +15,15 @@ from face_model.errors import ModelCacheError
 
 @pytest.fixture
 def cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.setenv(model_cache.CACHE_ENV, str(tmp_path / "cache"))
+    monkeypatch.setenv("ROLLCALL_MODEL_CACHE", str(tmp_path / "cache"))
     return tmp_path / "cache"
 
 
 def test_cache_dir_follows_the_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    monkeypatch.delenv(model_cache.CACHE_ENV, raising=False)
+    monkeypatch.delenv("ROLLCALL_MODEL_CACHE", raising=False)
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
     assert model_cache.cache_dir() == tmp_path / "xdg" / "rollcall" / "models"
-    monkeypatch.setenv(model_cache.CACHE_ENV, str(tmp_path / "mine"))
+    monkeypatch.setenv("ROLLCALL_MODEL_CACHE", str(tmp_path / "mine"))
     assert model_cache.cache_dir() == tmp_path / "mine"
 
 

@@ -3,13 +3,11 @@ checked against facenet-pytorch (the reference) on random inputs, photos and vid
 
 from __future__ import annotations
 
-import os
 import pickle
 import subprocess
 import sys
 from pathlib import Path
-from types import ModuleType
-from typing import Any, NoReturn
+from typing import Any
 
 import numpy as np
 import pytest
@@ -25,33 +23,13 @@ from face_model.mtcnn import (
     read_legacy_state_dict,
 )
 from face_model.mtcnn.legacy_torch import LEGACY_MAGIC, LEGACY_PROTOCOL
+from rollcall_tools import testkit
 
 MIN_PROBABILITY = 0.9  # the product keeps faces at or above this
 
 
-def _unavailable(reason: str) -> NoReturn:
-    """Skip, except under CI=true where every prerequisite must be present: fail."""
-    if os.environ.get("CI") == "true":
-        pytest.fail(f"{reason} (CI=true: required)")
-    pytest.skip(reason)
-
-
-def _torch() -> ModuleType:
-    try:
-        import torch
-    except ImportError:
-        _unavailable("torch is not installed: parity with facenet-pytorch needs it")
-    return torch
-
-
 def _shared(sub: str) -> Path:
-    root = os.environ.get("ROLLCALL_SHARED_DATA")
-    if not root:
-        _unavailable(f"ROLLCALL_SHARED_DATA is not set: this test needs {sub} (../shared/data)")
-    path = Path(root) / sub
-    if not path.exists():
-        _unavailable(f"{path} is missing (ROLLCALL_SHARED_DATA={root})")
-    return path
+    return testkit.shared_data(*sub.split("/"))
 
 
 # --- fixtures -------------------------------------------------------------------------------
@@ -72,7 +50,7 @@ def mtcnn(onnx_dir: Path) -> MtcnnDetector:
 @pytest.fixture(scope="module")
 def reference() -> Any:
     """facenet-pytorch's MTCNN, as the parity requirement states it."""
-    _torch()
+    testkit.require_torch()
     from facenet_pytorch import MTCNN
 
     return MTCNN(keep_all=True, device="cpu")
@@ -123,7 +101,7 @@ ALIGNED = ["aligned/bradley_cooper", "aligned/kate_siegel", "aligned/paul_rudd"]
 
 @pytest.mark.parametrize("net", ["pnet", "rnet", "onet"])
 def test_legacy_reader_equals_torch_load(net: str) -> None:
-    torch = _torch()
+    torch = testkit.require_torch()
     path = mtcnn_weight_files()[net]
     ours = read_legacy_state_dict(path)
     theirs = torch.load(path, map_location="cpu", weights_only=True)
@@ -199,7 +177,7 @@ def test_missing_weights_file_is_a_weights_error(tmp_path: Path) -> None:
     ],
 )
 def test_graphs_match_facenet_pytorch(onnx_dir: Path, net: str, shape: tuple[int, ...]) -> None:
-    torch = _torch()
+    torch = testkit.require_torch()
     import onnxruntime as ort
     from facenet_pytorch.models import mtcnn as fp
 

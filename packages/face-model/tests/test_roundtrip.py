@@ -214,7 +214,21 @@ def test_cli_version_and_help() -> None:
         "models",
     ):
         code, output = cli(command, "--help")
-        assert code == 0 and "ROLLCALL_" in output, command
+        assert code == 0 and "Usage" in output, command
+    # the settings a deployment makes come from the environment, and --help says which
+    output = runner.invoke(app, ["train", "--help"], terminal_width=200).output
+    for name in ("ROLLCALL_THREADS", "ROLLCALL_BACKBONE", "ROLLCALL_WEIGHTS"):
+        assert name in output
+
+
+def test_bad_settings_are_one_line(tiny_data: Path, tmp_path: Path) -> None:
+    result = runner.invoke(
+        app,
+        ["train", "--data-dir", str(tiny_data), "--out", str(tmp_path / "m")],
+        env={"ROLLCALL_THREADS": "many"},
+    )
+    assert result.exit_code == 2
+    assert "ROLLCALL_THREADS" in result.output and "Traceback" not in result.output
 
 
 def test_bench_json() -> None:

@@ -7,6 +7,7 @@ import statistics
 import tempfile
 import time
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -31,7 +32,7 @@ def sample_image() -> np.ndarray:
     """skimage's astronaut (one face), the standard self-contained test photo."""
     from skimage import data
 
-    return np.ascontiguousarray(data.astronaut())
+    return np.ascontiguousarray(data.astronaut())  # type: ignore[no-untyped-call]
 
 
 def default_backbones() -> tuple[str, ...]:
@@ -77,7 +78,7 @@ def _bench_detect(
     out: dict[str, float | None] = {}
     for batch in (1, 8):
         frames = [frame] * batch
-        ms = _median_ms(lambda frames=frames: detector.detect(frames, max_side=None), repeats)
+        ms = _median_ms(partial(detector.detect, frames, max_side=None), repeats)
         out[f"onnx_batch{batch}_ms_per_frame"] = round(ms / batch, 2)
     if not torch_available():
         out |= {"torch_batch1_ms_per_frame": None, "torch_vs_onnx_batch1": None}
@@ -125,11 +126,11 @@ def _bench_backbone(
         assert rec.embedder is not None
         for batch in (1, 8):
             crops = [crop] * batch
-            onnx_ms = _median_ms(lambda c=crops, f=rec.embedder: f(c), repeats) / batch
+            onnx_ms = _median_ms(partial(rec.embedder, crops), repeats) / batch
             entry[f"embed_onnx_batch{batch}_ms_per_face"] = round(onnx_ms, 2)
             if model.net is not None:
                 torch_embed = model.embedder()
-                torch_ms = _median_ms(lambda c=crops, f=torch_embed: f(c), repeats) / batch
+                torch_ms = _median_ms(partial(torch_embed, crops), repeats) / batch
                 entry[f"embed_torch_batch{batch}_ms_per_face"] = round(torch_ms, 2)
         entry["passes_per_face"] = 2 if spec.flip else 1
     return entry

@@ -70,15 +70,20 @@ def friendly_errors() -> Iterator[None]:
         fail(f"permission denied: {exc.filename}", EXIT_USAGE)
 
 
-def _setup(threads: int, verbose: bool) -> None:
+def _setup(threads: int | None, verbose: bool) -> int:
+    """Logging, and the CPU threads of the networks (returned)."""
     logging.basicConfig(
         level=logging.INFO if verbose else logging.WARNING,
         format="%(levelname)s %(name)s: %(message)s",
         stream=sys.stderr,
     )
+    from face_model.settings import load_settings
     from face_model.threads import set_threads
 
-    set_threads(max(1, threads))
+    with friendly_errors():
+        count = threads or load_settings().threads or 1
+    set_threads(count)
+    return count
 
 
 def _version(value: bool) -> None:
@@ -99,9 +104,11 @@ def main(
 
 
 ThreadsOpt = Annotated[
-    int,
+    int | None,
     typer.Option(
-        envvar="ROLLCALL_THREADS", help="CPU threads for the networks (onnxruntime, torch).", min=1
+        help="CPU threads for the networks (onnxruntime, torch) (default: ROLLCALL_THREADS, "
+        "else 1).",
+        min=1,
     ),
 ]
 VerboseOpt = Annotated[bool, typer.Option("--verbose", "-v", help="Log progress details.")]
@@ -109,7 +116,6 @@ ModelOpt = Annotated[
     Path,
     typer.Option(
         "--model",
-        envvar="ROLLCALL_FACE_MODEL",
         help="Model directory written by `face-model train` (evaluate/people also take an "
         "exported artifact directory).",
     ),
@@ -118,7 +124,6 @@ FilesOpt = Annotated[
     list[str] | None,
     typer.Option(
         "--files",
-        envvar="ROLLCALL_FILES",
         help="Only image files whose names match this glob (repeatable), e.g. '[1-5].pgm'.",
     ),
 ]
@@ -153,81 +158,71 @@ def train(
         Path,
         typer.Option(
             "--data-dir",
-            envvar="ROLLCALL_DATA_DIR",
             help="DIR/train/<person>/* (+ DIR/val/<person>/*) or DIR/<person>/*; "
             "any image format (JPEG, PNG, PGM, GIF...).",
         ),
     ],
     out_dir: Annotated[
         Path,
-        typer.Option("--out", envvar="ROLLCALL_FACE_MODEL", help="Model directory to write."),
+        typer.Option("--out", help="Model directory to write."),
     ],
     backbone: Annotated[
-        str,
+        str | None,
         typer.Option(
-            envvar="ROLLCALL_BACKBONE",
-            help=f"Embedding network: {', '.join(BACKBONE_CHOICES)}. The default, "
-            f"{DEFAULT_BACKBONE}, is dlib's public-domain ResNet, built in (no weights file, "
+            help=f"Embedding network: {', '.join(BACKBONE_CHOICES)} (default: ROLLCALL_BACKBONE, "
+            f"else {DEFAULT_BACKBONE}, dlib's public-domain ResNet, built in: no weights file, "
             f"no torch); {', '.join(TORCH_BACKBONES)} need --weights and the train extra.",
         ),
-    ] = DEFAULT_BACKBONE,
+    ] = None,
     weights: Annotated[
         Path | None,
         typer.Option(
-            envvar="ROLLCALL_WEIGHTS",
             help="Local weights of a torch backbone (state dict or {'net_state_dict'} "
-            "checkpoint). Without it a torch network is random and cannot recognise anyone.",
+            "checkpoint) (default: ROLLCALL_WEIGHTS). Without it a torch network is random and "
+            "cannot recognise anyone.",
         ),
     ] = None,
     threshold: Annotated[
         float | None,
         typer.Option(
-            envvar="ROLLCALL_THRESHOLD",
             help="Cosine threshold below which a face is unknown (default: the backbone's).",
         ),
     ] = None,
     margin: Annotated[
         float,
-        typer.Option(envvar="ROLLCALL_MARGIN", help="Minimum best-minus-second similarity."),
+        typer.Option(help="Minimum best-minus-second similarity."),
     ] = 0.03,
     matching: Annotated[
         str,
         typer.Option(
-            envvar="ROLLCALL_MATCHING",
             help="Person score: centroid, knn (mean of k best) or hybrid (higher of both).",
         ),
     ] = "hybrid",
-    k: Annotated[int, typer.Option(envvar="ROLLCALL_KNN", help="k for knn/hybrid.", min=1)] = 3,
-    min_face_size: Annotated[
-        int, typer.Option(envvar="ROLLCALL_MIN_FACE_SIZE", help="Smallest face (px) to keep.")
-    ] = 20,
+    k: Annotated[int, typer.Option(help="k for knn/hybrid.", min=1)] = 3,
+    min_face_size: Annotated[int, typer.Option(help="Smallest face (px) to keep.")] = 20,
     files: FilesOpt = None,
     epochs: Annotated[
         int,
         typer.Option(
-            envvar="ROLLCALL_EPOCHS",
             help="Fine-tune the backbone for this many epochs first (0: no fine-tuning).",
             min=0,
         ),
     ] = 0,
-    lr: Annotated[float, typer.Option(envvar="ROLLCALL_LR", help="Backbone learning rate.")] = 1e-4,
-    batch_size: Annotated[
-        int, typer.Option(envvar="ROLLCALL_BATCH_SIZE", help="Fine-tuning batch size.", min=1)
-    ] = 16,
-    seed: Annotated[int, typer.Option(envvar="ROLLCALL_SEED", help="Fine-tuning seed.")] = 0,
+    lr: Annotated[float, typer.Option(help="Backbone learning rate.")] = 1e-4,
+    batch_size: Annotated[int, typer.Option(help="Fine-tuning batch size.", min=1)] = 16,
+    seed: Annotated[int, typer.Option(help="Fine-tuning seed.")] = 0,
     resume: Annotated[
         bool,
         typer.Option(
-            envvar="ROLLCALL_RESUME",
             help="Continue from the last checkpoint in OUT/checkpoints (else start over).",
         ),
     ] = True,
     strict: Annotated[
         bool,
-        typer.Option(envvar="ROLLCALL_STRICT", help="Fail (exit 1) if any image had a problem."),
+        typer.Option(help="Fail (exit 1) if any image had a problem."),
     ] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print a JSON summary.")] = False,
-    threads: ThreadsOpt = 2,
+    threads: ThreadsOpt = None,
     verbose: VerboseOpt = False,
 ) -> None:
     """Build a model: detect, align and embed every training image into the gallery.
@@ -243,6 +238,11 @@ def train(
 
     _setup(threads, verbose)
     with friendly_errors():
+        from face_model.settings import load_settings
+
+        configured = load_settings()
+        backbone = backbone or configured.backbone or DEFAULT_BACKBONE
+        weights = weights or configured.weights
         try:
             get_spec(backbone)
         except ValueError as exc:
@@ -329,14 +329,14 @@ def train(
 @app.command()
 def enroll(
     model: ModelOpt,
-    person: Annotated[str, typer.Option(envvar="ROLLCALL_PERSON", help="Name to enroll.")],
+    person: Annotated[str, typer.Option(help="Name to enroll.")],
     images: Annotated[
         list[Path], typer.Argument(help="Image files or folders of images of this person.")
     ],
     replace: Annotated[
         bool, typer.Option(help="Replace the person's existing gallery entries.")
     ] = False,
-    threads: ThreadsOpt = 2,
+    threads: ThreadsOpt = None,
     verbose: VerboseOpt = False,
 ) -> None:
     """Add a person (or more photos of one) to a model without retraining."""
@@ -395,7 +395,7 @@ def people(
 @app.command()
 def remove(
     model: ModelOpt,
-    person: Annotated[str, typer.Option(envvar="ROLLCALL_PERSON", help="Name to remove.")],
+    person: Annotated[str, typer.Option(help="Name to remove.")],
 ) -> None:
     """Forget a person in a model directory."""
     from face_model.training import remove as do_remove
@@ -427,21 +427,17 @@ def _probes(
 SplitOpt = Annotated[
     str,
     typer.Option(
-        envvar="ROLLCALL_SPLIT",
         help="auto (val/ of the course layout, else every image), train, val or all.",
     ),
 ]
 DataOpt = Annotated[
     Path,
-    typer.Option(
-        "--data-dir", envvar="ROLLCALL_DATA_DIR", help="Test images, one folder per person."
-    ),
+    typer.Option("--data-dir", help="Test images, one folder per person."),
 ]
 AllowUntrainedOpt = Annotated[
     bool,
     typer.Option(
         "--allow-untrained",
-        envvar="ROLLCALL_ALLOW_UNTRAINED",
         help="Run even though the model has random weights (figures are then meaningless).",
     ),
 ]
@@ -455,23 +451,22 @@ def evaluate(
     files: FilesOpt = None,
     threshold: Annotated[
         float | None,
-        typer.Option(envvar="ROLLCALL_THRESHOLD", help="Override the shipped threshold."),
+        typer.Option(help="Override the shipped threshold."),
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
     report_dir: Annotated[
         Path | None,
         typer.Option(
-            envvar="ROLLCALL_REPORT_DIR",
             help="Where report.json and confusion.png go (default MODEL/evaluation, or "
             "./evaluation for an exported artifact).",
         ),
     ] = None,
     min_accuracy: Annotated[
         float | None,
-        typer.Option(envvar="ROLLCALL_MIN_ACCURACY", help="Exit 1 when accuracy is below this."),
+        typer.Option(help="Exit 1 when accuracy is below this."),
     ] = None,
     allow_untrained: AllowUntrainedOpt = False,
-    threads: ThreadsOpt = 2,
+    threads: ThreadsOpt = None,
     verbose: VerboseOpt = False,
 ) -> None:
     """Accuracy, TAR/FAR, per-person precision/recall, unknown rejection, time per image.
@@ -553,7 +548,6 @@ def calibrate(
     target_far: Annotated[
         float,
         typer.Option(
-            envvar="ROLLCALL_TARGET_FAR",
             help="Wanted false-accept rate on the held-out images.",
             min=0.0,
             max=1.0,
@@ -565,7 +559,7 @@ def calibrate(
         bool, typer.Option("--dry-run", help="Report only; do not store the threshold.")
     ] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
-    threads: ThreadsOpt = 2,
+    threads: ThreadsOpt = None,
     verbose: VerboseOpt = False,
 ) -> None:
     """Pick the threshold for a target FAR from held-out images and store it in the model.
@@ -605,7 +599,6 @@ def export(
         Path,
         typer.Option(
             "--out",
-            envvar="ROLLCALL_MODEL_DIR",
             help="Artifact directory to write (what the handler loads); an older artifact "
             "there is replaced.",
         ),
@@ -614,7 +607,6 @@ def export(
         Path | None,
         typer.Option(
             "--model",
-            envvar="ROLLCALL_FACE_MODEL",
             help="Model directory written by `face-model train` (omit with --detection-only).",
         ),
     ] = None,
@@ -633,7 +625,7 @@ def export(
             "names anyone).",
         ),
     ] = False,
-    threads: ThreadsOpt = 2,
+    threads: ThreadsOpt = None,
     verbose: VerboseOpt = False,
 ) -> None:
     """Write the serving artifact: MTCNN and embedding networks as ONNX (a torch backbone is
@@ -692,7 +684,7 @@ def models_list(
     """Show each built-in network, where it comes from and whether it is built."""
     from face_model.model_cache import BUILTIN, cache_dir, read_record
 
-    rows = []
+    rows: list[dict[str, Any]] = []
     for name, model in BUILTIN.items():
         record = read_record(name)
         rows.append(
@@ -748,17 +740,15 @@ def fetch_weights(
     ] = "vggface2",
     out_file: Annotated[
         Path | None,
-        typer.Option(
-            "--out", envvar="ROLLCALL_WEIGHTS", help="File to write (default: ./<release name>)."
-        ),
+        typer.Option("--out", help="File to write (default: ./<release name>)."),
     ] = None,
     sha256: Annotated[
         str | None,
-        typer.Option(envvar="ROLLCALL_WEIGHTS_SHA256", help="Expected sha256 of the file."),
+        typer.Option(help="Expected sha256 of the file."),
     ] = None,
     url: Annotated[
         str | None,
-        typer.Option(envvar="ROLLCALL_WEIGHTS_URL", help="Download from here (mirror) instead."),
+        typer.Option(help="Download from here (mirror) instead."),
     ] = None,
     no_verify: Annotated[
         bool,
@@ -768,9 +758,7 @@ def fetch_weights(
         bool,
         typer.Option(help="Check that the file loads into InceptionResnetV1 strictly."),
     ] = True,
-    timeout: Annotated[
-        float, typer.Option(envvar="ROLLCALL_TIMEOUT", help="Network timeout (s).")
-    ] = 60.0,
+    timeout: Annotated[float, typer.Option(help="Network timeout (s).")] = 60.0,
 ) -> None:
     """Download facenet-pytorch's InceptionResnetV1 weights (VGGFace2 or CASIA-WebFace),
     verified by sha256; exit 3 when the server is unreachable."""
@@ -827,14 +815,14 @@ def bench(
             "backbones when torch is installed).",
         ),
     ] = None,
-    threads: ThreadsOpt = 1,
+    threads: ThreadsOpt = None,
     verbose: VerboseOpt = False,
 ) -> None:
     """Time per frame and face: MTCNN (onnxruntime, and torch when installed), alignment,
     embedding (batch 1 and 8), artifact load; on skimage's astronaut photo."""
     from face_model.bench import run_bench
 
-    _setup(threads, verbose)
+    threads = _setup(threads, verbose)
     weights = {"mobilefacenet": mobilefacenet_weights} if mobilefacenet_weights else None
     with friendly_errors():
         for name in backbone or ():

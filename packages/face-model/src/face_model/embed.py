@@ -38,7 +38,7 @@ def preprocess(crops: Sequence[np.ndarray], spec: BackboneSpec) -> np.ndarray:
 def l2_normalise(x: np.ndarray) -> np.ndarray:
     """Rows scaled to unit length."""
     norms = np.linalg.norm(x, axis=1, keepdims=True)
-    return (x / np.maximum(norms, 1e-12)).astype(np.float32)
+    return np.asarray(x / np.maximum(norms, 1e-12), dtype=np.float32)
 
 
 def combine(
@@ -72,7 +72,8 @@ class TorchEmbedder:
         import torch
 
         with torch.inference_mode():
-            return self.net(torch.from_numpy(batch)).numpy().astype(np.float32)
+            out: torch.Tensor = self.net(torch.from_numpy(batch))
+            return np.asarray(out.numpy(), dtype=np.float32)
 
     def __call__(self, crops: Sequence[np.ndarray]) -> np.ndarray:
         return combine(self.raw, preprocess(crops, self.spec), self.spec)

@@ -87,7 +87,7 @@ def subject_scores(detections: Sequence[Detection], shape: tuple[int, ...]) -> n
     area = (boxes[:, 2] - boxes[:, 0]) * (boxes[:, 3] - boxes[:, 1])
     centres = np.stack([(boxes[:, 0] + boxes[:, 2]) / 2, (boxes[:, 1] + boxes[:, 3]) / 2], 1)
     offset = ((centres - np.array([width / 2, height / 2])) ** 2).sum(1)
-    return area - 2.0 * offset
+    return np.asarray(area - 2.0 * offset)
 
 
 def choose_faces(person: str, candidates: list[FaceCandidates]) -> PersonFaces:

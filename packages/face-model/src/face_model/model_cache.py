@@ -31,7 +31,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-CACHE_ENV = "ROLLCALL_MODEL_CACHE"
 CONVERTER_VERSION = 1
 """Bumped when a converter changes what it writes: cached graphs are then rebuilt."""
 
@@ -66,9 +65,11 @@ class CachedModel:
 
 def cache_dir() -> Path:
     """Where converted networks live (see the module docstring)."""
-    explicit = os.environ.get(CACHE_ENV, "").strip()
-    if explicit:
-        return Path(explicit).expanduser()
+    from face_model.settings import load_settings
+
+    explicit = load_settings().model_cache
+    if explicit is not None:
+        return explicit.expanduser()
     xdg = os.environ.get("XDG_CACHE_HOME", "").strip()
     base = Path(xdg).expanduser() if xdg else Path.home() / ".cache"
     return base / "rollcall" / "models"

@@ -22,8 +22,9 @@ def require_torch(what: str) -> ModuleType:
         ) from None
     from face_model.threads import get_threads
 
-    if get_threads():
-        torch.set_num_threads(get_threads())
+    threads = get_threads()
+    if threads:
+        torch.set_num_threads(threads)
     return torch
 
 

@@ -10,8 +10,7 @@ from typing import TYPE_CHECKING, Any
 from face_model.errors import WeightsError
 
 if TYPE_CHECKING:
-    import torch
-    from torch import nn
+    from torch import Tensor, nn
 
 # keys of facenet-pytorch's pretrained files that the embedding network does not use
 _IGNORED_PREFIXES = ("logits.",)
@@ -26,7 +25,7 @@ def sha256_file(path: Path, chunk: int = 1 << 20) -> str:
     return digest.hexdigest()
 
 
-def read_state_dict(path: str | Path) -> dict[str, torch.Tensor]:
+def read_state_dict(path: str | Path) -> dict[str, Tensor]:
     """The state dict in a weights file: raw, ``{'net_state_dict'}``, ``{'state_dict'}``...
 
     A ``module.`` prefix (DataParallel) is stripped. Only tensors are loaded
@@ -51,7 +50,7 @@ def read_state_dict(path: str | Path) -> dict[str, torch.Tensor]:
                 break
     if not isinstance(obj, Mapping) or not obj:
         raise WeightsError(f"weights file {path} holds no state dict (found {type(obj).__name__})")
-    state: dict[str, torch.Tensor] = {}
+    state: dict[str, Tensor] = {}
     for key, value in obj.items():
         if not isinstance(value, torch.Tensor):
             raise WeightsError(f"weights file {path}: entry {key!r} is not a tensor")
@@ -62,7 +61,7 @@ def read_state_dict(path: str | Path) -> dict[str, torch.Tensor]:
     return state
 
 
-def load_into(net: nn.Module, state: Mapping[str, torch.Tensor], source: str) -> None:
+def load_into(net: nn.Module, state: Mapping[str, Tensor], source: str) -> None:
     """Load ``state`` into ``net`` strictly; WeightsError listing mismatches otherwise."""
     expected = net.state_dict()
     missing = sorted(set(expected) - set(state))

@@ -28,4 +28,5 @@ class EmbeddingInceptionResnetV1(InceptionResnetV1):  # type: ignore[misc]
         x = self.block8(x)
         x = self.avgpool_1a(x)
         x = self.last_linear(x.flatten(1))
-        return self.last_bn(x)
+        out: torch.Tensor = self.last_bn(x)
+        return out

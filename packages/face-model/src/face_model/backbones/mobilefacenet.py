@@ -65,7 +65,7 @@ class Bottleneck(nn.Module):
         )
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        out = self.conv(x)
+        out: torch.Tensor = self.conv(x)
         return x + out if self.connect else out
 
 
