@@ -68,7 +68,10 @@ def test_each_device_receives_only_its_own_results(target: AwsTarget, stack: Sta
     subs = sns.list_subscriptions_by_topic(TopicArn=names.results_topic_arn)["Subscriptions"]
     (sub,) = [s for s in subs if s["Endpoint"] == names.queue_arn(names.device_queue("cam1"))]
     sub_attrs = sns.get_subscription_attributes(SubscriptionArn=sub["SubscriptionArn"])
-    assert json.loads(sub_attrs["Attributes"]["FilterPolicy"]) == {"device": ["cam1"]}
+    assert json.loads(sub_attrs["Attributes"]["FilterPolicy"]) == {
+        "route": ["device"],
+        "device": ["cam1"],
+    }
     assert sub_attrs["Attributes"]["RawMessageDelivery"] == "true"
 
     listed = {d.device_id: d for d in devices.describe()}

@@ -1,8 +1,9 @@
 """Results routes: a queue (+ DLQ) subscribed to the results topic with a filter policy.
 
-The handler publishes each result once, with message attributes ``route`` (``device`` or
-``foreign``) and, for rollcall clips, ``device``. The foreign route (``route = foreign``) is
-part of the stack; a device's route (``device = <id>``) exists once the device is registered.
+The handler publishes each result once, with the message attributes of
+``shared_schema.routing`` (``route`` = ``device`` + ``device`` = the clip's device id, or
+``route`` = ``foreign``). The foreign route is part of the stack; a device's route exists
+once the device is registered.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from rollcall_tools.stack.plan import Resource
 from rollcall_tools.stack.policy import topic_queue_policy
 from rollcall_tools.stack.settings import QUEUE_MAX_RECEIVES
 from rollcall_tools.stack.storage import Queue, QueueSpec
+from shared_schema import device_filter_policy, foreign_filter_policy
 
 ROUTE_VISIBILITY_S = 30
 """A result a reader leaves (not its own, or unreadable) comes back after this long."""
@@ -21,7 +23,6 @@ DLQ_RETENTION_S = 14 * 24 * 3600
 TAG_STACK = "rollcall:stack"
 TAG_DEVICE = "rollcall:device"
 TAG_ROLE = "rollcall:role"
-FOREIGN_FILTER = {"route": ["foreign"]}
 
 
 def _route(
@@ -69,7 +70,7 @@ def foreign_route(target: AwsTarget, names: StackNames) -> list[Resource]:
         names,
         queue=names.foreign_queue,
         dlq=names.foreign_dlq,
-        filter_policy=FOREIGN_FILTER,
+        filter_policy=foreign_filter_policy(),
     )
 
 
@@ -81,6 +82,6 @@ def device_route(target: AwsTarget, names: StackNames, device_id: str) -> list[R
         names,
         queue=names.device_queue(device_id),
         dlq=names.device_dlq(device_id),
-        filter_policy={"device": [device_id]},
+        filter_policy=device_filter_policy(device_id),
         tags={TAG_STACK: names.prefix, TAG_DEVICE: device_id},
     )

@@ -1,5 +1,6 @@
-"""Results as the handler publishes them (the contract): one SNS message per object, with
-``route`` = ``device`` and ``device`` for rollcall clips, ``route`` = ``foreign`` otherwise."""
+"""Results as the handler publishes them (the contract of ``shared_schema.routing``): one
+SNS message per object, with ``route`` = ``device`` and ``device`` for rollcall clips,
+``route`` = ``foreign`` otherwise. For tests of the routes and of ``tools results``."""
 
 from __future__ import annotations
 
@@ -45,11 +46,11 @@ def result(bucket: str, key: str, person: str | None = None) -> RecognitionResul
 
 
 def publish(sns: Any, topic_arn: str, res: RecognitionResult) -> None:
-    """Publish ``res`` exactly as the handler does."""
-    clip = res.clip.clip
-    attributes = {"route": {"DataType": "String", "StringValue": "device" if clip else "foreign"}}
-    if clip is not None:
-        attributes["device"] = {"DataType": "String", "StringValue": clip.device_id}
+    """Publish ``res`` as the handler does: its body, its routing attributes."""
+    attributes = {
+        name: {"DataType": "String", "StringValue": value}
+        for name, value in res.route_attributes.items()
+    }
     sns.publish(TopicArn=topic_arn, Message=res.to_message(), MessageAttributes=attributes)
 
 
