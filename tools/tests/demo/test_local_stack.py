@@ -47,15 +47,33 @@ def _running(pid: int) -> bool:
 def test_up_status_down(reaped: Path) -> None:
     tmp_path = reaped
     try:
-        up = _tools(tmp_path, "local", "up", "--json", "--region", "eu-west-1")
+        up = _tools(
+            tmp_path, "local", "up", "--json", "--region", "eu-west-1",
+            "--device", "cam1", "--timeout", "5", "--batch-size", "3",
+        )  # fmt: skip
         assert up.returncode == 0, up.stderr
         info = json.loads(up.stdout)
         state = json.loads((tmp_path / "state" / "local.json").read_text())
         assert state["endpoint_url"] == info["endpoint_url"]
         assert info["endpoint_url"].startswith("http://127.0.0.1:")
         assert "probe clip was answered" in up.stderr
+        assert info["devices"]["cam1"]["env"] == {
+            **info["env"],
+            "ROLLCALL_RESULTS_QUEUE": "rollcall-dev-cam1",
+            "ROLLCALL_DEVICE_ID": "cam1",
+        }
+        assert info["env"]["ROLLCALL_BUCKET"] == info["bucket"]
 
-        # the deployed stack is reachable and seeded with the demo's one person
+        # the runner stands in for the event source mapping: the mapping's batch size, the
+        # function timeout (the queue hides a message 6x as long), the workers
+        command = state["runner"]["command"]
+        assert command[command.index("--batch-size") + 1] == "3"
+        assert command[command.index("--function-timeout") + 1] == "5"
+        assert command[command.index("--workers") + 1] == "1"
+        assert command[command.index("--queue") + 1] == "rollcall-events"
+        assert info["events_visibility_s"] == 30
+
+        # the deployed stack is reachable and seeded with the demo's people
         ddb = boto3.client(
             "dynamodb",
             endpoint_url=info["endpoint_url"],
@@ -70,7 +88,14 @@ def test_up_status_down(reaped: Path) -> None:
         assert status.returncode == 0
         report = json.loads(status.stdout)
         assert report["server_alive"] and report["runner_alive"]
-        assert report["queues"] == {"rollcall-events": 0, "rollcall-results": 0}
+        assert report["devices"] == ["cam1"]  # the probe's device is gone again
+        assert report["queues"] == {
+            "rollcall-events": 0,
+            "rollcall-events-dlq": 0,
+            "rollcall-results-foreign": 0,
+            "rollcall-results-foreign-dlq": 0,
+            "rollcall-dev-cam1": 0,
+        }
 
         again = _tools(tmp_path, "local", "up")
         assert again.returncode == 2
