@@ -112,9 +112,9 @@ def test_truncated_video(
 
 
 def test_unsupported_codec(
-    stack: Stack, clip_bytes: Callable[..., bytes], logs: list[dict[str, Any]]
+    stack: Stack, undecodable: bytes, logs: list[dict[str, Any]]
 ) -> None:
-    record = stack.put(clip_key(8), clip_bytes(320, 240, faces=0, codec="mpeg4"))
+    record = stack.put(clip_key(8), undecodable)
     assert _error_for(stack, record, logs).code is ErrorCode.UNSUPPORTED_CODEC
 
 
