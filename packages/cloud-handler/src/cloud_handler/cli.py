@@ -154,7 +154,8 @@ def invoke(
         typer.Option("--event", envvar="ROLLCALL_EVENT_FILE", help="JSON event file ('-': stdin)."),
     ],
 ) -> None:
-    """Run one Lambda event (S3 notification or SQS batch) through the handler; print its answer.
+    """Run one Lambda event (an SQS batch of S3 notifications) through the handler; print its
+    answer.
 
     Exit 0 when everything was handled, 1 when a record must be retried.
     """
@@ -167,7 +168,7 @@ def invoke(
         fail(f"{event}: a Lambda event is a JSON object, got {type(document).__name__}")
     _check_handler_config()
     from cloud_handler.context import LocalContext
-    from cloud_handler.handler import RedeliverError, lambda_handler, logger
+    from cloud_handler.handler import lambda_handler, logger
     from cloud_handler.settings import ConfigError
 
     # the handler's log lines and metrics go to stderr; stdout carries only its answer
@@ -179,8 +180,6 @@ def invoke(
             response = lambda_handler(document, LocalContext(timeout_s=300))
     except ConfigError as exc:
         fail(str(exc))
-    except RedeliverError as exc:
-        fail(str(exc), EXIT_FAILED)
     print(json.dumps(response, indent=2))  # noqa: T201 - the CLI's output
     if response.get("batchItemFailures"):
         raise typer.Exit(EXIT_FAILED)
