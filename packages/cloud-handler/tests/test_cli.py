@@ -28,6 +28,8 @@ def test_version_and_help_document_env_vars() -> None:
         "ROLLCALL_EVENTS_QUEUE",
         "ROLLCALL_ENDPOINT_URL",
         "ROLLCALL_WORKERS",
+        "ROLLCALL_BATCH_SIZE",
+        "ROLLCALL_FUNCTION_TIMEOUT_S",
     ):
         assert env in result.output
 
