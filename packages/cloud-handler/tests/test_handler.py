@@ -224,3 +224,21 @@ def test_configuration_error_names_the_variable(
     reset_runtime()
     with pytest.raises(ConfigError, match="ROLLCALL_TABLE is not set"):
         run(sqs_event(body(s3_event(s3_record(stack.bucket, clip_key(0))))))
+
+
+def test_metrics_disabled_print_nothing(
+    stack: Stack, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """POWERTOOLS_METRICS_DISABLED silences every EMF line, the cold start's included."""
+    from aws_lambda_powertools.metrics.provider import cold_start
+
+    monkeypatch.setenv("POWERTOOLS_METRICS_DISABLED", "true")
+    monkeypatch.setattr(cold_start, "is_cold_start", True)
+    record = stack.put(clip_key(14), b"x" * 10)
+    run(sqs_event(body(s3_event(record))))
+    assert '"_aws"' not in capsys.readouterr().out
+    monkeypatch.setenv("POWERTOOLS_METRICS_DISABLED", "false")
+    monkeypatch.setattr(cold_start, "is_cold_start", True)
+    run(sqs_event(body(s3_event(stack.put(clip_key(15), b"x" * 10)))))
+    out = capsys.readouterr().out
+    assert '"ColdStart"' in out and '"Records"' in out

@@ -23,7 +23,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from cloud_handler.answer import malformed_payload
 from cloud_handler.aws import describe, result_code
-from cloud_handler.events import ClipTask, Ignored, Item, Malformed, parse_record
+from cloud_handler.events import Ignored, Item, Malformed, parse_record
 from cloud_handler.observability import count, logger, metrics
 from cloud_handler.runtime import get_runtime
 
@@ -95,7 +95,7 @@ def _item(item: Item, attempt: int, *, source: str) -> None:
         if item.bucket and item.key:  # the object is known: it gets an error result
             _answer(item.key, malformed_payload(item), attempt)
         return
-    _answer(item.key, item.as_payload() if isinstance(item, ClipTask) else {}, attempt)
+    _answer(item.key, item.as_payload(), attempt)
 
 
 def _answer(key: str, payload: dict[str, Any], attempt: int) -> None:

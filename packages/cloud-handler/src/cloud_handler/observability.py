@@ -8,6 +8,7 @@ from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.metrics.functions import is_metrics_disabled
 from aws_lambda_powertools.metrics.provider.cloudwatch_emf.cloudwatch import (
     AmazonCloudWatchEMFProvider,
 )
@@ -18,7 +19,8 @@ NAMESPACE = os.environ.get("POWERTOOLS_METRICS_NAMESPACE", "rollcall")
 
 class _SharedEMF(AmazonCloudWatchEMFProvider):
     """EMF metrics that the local runner's thread workers may add to and flush at once
-    (each Lambda invocation, or thread, flushes what has been added so far)."""
+    (each Lambda invocation, or thread, flushes what has been added so far), and that
+    POWERTOOLS_METRICS_DISABLED silences entirely."""
 
     _lock = threading.RLock()  # re-entrant: add_metric flushes itself at 100 metrics
 
@@ -29,6 +31,12 @@ class _SharedEMF(AmazonCloudWatchEMFProvider):
     def flush_metrics(self, raise_on_empty_metrics: bool = False) -> None:
         with self._lock:
             super().flush_metrics(raise_on_empty_metrics=raise_on_empty_metrics)
+
+    def add_cold_start_metric(self, context: Any) -> None:
+        # Powertools prints this one even with POWERTOOLS_METRICS_DISABLED (the benchmark
+        # and `invoke` keep their stdout clean with it)
+        if not is_metrics_disabled():
+            super().add_cold_start_metric(context)
 
 
 logger = Logger(service=SERVICE)
