@@ -155,13 +155,22 @@ def test_bucket_blocks_public_access_and_encrypts(deployed: tuple[Stack, AwsTarg
 def test_every_queue_and_topic_encrypts_at_rest(deployed: tuple[Stack, AwsTarget]) -> None:
     _, target = deployed
     sqs, sns = target.client("sqs"), target.client("sns")
-    urls = sqs.list_queues().get("QueueUrls", [])
+    # moto's state is per process: other tests' queues may be there too
+    urls = [
+        url
+        for url in sqs.list_queues().get("QueueUrls", [])
+        if url.rsplit("/", 1)[-1].startswith(("secure-", "securelocal-"))
+    ]
     # per stack: events + DLQ, foreign route + DLQ; then 1 + 2 devices' routes (queue + DLQ)
     assert len(urls) == 2 * 4 + 3 * 2, urls
     for url in urls:
         attrs = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["All"])["Attributes"]
         assert attrs.get("SqsManagedSseEnabled") == "true" or attrs.get("KmsMasterKeyId"), url
-    topics = [t["TopicArn"] for t in sns.list_topics()["Topics"]]
+    topics = [
+        t["TopicArn"]
+        for t in sns.list_topics()["Topics"]
+        if t["TopicArn"].rsplit(":", 1)[-1] in {"secure-results", "securelocal-results"}
+    ]
     assert len(topics) == 2, topics
     for arn in topics:
         assert sns.get_topic_attributes(TopicArn=arn)["Attributes"].get("KmsMasterKeyId"), arn
