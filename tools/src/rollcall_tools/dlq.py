@@ -79,12 +79,18 @@ def _objects(body: str) -> tuple[list[dict[str, Any]], str | None]:
     return out, None if out else "not an S3 notification"
 
 
-def _receive(sqs: Any, url: str, hold_s: int, wanted: int = 10) -> list[dict[str, Any]]:
+WAIT_S = 1
+"""Long poll of each receive: an SQS short poll samples servers and may miss messages."""
+
+
+def _receive(
+    sqs: Any, url: str, hold_s: int, wanted: int = 10, wait_s: int = WAIT_S
+) -> list[dict[str, Any]]:
     return list(
         sqs.receive_message(
             QueueUrl=url,
             MaxNumberOfMessages=max(1, min(10, wanted)),
-            WaitTimeSeconds=1,
+            WaitTimeSeconds=wait_s,
             VisibilityTimeout=hold_s,
             AttributeNames=["All"],
             MessageAttributeNames=["All"],
@@ -116,13 +122,14 @@ def depth(sqs: Any, url: str) -> int:
     )
 
 
-def peek(sqs: Any, dlq_url: str, *, hold_s: int = HOLD_S) -> list[DeadLetter]:
+def peek(sqs: Any, dlq_url: str, *, hold_s: int = HOLD_S, wait_s: int = WAIT_S) -> list[DeadLetter]:
     """Every message in the DLQ, left there: received (hidden for ``hold_s``), then released."""
     seen: dict[str, dict[str, Any]] = {}
     held: list[dict[str, Any]] = []
     try:
         while True:
-            batch = [m for m in _receive(sqs, dlq_url, hold_s) if m["MessageId"] not in seen]
+            received = _receive(sqs, dlq_url, hold_s, wait_s=wait_s)
+            batch = [m for m in received if m["MessageId"] not in seen]
             if not batch:
                 break
             held += batch
@@ -149,14 +156,20 @@ class Redrive:
 
 
 def redrive(
-    sqs: Any, dlq_url: str, source_url: str, *, limit: int | None = None, hold_s: int = 60
+    sqs: Any,
+    dlq_url: str,
+    source_url: str,
+    *,
+    limit: int | None = None,
+    hold_s: int = 60,
+    wait_s: int = WAIT_S,
 ) -> Redrive:
     """Move up to ``limit`` messages (default: as many as the DLQ held at the start) back
     to ``source_url``: send a copy, then delete the original; a failed send stays put."""
     report = Redrive()
     budget = depth(sqs, dlq_url) if limit is None else limit
     while budget > 0:
-        batch = _receive(sqs, dlq_url, hold_s, wanted=budget)
+        batch = _receive(sqs, dlq_url, hold_s, wanted=budget, wait_s=wait_s)
         if not batch:
             break
         budget -= len(batch)

@@ -65,7 +65,7 @@ def test_list_shows_the_dead_lettered_objects_and_leaves_them(
     _dead_letter(target, stack)
     sqs, dlq_url = target.client("sqs"), _url(target, stack.names.events_dlq)
     sqs.send_message(QueueUrl=dlq_url, MessageBody="garbage")
-    letters = [letter.to_json() for letter in dlq.peek(sqs, dlq_url)]
+    letters = [letter.to_json() for letter in dlq.peek(sqs, dlq_url, wait_s=0)]
     assert _keys(letters) == sorted(KEYS)
     (garbage,) = [letter for letter in letters if not letter["objects"]]
     assert garbage["note"] == "not an S3 notification"
@@ -97,7 +97,7 @@ def test_redrive_moves_them_back_to_the_events_queue(target: AwsTarget, stack: S
     assert json.loads(out)["moved"] == 1
     assert (dlq.depth(sqs, dlq_url), dlq.depth(sqs, events)) == (len(KEYS) - 1, 1)
 
-    report = dlq.redrive(sqs, dlq_url, events)
+    report = dlq.redrive(sqs, dlq_url, events, wait_s=0)
     assert len(report.moved) == len(KEYS) - 1 and report.failed == []
     assert dlq.depth(sqs, dlq_url) == 0
     bodies = sqs.receive_message(QueueUrl=events, MaxNumberOfMessages=10, WaitTimeSeconds=1)

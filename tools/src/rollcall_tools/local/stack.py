@@ -34,6 +34,9 @@ from shared_schema import StudentRecord
 
 SERVER_START_TIMEOUT_S = 30.0
 RUNNER_SETTLE_S = 1.5
+RUNNER_POLL_S = 2
+"""The runner's long poll: a worker sees a stop request after at most this long, so `down`
+is quick (the mapping's 20 s polls would only save requests to a local server)."""
 Say = Callable[[str], None]
 
 
@@ -152,6 +155,8 @@ def serve_arguments(state: LocalState, endpoint_url: str | None = None) -> list[
         str(state.batch_size),
         "--function-timeout",
         str(state.timeout_s),
+        "--wait-time",
+        str(RUNNER_POLL_S),
     ]
 
 
