@@ -89,7 +89,9 @@ def list_devices(
     if not found:
         out.print(f"no devices registered in stack {stack!r} (add one: tools devices add ID)")
         return
-    table = RichTable("device", "results queue", "waiting", "in flight", "dead-lettered", "")
+    table = RichTable(
+        "device", "results queue", "waiting", "in flight", "dead-lettered", "subscribed"
+    )
     for d in found:
         table.add_row(
             d.device_id,
@@ -97,7 +99,7 @@ def list_devices(
             str(d.waiting),
             str(d.in_flight),
             f"[red]{d.dead_lettered}[/]" if d.dead_lettered else "0",
-            "" if d.subscribed else "[red]not subscribed (run devices add again)[/]",
+            "yes" if d.subscribed else "[red]no (run `tools devices add` again)[/]",
         )
     out.print(table)
 

@@ -44,7 +44,7 @@ def _people(line: ResultLine) -> str:
         for p in line.people
     ]
     if line.unknown_faces:
-        named.append(f"{line.unknown_faces} unknown")
+        named.append(f"{line.unknown_faces} unknown face(s)")
     if line.error:
         named.append(f"[red]{line.error['code']}[/]: {line.error['message']}")
     return "; ".join(named) or "[dim]-[/]"
