@@ -242,3 +242,35 @@ def test_metrics_disabled_print_nothing(
     run(sqs_event(body(s3_event(stack.put(clip_key(15), b"x" * 10)))))
     out = capsys.readouterr().out
     assert '"ColdStart"' in out and '"Records"' in out
+
+
+def test_dynamodb_unreachable_through_its_own_endpoint(
+    stack: Stack, logs: list[dict[str, Any]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No ROLLCALL_ENDPOINT_URL: botocore's AWS_ENDPOINT_URL reaches moto for every service,
+    AWS_ENDPOINT_URL_DYNAMODB sends DynamoDB (both tables) to a closed port. The record
+    fails and nothing is published; with DynamoDB back, the redelivery is answered once."""
+    import socket
+
+    from cloud_handler.runtime import reset_runtime
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        closed = f"http://127.0.0.1:{sock.getsockname()[1]}"
+    monkeypatch.delenv("ROLLCALL_ENDPOINT_URL")
+    monkeypatch.setenv("AWS_ENDPOINT_URL", stack.endpoint)
+    monkeypatch.setenv("AWS_ENDPOINT_URL_DYNAMODB", closed)
+    monkeypatch.setenv("ROLLCALL_AWS_MAX_ATTEMPTS", "2")
+    reset_runtime()
+    record = stack.put(clip_key(16), b"not a video" * 10)
+    event = sqs_event(body(s3_event(record)))
+    assert run(event)["batchItemFailures"] == [{"itemIdentifier": event["Records"][0]["messageId"]}]
+    [line] = [line for line in logs if line["message"].startswith("clip not answered")]
+    assert line["error_code"] == "transient" and "EndpointConnectionError" in line["reason"]
+    assert not stack.results()
+    monkeypatch.delenv("AWS_ENDPOINT_URL_DYNAMODB")
+    reset_runtime()
+    assert run(sqs_event(body(s3_event(record)), receive_count=2)) == {"batchItemFailures": []}
+    [result] = stack.results()
+    assert result.error is not None and result.error.code is ErrorCode.NOT_A_VIDEO
+    assert result.attempt == 2
