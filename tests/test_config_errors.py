@@ -159,8 +159,8 @@ def _cases(moto: str, tmp: Path) -> list[Case]:
             "cloud-handler",
             ["invoke", "--event", str(event)],
             (2,),
-            ("rollcall_results_queue_url", "not set"),
-            unset=("ROLLCALL_RESULTS_QUEUE_URL", "ROLLCALL_TABLE", "ROLLCALL_IDEMPOTENCY_TABLE"),
+            ("rollcall_results_topic_arn", "not set"),
+            unset=("ROLLCALL_RESULTS_TOPIC_ARN", "ROLLCALL_TABLE", "ROLLCALL_IDEMPOTENCY_TABLE"),
         ),
         # face-model
         Case(

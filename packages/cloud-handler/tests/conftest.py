@@ -66,6 +66,14 @@ def clip_bytes() -> Callable[..., bytes]:
     return get
 
 
+@pytest.fixture(scope="session")
+def undecodable(clip_bytes: Callable[..., bytes]) -> bytes:
+    """A Matroska video whose codec id names no codec FFmpeg knows (nothing decodes it)."""
+    data = clip_bytes(320, 240, faces=0, container="matroska")
+    assert data.count(b"V_MPEG4/ISO/AVC") == 1
+    return data.replace(b"V_MPEG4/ISO/AVC", b"V_ROLLCALL/NONE")
+
+
 class _Collect(logging.Handler):
     def __init__(self) -> None:
         super().__init__()

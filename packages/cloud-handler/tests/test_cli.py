@@ -22,9 +22,15 @@ runner = CliRunner()
 def test_version_and_help_document_env_vars() -> None:
     result = runner.invoke(app, ["--version"])
     assert result.exit_code == 0 and "cloud-handler 0.2.0" in result.output
-    result = runner.invoke(app, ["serve", "--help"], terminal_width=200)
+    result = runner.invoke(app, ["serve", "--help"], env={"COLUMNS": "200"})
     assert result.exit_code == 0
-    for env in ("ROLLCALL_EVENTS_QUEUE", "ROLLCALL_ENDPOINT_URL", "ROLLCALL_WORKERS"):
+    for env in (
+        "ROLLCALL_EVENTS_QUEUE",
+        "ROLLCALL_ENDPOINT_URL",
+        "ROLLCALL_WORKERS",
+        "ROLLCALL_BATCH_SIZE",
+        "ROLLCALL_FUNCTION_TIMEOUT_S",
+    ):
         assert env in result.output
 
 
@@ -39,13 +45,13 @@ def test_invoke_bad_inputs_exit_2(tmp_path: Path, monkeypatch: pytest.MonkeyPatc
     listed.write_text("[]")
     result = runner.invoke(app, ["invoke", "--event", str(listed)])
     assert result.exit_code == 2 and "JSON object" in result.stderr
-    for name in ("ROLLCALL_RESULTS_QUEUE_URL", "ROLLCALL_TABLE", "ROLLCALL_IDEMPOTENCY_TABLE"):
+    for name in ("ROLLCALL_RESULTS_TOPIC_ARN", "ROLLCALL_TABLE", "ROLLCALL_IDEMPOTENCY_TABLE"):
         monkeypatch.delenv(name, raising=False)
     event = tmp_path / "event.json"
     event.write_text(json.dumps({"Records": []}))
     result = runner.invoke(app, ["invoke", "--event", str(event)])
     assert result.exit_code == 2
-    assert "ROLLCALL_RESULTS_QUEUE_URL is not set" in result.stderr
+    assert "ROLLCALL_RESULTS_TOPIC_ARN is not set" in result.stderr
     assert "Traceback" not in result.output
 
 

@@ -1,4 +1,5 @@
-"""PyAV decoding from memory: sampling, and every way a clip can be broken."""
+"""PyAV decoding from memory: sampling over the full length of any container or raw
+stream, and every way a video can be broken."""
 
 from __future__ import annotations
 
@@ -6,11 +7,13 @@ import io
 from collections.abc import Callable
 
 import av
+import numpy as np
 import pytest
 from PIL import Image
 
 from cloud_handler.decode import sample_frames
 from cloud_handler.errors import ClipError
+from rollcall_tools.testkit.clips import encode_clip
 from shared_schema import ErrorCode
 
 LIMITS = {"max_frame_pixels": 4096 * 2304, "max_decode_frames": 1800}
@@ -37,20 +40,57 @@ def test_samples_spread_over_the_clip(clip_bytes: Callable[..., bytes]) -> None:
     assert len(many.frames) == 15
 
 
-def test_unknown_frame_count_uses_bounded_stride(clip_bytes: Callable[..., bytes]) -> None:
+def test_matroska_without_a_frame_count(clip_bytes: Callable[..., bytes]) -> None:
     data = clip_bytes(320, 240, faces=0, container="matroska", duration_s=2.0)
     sampled = sample_frames(data, count=3, **LIMITS)
-    assert len(sampled.frames) == 3
-    assert sampled.decoded == 60
-    assert sampled.times_ms == sorted(sampled.times_ms)
-    assert sampled.times_ms[-1] - sampled.times_ms[0] >= 900  # spread, not bunched
+    assert sampled.total == 60  # counted by demuxing, without decoding
+    assert sampled.times_ms == [333, 1000, 1667]
+    assert sampled.decoded < 60
+
+
+def _numbered(frames: int, *, gop: int, container: str, codec: str = "libx264") -> bytes:
+    """160x120 frames whose grey level is (2 x frame number) mod 256, keyframe every ``gop``."""
+    images = [np.full((120, 160, 3), (2 * i) % 256, np.uint8) for i in range(frames)]
+    return encode_clip(images, fps=10, codec=codec, container=container, gop=gop)
+
+
+@pytest.mark.parametrize(
+    ("container", "codec"),
+    [("h264", "libx264"), ("mp4", "libx264"), ("matroska", "libx264"), ("avi", "mpeg4")],
+    ids=["raw-h264", "mp4", "mkv", "avi-mpeg4"],
+)
+def test_long_videos_are_sampled_over_their_full_length(container: str, codec: str) -> None:
+    """A 60 s video (600 frames, a keyframe every 30): 8 picks at the centres of 8 equal
+    parts, reached by jumping from keyframe to keyframe, not by decoding everything."""
+    sampled = sample_frames(
+        _numbered(600, gop=30, container=container, codec=codec), count=8, **LIMITS
+    )
+    wanted = [int((i + 0.5) * 600 / 8) for i in range(8)]  # 37, 112, ... 562
+    assert sampled.total == 600
+    assert sampled.times_ms == [n * 100 for n in wanted]
+    levels = [int(frame[60, 80].mean()) for frame in sampled.frames]
+    assert all(abs(level - (2 * n) % 256) <= 3 for level, n in zip(levels, wanted, strict=True))
+    assert sampled.decoded <= 8 * 30 + 16  # about one group of pictures per pick
+    assert sampled.notes == []
+
+
+def test_decoding_stops_at_the_frame_budget() -> None:
+    """One group of pictures (no keyframe to jump to): decoding stops after the budget."""
+    data = _numbered(300, gop=300, container="h264")
+    sampled = sample_frames(data, count=8, max_frame_pixels=10**9, max_decode_frames=100)
+    assert sampled.decoded == 100
+    assert sampled.times_ms == [1800, 5600, 9300]  # the picks that lie within the budget
+    assert "ROLLCALL_MAX_DECODE_FRAMES" in sampled.notes[0]
 
 
 def test_not_a_video() -> None:
     assert _code(b"hello world, definitely not a video" * 20) is ErrorCode.NOT_A_VIDEO
-    png = io.BytesIO()
-    Image.new("RGB", (32, 32)).save(png, "PNG")
-    assert _code(png.getvalue()) is ErrorCode.NOT_A_VIDEO
+    # text FFmpeg's tty demuxer would render as "video": not a video container
+    assert _code(b"\x1b[31mred\x1b[0m plain ANSI text\n" * 50) is ErrorCode.NOT_A_VIDEO
+    for fmt in ("PNG", "JPEG", "GIF"):
+        image = io.BytesIO()
+        Image.new("RGB", (32, 32)).save(image, fmt)
+        assert _code(image.getvalue()) is ErrorCode.NOT_A_VIDEO, fmt
 
 
 def test_truncated_and_corrupt(clip_bytes: Callable[..., bytes]) -> None:
@@ -64,8 +104,12 @@ def test_truncated_and_corrupt(clip_bytes: Callable[..., bytes]) -> None:
     assert _code(bytes(garbled)) is ErrorCode.CORRUPT_VIDEO
 
 
-def test_unsupported_codec(clip_bytes: Callable[..., bytes]) -> None:
-    assert _code(clip_bytes(320, 240, faces=0, codec="mpeg4")) is ErrorCode.UNSUPPORTED_CODEC
+def test_any_codec_ffmpeg_decodes_but_not_others(
+    clip_bytes: Callable[..., bytes], undecodable: bytes
+) -> None:
+    mpeg4 = sample_frames(clip_bytes(320, 240, faces=0, codec="mpeg4"), count=3, **LIMITS)
+    assert mpeg4.codec == "mpeg4" and len(mpeg4.frames) == 3
+    assert _code(undecodable) is ErrorCode.UNSUPPORTED_CODEC
 
 
 def test_frame_too_large(clip_bytes: Callable[..., bytes]) -> None:

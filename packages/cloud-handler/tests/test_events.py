@@ -1,69 +1,67 @@
-"""Event shapes: direct S3, SQS-wrapped S3 (incl. s3:TestEvent), SNS envelope, garbage."""
+"""SQS records whose bodies hold S3 notifications (incl. s3:TestEvent), deletions, garbage."""
 
 from __future__ import annotations
 
 import json
 
+from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from cloud_handler.events import (
-    ClipTask,
-    Ignored,
-    Malformed,
-    direct_s3_items,
-    is_sqs_event,
-    parse_body,
-)
+from cloud_handler.events import ClipTask, Ignored, Malformed, parse_record
 from rollcall_tools.testkit.handler_stack import s3_event, s3_record, sqs_event
 
 
-def test_direct_s3_event_decodes_keys() -> None:
+def items(body: str) -> list[ClipTask | Ignored | Malformed]:
+    return parse_record(SQSRecord(sqs_event(body)["Records"][0]))
+
+
+def test_keys_are_url_decoded_and_identify_the_upload() -> None:
     record = s3_record("bkt", "uploads/My Clip (1)+x.mp4", size=10, etag="abc", version_id="v1")
     assert record["s3"]["object"]["key"] == "uploads/My+Clip+%281%29%2Bx.mp4"
-    [task] = direct_s3_items(s3_event(record))
+    [task] = items(json.dumps(s3_event(record)))
     assert task == ClipTask("bkt", "uploads/My Clip (1)+x.mp4", "abc", "v1", 10)
     assert task.idempotency_id == "bkt/uploads/My Clip (1)+x.mp4#v1#abc"
+    assert ClipTask.from_payload(task.as_payload()) == task
 
 
-def test_sqs_wrapped_event_and_test_event() -> None:
-    wrapped = sqs_event(json.dumps(s3_event(s3_record("bkt", "a/b.mp4"))))
-    assert is_sqs_event(wrapped)
-    assert not is_sqs_event(s3_event(s3_record("bkt", "a/b.mp4")))
-    [task] = parse_body(wrapped["Records"][0]["body"])
-    assert isinstance(task, ClipTask)
-    assert task.key == "a/b.mp4"
+def test_test_event_and_non_create_events_are_ignored() -> None:
     test_event = {"Service": "Amazon S3", "Event": "s3:TestEvent", "Bucket": "bkt"}
-    [item] = parse_body(json.dumps(test_event))
+    [item] = items(json.dumps(test_event))
     assert isinstance(item, Ignored)
     assert "s3:TestEvent" in item.reason
-
-
-def test_sns_envelope_and_non_create_events() -> None:
-    inner = json.dumps(s3_event(s3_record("bkt", "k.mp4")))
-    [task] = parse_body(json.dumps({"Type": "Notification", "Message": inner}))
-    assert isinstance(task, ClipTask)
     removed = s3_record("bkt", "k.mp4", event_name="ObjectRemoved:Delete")
-    [item] = direct_s3_items(s3_event(removed))
+    [item] = items(json.dumps(s3_event(removed)))
     assert isinstance(item, Ignored)
+
+
+def test_several_records_in_one_body() -> None:
+    document = s3_event(s3_record("bkt", "a.mp4"), s3_record("bkt", "b.h264"))
+    assert [i.key for i in items(json.dumps(document)) if isinstance(i, ClipTask)] == [
+        "a.mp4",
+        "b.h264",
+    ]
 
 
 def test_malformed_shapes_keep_what_is_known() -> None:
-    assert isinstance(parse_body("not json")[0], Malformed)
-    assert isinstance(parse_body("")[0], Malformed)
-    assert isinstance(parse_body("[1, 2]")[0], Malformed)
-    assert isinstance(parse_body(json.dumps({"Records": []}))[0], Malformed)
+    assert isinstance(items("not json")[0], Malformed)
+    assert isinstance(items("")[0], Malformed)
+    assert isinstance(items("[1, 2]")[0], Malformed)
+    assert isinstance(items(json.dumps({"Records": []}))[0], Malformed)
+    # an SNS envelope is not what the events queue carries (S3 notifies it directly)
+    inner = json.dumps(s3_event(s3_record("bkt", "k.mp4")))
+    assert isinstance(items(json.dumps({"Type": "Notification", "Message": inner}))[0], Malformed)
     broken = s3_record("bkt", "k.mp4")
     del broken["s3"]["object"]["key"]
-    [item] = direct_s3_items(s3_event(broken))
+    [item] = items(json.dumps(s3_event(broken)))
     assert isinstance(item, Malformed)
     assert item.bucket == "bkt"
     bad_size = s3_record("bkt", "k.mp4")
     bad_size["s3"]["object"]["size"] = "big"
-    [item] = direct_s3_items(s3_event(bad_size))
+    [item] = items(json.dumps(s3_event(bad_size)))
     assert isinstance(item, Malformed)
     assert (item.bucket, item.key) == ("bkt", "k.mp4")
-    assert isinstance(direct_s3_items(["not", "a", "dict"])[0], Malformed)
+    assert isinstance(items(json.dumps({"Records": ["not", "a", "dict"]}))[0], Malformed)
 
 
 json_values = st.recursive(
@@ -76,13 +74,12 @@ json_values = st.recursive(
 @settings(max_examples=200, deadline=None)
 @given(st.one_of(st.text(max_size=200), json_values.map(json.dumps)))
 def test_any_body_parses_without_raising(body: str) -> None:
-    items = parse_body(body)
-    assert items
-    assert all(isinstance(i, ClipTask | Ignored | Malformed) for i in items)
+    parsed = items(body)
+    assert parsed
+    assert all(isinstance(i, ClipTask | Ignored | Malformed) for i in parsed)
 
 
 @settings(max_examples=100, deadline=None)
 @given(st.dictionaries(st.sampled_from(["s3", "eventName", "eventSource"]), json_values))
 def test_any_record_parses_without_raising(record: dict) -> None:
-    items = direct_s3_items({"Records": [record]})
-    assert len(items) == 1
+    assert len(items(json.dumps({"Records": [record]}))) == 1

@@ -24,7 +24,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from cloud_handler import runtime as runtime_module
+from cloud_handler.context import LocalContext
 from cloud_handler.handler import lambda_handler
+from rollcall_tools.testkit.handler_stack import subscribe_queue
 from shared_schema import ClipId, RecognitionResult, ResultStatus, format_key
 
 REGION = "us-east-1"
@@ -34,15 +36,19 @@ pytestmark = pytest.mark.slow
 
 @pytest.fixture(scope="module")
 def aws(moto_endpoint: str) -> Iterator[dict[str, Any]]:
-    """Bucket, results queue and tables in moto, and the handler's environment pointed at them."""
+    """Bucket, results topic (a queue subscribed), tables in moto, and the handler's
+    environment pointed at them."""
     session = boto3.session.Session(
         region_name=REGION, aws_access_key_id="testing", aws_secret_access_key="testing"
     )
     s3 = session.client("s3", endpoint_url=moto_endpoint)
     sqs = session.client("sqs", endpoint_url=moto_endpoint)
     ddb = session.client("dynamodb", endpoint_url=moto_endpoint)
+    sns = session.client("sns", endpoint_url=moto_endpoint)
     s3.create_bucket(Bucket=BUCKET)
+    topic = sns.create_topic(Name="fuzz-results")["TopicArn"]
     queue_url = sqs.create_queue(QueueName="fuzz-results")["QueueUrl"]
+    subscribe_queue(sns, sqs, topic, queue_url)
     for table, key in (("fuzz-students", "name"), ("fuzz-idempotency", "id")):
         ddb.create_table(
             TableName=table,
@@ -56,7 +62,7 @@ def aws(moto_endpoint: str) -> Iterator[dict[str, Any]]:
         "AWS_REGION": REGION,
         "AWS_DEFAULT_REGION": REGION,
         "ROLLCALL_ENDPOINT_URL": moto_endpoint,
-        "ROLLCALL_RESULTS_QUEUE_URL": queue_url,
+        "ROLLCALL_RESULTS_TOPIC_ARN": topic,
         "ROLLCALL_TABLE": "fuzz-students",
         "ROLLCALL_IDEMPOTENCY_TABLE": "fuzz-idempotency",
         "ROLLCALL_AWS_MAX_ATTEMPTS": "2",
@@ -154,6 +160,7 @@ json_values = st.recursive(
 )
 
 # Each record: (kind, payload). Kinds with a key must be answered; the others refused.
+# Any key is a video: a random one names an object that is not there (object_missing).
 records = st.one_of(
     st.tuples(st.just("bytes"), st.binary(max_size=4096)),
     st.tuples(st.just("missing"), st.none()),
@@ -194,7 +201,7 @@ def test_fuzzed_batches_answer_or_refuse_every_record(
     aws: dict[str, Any], batch: list[tuple[str, Any]]
 ) -> None:
     built = [_build(kind, payload, aws) for kind, payload in batch]
-    response = lambda_handler(_sqs_event([body for body, _ in built]), None)
+    response = lambda_handler(_sqs_event([body for body, _ in built]), LocalContext())
     assert response == {"batchItemFailures": []}, "final problems must never be retried"
     results = _drain(aws)
     by_key: dict[str, list[RecognitionResult]] = {}
@@ -232,7 +239,7 @@ def _one(aws: dict[str, Any], body: bytes, size: int | None = None) -> Recogniti
     aws["s3"].put_object(Bucket=BUCKET, Key=key, Body=body)
     size = len(body) if size is None else size
     event = _sqs_event([json.dumps({"Records": [_s3_record(key, size=size)]})])
-    assert lambda_handler(event, None) == {"batchItemFailures": []}
+    assert lambda_handler(event, LocalContext()) == {"batchItemFailures": []}
     results = [r for r in _drain(aws) if r.clip.key == key]
     assert len(results) == 1
     return results[0]
@@ -273,7 +280,7 @@ def test_oversized_objects_are_refused_whatever_the_event_says(
 
 
 def test_a_poison_record_does_not_lose_its_batch_mates(aws: dict[str, Any]) -> None:
-    """Corrupt bytes, garbage, a bad key and a real (faceless) clip in one batch."""
+    """Corrupt bytes, garbage, a key naming nothing and a real (faceless) clip in one batch."""
     good, poison = _fresh_key(), _fresh_key()
     aws["s3"].put_object(Bucket=BUCKET, Key=good, Body=_h264(320, 240, frames=8))
     aws["s3"].put_object(
@@ -285,9 +292,9 @@ def test_a_poison_record_does_not_lose_its_batch_mates(aws: dict[str, Any]) -> N
         json.dumps({"Records": [_s3_record("clips/../../etc/passwd")]}),
         json.dumps({"Records": [_s3_record(good)]}),
     ]
-    assert lambda_handler(_sqs_event(bodies), None) == {"batchItemFailures": []}
+    assert lambda_handler(_sqs_event(bodies), LocalContext()) == {"batchItemFailures": []}
     results = {r.clip.key: r for r in _drain(aws)}
     assert results[good].status is ResultStatus.NO_FACE
     assert results[poison].status is ResultStatus.ERROR
     assert results["clips/../../etc/passwd"].error is not None
-    assert results["clips/../../etc/passwd"].error.code.value == "invalid_key"
+    assert results["clips/../../etc/passwd"].error.code.value == "object_missing"

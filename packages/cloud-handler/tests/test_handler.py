@@ -1,4 +1,5 @@
-"""The handler end to end against a moto server, detection-only model (no weights needed)."""
+"""The handler end to end against a moto server, detection-only model (no weights needed):
+SQS batches of S3 notifications in, one result per object published to the results topic."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from rollcall_tools.testkit.handler_stack import (
     Stack,
     body,
     clip_key,
+    fail_calls,
     s3_event,
     s3_record,
     sqs_event,
@@ -27,11 +29,14 @@ def run(event: dict[str, Any]) -> dict[str, Any]:
     return lambda_handler(event, LocalContext(timeout_s=30))
 
 
-def test_direct_s3_event_one_face(stack: Stack, clip_bytes: Callable[..., bytes]) -> None:
+def test_one_face_clip_is_published_to_its_device(
+    stack: Stack, clip_bytes: Callable[..., bytes]
+) -> None:
     record = stack.put(clip_key(1), clip_bytes(640, 480, faces=1))
-    out = run(s3_event(record))
-    assert out["handled"][0]["status"] == "unknown"
-    [result] = stack.results()
+    assert run(sqs_event(body(s3_event(record)))) == {"batchItemFailures": []}
+    [delivered] = stack.deliveries()
+    assert delivered.attributes == {"route": "device", "device": "cam1"}
+    result = delivered.result
     assert result.status is ResultStatus.UNKNOWN
     assert result.clip.key == clip_key(1)
     assert result.clip.clip is not None and result.clip.clip.seq == 1
@@ -111,10 +116,8 @@ def test_truncated_video(
     assert error.code is ErrorCode.CORRUPT_VIDEO and error.stage == "decode"
 
 
-def test_unsupported_codec(
-    stack: Stack, clip_bytes: Callable[..., bytes], logs: list[dict[str, Any]]
-) -> None:
-    record = stack.put(clip_key(8), clip_bytes(320, 240, faces=0, codec="mpeg4"))
+def test_unsupported_codec(stack: Stack, undecodable: bytes, logs: list[dict[str, Any]]) -> None:
+    record = stack.put(clip_key(8), undecodable)
     assert _error_for(stack, record, logs).code is ErrorCode.UNSUPPORTED_CODEC
 
 
@@ -151,16 +154,64 @@ def test_frame_too_large(
     assert _error_for(stack, record, logs).code is ErrorCode.FRAME_TOO_LARGE
 
 
-def test_invalid_key_and_malformed_record(stack: Stack, logs: list[dict[str, Any]]) -> None:
+def test_any_key_is_answered_and_a_malformed_record_once(
+    stack: Stack, logs: list[dict[str, Any]]
+) -> None:
     record = stack.put("uploads/holiday photo.mp4", b"\x00" * 100)
-    error = _error_for(stack, record, logs)
-    assert error.code is ErrorCode.INVALID_KEY and error.stage == "event"
+    assert _error_for(stack, record, logs).code is ErrorCode.NOT_A_VIDEO
     broken = s3_record(stack.bucket, clip_key(11))
     broken["s3"]["object"]["size"] = "big"
-    assert run(sqs_event(body(s3_event(broken)))) == {"batchItemFailures": []}
-    [result] = stack.results()
+    message = body(s3_event(broken))
+    assert run(sqs_event(message)) == {"batchItemFailures": []}
+    assert run(sqs_event(message, receive_count=2)) == {"batchItemFailures": []}
+    [delivered] = stack.deliveries()
+    result = delivered.result
     assert result.error is not None and result.error.code is ErrorCode.MALFORMED_EVENT
     assert result.clip.key == clip_key(11)
+    assert delivered.attributes == {"route": "device", "device": "cam1"}
+
+
+def test_a_refused_aws_call_is_access_denied(stack: Stack, logs: list[dict[str, Any]]) -> None:
+    """Without s3:GetObject (or, for a missing object, without s3:ListBucket) S3 answers 403."""
+    from cloud_handler.runtime import get_runtime
+
+    record = stack.put("denied.mp4", b"\x00" * 100)
+    fail_calls(get_runtime().clients.s3, "GetObject", 1, "AccessDenied", status=403)
+    error = _error_for(stack, record, logs)
+    assert error.code is ErrorCode.ACCESS_DENIED and error.stage == "download"
+    assert "AccessDenied" in error.message
+
+
+def test_a_refused_publish_leaves_the_record_for_redelivery(
+    stack: Stack, logs: list[dict[str, Any]]
+) -> None:
+    """Nothing can be answered without sns:Publish: the record fails (and ends in the
+    dead-letter queue), the log line says access_denied, and nothing is remembered."""
+    from cloud_handler.runtime import get_runtime
+
+    record = stack.put(clip_key(12), b"not a video" * 10)
+    calls = fail_calls(get_runtime().clients.sns, "Publish", 1, "AuthorizationError", 403)
+    event = sqs_event(body(s3_event(record)))
+    assert run(event)["batchItemFailures"] == [{"itemIdentifier": event["Records"][0]["messageId"]}]
+    assert calls[0] == 1  # a refusal is not retried
+    [line] = [line for line in logs if line["message"].startswith("clip not answered")]
+    assert line["error_code"] == "access_denied"
+    assert not stack.results()
+    assert run(sqs_event(body(s3_event(record)), receive_count=2)) == {"batchItemFailures": []}
+    [result] = stack.results()
+    assert result.error is not None and result.error.code is ErrorCode.NOT_A_VIDEO
+    assert result.attempt == 2
+
+
+def test_an_event_that_is_not_an_sqs_batch_is_refused(
+    stack: Stack, logs: list[dict[str, Any]]
+) -> None:
+    """S3 no longer invokes the function directly: such an event is logged, not processed."""
+    record = stack.put(clip_key(13), b"x")
+    assert run(s3_event(record)) == {"batchItemFailures": []}
+    assert not stack.results()
+    [line] = [line for line in logs if line["message"] == "malformed event"]
+    assert line["reason"] == "not an SQS batch event"
 
 
 def test_configuration_error_names_the_variable(
@@ -172,4 +223,54 @@ def test_configuration_error_names_the_variable(
     monkeypatch.delenv("ROLLCALL_TABLE")
     reset_runtime()
     with pytest.raises(ConfigError, match="ROLLCALL_TABLE is not set"):
-        run(s3_event(s3_record(stack.bucket, clip_key(0))))
+        run(sqs_event(body(s3_event(s3_record(stack.bucket, clip_key(0))))))
+
+
+def test_metrics_disabled_print_nothing(
+    stack: Stack, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """POWERTOOLS_METRICS_DISABLED silences every EMF line, the cold start's included."""
+    from aws_lambda_powertools.metrics.provider import cold_start
+
+    monkeypatch.setenv("POWERTOOLS_METRICS_DISABLED", "true")
+    monkeypatch.setattr(cold_start, "is_cold_start", True)
+    record = stack.put(clip_key(14), b"x" * 10)
+    run(sqs_event(body(s3_event(record))))
+    assert '"_aws"' not in capsys.readouterr().out
+    monkeypatch.setenv("POWERTOOLS_METRICS_DISABLED", "false")
+    monkeypatch.setattr(cold_start, "is_cold_start", True)
+    run(sqs_event(body(s3_event(stack.put(clip_key(15), b"x" * 10)))))
+    out = capsys.readouterr().out
+    assert '"ColdStart"' in out and '"Records"' in out
+
+
+def test_dynamodb_unreachable_through_its_own_endpoint(
+    stack: Stack, logs: list[dict[str, Any]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No ROLLCALL_ENDPOINT_URL: botocore's AWS_ENDPOINT_URL reaches moto for every service,
+    AWS_ENDPOINT_URL_DYNAMODB sends DynamoDB (both tables) to a closed port. The record
+    fails and nothing is published; with DynamoDB back, the redelivery is answered once."""
+    import socket
+
+    from cloud_handler.runtime import reset_runtime
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        closed = f"http://127.0.0.1:{sock.getsockname()[1]}"
+    monkeypatch.delenv("ROLLCALL_ENDPOINT_URL")
+    monkeypatch.setenv("AWS_ENDPOINT_URL", stack.endpoint)
+    monkeypatch.setenv("AWS_ENDPOINT_URL_DYNAMODB", closed)
+    monkeypatch.setenv("ROLLCALL_AWS_MAX_ATTEMPTS", "2")
+    reset_runtime()
+    record = stack.put(clip_key(16), b"not a video" * 10)
+    event = sqs_event(body(s3_event(record)))
+    assert run(event)["batchItemFailures"] == [{"itemIdentifier": event["Records"][0]["messageId"]}]
+    [line] = [line for line in logs if line["message"].startswith("clip not answered")]
+    assert line["error_code"] == "transient" and "EndpointConnectionError" in line["reason"]
+    assert not stack.results()
+    monkeypatch.delenv("AWS_ENDPOINT_URL_DYNAMODB")
+    reset_runtime()
+    assert run(sqs_event(body(s3_event(record)), receive_count=2)) == {"batchItemFailures": []}
+    [result] = stack.results()
+    assert result.error is not None and result.error.code is ErrorCode.NOT_A_VIDEO
+    assert result.attempt == 2

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
 from cloud_handler.aws import Clients
+from cloud_handler.errors import TransientError
 from cloud_handler.lookup import RecordCache, lookup_students
 from rollcall_tools.testkit.handler_stack import Stack
 from shared_schema import StudentRecord
@@ -21,6 +24,18 @@ def test_record_cache_expires() -> None:
     off = RecordCache(ttl_s=0)
     off.put_many({"a": record})
     assert off.get_many(["a"]) == ({}, ["a"])
+
+
+def test_unprocessed_keys_fail_the_delivery() -> None:
+    """DynamoDB answering with UnprocessedKeys (a throttled partition): no hand-written
+    retry loop, the delivery fails and SQS brings it back."""
+
+    class Throttled:
+        def batch_get_item(self, RequestItems: dict[str, Any]) -> dict[str, Any]:  # noqa: N803
+            return {"Responses": {"t": []}, "UnprocessedKeys": RequestItems}
+
+    with pytest.raises(TransientError, match="unprocessed"):
+        lookup_students(Throttled(), "t", ["a"], cache=RecordCache(ttl_s=60))
 
 
 def test_batch_lookup_with_missing_and_bad_records(stack: Stack) -> None:

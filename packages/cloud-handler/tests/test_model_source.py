@@ -8,7 +8,7 @@ import pytest
 
 from cloud_handler.aws import Clients
 from cloud_handler.model import download_artifact
-from cloud_handler.settings import ConfigError, load_settings
+from cloud_handler.settings import ConfigError
 from rollcall_tools.testkit.handler_stack import Stack, upload_dir
 
 
@@ -21,10 +21,9 @@ def test_download_artifact_copies_every_file(
     (source / "sub" / "gallery.npz").write_bytes(bytes(range(256)) * 10)
     uri = upload_dir(stack, source, "models/v1")
     monkeypatch.setenv("ROLLCALL_MODEL_CACHE", str(tmp_path / "cache"))
-    settings = load_settings()
     s3 = Clients.create(endpoint_url=stack.endpoint, region="us-east-1").s3
-    target = download_artifact(s3, uri + "/", settings=settings)
+    target = download_artifact(s3, uri + "/")
     assert (target / "manifest.json").read_text() == '{"name": "x"}'
     assert (target / "sub" / "gallery.npz").read_bytes() == bytes(range(256)) * 10
     with pytest.raises(ConfigError, match="no objects under that prefix"):
-        download_artifact(s3, f"s3://{stack.bucket}/models/none", settings=settings)
+        download_artifact(s3, f"s3://{stack.bucket}/models/none")

@@ -21,12 +21,13 @@ from rollcall_tools.testkit.handler_stack import (
     Stack,
     body,
     clip_key,
+    fail_calls,
     s3_event,
     sqs_event,
     throttle,
     upload_dir,
 )
-from shared_schema import RecordLookup, ResultStatus, load_student_seed
+from shared_schema import ErrorCode, RecordLookup, ResultStatus, load_student_seed
 
 pytestmark = [pytest.mark.slow]
 
@@ -49,7 +50,7 @@ def test_astronaut_recognized_with_record(
     _use(monkeypatch, astronaut_artifact)
     stack.seed([{"name": "eileen_collins", "major": "astronautics", "year": "senior", "id": 7}])
     record = stack.put(clip_key(30), clip_bytes(1280, 720, faces=1))
-    # the first lookup is throttled twice: retried with backoff, then served
+    # the first lookup is throttled twice: botocore retries it with backoff, then it is served
     calls = throttle(
         get_runtime().clients.dynamodb, "dynamodb.BatchGetItem", 2, "ThrottlingException"
     )
@@ -108,7 +109,7 @@ def test_lookup_throttled_until_redelivery(
     _use(monkeypatch, astronaut_artifact)
     stack.seed([{"name": "eileen_collins", "major": "astronautics", "year": "senior"}])
     record = stack.put(clip_key(33), clip_bytes(640, 480, faces=1))
-    throttle(
+    calls = throttle(
         get_runtime().clients.dynamodb,
         "dynamodb.BatchGetItem",
         4,
@@ -116,6 +117,7 @@ def test_lookup_throttled_until_redelivery(
     )
     event = sqs_event(body(s3_event(record)))
     assert len(run(event)["batchItemFailures"]) == 1
+    assert calls[0] == 3  # ROLLCALL_AWS_MAX_ATTEMPTS
     assert not stack.results()
     assert run(sqs_event(body(s3_event(record)), receive_count=2)) == {"batchItemFailures": []}
     [result] = stack.results()
@@ -123,18 +125,71 @@ def test_lookup_throttled_until_redelivery(
     assert result.attempt == 2
 
 
-@pytest.mark.shared_data
-def test_cse546_clips_each_recognized_with_their_record(
-    stack: Stack, monkeypatch: pytest.MonkeyPatch, cse546_artifact: Path
+def test_a_refused_lookup_is_access_denied(
+    stack: Stack,
+    clip_bytes: Callable[..., bytes],
+    monkeypatch: pytest.MonkeyPatch,
+    astronaut_artifact: Path,
 ) -> None:
+    _use(monkeypatch, astronaut_artifact)
+    record = stack.put(clip_key(34), clip_bytes(640, 480, faces=1))
+    fail_calls(get_runtime().clients.dynamodb, "BatchGetItem", 1, "AccessDeniedException")
+    assert run(sqs_event(body(s3_event(record)))) == {"batchItemFailures": []}
+    [result] = stack.results()
+    assert result.error is not None
+    assert (result.error.code, result.error.stage) == (ErrorCode.ACCESS_DENIED, "lookup")
+
+
+def _cse546(stack: Stack, monkeypatch: pytest.MonkeyPatch, artifact: Path) -> list[dict[str, str]]:
+    """The course's seed in the students table, the gallery's artifact served; expected.csv."""
     root = testkit.shared_data("cse546-videos")
     seed = load_student_seed(root / "student_data.json")
     assert seed.ok
     stack.seed([r.to_item() for r in seed.records])
-    _use(monkeypatch, cse546_artifact)
+    _use(monkeypatch, artifact)
     with (root / "expected.csv").open() as handle:
         expected = list(csv.DictReader(handle))
     assert len(expected) == 8
+    return expected
+
+
+@pytest.mark.shared_data
+def test_cse546_videos_uploaded_under_their_own_names(
+    stack: Stack, monkeypatch: pytest.MonkeyPatch, cse546_artifact: Path
+) -> None:
+    """The course's workload generator: ``s3.upload_file(path, bucket, "test_0.mp4")`` at the
+    bucket root. S3's own notifications reach the events queue; each video is answered
+    once, as a whole video, on the foreign route, naming the right person and record."""
+    expected = _cse546(stack, monkeypatch, cse546_artifact)
+    videos = testkit.shared_data("cse546-videos", "videos")
+    stack.notify_events()
+    for row in expected:
+        stack.s3.upload_file(str(videos / row["video"]), stack.bucket, row["video"])
+    event = stack.received_events(len(expected))
+    assert len(event["Records"]) == len(expected)
+    assert run(event) == {"batchItemFailures": []}
+    delivered = {d.result.clip.key: d for d in stack.deliveries()}
+    assert set(delivered) == {row["video"] for row in expected}
+    for row in expected:
+        result = delivered[row["video"]].result
+        assert delivered[row["video"]].attributes == {"route": "foreign"}
+        assert result.clip.clip is None and result.clip.bucket == stack.bucket
+        assert result.status is ResultStatus.RECOGNIZED, (row["video"], result.error)
+        assert result.frames_sampled == 8
+        named = [f for f in result.faces if f.identity is not None]
+        assert [f.identity for f in named] == [row["name"]], row["video"]
+        record = named[0].record
+        assert record is not None, row["video"]
+        assert (record.major, record.year) == (row["major"], row["year"]), row["video"]
+
+
+@pytest.mark.shared_data
+def test_cse546_clips_each_recognized_with_their_record(
+    stack: Stack, monkeypatch: pytest.MonkeyPatch, cse546_artifact: Path
+) -> None:
+    """The same videos uploaded by a device under rollcall clip keys: 3 frames each."""
+    expected = _cse546(stack, monkeypatch, cse546_artifact)
+    root = testkit.shared_data("cse546-videos")
     keys: dict[str, dict[str, str]] = {}
     records = []
     for seq, row in enumerate(expected):

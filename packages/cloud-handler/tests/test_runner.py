@@ -1,5 +1,6 @@
-"""The local runner: long-poll, invoke, delete only successes; a killed worker's clip is
-redelivered and answered once; SIGTERM stops ``cloud-handler serve`` cleanly."""
+"""The local runner, the event source mapping's stand-in: long-poll, invoke, delete only
+successes, leave visibility and redrive to the queue; a killed worker's clip is redelivered
+and answered once; SIGTERM stops ``cloud-handler serve`` cleanly."""
 
 from __future__ import annotations
 
@@ -16,7 +17,14 @@ import pytest
 
 from cloud_handler.events import ClipTask
 from cloud_handler.local_runner import RunnerConfig, RunnerStats, run_local, wait_until
-from rollcall_tools.testkit.handler_stack import Stack, body, clip_key, leave_in_progress, s3_event
+from rollcall_tools.testkit.handler_stack import (
+    Stack,
+    body,
+    clip_key,
+    leave_in_progress,
+    make_stack,
+    s3_event,
+)
 from shared_schema import RecognitionResult, ResultStatus
 
 pytestmark = pytest.mark.slow
@@ -45,10 +53,16 @@ def _notify(stack: Stack, record: dict[str, Any]) -> None:
     stack.sqs.send_message(QueueUrl=stack.events_queue_url, MessageBody=body(s3_event(record)))
 
 
+def _visibility(stack: Stack, seconds: int) -> None:
+    stack.sqs.set_queue_attributes(
+        QueueUrl=stack.events_queue_url, Attributes={"VisibilityTimeout": str(seconds)}
+    )
+
+
 def _start(
     stack: Stack, **overrides: Any
 ) -> tuple[threading.Event, threading.Thread, list[RunnerStats]]:
-    settings: dict[str, Any] = {"workers": 2, "visibility_timeout_s": 10, **overrides}
+    settings: dict[str, Any] = {"workers": 2, "function_timeout_s": 10, **overrides}
     config = RunnerConfig(
         queue=stack.events_queue_url.rsplit("/", 1)[1],  # by name, as `serve --queue` takes it
         endpoint_url=stack.endpoint,
@@ -74,14 +88,16 @@ def test_runner_answers_every_clip_and_deletes_only_successes(
     busy = stack.put(clip_key(43), clip_bytes(320, 240, faces=0, duration_s=0.4))
     for record in records:
         _notify(stack, record)
-    stop, thread, box = _start(stack, visibility_timeout_s=30)
+    _visibility(stack, 3)
+    stop, thread, box = _start(stack, function_timeout_s=0.5)
     results: list[RecognitionResult] = []
     try:
         assert _collect(stack, results, 3, 120)
-        # another worker "holds" clip 43 for 3 s: its message fails, stays queued, comes back
+        # another worker "holds" clip 43 for 1 s: its message fails, is left alone and comes
+        # back after the queue's visibility timeout (3 s), when that record has expired
         obj = busy["s3"]["object"]
         task = ClipTask(stack.bucket, clip_key(43), obj["eTag"], None, obj["size"])
-        leave_in_progress(stack, task.as_payload(), remaining_ms=3000)
+        leave_in_progress(stack, task.as_payload(), remaining_ms=1000)
         _notify(stack, busy)
         assert _collect(stack, results, 4, 60)
         assert wait_until(lambda: _queue_empty(stack), 30)
@@ -96,7 +112,7 @@ def test_runner_answers_every_clip_and_deletes_only_successes(
         clip_key(43): ResultStatus.NO_FACE,
     }
     [stats] = box
-    # a batch outliving its visibility timeout is received again: answered from the store
+    # a batch outliving the visibility timeout is received again: answered from the store
     assert stats.succeeded >= 4
     assert stats.failed >= 1  # clip 43 was refused while "in progress" elsewhere
     assert stats.received == stats.succeeded + stats.failed
@@ -106,13 +122,16 @@ def test_worker_killed_mid_clip_then_serve_stops_on_sigterm(
     stack: Stack, clip_bytes: Callable[..., bytes]
 ) -> None:
     """A real ``cloud-handler serve`` is SIGKILLed while a clip is in progress; a new one
-    answers the redelivered message exactly once, then exits 0 on SIGTERM."""
+    answers the redelivered message exactly once, then exits 0 on SIGTERM. The in-progress
+    record expires at the function timeout (1 s), the message returns after the queue's
+    visibility timeout (6 s)."""
     record = stack.put(clip_key(44), clip_bytes(1280, 720, faces=3))
+    _visibility(stack, 6)
     env = {**os.environ, "ROLLCALL_SAMPLE_FRAMES": "6", "ROLLCALL_THREADS": "1"}
     command = [
         sys.executable, "-m", "cloud_handler", "serve", "--queue", stack.events_queue_url,
         "--endpoint-url", stack.endpoint, "--workers", "1", "--mode", "thread",
-        "--wait-time", "1", "--visibility-timeout", "6",
+        "--wait-time", "1", "--function-timeout", "1",
     ]  # fmt: skip
 
     def in_progress() -> bool:
@@ -167,7 +186,7 @@ def test_process_runner_replaces_a_killed_worker(
         mode="process",
         workers=1,
         wait_time_s=1,
-        visibility_timeout_s=10,
+        function_timeout_s=10,
         threads_per_worker=1,
     )
     stop = threading.Event()
@@ -191,3 +210,76 @@ def test_process_runner_replaces_a_killed_worker(
         stop.set()
         thread.join()
     assert [r.clip.key for r in results] == [clip_key(45)]
+
+
+def test_a_message_that_keeps_failing_ends_in_the_dead_letter_queue(
+    moto_endpoint: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The runner neither deletes a failed message nor changes its visibility: SQS's own
+    redrive policy moves it to the dead-letter queue after maxReceiveCount (2) receives."""
+    from cloud_handler import local_runner
+
+    stack = make_stack(moto_endpoint, events_visibility_s=1, events_redrive=2)
+    calls: list[tuple[str, dict[str, Any]]] = []
+    make_client = local_runner.sqs_client
+
+    def recording_client(endpoint_url: str | None, region: str) -> Any:
+        client = make_client(endpoint_url, region)
+        client.meta.events.register(
+            "provide-client-params.sqs.*",
+            lambda params, model, **_: calls.append((model.name, dict(params))) and None,
+        )
+        return client
+
+    monkeypatch.setattr(local_runner, "sqs_client", recording_client)
+    seen: list[tuple[str, str]] = []
+
+    def failing(event: dict[str, Any], context: Any) -> dict[str, Any]:
+        records = event["Records"]
+        seen.extend((r["body"], r["attributes"]["ApproximateReceiveCount"]) for r in records)
+        ok = [r for r in records if r["body"] == "ok"]
+        return {
+            "batchItemFailures": [
+                {"itemIdentifier": r["messageId"]} for r in records if r not in ok
+            ]
+        }
+
+    for text in ("poison", "ok"):
+        stack.sqs.send_message(QueueUrl=stack.events_queue_url, MessageBody=text)
+    config = RunnerConfig(
+        queue=stack.events_queue_url, endpoint_url=stack.endpoint, mode="thread", workers=1,
+        wait_time_s=1, batch_size=10, function_timeout_s=0.1,
+    )  # fmt: skip
+    stop = threading.Event()
+    box: list[RunnerStats] = []
+    thread = threading.Thread(
+        target=lambda: box.append(run_local(config, stop=stop, handler=failing))
+    )
+    thread.start()
+    dlq = stack.sqs.get_queue_url(QueueName=stack.events_queue_url.rsplit("/", 1)[1] + "-dlq")
+    try:
+
+        def dead_lettered() -> bool:
+            attrs = stack.sqs.get_queue_attributes(
+                QueueUrl=dlq["QueueUrl"], AttributeNames=["ApproximateNumberOfMessages"]
+            )["Attributes"]
+            return attrs["ApproximateNumberOfMessages"] == "1"
+
+        assert wait_until(dead_lettered, 30)
+        assert wait_until(lambda: _queue_empty(stack), 10)
+    finally:
+        stop.set()
+        thread.join()
+    assert sorted(seen) == [("ok", "1"), ("poison", "1"), ("poison", "2")]
+    [dead] = stack.sqs.receive_message(QueueUrl=dlq["QueueUrl"])["Messages"]
+    assert dead["Body"] == "poison"
+    [stats] = box
+    assert (stats.received, stats.succeeded, stats.failed) == (3, 1, 2)
+    operations = {name for name, _ in calls}
+    assert "ChangeMessageVisibility" not in operations
+    assert "ChangeMessageVisibilityBatch" not in operations
+    receives = [params for name, params in calls if name == "ReceiveMessage"]
+    assert receives and all("VisibilityTimeout" not in p for p in receives)
+    assert all(p["MaxNumberOfMessages"] == 10 for p in receives)  # the batch size
+    [deleted] = [p for name, p in calls if name == "DeleteMessageBatch"]
+    assert len(deleted["Entries"]) == 1  # only the message the handler did not report

@@ -7,7 +7,7 @@ import pytest
 from cloud_handler.settings import ConfigError, load_settings
 
 BASE = {
-    "ROLLCALL_RESULTS_QUEUE_URL": "http://localhost/q",
+    "ROLLCALL_RESULTS_TOPIC_ARN": "arn:aws:sns:us-east-1:123456789012:rollcall-results",
     "ROLLCALL_TABLE": "students",
     "ROLLCALL_IDEMPOTENCY_TABLE": "idem",
 }
@@ -19,6 +19,8 @@ def test_defaults_and_detection_only() -> None:
     assert settings.sample_frames == 3
     assert settings.detect_max_side == 640
     assert settings.record_cache_ttl_s == 60
+    assert settings.video_sample_frames == 8
+    assert (settings.aws_max_attempts, settings.aws_retry_mode) == (4, "standard")
     assert settings.detection_only
     assert settings.endpoint_url is None
 
@@ -27,7 +29,7 @@ def test_missing_required_variables_are_all_named() -> None:
     with pytest.raises(ConfigError) as info:
         load_settings({"ROLLCALL_TABLE": "students"})
     message = str(info.value)
-    assert "ROLLCALL_RESULTS_QUEUE_URL is not set" in message
+    assert "ROLLCALL_RESULTS_TOPIC_ARN is not set" in message
     assert "ROLLCALL_IDEMPOTENCY_TABLE is not set" in message
     assert "ROLLCALL_TABLE" not in message.replace("ROLLCALL_TABLE=", "")
 
@@ -40,6 +42,9 @@ def test_missing_required_variables_are_all_named() -> None:
         ("ROLLCALL_MAX_OBJECT_BYTES", "-5", "must lie between"),
         ("ROLLCALL_RECORD_CACHE_TTL_S", "soon", "is not a number"),
         ("ROLLCALL_MODEL_S3_URI", "https://bucket/model", "must start with s3://"),
+        ("ROLLCALL_RESULTS_TOPIC_ARN", "https://sqs/queue", "is not an SNS topic ARN"),
+        ("ROLLCALL_AWS_RETRY_MODE", "legacy", "must be one of standard, adaptive"),
+        ("ROLLCALL_VIDEO_SAMPLE_FRAMES", "65", "must lie between 1 and 64"),
     ],
 )
 def test_malformed_values_are_named(name: str, value: str, expected: str) -> None:

@@ -111,6 +111,7 @@ def test_missing_queue(stack: Stack, tmp_path: Path) -> None:
     code, _, err = _run(_session_args(stack, tmp_path, **{"--results-queue": "no-such-queue"}))
     assert code == 2
     assert "results queue 'no-such-queue': does not exist" in _one_line_error(err)
+    assert "register the device with `tools devices add DEVICE_ID`" in err
 
 
 def test_unreachable_endpoint(stack: Stack, tmp_path: Path) -> None:

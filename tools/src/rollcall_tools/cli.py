@@ -9,22 +9,41 @@ import typer
 from rich.table import Table as RichTable
 
 from rollcall_tools import __version__
-from rollcall_tools.aws import DEFAULT_REGION, AwsTarget, is_loopback
+from rollcall_tools.aws import DEFAULT_REGION, AwsTarget
 from rollcall_tools.cli_bench import bench
+from rollcall_tools.cli_common import (
+    DryRun,
+    EndpointUrl,
+    Json,
+    Local,
+    Profile,
+    Region,
+    StackName,
+    StateDir,
+    print_change,
+    resolve_stack,
+    summary,
+)
 from rollcall_tools.cli_demo import demo
+from rollcall_tools.cli_devices import devices_app, print_device_settings
+from rollcall_tools.cli_dlq import dlq_app
+from rollcall_tools.cli_results import results
 from rollcall_tools.errors import ConfigError
 from rollcall_tools.local import stack as local_stack
 from rollcall_tools.local.state import DEFAULT_STATE_DIR
 from rollcall_tools.output import err, handles_errors, out, print_json
 from rollcall_tools.reliability import cli as reliability_cli
-from rollcall_tools.stack.deploy import Stack
 from rollcall_tools.stack.names import DEFAULT_STACK, check_prefix
-from rollcall_tools.stack.plan import Action, Change, PlanResult
+from rollcall_tools.stack.plan import Action
 from rollcall_tools.stack.settings import (
+    DEFAULT_BATCH_SIZE,
+    DEFAULT_BATCHING_WINDOW_S,
     DEFAULT_IMAGE_TAG,
+    DEFAULT_MAX_CONCURRENCY,
     DEFAULT_MEMORY_MB,
     DEFAULT_RETENTION_DAYS,
     DEFAULT_TIMEOUT_S,
+    QUEUE_MAX_RECEIVES,
     StackSettings,
 )
 
@@ -41,57 +60,13 @@ local_app = typer.Typer(
     no_args_is_help=True,
 )
 app.add_typer(local_app, name="local")
+app.add_typer(devices_app, name="devices")
+app.add_typer(dlq_app, name="dlq")
+app.command("results")(results)
 app.command("demo")(demo)
 app.command("bench")(bench)
 app.command("soak")(reliability_cli.soak)
 app.command("faults")(reliability_cli.faults)
-
-# --- shared options -------------------------------------------------------------------------
-Region = Annotated[
-    str,
-    typer.Option(
-        "--region", envvar=["AWS_REGION", "AWS_DEFAULT_REGION"], help="AWS region of the stack."
-    ),
-]
-Profile = Annotated[
-    str | None,
-    typer.Option("--profile", envvar="AWS_PROFILE", help="AWS credentials profile to use."),
-]
-EndpointUrl = Annotated[
-    str | None,
-    typer.Option(
-        "--endpoint-url",
-        envvar="ROLLCALL_ENDPOINT_URL",
-        help="AWS endpoint (e.g. the local moto server); default: real AWS.",
-    ),
-]
-StackName = Annotated[
-    str,
-    typer.Option(
-        "--stack", envvar="ROLLCALL_STACK", help="Stack name: the prefix of every resource name."
-    ),
-]
-Local = Annotated[
-    bool | None,
-    typer.Option(
-        "--local/--aws",
-        envvar="ROLLCALL_LOCAL",
-        help="Local flavour (bucket notifies an events queue; no Lambda). Default: local when "
-        "--endpoint-url is on 127.0.0.1/localhost.",
-        show_default=False,
-    ),
-]
-Json = Annotated[
-    bool, typer.Option("--json", envvar="ROLLCALL_JSON", help="Print one JSON object only.")
-]
-StateDir = Annotated[
-    Path,
-    typer.Option(
-        "--state-dir",
-        envvar="ROLLCALL_STATE_DIR",
-        help="Where the local stack's state file and logs live.",
-    ),
-]
 
 
 def _version(value: bool) -> None:
@@ -110,53 +85,18 @@ def main(
     """rollcall operations."""
 
 
-def _stack(
-    region: str,
-    *,
-    profile: str | None,
-    endpoint_url: str | None,
-    stack: str,
-    local: bool | None,
-    settings: StackSettings | None = None,
-) -> Stack:
-    check_prefix(stack)
-    target = AwsTarget(region=region, profile=profile, endpoint_url=endpoint_url)
-    local = is_loopback(endpoint_url) if local is None else local
-    base = settings or StackSettings()
-    settings = StackSettings(**{**base.__dict__, "local": local})
-    return Stack.resolve(target, stack, settings)
-
-
-_STYLE = {
-    Action.CREATE: "green",
-    Action.UPDATE: "yellow",
-    Action.DELETE: "red",
-    Action.BLOCKED: "magenta",
-    Action.NOOP: "dim",
-    Action.ABSENT: "dim",
-}
-
-
-def _print_change(change: Change) -> None:
-    style = _STYLE[change.action]
-    err.print(f"  [{style}]{change.action:>9}[/] {change.kind:<17} {change.name}")
-    for detail in change.details:
-        err.print(f"            [dim]{detail}[/]")
-
-
-def _summary(result: PlanResult, dry_run: bool) -> dict[str, object]:
-    counts: dict[str, int] = {}
-    for change in result.changes:
-        counts[str(change.action)] = counts.get(str(change.action), 0) + 1
-    return {
-        "dry_run": dry_run,
-        "changed": result.changed,
-        "counts": counts,
-        "changes": [c.to_json() for c in result.changes],
-    }
-
-
 # --- deploy / destroy ------------------------------------------------------------------------
+Devices = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--device",
+        help="Register this device (its own results queue; repeat for more) and print its "
+        "edge-capture settings. See `tools devices`.",
+        show_default=False,
+    ),
+]
+
+
 @app.command()
 @handles_errors
 def deploy(
@@ -170,11 +110,44 @@ def deploy(
         typer.Option(envvar="ROLLCALL_RETENTION_DAYS", help="Days before a clip expires."),
     ] = DEFAULT_RETENTION_DAYS,
     timeout: Annotated[
-        int, typer.Option(envvar="ROLLCALL_LAMBDA_TIMEOUT", help="Lambda timeout, seconds.")
+        int,
+        typer.Option(
+            envvar="ROLLCALL_LAMBDA_TIMEOUT",
+            help="Function timeout, seconds (the events queue hides a message 6x as long).",
+        ),
     ] = DEFAULT_TIMEOUT_S,
     memory: Annotated[
         int, typer.Option(envvar="ROLLCALL_LAMBDA_MEMORY", help="Lambda memory, MB.")
     ] = DEFAULT_MEMORY_MB,
+    batch_size: Annotated[
+        int,
+        typer.Option(
+            envvar="ROLLCALL_BATCH_SIZE",
+            help="Events per invocation (the event source mapping's batch size, 1..10000; "
+            "over 10 needs --batching-window).",
+        ),
+    ] = DEFAULT_BATCH_SIZE,
+    batching_window: Annotated[
+        int,
+        typer.Option(
+            envvar="ROLLCALL_BATCHING_WINDOW_S",
+            help="Seconds the mapping may wait to fill a batch (0..300; 0: no wait).",
+        ),
+    ] = DEFAULT_BATCHING_WINDOW_S,
+    max_concurrency: Annotated[
+        int,
+        typer.Option(
+            envvar="ROLLCALL_MAX_CONCURRENCY",
+            help="Most concurrent invocations the mapping starts (2..1000).",
+        ),
+    ] = DEFAULT_MAX_CONCURRENCY,
+    max_receives: Annotated[
+        int,
+        typer.Option(
+            envvar="ROLLCALL_MAX_RECEIVES",
+            help="Receives of an event before the events queue dead-letters it (1..1000).",
+        ),
+    ] = QUEUE_MAX_RECEIVES,
     image_tag: Annotated[
         str, typer.Option(envvar="ROLLCALL_IMAGE_TAG", help="ECR image tag the Lambda runs.")
     ] = DEFAULT_IMAGE_TAG,
@@ -186,9 +159,8 @@ def deploy(
             "baked into the image.",
         ),
     ] = None,
-    dry_run: Annotated[
-        bool, typer.Option("--dry-run", help="Print the plan; change nothing.")
-    ] = False,
+    device: Devices = None,
+    dry_run: DryRun = False,
     as_json: Json = False,
 ) -> None:
     """Create or update the whole stack, idempotently; print the settings edge-capture needs."""
@@ -198,8 +170,12 @@ def deploy(
         memory_mb=memory,
         image_tag=image_tag,
         model_s3_uri=model_s3_uri,
+        batch_size=batch_size,
+        batching_window_s=batching_window,
+        max_concurrency=max_concurrency,
+        max_receives=max_receives,
     )
-    target = _stack(
+    target = resolve_stack(
         region,
         profile=profile,
         endpoint_url=endpoint_url,
@@ -212,16 +188,30 @@ def deploy(
         f"{'plan for' if dry_run else 'deploying'} stack [bold]{stack}[/] ({flavour}) "
         f"in {region} (account {target.names.account})"
     )
-    result = target.deploy(dry_run=dry_run, on_change=_print_change)
-    summary = {**_summary(result, dry_run), "outputs": target.outputs(), "env": target.edge_env()}
+    result = target.deploy(dry_run=dry_run, on_change=print_change)
+    devices = target.devices
+    if device and not dry_run:
+        result.changes += devices.add(device, on_change=print_change).changes
+    registered = {d: devices.settings(d) for d in device or []}
     if as_json:
-        print_json(summary)
+        print_json(
+            {
+                **summary(result, dry_run),
+                "outputs": target.outputs(),
+                "env": target.edge_env(),
+                "devices": registered,
+            }
+        )
     else:
         verb = "would change" if dry_run else "changed"
         err.print(f"{verb}: {'yes' if result.changed else 'nothing'}")
-        out.print("\n# settings for edge-capture:")
+        out.print("\n# settings every edge device shares:")
         for key, value in target.edge_env().items():
             out.print(f"export {key}={value}")
+        for settings_of in registered.values():
+            print_device_settings(settings_of)
+        if not registered:
+            out.print("# then give each device its results queue: tools devices add DEVICE_ID")
     for change in result.blocked:
         err.print(f"[magenta]not deployed yet:[/] {change.name}: {change.details[0]}")
 
@@ -237,22 +227,25 @@ def destroy(
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
     force: Annotated[
         bool,
-        typer.Option("--force", help="Also delete the clips bucket when it still holds clips."),
+        typer.Option("--force", help="Also delete the bucket when it still holds objects."),
     ] = False,
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="Show what would be deleted; delete nothing.")
     ] = False,
     as_json: Json = False,
 ) -> None:
-    """Remove everything deploy made (asks first unless --yes; keeps clips unless --force)."""
-    target = _stack(region, profile=profile, endpoint_url=endpoint_url, stack=stack, local=local)
+    """Remove everything deploy made and every registered device's route (asks first unless
+    --yes; keeps a bucket that holds objects unless --force)."""
+    target = resolve_stack(
+        region, profile=profile, endpoint_url=endpoint_url, stack=stack, local=local
+    )
     if not (yes or dry_run) and not typer.confirm(
         f"Delete stack {stack!r} in {region} (account {target.names.account})?", err=True
     ):
         raise ConfigError("not confirmed: nothing was deleted (use --yes to skip the question)")
-    result = target.destroy(force=force, dry_run=dry_run, on_change=_print_change)
+    result = target.destroy(force=force, dry_run=dry_run, on_change=print_change)
     if as_json:
-        print_json(_summary(result, dry_run))
+        print_json(summary(result, dry_run))
     else:
         err.print(
             f"{'would delete' if dry_run else 'deleted'}: "
@@ -405,14 +398,37 @@ def local_up(
         ),
     ] = None,
     workers: Annotated[
-        int, typer.Option(envvar="ROLLCALL_WORKERS", min=1, help="Local runner workers.")
+        int,
+        typer.Option(
+            envvar="ROLLCALL_WORKERS",
+            min=1,
+            help="Local runner workers (the stand-in for the mapping's maximum concurrency).",
+        ),
     ] = 1,
+    batch_size: Annotated[
+        int,
+        typer.Option(
+            envvar="ROLLCALL_BATCH_SIZE", min=1, max=10, help="Events the runner takes per batch."
+        ),
+    ] = DEFAULT_BATCH_SIZE,
+    timeout: Annotated[
+        int,
+        typer.Option(
+            envvar="ROLLCALL_LAMBDA_TIMEOUT",
+            min=1,
+            max=900,
+            help="Function timeout, seconds: the runner's deadline per batch (the events "
+            "queue hides a message 6x as long).",
+        ),
+    ] = DEFAULT_TIMEOUT_S,
+    device: Devices = None,
     port: Annotated[
         int, typer.Option(envvar="ROLLCALL_LOCAL_PORT", min=0, help="Port (0: any free port).")
     ] = 0,
     as_json: Json = False,
 ) -> None:
-    """Start moto on 127.0.0.1, deploy the stack into it, seed it, start the local runner."""
+    """Start moto on 127.0.0.1, deploy the stack into it, seed it, start the local runner
+    (in place of the event source mapping), register --device ids."""
     from rollcall_tools.demo.roster import DEMO_ROSTER
     from rollcall_tools.seed import load_seed
 
@@ -431,19 +447,36 @@ def local_up(
         roster=records,
         model_dir=model_dir,
         workers=workers,
+        batch_size=batch_size,
+        timeout_s=timeout,
+        devices=device,
         port=port,
         say=err.print,
     )
+    env = {
+        "ROLLCALL_ENDPOINT_URL": state.endpoint_url,
+        "AWS_REGION": region,
+        "ROLLCALL_BUCKET": str(state.outputs["bucket"]),
+    }
     if as_json:
         print_json(
-            {"endpoint_url": state.endpoint_url, "state_file": str(state.path), **state.outputs}
+            {
+                "endpoint_url": state.endpoint_url,
+                "state_file": str(state.path),
+                **state.outputs,
+                "env": env,
+                "devices": state.devices,
+            }
         )
         return
     out.print(f"local stack up: {state.endpoint_url} (state {state.path})")
-    out.print(f"export ROLLCALL_ENDPOINT_URL={state.endpoint_url}")
-    out.print(f"export AWS_REGION={region}")
-    out.print(f"export ROLLCALL_BUCKET={state.outputs['bucket']}")
-    out.print(f"export ROLLCALL_RESULTS_QUEUE={state.outputs['results_queue']}")
+    out.print("# settings every edge device shares:")
+    for key, value in env.items():
+        out.print(f"export {key}={value}")
+    for settings in state.devices.values():
+        print_device_settings(settings)
+    if not state.devices:
+        out.print("# then give each device its results queue: tools devices add DEVICE_ID")
 
 
 @local_app.command("down")
@@ -468,6 +501,7 @@ def local_status(state_dir: StateDir = DEFAULT_STATE_DIR, as_json: Json = False)
         table.add_row("endpoint", status.endpoint_url)
         table.add_row("server", "running" if status.server_alive else "[red]stopped[/]")
         table.add_row("runner", "running" if status.runner_alive else "[red]stopped[/]")
+        table.add_row("devices", ", ".join(status.devices) or "[dim]none registered[/]")
         for queue, depth in status.queues.items():
             table.add_row(f"queue {queue}", f"{depth} waiting")
         out.print(table)

@@ -129,9 +129,7 @@ def demo(
     stack: Annotated[
         str, typer.Option(envvar="ROLLCALL_STACK", help="Stack name (resource-name prefix).")
     ] = DEFAULT_STACK,
-    as_json: Annotated[
-        bool, typer.Option("--json", envvar="ROLLCALL_JSON", help="Print one JSON object only.")
-    ] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object only.")] = False,
 ) -> None:
     """Run the whole system locally: local AWS, recognizer, edge streaming, live results."""
     from rollcall_tools.demo.run import DemoOptions, run_demo

@@ -27,31 +27,39 @@ def test_deploy_json_twice_then_destroy(moto_url: str, prefix: str, target: AwsT
     assert code == 0
     plan = json.loads(out)
     assert plan["dry_run"] is True
-    assert plan["counts"] == {"create": 8}
+    assert plan["counts"] == {"create": 10}
     buckets = [b["Name"] for b in target.client("s3").list_buckets()["Buckets"]]
     assert not any(name.startswith(prefix + "-clips") for name in buckets)
 
-    code, out, _ = _run("deploy", *common, "--json")
+    code, out, _ = _run("deploy", *common, "--json", "--device", "cam1", "--device", "cam2")
     assert code == 0
     first = json.loads(out)
     assert first["changed"] is True
+    assert first["counts"] == {"create": 16}  # the stack, then two devices' routes
     outputs = first["outputs"]
     assert outputs["bucket"] == f"{prefix}-clips-123456789012-eu-west-1"
-    assert outputs["results_queue"] == f"{prefix}-results"
     assert outputs["events_queue"] == f"{prefix}-events"
+    assert outputs["results_topic"] == f"{prefix}-results"
+    assert outputs["foreign_queue"] == f"{prefix}-results-foreign"
+    assert outputs["events_visibility_s"] == 180
     assert first["env"] == {
         "AWS_REGION": "eu-west-1",
         "ROLLCALL_BUCKET": outputs["bucket"],
-        "ROLLCALL_RESULTS_QUEUE": f"{prefix}-results",
         "ROLLCALL_ENDPOINT_URL": moto_url,
+    }
+    assert first["devices"]["cam2"]["env"] == {
+        **first["env"],
+        "ROLLCALL_RESULTS_QUEUE": f"{prefix}-dev-cam2",
+        "ROLLCALL_DEVICE_ID": "cam2",
     }
     code, out, _ = _run("deploy", *common, "--json")
     assert json.loads(out)["changed"] is False
-    assert json.loads(out)["counts"] == {"no change": 8}
+    assert json.loads(out)["counts"] == {"no change": 10}
 
-    code, out, err = _run("deploy", *common)
+    code, out, err = _run("deploy", *common, "--device", "cam1")
     assert code == 0
     assert f"export ROLLCALL_BUCKET={outputs['bucket']}" in out
+    assert f"export ROLLCALL_RESULTS_QUEUE={prefix}-dev-cam1" in out
     assert "changed: nothing" in err
 
     code, _, err = _run("destroy", *common, stdin="n\n")
@@ -59,7 +67,41 @@ def test_deploy_json_twice_then_destroy(moto_url: str, prefix: str, target: AwsT
     assert "nothing was deleted" in err
     code, out, _ = _run("destroy", *common, "--yes", "--json")
     assert code == 0
-    assert json.loads(out)["counts"] == {"delete": 8}
+    assert json.loads(out)["counts"] == {"delete": 16}
+
+
+def test_devices_add_list_remove(moto_url: str, prefix: str) -> None:
+    common = ("--endpoint-url", moto_url, "--region", "eu-west-1", "--stack", prefix)
+    code, _, err = _run("devices", "add", "cam1", *common)
+    assert code == 2
+    assert "run `tools deploy` first" in err
+    assert _run("deploy", *common, "--json")[0] == 0
+
+    code, out, _ = _run("devices", "add", "cam1", "pi-lab_2", *common, "--json")
+    assert code == 0
+    added = json.loads(out)
+    assert added["counts"] == {"create": 6}
+    assert added["devices"]["pi-lab_2"]["results_queue"] == f"{prefix}-dev-pi-lab_2"
+    code, out, _ = _run("devices", "add", "cam1", *common)
+    assert code == 0
+    assert "export ROLLCALL_DEVICE_ID=cam1" in out
+
+    code, out, _ = _run("devices", "list", *common, "--json")
+    assert code == 0
+    assert [d["device_id"] for d in json.loads(out)] == ["cam1", "pi-lab_2"]
+    code, out, _ = _run("devices", "list", *common)
+    assert "pi-lab_2" in out
+
+    code, _, err = _run("devices", "remove", "cam1", *common, stdin="n\n")
+    assert code == 2
+    code, out, _ = _run("devices", "remove", "cam1", *common, "--yes", "--json")
+    assert code == 0
+    assert json.loads(out)["counts"] == {"delete": 3}
+    code, out, _ = _run("devices", "list", *common, "--json")
+    assert [d["device_id"] for d in json.loads(out)] == ["pi-lab_2"]
+    code, _, err = _run("devices", "add", "no good", *common)
+    assert code == 2
+    assert "device id 'no good' is invalid" in err
 
 
 def test_options_come_from_environment_variables(
@@ -80,6 +122,11 @@ def test_options_come_from_environment_variables(
         (("deploy", "--stack", "Bad_Name"), 2, "stack name 'Bad_Name' is invalid"),
         (("deploy", "--retention-days", "0"), 2, "--retention-days must be 1..3650"),
         (("deploy", "--memory", "64"), 2, "--memory must be 128..10240"),
+        (("deploy", "--batch-size", "0"), 2, "--batch-size must be 1..10000"),
+        (("deploy", "--batch-size", "50"), 2, "needs --batching-window of 1 s or more"),
+        (("deploy", "--max-concurrency", "1"), 2, "--max-concurrency must be 2..1000"),
+        (("results", "--device", "nope"), 2, "run `tools devices add nope`"),
+        (("dlq", "list", "--stack", "nostack"), 2, "stack 'nostack' is not deployed"),
         (("deploy", "--endpoint-url", "http://127.0.0.1:9"), 3, "unreachable"),
         (("deploy", "--region", "mars-north-1", "--no-endpoint"), 2, "not an AWS region"),
     ],
@@ -130,6 +177,12 @@ def test_version_and_help() -> None:
     code, out, _ = _run("--version")
     assert code == 0
     assert "0.2.0" in out
-    for command in ("deploy", "destroy", "seed-db", "build-image", "local", "demo"):
-        code, out, _ = _run(command, "--help")
+    commands = [
+        ("deploy",), ("destroy",), ("seed-db",), ("build-image",), ("local", "up"), ("demo",),
+        ("results",), ("devices", "add"), ("devices", "list"), ("devices", "remove"),
+        ("dlq", "list"), ("dlq", "redrive"),
+    ]  # fmt: skip
+    for command in commands:
+        code, out, _ = _run(*command, "--help")
         assert code == 0, command
+        assert command == ("build-image",) or "--json" in out, command

@@ -71,13 +71,50 @@ def _queue_attrs(target: AwsTarget, name: str) -> dict[str, str]:
     return sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["All"])["Attributes"]
 
 
-def _check_queue(target: AwsTarget, stack: Stack, name: str, dlq: str) -> None:
+def _check_queue(
+    target: AwsTarget, stack: Stack, name: str, dlq: str, *, visibility: int, receives: int = 5
+) -> dict[str, str]:
     attrs = _queue_attrs(target, name)
     assert attrs["SqsManagedSseEnabled"] == "true"
+    assert int(attrs["VisibilityTimeout"]) == visibility
     redrive = json.loads(attrs["RedrivePolicy"])
     assert redrive["deadLetterTargetArn"] == stack.names.queue_arn(dlq)
-    assert int(redrive["maxReceiveCount"]) == 5
-    assert _queue_attrs(target, dlq)["SqsManagedSseEnabled"] == "true"
+    assert int(redrive["maxReceiveCount"]) == receives
+    dead = _queue_attrs(target, dlq)
+    assert dead["SqsManagedSseEnabled"] == "true"
+    assert int(dead["MessageRetentionPeriod"]) == 14 * 24 * 3600
+    return attrs
+
+
+def _check_messaging(target: AwsTarget, stack: Stack, *, visibility: int) -> None:
+    """Events queue (SSE, DLQ, visibility 6x the timeout, only the bucket sends), the bucket
+    notifying it of every new object, the topic (SSE) and the foreign route."""
+    n = stack.names
+    events = _check_queue(target, stack, n.events_queue, n.events_dlq, visibility=visibility)
+    (allow,) = json.loads(events["Policy"])["Statement"]
+    assert allow["Principal"] == {"Service": "s3.amazonaws.com"}
+    assert allow["Condition"]["ArnEquals"]["aws:SourceArn"] == n.bucket_arn
+    notification = target.client("s3").get_bucket_notification_configuration(Bucket=n.bucket)
+    assert "LambdaFunctionConfigurations" not in notification
+    (entry,) = notification["QueueConfigurations"]
+    assert entry["QueueArn"] == n.queue_arn(n.events_queue)
+    assert entry["Events"] == ["s3:ObjectCreated:*"]
+    assert "Filter" not in entry  # every object created, any key
+
+    sns = target.client("sns")
+    topic = sns.get_topic_attributes(TopicArn=n.results_topic_arn)["Attributes"]
+    assert topic["KmsMasterKeyId"] == "alias/aws/sns"
+    foreign = _check_queue(target, stack, n.foreign_queue, n.foreign_dlq, visibility=30)
+    (allow,) = json.loads(foreign["Policy"])["Statement"]
+    assert allow["Principal"] == {"Service": "sns.amazonaws.com"}
+    assert allow["Action"] == "sqs:SendMessage"
+    assert allow["Condition"] == {"ArnEquals": {"aws:SourceArn": n.results_topic_arn}}
+    (sub,) = sns.list_subscriptions_by_topic(TopicArn=n.results_topic_arn)["Subscriptions"]
+    assert (sub["Protocol"], sub["Endpoint"]) == ("sqs", n.queue_arn(n.foreign_queue))
+    attrs = sns.get_subscription_attributes(SubscriptionArn=sub["SubscriptionArn"])["Attributes"]
+    assert attrs["RawMessageDelivery"] == "true"
+    assert json.loads(attrs["FilterPolicy"]) == {"route": ["foreign"]}
+    assert attrs.get("FilterPolicyScope", "MessageAttributes") == "MessageAttributes"
 
 
 def _check_tables(target: AwsTarget, stack: Stack) -> None:
@@ -100,103 +137,117 @@ def _check_tables(target: AwsTarget, stack: Stack) -> None:
 def test_local_deploy_makes_every_resource_with_its_settings(
     target: AwsTarget, prefix: str
 ) -> None:
-    stack = _stack(target, prefix, local=True, clip_retention_days=3)
+    stack = _stack(target, prefix, local=True, clip_retention_days=3, timeout_s=10)
     first = stack.deploy()
     assert first.changed
     assert {str(c.action) for c in first.changes} == {"create"}
+    assert len(first.changes) == 10
     _check_bucket(target, stack, days=3)
-    _check_queue(target, stack, stack.names.results_queue, stack.names.results_dlq)
-    _check_queue(target, stack, stack.names.events_queue, stack.names.events_dlq)
+    _check_messaging(target, stack, visibility=60)
     _check_tables(target, stack)
-    policy = json.loads(_queue_attrs(target, stack.names.events_queue)["Policy"])
-    (allow,) = policy["Statement"]
-    assert allow["Condition"]["ArnEquals"]["aws:SourceArn"] == stack.names.bucket_arn
 
     second = stack.deploy()
     assert not second.changed
     assert set(_actions(second).values()) == {"no change"}
 
-    # the notification is real: a new clip lands as an S3 event on the events queue
+    # the notification is real: every object created, under any key, lands on the queue
     s3, sqs = target.client("s3"), target.client("sqs")
-    key = "clips/cam1/s1/00000000-1700000000000.mp4"
-    s3.put_object(Bucket=stack.names.bucket, Key=key, Body=b"clip")
-    s3.put_object(Bucket=stack.names.bucket, Key="elsewhere/x.mp4", Body=b"not a clip")
+    keys = ["clips/cam1/s1/00000000-1700000000000.mp4", "test_0.mp4", "pi/rec 1.h264", "a.txt"]
+    for key in keys:
+        s3.put_object(Bucket=stack.names.bucket, Key=key, Body=b"object")
     url = sqs.get_queue_url(QueueName=stack.names.events_queue)["QueueUrl"]
-    records = []
+    records: list[dict[str, Any]] = []
     for _ in range(5):
         for message in sqs.receive_message(
             QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=1
         ).get("Messages", []):
             records += json.loads(message["Body"]).get("Records", [])
-        if records:
+        if len(records) >= len(keys):
             break
-    assert [unquote_plus(r["s3"]["object"]["key"]) for r in records] == [key]
+    assert sorted(unquote_plus(r["s3"]["object"]["key"]) for r in records) == sorted(keys)
 
 
-def test_aws_deploy_function_role_and_wiring(target: AwsTarget, prefix: str) -> None:
+def test_aws_deploy_function_role_and_event_source_mapping(target: AwsTarget, prefix: str) -> None:
     stack = _stack(target, prefix)
     first = stack.deploy()
     names = stack.names
-    blocked = {c.name for c in first.blocked}
-    assert names.function in blocked  # no image pushed yet: said, not failed
+    blocked = {f"{c.kind} {c.name}" for c in first.blocked}
+    assert blocked == {  # no image pushed yet: said, not failed
+        f"lambda function {names.function}",
+        f"event source mapping {names.events_queue} -> {names.function}",
+    }
     assert _actions(first)[f"ecr repository {names.repository}"] == "create"
     assert _actions(first)[f"iam role {names.role}"] == "create"
+    _check_messaging(target, stack, visibility=180)  # the same path as locally, already
 
     digest = _push_fake_image(target, names.repository)
     second = stack.deploy()
     assert _actions(second)[f"lambda function {names.function}"] == "create"
+    assert _actions(second)[f"event source mapping {names.events_queue} -> {names.function}"] == (
+        "create"
+    )
     assert not second.blocked
     _check_bucket(target, stack, days=7)
 
-    fn = target.client("lambda").get_function(FunctionName=names.function)
+    aws = target.client("lambda")
+    fn = aws.get_function(FunctionName=names.function)
     config = fn["Configuration"]
     assert (config["Timeout"], config["MemorySize"]) == (30, 1024)
     assert config["PackageType"] == "Image"
     assert fn["Code"]["ImageUri"] == f"{names.registry}/{names.repository}@{digest}"
     assert config["Role"] == names.role_arn
     env = config["Environment"]["Variables"]
-    assert env["ROLLCALL_TABLE"] == names.students_table
-    assert env["ROLLCALL_IDEMPOTENCY_TABLE"] == names.idempotency_table
-    assert env["ROLLCALL_RESULTS_QUEUE_URL"].endswith(f"/{names.account}/{names.results_queue}")
-    assert "ROLLCALL_MODEL_S3_URI" not in env
-    assert "ROLLCALL_MODEL_DIR" not in env  # the image's baked-in artifact applies
+    assert env == {
+        "ROLLCALL_RESULTS_TOPIC_ARN": names.results_topic_arn,
+        "ROLLCALL_TABLE": names.students_table,
+        "ROLLCALL_IDEMPOTENCY_TABLE": names.idempotency_table,
+    }  # no model variables: the image's baked-in artifact applies
+
+    (mapping,) = aws.list_event_source_mappings(FunctionName=names.function)["EventSourceMappings"]
+    assert mapping["EventSourceArn"] == names.queue_arn(names.events_queue)
+    assert mapping["FunctionArn"] == names.function_arn
+    assert mapping["BatchSize"] == 5
+    assert mapping["MaximumBatchingWindowInSeconds"] == 0
+    assert mapping["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+    assert mapping["ScalingConfig"] == {"MaximumConcurrency": 10}
+    assert mapping["State"] == "Enabled"
+    with pytest.raises(ClientError, match="ResourceNotFound"):
+        aws.get_policy(FunctionName=names.function)  # nothing may invoke it directly
 
     _check_least_privilege(target, stack)
-
-    permission = json.loads(
-        target.client("lambda").get_policy(FunctionName=names.function)["Policy"]
-    )
-    (statement,) = permission["Statement"]
-    assert statement["Principal"] in ({"Service": "s3.amazonaws.com"}, "s3.amazonaws.com")
-    assert statement["Condition"]["ArnLike"]["AWS:SourceArn"] == names.bucket_arn
-
-    notification = target.client("s3").get_bucket_notification_configuration(Bucket=names.bucket)
-    (entry,) = notification["LambdaFunctionConfigurations"]
-    assert entry["LambdaFunctionArn"] == names.function_arn
-    assert entry["Events"] == ["s3:ObjectCreated:*"]
     logs = target.client("logs").describe_log_groups(logGroupNamePrefix=names.log_group)
     assert logs["logGroups"][0]["retentionInDays"] == 14
     repo = target.client("ecr").describe_repositories(repositoryNames=[names.repository])
     assert repo["repositories"][0]["imageScanningConfiguration"]["scanOnPush"] is True
 
     assert not stack.deploy().changed
-    edge = stack.outputs()["edge_policy"]
-    for statement in edge["Statement"]:
-        assert all("*" not in a for a in statement["Action"])
-        assert all(
-            r.startswith((names.bucket_arn, names.queue_arn(names.results_queue)))
-            for r in statement["Resource"]
-        )
 
-    # new options and a new image: exactly the function changes
-    bigger = _stack(target, prefix, timeout_s=60, memory_mb=2048)
+    # new options and a new image: the function, the mapping and the events queue's
+    # visibility (6x the new timeout + the window) change, nothing else
+    bigger = _stack(
+        target,
+        prefix,
+        timeout_s=60,
+        memory_mb=2048,
+        batch_size=20,
+        batching_window_s=2,
+        max_concurrency=4,
+    )
     new_digest = _push_fake_image(target, names.repository, n=1)
     plan = bigger.deploy(dry_run=True)
-    assert [c.kind for c in plan.changes if c.action is Action.UPDATE] == ["lambda function"]
+    assert sorted(f"{c.kind} {c.name}" for c in plan.changes if c.action is Action.UPDATE) == [
+        f"event source mapping {names.events_queue} -> {names.function}",
+        f"lambda function {names.function}",
+        f"sqs queue {names.events_queue}",
+    ]
     assert bigger.deploy().changed
-    fn = target.client("lambda").get_function(FunctionName=names.function)
+    fn = aws.get_function(FunctionName=names.function)
     assert (fn["Configuration"]["Timeout"], fn["Configuration"]["MemorySize"]) == (60, 2048)
     assert fn["Code"]["ImageUri"].endswith(new_digest)
+    (mapping,) = aws.list_event_source_mappings(FunctionName=names.function)["EventSourceMappings"]
+    assert (mapping["BatchSize"], mapping["MaximumBatchingWindowInSeconds"]) == (20, 2)
+    assert mapping["ScalingConfig"] == {"MaximumConcurrency": 4}
+    assert int(_queue_attrs(target, names.events_queue)["VisibilityTimeout"]) == 362
     assert not bigger.deploy().changed
 
 
@@ -207,36 +258,31 @@ def _check_least_privilege(target: AwsTarget, stack: Stack) -> None:
     document = iam.get_role_policy(RoleName=names.role, PolicyName=policy_name)["PolicyDocument"]
     if isinstance(document, str):
         document = json.loads(document)
-    own = (
-        names.bucket_arn,
-        names.table_arn(names.students_table),
-        names.table_arn(names.idempotency_table),
-        names.queue_arn(names.results_queue),
-        names.log_group_arn,
-    )
-    actions: set[str] = set()
+    granted: set[tuple[str, str]] = set()
     for statement in document["Statement"]:
         assert statement["Effect"] == "Allow"
+        assert "Condition" not in statement
         for action in statement["Action"]:
             assert "*" not in action, action
-            actions.add(action)
-        for resource in statement["Resource"]:
-            assert resource != "*"
-            assert resource.startswith(own), resource
-    assert actions == {
-        "s3:GetObject",
-        "dynamodb:GetItem",  # the idempotency table only
-        "dynamodb:BatchGetItem",
-        "dynamodb:PutItem",
-        "dynamodb:UpdateItem",
-        "dynamodb:DeleteItem",
-        "sqs:SendMessage",
-        "logs:CreateLogStream",
-        "logs:PutLogEvents",
+            granted |= {(action, resource) for resource in statement["Resource"]}
+    events = names.queue_arn(names.events_queue)
+    idempotency = names.table_arn(names.idempotency_table)
+    streams = f"{names.log_group_arn}:log-stream:*"
+    assert granted == {
+        ("s3:GetObject", f"{names.bucket_arn}/*"),  # any new object gets an answer
+        ("s3:ListBucket", names.bucket_arn),  # a missing object is 404, not 403
+        ("dynamodb:BatchGetItem", names.table_arn(names.students_table)),
+        ("dynamodb:GetItem", idempotency),
+        ("dynamodb:PutItem", idempotency),
+        ("dynamodb:UpdateItem", idempotency),
+        ("dynamodb:DeleteItem", idempotency),
+        ("sns:Publish", names.results_topic_arn),
+        ("sqs:ReceiveMessage", events),  # the event source mapping runs with this role
+        ("sqs:DeleteMessage", events),
+        ("sqs:GetQueueAttributes", events),
+        ("logs:CreateLogStream", streams),
+        ("logs:PutLogEvents", streams),
     }
-    grants = {s["Sid"]: set(s["Action"]) for s in document["Statement"]}
-    assert grants["ReadStudents"] == {"dynamodb:BatchGetItem"}
-    assert grants["SendResults"] == {"sqs:SendMessage"}
     trust = iam.get_role(RoleName=names.role)["Role"]["AssumeRolePolicyDocument"]
     assert trust["Statement"][0]["Principal"] == {"Service": "lambda.amazonaws.com"}
 
@@ -290,16 +336,27 @@ def test_dry_run_changes_nothing(target: AwsTarget, prefix: str) -> None:
 def test_deploy_repairs_drift(target: AwsTarget, prefix: str) -> None:
     stack = _stack(target, prefix, local=True)
     stack.deploy()
-    s3, sqs = target.client("s3"), target.client("sqs")
-    s3.delete_public_access_block(Bucket=stack.names.bucket)
-    s3.delete_bucket_encryption(Bucket=stack.names.bucket)
-    url = sqs.get_queue_url(QueueName=stack.names.results_queue)["QueueUrl"]
+    s3, sqs, sns = target.client("s3"), target.client("sqs"), target.client("sns")
+    names = stack.names
+    s3.delete_public_access_block(Bucket=names.bucket)
+    s3.delete_bucket_encryption(Bucket=names.bucket)
+    url = sqs.get_queue_url(QueueName=names.foreign_queue)["QueueUrl"]
     sqs.set_queue_attributes(QueueUrl=url, Attributes={"SqsManagedSseEnabled": "false"})
+    s3.put_bucket_notification_configuration(Bucket=names.bucket, NotificationConfiguration={})
+    (sub,) = sns.list_subscriptions_by_topic(TopicArn=names.results_topic_arn)["Subscriptions"]
+    sns.set_subscription_attributes(
+        SubscriptionArn=sub["SubscriptionArn"], AttributeName="RawMessageDelivery",
+        AttributeValue="false",
+    )  # fmt: skip
     repair = stack.deploy()
-    assert _actions(repair)[f"s3 bucket {stack.names.bucket}"] == "update"
-    assert _actions(repair)[f"sqs queue {stack.names.results_queue}"] == "update"
+    assert {k for k, v in _actions(repair).items() if v != "no change"} == {
+        f"s3 bucket {names.bucket}",
+        f"sqs queue {names.foreign_queue}",
+        f"s3 notification {names.bucket} -> {names.events_queue}",
+        f"sns subscription {names.results_topic} -> {names.foreign_queue}",
+    }
     _check_bucket(target, stack, days=7)
-    assert _queue_attrs(target, stack.names.results_queue)["SqsManagedSseEnabled"] == "true"
+    _check_messaging(target, stack, visibility=180)
     assert not stack.deploy().changed
 
 
@@ -313,12 +370,12 @@ def _exists(target: AwsTarget, stack: Stack) -> dict[str, bool]:
 def test_destroy_keeps_clips_unless_forced(target: AwsTarget, prefix: str) -> None:
     stack = _stack(target, prefix, local=True)
     stack.deploy()
-    target.client("s3").put_object(
-        Bucket=stack.names.bucket, Key="clips/cam/s/00000001-1700000000000.mp4", Body=b"x"
-    )
-    with pytest.raises(JobFailedError, match="still holds 1 clip"):
+    stack.devices.add(["cam"])
+    target.client("s3").put_object(Bucket=stack.names.bucket, Key="test_0.mp4", Body=b"x")
+    with pytest.raises(JobFailedError, match="still holds 1 object"):
         stack.destroy()
     assert all(_exists(target, stack).values()), "a refused destroy deletes nothing"
+    assert stack.devices.registered() == ["cam"]
     assert target.client("s3").list_objects_v2(Bucket=stack.names.bucket)["KeyCount"] == 1
 
     dry = stack.destroy(force=True, dry_run=True)
@@ -327,7 +384,9 @@ def test_destroy_keeps_clips_unless_forced(target: AwsTarget, prefix: str) -> No
 
     done = stack.destroy(force=True)
     assert {str(c.action) for c in done.changes} == {"delete"}
+    assert len(done.changes) == 13  # the device's route (3), then the stack (10)
     assert not any(_exists(target, stack).values())
+    assert stack.devices.registered() == []
 
 
 def test_destroy_removes_the_aws_flavour_entirely(target: AwsTarget, prefix: str) -> None:
@@ -338,8 +397,10 @@ def test_destroy_removes_the_aws_flavour_entirely(target: AwsTarget, prefix: str
     assert all(_exists(target, stack).values())
     done = stack.destroy()
     assert {str(c.action) for c in done.changes} == {"delete"}
-    assert len(done.changes) == 11
+    assert len(done.changes) == 15
     assert not any(_exists(target, stack).values())
+    mappings = target.client("lambda").list_event_source_mappings()["EventSourceMappings"]
+    assert all(m["FunctionArn"] != stack.names.function_arn for m in mappings)
     iam = target.client("iam")
     assert stack.names.role not in [r["RoleName"] for r in iam.list_roles()["Roles"]]
     again = stack.destroy()

@@ -1,9 +1,11 @@
 """Security checks against a deployment into a moto server, made by ``tools deploy``'s code:
 
-* the handler's IAM policy grants exactly the actions the function's code calls, each on
-  the stack's own resources (no wildcard action, no ``*`` resource, nothing extra);
+* the handler's IAM policy grants exactly the actions the function's code calls (and the
+  calls its event source mapping makes with the function's role), each on the stack's own
+  resources (no wildcard action, no ``*`` resource, nothing extra);
 * the clips bucket blocks all public access and encrypts at rest;
-* every queue encrypts at rest.
+* every queue (events, foreign and device routes, their DLQs) and the results topic encrypt
+  at rest.
 """
 
 from __future__ import annotations
@@ -26,24 +28,27 @@ from rollcall_tools.stack.settings import StackSettings
 pytestmark = pytest.mark.slow
 MODEL_URI = "s3://rollcall-models-example/recognizer/v1/"
 MODEL_BUCKET_ARN = "arn:aws:s3:::rollcall-models-example"
-# The modules that run inside the Lambda function (the local runner, CLI, bench and test
-# helpers run elsewhere, with other credentials).
-FUNCTION_MODULES = (
-    "handler", "pipeline", "fetch", "decode", "lookup", "model", "runtime", "aws",
-    "events", "settings", "context", "errors",
-)  # fmt: skip
+# Modules of cloud_handler that never run inside the Lambda function (the local runner and
+# the CLI run elsewhere, with other credentials); every other module is scanned.
+NOT_IN_FUNCTION = {"cli", "local_runner", "__main__"}
 # boto3 call -> IAM action
 CALLS = {
     ("s3", "get_object"): "s3:GetObject",
+    ("s3", "head_object"): "s3:GetObject",
     ("s3", "download_file"): "s3:GetObject",
     ("s3", "get_paginator"): "s3:ListBucket",  # list_objects_v2 (model artifact in S3)
     ("dynamodb", "batch_get_item"): "dynamodb:BatchGetItem",
     ("dynamodb", "get_item"): "dynamodb:GetItem",
-    ("sqs", "send_message"): "sqs:SendMessage",
+    ("sns", "publish"): "sns:Publish",
 }
 # Powertools' DynamoDB idempotency layer: get/put/update/delete of its own records.
 IDEMPOTENCY = {"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"}
 LAMBDA_LOGS = {"logs:CreateLogStream", "logs:PutLogEvents"}
+# The event source mapping polls the events queue with the function's role.
+EVENT_SOURCE_MAPPING = {"sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"}
+# Not called, granted on purpose: with it S3 answers a missing object 404 (object_missing)
+# instead of 403 AccessDenied.
+NOT_FOUND_NOT_DENIED = {"s3:ListBucket"}
 
 
 @pytest.fixture(scope="module")
@@ -55,8 +60,10 @@ def deployed() -> Iterator[tuple[Stack, AwsTarget]]:
         target = AwsTarget(region="us-east-1", endpoint_url=f"http://{host}:{port}")
         stack = Stack.resolve(target, "secure", StackSettings(model_s3_uri=MODEL_URI))
         stack.deploy()  # the AWS flavour: the function itself is blocked (no image in moto)
+        stack.devices.add(["cam1"])
         local = Stack.resolve(target, "securelocal", StackSettings(local=True))
         local.deploy()
+        local.devices.add(["cam1", "x" * 64])
         yield stack, target
     finally:
         server.stop()
@@ -76,12 +83,14 @@ def _as_list(value: Any) -> list[str]:
 def _actions_the_code_calls() -> set[str]:
     root = Path(cloud_handler.__file__).parent
     found: set[str] = set()
-    call = re.compile(r"\b(s3|sqs|dynamodb)\.(\w+)\(")
-    for name in FUNCTION_MODULES:
-        for service, method in call.findall((root / f"{name}.py").read_text()):
-            assert (service, method) in CALLS, f"{name}.py calls {service}.{method}: map it"
+    call = re.compile(r"\b(s3|sqs|sns|dynamodb)\.(\w+)\(")
+    modules = [p for p in root.rglob("*.py") if p.stem not in NOT_IN_FUNCTION]
+    assert any(p.stem == "handler" for p in modules)
+    for path in modules:
+        for service, method in call.findall(path.read_text()):
+            assert (service, method) in CALLS, f"{path.name} calls {service}.{method}: map it"
             found.add(CALLS[(service, method)])
-    return found | IDEMPOTENCY | LAMBDA_LOGS
+    return found | IDEMPOTENCY | LAMBDA_LOGS | EVENT_SOURCE_MAPPING | NOT_FOUND_NOT_DENIED
 
 
 def test_no_wildcard_action_or_resource(deployed: tuple[Stack, AwsTarget]) -> None:
@@ -99,15 +108,19 @@ def test_policy_grants_exactly_what_the_function_calls_on_its_own_resources(
 ) -> None:
     stack, target = deployed
     n = stack.names
+    events = n.queue_arn(n.events_queue)
     own = {
-        "s3:GetObject": {f"{n.bucket_arn}/clips/*", f"{MODEL_BUCKET_ARN}/recognizer/v1/*"},
-        "s3:ListBucket": {MODEL_BUCKET_ARN},
+        "s3:GetObject": {f"{n.bucket_arn}/*", f"{MODEL_BUCKET_ARN}/recognizer/v1/*"},
+        "s3:ListBucket": {n.bucket_arn, MODEL_BUCKET_ARN},
         "dynamodb:BatchGetItem": {n.table_arn(n.students_table)},
         "dynamodb:GetItem": {n.table_arn(n.idempotency_table)},
         "dynamodb:PutItem": {n.table_arn(n.idempotency_table)},
         "dynamodb:UpdateItem": {n.table_arn(n.idempotency_table)},
         "dynamodb:DeleteItem": {n.table_arn(n.idempotency_table)},
-        "sqs:SendMessage": {n.queue_arn(n.results_queue)},
+        "sns:Publish": {n.results_topic_arn},
+        "sqs:ReceiveMessage": {events},
+        "sqs:DeleteMessage": {events},
+        "sqs:GetQueueAttributes": {events},
         "logs:CreateLogStream": {f"{n.log_group_arn}:log-stream:*"},
         "logs:PutLogEvents": {f"{n.log_group_arn}:log-stream:*"},
     }  # fmt: skip
@@ -139,11 +152,25 @@ def test_bucket_blocks_public_access_and_encrypts(deployed: tuple[Stack, AwsTarg
     assert algorithms and algorithms <= {"AES256", "aws:kms", "aws:kms:dsse"}
 
 
-def test_every_queue_encrypts_at_rest(deployed: tuple[Stack, AwsTarget]) -> None:
+def test_every_queue_and_topic_encrypts_at_rest(deployed: tuple[Stack, AwsTarget]) -> None:
     _, target = deployed
-    sqs = target.client("sqs")
-    urls = sqs.list_queues().get("QueueUrls", [])
-    assert len(urls) >= 6, urls  # results + DLQ for both stacks, events + DLQ for the local one
+    sqs, sns = target.client("sqs"), target.client("sns")
+    # moto's state is per process: other tests' queues may be there too
+    urls = [
+        url
+        for url in sqs.list_queues().get("QueueUrls", [])
+        if url.rsplit("/", 1)[-1].startswith(("secure-", "securelocal-"))
+    ]
+    # per stack: events + DLQ, foreign route + DLQ; then 1 + 2 devices' routes (queue + DLQ)
+    assert len(urls) == 2 * 4 + 3 * 2, urls
     for url in urls:
         attrs = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["All"])["Attributes"]
         assert attrs.get("SqsManagedSseEnabled") == "true" or attrs.get("KmsMasterKeyId"), url
+    topics = [
+        t["TopicArn"]
+        for t in sns.list_topics()["Topics"]
+        if t["TopicArn"].rsplit(":", 1)[-1] in {"secure-results", "securelocal-results"}
+    ]
+    assert len(topics) == 2, topics
+    for arn in topics:
+        assert sns.get_topic_attributes(TopicArn=arn)["Attributes"].get("KmsMasterKeyId"), arn

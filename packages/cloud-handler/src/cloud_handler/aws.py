@@ -1,25 +1,38 @@
-"""AWS clients (one set per container, optional endpoint URL) and retry with backoff."""
+"""AWS clients (one set per container, botocore's retries) and the one mapping of AWS errors.
+
+Retries are botocore's (``standard`` or ``adaptive`` mode, ``ROLLCALL_AWS_MAX_ATTEMPTS``
+attempts in all). What still fails afterwards is sorted here, once for every call the
+handler makes: a missing object and a refused call become error results, throttling,
+5xx and transport failures make the delivery fail so that SQS redelivers it.
+"""
 
 from __future__ import annotations
 
-import random
-import time
-from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any
 
 import boto3
 from botocore.config import Config
-from botocore.exceptions import (
-    ClientError,
-    ConnectionClosedError,
-    ConnectTimeoutError,
-    EndpointConnectionError,
-    ReadTimeoutError,
+from botocore.exceptions import BotoCoreError, ClientError, ParamValidationError
+
+from cloud_handler.errors import TransientError
+from shared_schema import ErrorCode
+
+MISSING_CODES = frozenset({"NoSuchKey", "NoSuchVersion", "NoSuchBucket", "NotFound", "404"})
+"""The object is not there (S3 answers 404 only with s3:ListBucket; otherwise 403)."""
+DENIED_CODES = frozenset(
+    {
+        "AccessDenied",  # S3, SQS
+        "AccessDeniedException",  # DynamoDB
+        "AuthorizationError",  # SNS
+        "KMS.AccessDeniedException",
+        "KMSAccessDeniedException",
+        "AllAccessDisabled",
+        "Forbidden",
+        "403",
+    }
 )
-
-T = TypeVar("T")
-
+"""IAM refused the call."""
 THROTTLE_CODES = frozenset(
     {
         "Throttling",
@@ -32,22 +45,13 @@ THROTTLE_CODES = frozenset(
         "TooManyRequestsException",
         "SlowDown",
         "LimitExceededException",
+        "KMS.ThrottlingException",
         "InternalError",
         "InternalServerError",
         "ServiceUnavailable",
-        "KMS.ThrottlingException",
     }
 )
-_TRANSPORT_ERRORS = (
-    EndpointConnectionError,
-    ConnectTimeoutError,
-    ReadTimeoutError,
-    ConnectionClosedError,
-)
-
-
-class TransientAWSError(RuntimeError):
-    """An AWS call kept being throttled or failing transiently: the record must be redelivered."""
+"""Worth another delivery (after botocore's own retries ran out)."""
 
 
 def error_code(exc: ClientError) -> str:
@@ -55,73 +59,71 @@ def error_code(exc: ClientError) -> str:
     return str(exc.response.get("Error", {}).get("Code", ""))
 
 
-def is_transient(exc: BaseException) -> bool:
-    """True for throttling, 5xx and transport errors: worth retrying later."""
-    if isinstance(exc, _TRANSPORT_ERRORS):
-        return True
+def result_code(exc: BaseException) -> ErrorCode | None:
+    """The error code an AWS failure becomes in a result, or None when it is transient
+    (throttled, 5xx, unreachable) and the delivery must be retried instead."""
     if isinstance(exc, ClientError):
-        status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
-        return error_code(exc) in THROTTLE_CODES or int(status or 0) >= 500
-    return False
+        return _client_error_code(exc)
+    if isinstance(exc, TransientError) or (
+        isinstance(exc, BotoCoreError) and not isinstance(exc, ParamValidationError)
+    ):
+        return None  # endpoint unreachable, timeouts, credentials not (yet) available
+    return ErrorCode.INTERNAL
 
 
-def with_retries(
-    call: Callable[[], T],
-    *,
-    what: str,
-    attempts: int,
-    base_s: float,
-    cap_s: float = 2.0,
-    sleep: Callable[[float], None] = time.sleep,
-) -> T:
-    """Run ``call``, retrying transient failures with exponential backoff and full jitter.
+def _client_error_code(exc: ClientError) -> ErrorCode | None:
+    code = error_code(exc)
+    status = int(exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode") or 0)
+    if code in MISSING_CODES:
+        return ErrorCode.OBJECT_MISSING
+    if code in DENIED_CODES:
+        return ErrorCode.ACCESS_DENIED
+    if code in THROTTLE_CODES or status >= 500 or status == 429:
+        return None
+    return ErrorCode.INTERNAL
 
-    Raises:
-        TransientAWSError: still failing transiently after ``attempts`` tries.
-        Exception: any non-transient error, unchanged, at once.
-    """
-    for attempt in range(1, attempts + 1):
-        try:
-            return call()
-        except Exception as exc:
-            if not is_transient(exc):
-                raise
-            if attempt == attempts:
-                detail = error_code(exc) if isinstance(exc, ClientError) else type(exc).__name__
-                raise TransientAWSError(
-                    f"{what}: still failing after {attempts} attempts ({detail})"
-                ) from exc
-            sleep(random.uniform(0, min(cap_s, base_s * 2**attempt)))
-    raise AssertionError("unreachable")  # pragma: no cover
+
+def describe(exc: BaseException) -> str:
+    """A short reason for logs and error results."""
+    if isinstance(exc, ClientError):
+        message = exc.response.get("Error", {}).get("Message", "")
+        return f"{getattr(exc, 'operation_name', 'call')}: {error_code(exc)} ({message})"
+    return f"{type(exc).__name__}: {exc}"
 
 
 @dataclass
 class Clients:
-    """The handler's boto3 clients. Retries are ours (:func:`with_retries`), not botocore's."""
+    """The handler's boto3 clients, made once per container."""
 
     s3: Any
     dynamodb: Any
-    sqs: Any
+    sns: Any
 
     @classmethod
-    def create(cls, *, endpoint_url: str | None, region: str) -> Clients:
-        """Clients for ``region``, all pointed at ``endpoint_url`` when given (e.g. moto)."""
+    def create(
+        cls,
+        *,
+        endpoint_url: str | None,
+        region: str,
+        max_attempts: int = 4,
+        retry_mode: str = "standard",
+    ) -> Clients:
+        """Clients for ``region`` with botocore retries.
+
+        ``endpoint_url`` (``ROLLCALL_ENDPOINT_URL``) points every client at one endpoint
+        (moto, the local stack). Without it no endpoint is passed, so botocore resolves
+        each service's own: ``AWS_ENDPOINT_URL_DYNAMODB``, ``AWS_ENDPOINT_URL``, or AWS.
+        """
         config = Config(
-            retries={"total_max_attempts": 1, "mode": "standard"},
+            retries={"mode": retry_mode, "total_max_attempts": max_attempts},
             connect_timeout=3,
             read_timeout=10,
             max_pool_connections=16,
         )
         session = boto3.session.Session(region_name=region)
-        make = lambda name: session.client(  # noqa: E731
-            name, endpoint_url=endpoint_url, config=config
-        )
-        return cls(s3=make("s3"), dynamodb=make("dynamodb"), sqs=make("sqs"))
+        where = {"endpoint_url": endpoint_url} if endpoint_url else {}
 
-    @staticmethod
-    def session_client(
-        name: str, *, endpoint_url: str | None, region: str, config: Config | None = None
-    ) -> Any:
-        """One more client with its own configuration (e.g. botocore retries enabled)."""
-        session = boto3.session.Session(region_name=region)
-        return session.client(name, endpoint_url=endpoint_url, config=config)
+        def make(name: str) -> Any:
+            return session.client(name, config=config, **where)
+
+        return cls(s3=make("s3"), dynamodb=make("dynamodb"), sns=make("sns"))

@@ -92,22 +92,34 @@ def serve(
             "--wait-time", envvar="ROLLCALL_WAIT_TIME_S", min=0, max=20, help="Long-poll seconds."
         ),
     ] = 5,
-    visibility_timeout: Annotated[
+    batch_size: Annotated[
         int,
         typer.Option(
-            "--visibility-timeout",
-            envvar="ROLLCALL_VISIBILITY_TIMEOUT_S",
-            min=5,
-            max=43_200,
-            help="Seconds a received message stays hidden; also the handler's deadline.",
+            "--batch-size",
+            envvar="ROLLCALL_BATCH_SIZE",
+            min=1,
+            max=10,
+            help="Messages received per batch (the event source mapping's batch size).",
         ),
-    ] = 60,
+    ] = 10,
+    function_timeout: Annotated[
+        float,
+        typer.Option(
+            "--function-timeout",
+            envvar="ROLLCALL_FUNCTION_TIMEOUT_S",
+            min=1,
+            max=900,
+            help="The handler's deadline per batch, like the function's timeout. The queue's "
+            "visibility timeout must be at least 6x this.",
+        ),
+    ] = 30,
     region: Annotated[
         str, typer.Option("--region", envvar="AWS_REGION", help="AWS region.")
     ] = "us-east-1",
 ) -> None:
-    """Long-poll the events queue and run each batch through lambda_handler until SIGTERM/SIGINT."""
-    from cloud_handler.local_runner import RunnerConfig, RunnerError, resolve_queue, run_local
+    """Long-poll the events queue and run each batch through lambda_handler until SIGTERM/SIGINT,
+    as Lambda's SQS event source mapping does (visibility and redrive are the queue's own)."""
+    from cloud_handler.local_runner import RunnerConfig, RunnerError, run_local
 
     if mode not in ("process", "thread"):
         fail(f"--mode must be 'process' or 'thread', not {mode!r}")
@@ -122,16 +134,17 @@ def serve(
         region=region,
         workers=workers,
         mode=mode,  # type: ignore[arg-type]
+        batch_size=batch_size,
         wait_time_s=wait_time,
-        visibility_timeout_s=visibility_timeout,
+        function_timeout_s=function_timeout,
     )
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.set())
     try:
-        from cloud_handler.local_runner import sqs_client
+        from cloud_handler.local_runner import check_visibility, sqs_client
 
-        resolve_queue(sqs_client(endpoint_url, region), queue)
+        check_visibility(sqs_client(endpoint_url, region), queue, function_timeout)
         err.print(
             f"serving [bold]{queue}[/bold] with {workers} {mode} worker(s); "
             "SIGTERM or Ctrl-C stops",
@@ -154,7 +167,8 @@ def invoke(
         typer.Option("--event", envvar="ROLLCALL_EVENT_FILE", help="JSON event file ('-': stdin)."),
     ],
 ) -> None:
-    """Run one Lambda event (S3 notification or SQS batch) through the handler; print its answer.
+    """Run one Lambda event (an SQS batch of S3 notifications) through the handler; print its
+    answer.
 
     Exit 0 when everything was handled, 1 when a record must be retried.
     """
@@ -167,7 +181,7 @@ def invoke(
         fail(f"{event}: a Lambda event is a JSON object, got {type(document).__name__}")
     _check_handler_config()
     from cloud_handler.context import LocalContext
-    from cloud_handler.handler import RedeliverError, lambda_handler, logger
+    from cloud_handler.handler import lambda_handler, logger
     from cloud_handler.settings import ConfigError
 
     # the handler's log lines and metrics go to stderr; stdout carries only its answer
@@ -179,8 +193,6 @@ def invoke(
             response = lambda_handler(document, LocalContext(timeout_s=300))
     except ConfigError as exc:
         fail(str(exc))
-    except RedeliverError as exc:
-        fail(str(exc), EXIT_FAILED)
     print(json.dumps(response, indent=2))  # noqa: T201 - the CLI's output
     if response.get("batchItemFailures"):
         raise typer.Exit(EXIT_FAILED)

@@ -1,9 +1,17 @@
-"""Decode a clip from memory with PyAV and sample a few frames spread over it."""
+"""Decode a video from memory with PyAV and sample frames spread over its full length.
+
+Two passes over the bytes: the first demuxes the video stream without decoding it (cheap)
+to learn its frame count, keyframes and timestamps; the second decodes only what the
+picks need, jumping from keyframe to keyframe, so that a long video costs about
+``count`` groups of pictures rather than every frame. A short clip (one group of
+pictures) is decoded straight through up to its last pick.
+"""
 
 from __future__ import annotations
 
 import io
 import logging
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 import av
@@ -13,20 +21,22 @@ import numpy as np
 from cloud_handler.errors import ClipError
 from shared_schema import ErrorCode
 
-SUPPORTED_CODECS = frozenset({"h264", "hevc"})
-"""What edge devices record (H.264; HEVC for newer cameras). Anything else is refused."""
-
-_IMAGE_CODECS = frozenset(
-    {"gif", "png", "apng", "mjpeg", "jpegls", "bmp", "webp", "tiff", "jpeg2000", "ppm", "pgm"}
+VIDEO_FORMATS = frozenset(
+    {
+        *("mov", "mp4", "m4a", "3gp", "3g2", "mj2"),  # FFmpeg's "mov,mp4,m4a,3gp,3g2,mj2"
+        *("matroska", "webm", "avi", "flv", "asf", "mpegts", "mpeg", "ivf"),
+        *("h264", "hevc", "m4v"),  # raw elementary streams (picamera writes .h264)
+    }
 )
-"""Still-image codecs: such an upload is "not a video", not a video in a foreign codec."""
+"""Containers (FFmpeg demuxer names) read as videos. Anything else FFmpeg can open - an
+image, a GIF, audio, text its ``tty`` demuxer would render - is "not a video"."""
 _VIDEO_MAGIC = (b"ftyp", b"moov", b"mdat", b"free", b"wide", b"skip")
 _log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
 class SampledFrames:
-    """RGB frames picked evenly over a clip, with their times and the clip's geometry."""
+    """RGB frames picked evenly over a video, with their times and the video's geometry."""
 
     frames: list[np.ndarray]
     times_ms: list[int]
@@ -34,8 +44,35 @@ class SampledFrames:
     height: int
     codec: str
     decoded: int
+    """Frames decoded to get the picks."""
+    total: int = 0
+    """Frames (packets) in the video stream."""
     bad_packets: int = 0
     notes: list[str] = field(default_factory=list)
+
+
+@dataclass
+class _Index:
+    """What the first (demux-only) pass learned about the video stream."""
+
+    pts: list[int | None] = field(default_factory=list)
+    keyframes: list[int] = field(default_factory=list)
+    corrupt: int = 0
+    """Packets the demuxer flagged as damaged (e.g. cut off by a truncated upload)."""
+    error: str | None = None
+
+    @property
+    def timed(self) -> bool:
+        return bool(self.pts) and all(p is not None for p in self.pts)
+
+
+@dataclass
+class _Plan:
+    """Where each pick lies (a pts, or a frame number) and the keyframe to decode it from."""
+
+    targets: list[int]
+    starts: list[int]
+    origin: int
 
 
 def sample_frames(
@@ -46,127 +83,227 @@ def sample_frames(
     max_decode_frames: int,
     where: str = "clip",
 ) -> SampledFrames:
-    """Decode ``data`` and return ``count`` RGB frames spread evenly over the clip.
+    """Decode ``data`` and return up to ``count`` RGB frames spread evenly over all of it.
 
-    With a known frame count the picks are the centres of ``count`` equal segments and
-    decoding stops after the last pick; otherwise a bounded buffer keeps every k-th
-    frame (k doubling as needed) so memory stays flat for any length.
+    Decoding stops after ``max_decode_frames`` frames (a note says so).
 
     Raises:
-        ClipError: not a video, corrupt, unsupported codec, frames too large, or nothing
-            decodable.
+        ClipError: not a video, corrupt, a codec nothing here decodes, frames too large,
+            or nothing decodable.
     """
-    try:
-        container = av.open(io.BytesIO(data), mode="r", metadata_errors="ignore")
-    except (av.error.FFmpegError, ValueError, OSError) as exc:
-        code = ErrorCode.CORRUPT_VIDEO if _looks_like_video(data) else ErrorCode.NOT_A_VIDEO
-        what = "a damaged or truncated video" if code is ErrorCode.CORRUPT_VIDEO else "no video"
-        raise ClipError(code, f"{where}: {what} ({_reason(exc)})", "decode") from None
-    with container:
+    with _open(data, where) as container:
         stream = _video_stream(container, where, max_frame_pixels)
         codec = stream.codec_context.name
-        width, height = stream.codec_context.width, stream.codec_context.height
+        index = _index(container, stream)
+    if not index.pts:
+        code = ErrorCode.CORRUPT_VIDEO if index.error else ErrorCode.NO_DECODABLE_FRAME
+        raise ClipError(
+            code, f"{where}: the video stream holds no frames ({index.error})", "decode"
+        )
+    plan = _plan(index, count)
+    with _open(data, where) as container:
+        stream = container.streams.video[0]
         stream.thread_type = "AUTO"
-        total = min(stream.frames, max_decode_frames) if stream.frames > 0 else 0
-        picker = _IndexPicker(total, count) if total else _StridePicker(count)
-        decoded = bad = read = 0
-        error: str | None = None
-        packets = container.demux(stream)
-        while decoded < max_decode_frames and not picker.done(decoded):
-            try:
-                packet = next(packets)
-            except StopIteration:
-                break
-            except (av.error.FFmpegError, OSError) as exc:
-                error = _reason(exc)  # demuxing failed: the file ends or breaks here
-                break
-            read += 1
-            try:
-                frames = packet.decode()
-            except (av.error.FFmpegError, ValueError) as exc:
-                bad += 1
-                error = _reason(exc)
-                continue
-            for frame in frames:
-                _check_size(frame.width, frame.height, max_frame_pixels, where)
-                picker.offer(decoded, frame)
-                decoded += 1
-        if error and not picker.done(decoded):
-            decoded = _flush(stream, picker, decoded, max_frame_pixels, where)
-        picked = picker.result()
-        frames = [frame.to_ndarray(format="rgb24") for _, frame in picked]
-        times = [_time_ms(frame, index, stream) for index, frame in picked]
-    if not picked:
-        if error or bad:
+        picker = _Picker(plan, stream, index.timed, max_frame_pixels, where)
+        picker.run(_packets(container, stream), max_decode_frames)
+        width, height = stream.codec_context.width, stream.codec_context.height
+    if not picker.frames:
+        if index.error or index.corrupt or picker.bad:
             raise ClipError(
                 ErrorCode.CORRUPT_VIDEO,
-                f"{where}: no frame could be decoded ({bad} bad packets; {error})",
+                f"{where}: no frame could be decoded ({picker.bad} bad packets, "
+                f"{index.corrupt} damaged; {picker.error or index.error or 'truncated'})",
                 "decode",
             )
         raise ClipError(
             ErrorCode.NO_DECODABLE_FRAME,
-            f"{where}: no frame of the video stream could be decoded ({read} packets read)",
+            f"{where}: no frame of the video stream could be decoded ({len(index.pts)} packets)",
             "decode",
         )
-    notes = [f"{bad} undecodable packets skipped ({error})"] if bad else []
-    if error and not bad:
-        notes.append(f"stopped early: {error}")
+    notes = []
+    if picker.bad:
+        notes.append(f"{picker.bad} undecodable packets skipped ({picker.error})")
+    if index.corrupt:
+        notes.append(f"{index.corrupt} damaged packets")
+    if index.error:
+        notes.append(f"stopped early: {index.error}")
+    if picker.out_of_budget:
+        notes.append(f"decoding stopped after {picker.decoded} frames (ROLLCALL_MAX_DECODE_FRAMES)")
     return SampledFrames(
-        frames=frames,
-        times_ms=times,
-        width=width or picked[0][1].width,
-        height=height or picked[0][1].height,
+        frames=picker.frames,
+        times_ms=picker.times_ms,
+        width=width or picker.frames[0].shape[1],
+        height=height or picker.frames[0].shape[0],
         codec=codec,
-        decoded=decoded,
-        bad_packets=bad,
+        decoded=picker.decoded,
+        total=len(index.pts),
+        bad_packets=picker.bad,
         notes=notes,
     )
+
+
+def _open(data: bytes, where: str) -> av.container.InputContainer:
+    try:
+        return av.open(io.BytesIO(data), mode="r", metadata_errors="ignore")
+    except (av.error.FFmpegError, ValueError, OSError) as exc:
+        code = ErrorCode.CORRUPT_VIDEO if _looks_like_video(data) else ErrorCode.NOT_A_VIDEO
+        what = "a damaged or truncated video" if code is ErrorCode.CORRUPT_VIDEO else "no video"
+        raise ClipError(code, f"{where}: {what} ({_reason(exc)})", "decode") from None
 
 
 def _video_stream(
     container: av.container.InputContainer, where: str, max_frame_pixels: int
 ) -> av.video.stream.VideoStream:
-    """The clip's video stream, refusing images, audio-only files and foreign codecs."""
+    """The first video stream, refusing non-video containers and codecs nothing decodes."""
     fmt = container.format.name
     video = container.streams.video
-    if (
-        fmt in ("image2", "gif")
-        or fmt.endswith("_pipe")
-        or not video
-        or video[0].codec_context.name in _IMAGE_CODECS
-    ):
+    if not VIDEO_FORMATS.intersection(fmt.split(",")) or not video:
         raise ClipError(
             ErrorCode.NOT_A_VIDEO, f"{where}: no video stream (container {fmt!r})", "decode"
         )
-    stream = container.streams.video[0]
-    codec = stream.codec_context.name
-    if codec not in SUPPORTED_CODECS:
+    stream = video[0]
+    context = stream.codec_context
+    if context is None or context.codec is None or not context.codec.is_decoder:
         raise ClipError(
             ErrorCode.UNSUPPORTED_CODEC,
-            f"{where}: codec {codec!r} is not supported "
-            f"(expected one of {sorted(SUPPORTED_CODECS)})",
+            f"{where}: the video stream's codec cannot be decoded here (container {fmt!r})",
             "decode",
         )
-    _check_size(stream.codec_context.width, stream.codec_context.height, max_frame_pixels, where)
+    _check_size(context.width, context.height, max_frame_pixels, where)
     return stream
 
 
-def _flush(
-    stream: av.video.stream.VideoStream,
-    picker: _IndexPicker | _StridePicker,
-    decoded: int,
-    max_frame_pixels: int,
-    where: str,
-) -> int:
-    """Drain frames the decoder still holds after the input broke off."""
-    try:
-        for frame in stream.codec_context.decode(None):
-            _check_size(frame.width, frame.height, max_frame_pixels, where)
-            picker.offer(decoded, frame)
-            decoded += 1
-    except (av.error.FFmpegError, ValueError):
-        pass
-    return decoded
+def _packets(
+    container: av.container.InputContainer, stream: av.video.stream.VideoStream
+) -> Iterator[av.Packet]:
+    """The stream's packets (not the empty flush packets demuxing ends with); stops where
+    demuxing breaks (a truncated file)."""
+    packets = container.demux(stream)
+    while True:
+        try:
+            packet = next(packets)
+        except (StopIteration, av.error.FFmpegError, OSError):
+            return
+        if packet.size:
+            yield packet
+
+
+def _index(container: av.container.InputContainer, stream: av.video.stream.VideoStream) -> _Index:
+    index = _Index()
+    packets = container.demux(stream)
+    while True:
+        try:
+            packet = next(packets)
+        except StopIteration:
+            return index
+        except (av.error.FFmpegError, OSError) as exc:
+            index.error = _reason(exc)  # demuxing failed: the file ends or breaks here
+            return index
+        if not packet.size:
+            continue
+        if packet.is_keyframe:
+            index.keyframes.append(len(index.pts))
+        index.corrupt += packet.is_corrupt
+        index.pts.append(packet.pts)
+
+
+def _plan(index: _Index, count: int) -> _Plan:
+    """Picks at the centres of ``count`` equal segments, in presentation order."""
+    total = len(index.pts)
+    n = min(count, total)
+    positions = sorted({min(total - 1, int((i + 0.5) * total / n)) for i in range(n)})
+    keyframes = index.keyframes or [0]
+    if index.timed:
+        order = sorted(p for p in index.pts if p is not None)
+        targets = [order[p] for p in positions]
+        key_at = [(index.pts[k] or 0, k) for k in keyframes]
+        origin = order[0]
+    else:  # raw elementary streams: no timestamps, frame numbers instead
+        targets = positions
+        key_at = [(k, k) for k in keyframes]
+        origin = 0
+    starts: list[int] = []
+    for target in targets:
+        start = max((k for at, k in key_at if at <= target), default=0)
+        starts.append(max(start, starts[-1] if starts else 0))
+    return _Plan(targets, starts, origin)
+
+
+class _Picker:
+    """The second pass: decode from each pick's keyframe until a frame reaches the pick."""
+
+    def __init__(
+        self,
+        plan: _Plan,
+        stream: av.video.stream.VideoStream,
+        timed: bool,
+        max_frame_pixels: int,
+        where: str,
+    ) -> None:
+        self.plan, self.stream, self.timed = plan, stream, timed
+        self.max_frame_pixels, self.where = max_frame_pixels, where
+        self.frames: list[np.ndarray] = []
+        self.times_ms: list[int] = []
+        self.decoded = self.bad = 0
+        self.error: str | None = None
+        self.out_of_budget = False
+        self._next = 0  # the pick being looked for
+        self._base = 0  # frame number of the keyframe decoding started from
+        self._produced = 0  # frames out of the decoder since then
+
+    def run(self, packets: Iterator[av.Packet], budget: int) -> None:
+        """Feed ``packets``, skipping those before the next pick's keyframe."""
+        context = self.stream.codec_context
+        active = False
+        for number, packet in enumerate(packets):
+            if self._next >= len(self.plan.targets):
+                return
+            if self.decoded >= budget:
+                self.out_of_budget = True
+                return
+            if number < self.plan.starts[self._next]:
+                if active:  # jump: the next pick lies in a later group of pictures
+                    context.flush_buffers()
+                    active = False
+                continue
+            if not active:
+                active, self._base, self._produced = True, number, 0
+            try:
+                frames = packet.decode()
+            except (av.error.FFmpegError, ValueError) as exc:
+                self.bad += 1
+                self.error = _reason(exc)
+                continue
+            for frame in frames:
+                self._offer(frame)
+        if active and self._next < len(self.plan.targets):
+            try:  # the frames the decoder still holds at the end of the stream
+                for frame in context.decode(None):
+                    self._offer(frame)
+            except (av.error.FFmpegError, ValueError) as exc:
+                self.bad += 1
+                self.error = _reason(exc)
+
+    def _offer(self, frame: av.VideoFrame) -> None:
+        _check_size(frame.width, frame.height, self.max_frame_pixels, self.where)
+        self.decoded += 1
+        position = frame.pts if self.timed else self._base + self._produced
+        self._produced += 1
+        targets = self.plan.targets
+        if position is None or self._next >= len(targets) or position < targets[self._next]:
+            return
+        self.frames.append(frame.to_ndarray(format="rgb24"))
+        self.times_ms.append(self._time_ms(position))
+        while self._next < len(targets) and position >= targets[self._next]:
+            self._next += 1
+
+    def _time_ms(self, position: int) -> int:
+        if self.timed and self.stream.time_base is not None:
+            return max(
+                0, round(float((position - self.plan.origin) * self.stream.time_base) * 1000)
+            )
+        rate = float(self.stream.guessed_rate or self.stream.average_rate or 0) or 30.0
+        return round(position * 1000 / rate)
 
 
 def _check_size(width: int, height: int, limit: int, where: str) -> None:
@@ -179,68 +316,16 @@ def _check_size(width: int, height: int, limit: int, where: str) -> None:
         )
 
 
-def _time_ms(frame: av.VideoFrame, index: int, stream: av.video.stream.VideoStream) -> int:
-    start = stream.start_time or 0
-    if frame.pts is not None and stream.time_base is not None:
-        return max(0, round(float((frame.pts - start) * stream.time_base) * 1000))
-    rate = float(stream.average_rate or 0) or 30.0
-    return round(index * 1000 / rate)
-
-
 def _looks_like_video(data: bytes) -> bool:
     head = data[:64]
     return (
         head[4:8] in _VIDEO_MAGIC
-        # H.264/HEVC Annex B start codes, Matroska/WebM's EBML magic
+        # H.264/HEVC Annex B start codes, Matroska/WebM's EBML magic, AVI's RIFF header
         or head.startswith((b"\x00\x00\x00\x01", b"\x00\x00\x01", b"\x1a\x45\xdf\xa3"))
+        or (head.startswith(b"RIFF") and head[8:12] == b"AVI ")
     )
 
 
 def _reason(exc: BaseException) -> str:
     text = getattr(exc, "strerror", None) or str(exc)
     return str(text).splitlines()[0][:300] if text else type(exc).__name__
-
-
-class _IndexPicker:
-    """Known frame count: pick the centres of ``count`` equal segments."""
-
-    def __init__(self, total: int, count: int) -> None:
-        n = min(count, total)
-        self.wanted = sorted({min(total - 1, int((i + 0.5) * total / n)) for i in range(n)})
-        self.picked: list[tuple[int, av.VideoFrame]] = []
-
-    def done(self, decoded: int) -> bool:
-        return decoded > self.wanted[-1]
-
-    def offer(self, index: int, frame: av.VideoFrame) -> None:
-        if index in self.wanted:
-            self.picked.append((index, frame))
-
-    def result(self) -> list[tuple[int, av.VideoFrame]]:
-        return self.picked
-
-
-class _StridePicker:
-    """Unknown frame count: keep every k-th frame in a buffer of ``2*count``, doubling k."""
-
-    def __init__(self, count: int) -> None:
-        self.count = count
-        self.stride = 1
-        self.kept: list[tuple[int, av.VideoFrame]] = []
-
-    def done(self, decoded: int) -> bool:
-        return False
-
-    def offer(self, index: int, frame: av.VideoFrame) -> None:
-        if index % self.stride:
-            return
-        self.kept.append((index, frame))
-        if len(self.kept) > 2 * self.count:
-            self.stride *= 2
-            self.kept = [(i, f) for i, f in self.kept if i % self.stride == 0]
-
-    def result(self) -> list[tuple[int, av.VideoFrame]]:
-        if len(self.kept) <= self.count:
-            return self.kept
-        n = len(self.kept)
-        return [self.kept[int((i + 0.5) * n / self.count)] for i in range(self.count)]

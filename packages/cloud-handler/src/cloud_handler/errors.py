@@ -1,4 +1,4 @@
-"""The one exception type that turns into an ``error`` result for a clip."""
+"""The exception that turns into an ``error`` result, and the one that asks for redelivery."""
 
 from __future__ import annotations
 
@@ -21,3 +21,8 @@ class ClipError(Exception):
     def detail(self) -> ErrorDetail:
         """The result's ``error`` field."""
         return ErrorDetail(code=self.code, message=self.message[:2048], stage=self.stage)
+
+
+class TransientError(RuntimeError):
+    """A transient failure outside botocore's retries (e.g. DynamoDB left keys unprocessed):
+    the record fails and SQS delivers it again."""

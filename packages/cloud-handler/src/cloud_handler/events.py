@@ -1,4 +1,8 @@
-"""Turn Lambda events (S3 notifications, direct or wrapped in SQS) into clip tasks."""
+"""Turn one SQS record (its body an S3 event notification) into the objects to answer.
+
+Parsed with Powertools' event source data classes (``SQSRecord`` and the S3 event inside
+its body), which read real notifications whatever optional fields S3 leaves out.
+"""
 
 from __future__ import annotations
 
@@ -8,11 +12,12 @@ from typing import Any
 from urllib.parse import unquote_plus
 
 from aws_lambda_powertools.utilities.data_classes.s3_event import S3EventRecord
+from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
 
 @dataclass(frozen=True)
 class ClipTask:
-    """One uploaded object to process, as the S3 notification described it."""
+    """One uploaded object to answer, as the S3 notification described it."""
 
     bucket: str
     key: str
@@ -22,11 +27,11 @@ class ClipTask:
 
     @property
     def idempotency_id(self) -> str:
-        """What makes two deliveries "the same clip": bucket, key and version (or etag)."""
+        """What makes two deliveries "the same object": bucket, key, version and etag."""
         return f"{self.bucket}/{self.key}#{self.version_id or ''}#{self.etag or ''}"
 
     def as_payload(self) -> dict[str, Any]:
-        """A JSON-able dict (what Powertools idempotency hashes)."""
+        """A JSON-able dict (what Powertools idempotency hashes: its ``id``)."""
         return {
             "id": self.idempotency_id,
             "bucket": self.bucket,
@@ -35,6 +40,17 @@ class ClipTask:
             "version_id": self.version_id,
             "size": self.size,
         }
+
+    @classmethod
+    def from_payload(cls, payload: dict[str, Any]) -> ClipTask:
+        """The task :meth:`as_payload` describes."""
+        return cls(
+            bucket=payload["bucket"],
+            key=payload["key"],
+            etag=payload.get("etag"),
+            version_id=payload.get("version_id"),
+            size=payload.get("size"),
+        )
 
 
 @dataclass(frozen=True)
@@ -56,56 +72,39 @@ class Malformed:
 Item = ClipTask | Ignored | Malformed
 
 
-def is_sqs_event(event: Any) -> bool:
-    """True for an SQS batch event (records with ``eventSource`` ``aws:sqs``)."""
-    records = event.get("Records") if isinstance(event, dict) else None
-    return (
-        isinstance(records, list)
-        and bool(records)
-        and all(isinstance(r, dict) and r.get("eventSource") == "aws:sqs" for r in records)
-    )
-
-
-def parse_s3_notification(data: Any) -> list[Item]:
-    """The items of an S3 notification document (what S3 sends, or an SQS body holds)."""
+def parse_record(record: SQSRecord) -> list[Item]:
+    """The items of an SQS record whose body should hold an S3 event notification."""
+    if not record.body:
+        return [Malformed("empty message body")]
+    try:
+        data = record.json_body
+    except (json.JSONDecodeError, TypeError) as exc:
+        return [Malformed(f"message body is not JSON ({getattr(exc, 'msg', exc)})")]
     if not isinstance(data, dict):
         return [Malformed(f"expected a JSON object, got {type(data).__name__}")]
     if data.get("Event") == "s3:TestEvent":
         return [Ignored(f"s3:TestEvent for bucket {data.get('Bucket')!r}")]
-    if data.get("Type") == "Notification" and isinstance(data.get("Message"), str):
-        return parse_body(data["Message"])  # an SNS envelope around the S3 notification
     records = data.get("Records")
     if not isinstance(records, list) or not records:
         return [Malformed("no 'Records' list: not an S3 event notification")]
-    return [_parse_record(record) for record in records]
+    return [_parse_s3_record(r) for r in record.decoded_nested_s3_event.records]
 
 
-def parse_body(body: str | None) -> list[Item]:
-    """The items of an SQS message body that should hold an S3 notification."""
-    if not body:
-        return [Malformed("empty message body")]
-    try:
-        data = json.loads(body)
-    except (json.JSONDecodeError, TypeError) as exc:
-        return [Malformed(f"message body is not JSON ({exc.msg if hasattr(exc, 'msg') else exc})")]
-    return parse_s3_notification(data)
-
-
-def _parse_record(raw: Any) -> Item:
+def _parse_s3_record(record: S3EventRecord) -> Item:
+    raw = record.raw_event
     if not isinstance(raw, dict) or raw.get("eventSource") not in (None, "aws:s3"):
         return Malformed("not an S3 record (expected an object with eventSource aws:s3)")
     bucket = key = None
     try:
-        record = S3EventRecord(raw)
         bucket = record.s3.bucket.name
-        key = unquote_plus(record.s3.get_object.key)  # S3 URL-encodes keys in notifications
+        obj = record.s3.get_object
+        key = unquote_plus(obj.key)  # S3 URL-encodes keys in notifications
         name = raw.get("eventName", "")
         if not str(name).startswith("ObjectCreated:"):
             return Ignored(f"event {name!r} for s3://{bucket}/{key} is not an object creation")
-        obj = raw["s3"]["object"]
-        size = obj.get("size")
-        etag = obj.get("eTag") or obj.get("etag")
-        version = obj.get("versionId") or None
+        size = obj.raw_event.get("size")
+        etag = obj.etag
+        version = obj.version_id
     except (KeyError, TypeError, AttributeError) as exc:
         return Malformed(f"S3 record lacks {exc}", bucket if isinstance(bucket, str) else None, key)
     if not isinstance(bucket, str) or not bucket or not isinstance(key, str) or not key:
@@ -119,8 +118,3 @@ def _parse_record(raw: Any) -> Item:
         version_id=str(version) if version else None,
         size=size,
     )
-
-
-def direct_s3_items(event: Any) -> list[Item]:
-    """The items of an event that S3 delivered straight to the function."""
-    return parse_s3_notification(event)

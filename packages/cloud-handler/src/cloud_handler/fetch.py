@@ -1,18 +1,14 @@
-"""Read an uploaded clip into memory, refusing missing, empty and oversized objects."""
+"""Read an uploaded object into memory, refusing empty and oversized ones."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any
 
-from botocore.exceptions import ClientError
-
-from cloud_handler.aws import error_code, with_retries
 from cloud_handler.errors import ClipError
 from cloud_handler.events import ClipTask
 from shared_schema import ErrorCode
 
-_MISSING = frozenset({"NoSuchKey", "404", "NotFound", "NoSuchVersion", "NoSuchBucket"})
 _CHUNK = 1024 * 1024
 
 
@@ -25,15 +21,14 @@ class Blob:
     version_id: str | None
 
 
-def fetch_clip(
-    s3: Any, task: ClipTask, *, max_bytes: int, attempts: int = 4, backoff_s: float = 0.05
-) -> Blob:
+def fetch_clip(s3: Any, task: ClipTask, *, max_bytes: int) -> Blob:
     """GET ``task``'s object into memory (never to disk).
 
     Raises:
-        ClipError: missing, empty or larger than ``max_bytes`` (checked from the event's
-            size, then ``ContentLength``, then while reading).
-        TransientAWSError: S3 kept throttling or failing.
+        ClipError: empty, or larger than ``max_bytes`` (checked from the event's size,
+            then ``ContentLength``, then while reading).
+        botocore.exceptions.ClientError: S3 refused (see :func:`cloud_handler.aws.result_code`:
+            a missing object is ``object_missing``, a refusal ``access_denied``).
     """
     where = f"s3://{task.bucket}/{task.key}"
     if task.size is not None and task.size > max_bytes:
@@ -41,20 +36,7 @@ def fetch_clip(
     kwargs: dict[str, Any] = {"Bucket": task.bucket, "Key": task.key}
     if task.version_id:
         kwargs["VersionId"] = task.version_id
-
-    def get() -> dict[str, Any]:
-        try:
-            return s3.get_object(**kwargs)  # type: ignore[no-any-return]
-        except ClientError as exc:
-            if error_code(exc) in _MISSING:
-                raise ClipError(
-                    ErrorCode.OBJECT_MISSING,
-                    f"{where} does not exist (any more): {error_code(exc)}",
-                    "download",
-                ) from None
-            raise
-
-    response = with_retries(get, what=f"GetObject {where}", attempts=attempts, base_s=backoff_s)
+    response = s3.get_object(**kwargs)
     body = response["Body"]
     try:
         length = response.get("ContentLength")

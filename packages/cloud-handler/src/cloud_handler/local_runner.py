@@ -1,10 +1,14 @@
-"""Run the handler locally: long-poll the events queue, invoke ``lambda_handler``, delete successes.
+"""Run the handler locally: the stand-in for Lambda's SQS event source mapping.
 
-S3 (the local bucket) notifies the events queue; each worker receives up to 10 messages,
-turns them into the SQS event Lambda would deliver, calls the handler and deletes only the
-messages it did not report in ``batchItemFailures``. Failed messages are made visible again
-after a short backoff. Workers are processes (default: each loads its own model, no GIL
-sharing) or threads (one model, for tests and in-process use).
+S3 (the local bucket) notifies the events queue; each worker receives up to
+``batch_size`` messages, turns them into the SQS event Lambda would deliver, calls the
+handler with a context whose deadline is the function timeout, and deletes only the
+messages the handler did not report in ``batchItemFailures``. Like the mapping it never
+changes a message's visibility: a failed message comes back after the queue's own
+visibility timeout, and the queue's redrive policy moves one that keeps failing to its
+dead-letter queue after ``maxReceiveCount`` receives. Workers (the mapping's maximum
+concurrency) are processes (default: each loads its own model, no GIL sharing) or threads
+(one model, for tests and in-process use).
 """
 
 from __future__ import annotations
@@ -48,7 +52,8 @@ class RunnerConfig:
     mode: Literal["process", "thread"] = "process"
     batch_size: int = 10
     wait_time_s: int = 5
-    visibility_timeout_s: int = 60
+    function_timeout_s: float = 30.0
+    """The handler's deadline (``LocalContext``), like the deployed function's timeout."""
     threads_per_worker: int | None = None
 
 
@@ -85,18 +90,39 @@ def resolve_queue(sqs: Any, queue: str) -> tuple[str, str]:
     Raises:
         RunnerError: no such queue, or the endpoint cannot be reached.
     """
+    url, attributes = _queue(sqs, queue)
+    return url, attributes["QueueArn"]
+
+
+def check_visibility(sqs: Any, queue: str, function_timeout_s: float) -> int:
+    """The queue's visibility timeout; logs a warning when it is under six times the
+    function timeout (AWS's advice for event source mappings: a message must not come
+    back while an invocation may still be working on it)."""
+    _, attributes = _queue(sqs, queue)
+    visibility = int(attributes.get("VisibilityTimeout", "30"))
+    if visibility < 6 * function_timeout_s:
+        log.warning(
+            "the events queue's visibility timeout (%s s) is under 6x the function timeout "
+            "(%s s): a slow batch may be delivered twice",
+            visibility,
+            function_timeout_s,
+        )
+    return visibility
+
+
+def _queue(sqs: Any, queue: str) -> tuple[str, dict[str, str]]:
     try:
         url = queue if queue.startswith(("http://", "https://")) else None
         if url is None:
             url = sqs.get_queue_url(QueueName=queue)["QueueUrl"]
-        arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"][
-            "QueueArn"
-        ]
+        attributes = sqs.get_queue_attributes(
+            QueueUrl=url, AttributeNames=["QueueArn", "VisibilityTimeout"]
+        )["Attributes"]
     except ClientError as exc:
         raise RunnerError(f"events queue {queue!r}: {exc}") from None
     except BotoCoreError as exc:
         raise RunnerError(f"events queue {queue!r}: {exc}", unreachable=True) from None
-    return url, arn
+    return url, attributes
 
 
 def to_lambda_event(messages: list[dict[str, Any]], arn: str, region: str) -> dict[str, Any]:
@@ -122,12 +148,15 @@ def to_lambda_event(messages: list[dict[str, Any]], arn: str, region: str) -> di
 def poll_once(
     sqs: Any, url: str, arn: str, config: RunnerConfig, *, handler: Handler, stats: Any
 ) -> int:
-    """Receive one batch, run it through ``handler``, delete what succeeded. Returns received."""
+    """Receive one batch, run it through ``handler``, delete what succeeded. Returns received.
+
+    The messages stay invisible for the queue's own visibility timeout; failures are left
+    alone to come back after it (or to move to the dead-letter queue).
+    """
     response = sqs.receive_message(
         QueueUrl=url,
         MaxNumberOfMessages=config.batch_size,
         WaitTimeSeconds=config.wait_time_s,
-        VisibilityTimeout=config.visibility_timeout_s,
         AttributeNames=["All"],
         MessageAttributeNames=["All"],
     )
@@ -135,8 +164,7 @@ def poll_once(
     if not messages:
         return 0
     event = to_lambda_event(messages, arn, config.region)
-    # the handler's deadline ends before the messages become visible again
-    context = LocalContext(timeout_s=max(1.0, config.visibility_timeout_s - 2))
+    context = LocalContext(timeout_s=config.function_timeout_s)
     try:
         result = handler(event, context)
         failed = {f["itemIdentifier"] for f in result.get("batchItemFailures", [])}
@@ -152,21 +180,8 @@ def poll_once(
                 for i, m in enumerate(done[start : start + 10])
             ],
         )
-    for m in messages:
-        if m["MessageId"] in failed:
-            count = int(m.get("Attributes", {}).get("ApproximateReceiveCount", "1"))
-            _retry_later(sqs, url, m, min(config.visibility_timeout_s, 2**count))
-    stats.add(len(messages), len(done), len(failed))
+    stats.add(len(messages), len(done), len(messages) - len(done))
     return len(messages)
-
-
-def _retry_later(sqs: Any, url: str, message: dict[str, Any], delay_s: int) -> None:
-    try:
-        sqs.change_message_visibility(
-            QueueUrl=url, ReceiptHandle=message["ReceiptHandle"], VisibilityTimeout=delay_s
-        )
-    except (ClientError, BotoCoreError) as exc:  # it will still come back at the timeout
-        log.warning("could not shorten visibility of %s: %s", message["MessageId"], exc)
 
 
 def _worker_loop(config: RunnerConfig, stop: Any, handler: Handler, stats: Any) -> None:
@@ -197,7 +212,9 @@ def run_local(
     Raises:
         RunnerError: the queue does not exist or the endpoint is unreachable.
     """
-    resolve_queue(sqs_client(config.endpoint_url, config.region), config.queue)
+    check_visibility(
+        sqs_client(config.endpoint_url, config.region), config.queue, config.function_timeout_s
+    )
     stop = stop or threading.Event()
     if config.mode == "thread":
         stats = RunnerStats()
@@ -256,7 +273,7 @@ def _run_processes(config: RunnerConfig, stop: threading.Event) -> RunnerStats:
     finally:
         mp_stop.set()
         for proc in procs:
-            proc.join(timeout=config.visibility_timeout_s + config.wait_time_s)
+            proc.join(timeout=config.function_timeout_s + config.wait_time_s)
             if proc.is_alive():
                 proc.terminate()
                 proc.join()

@@ -11,7 +11,7 @@ from typing import Any
 from boto3.dynamodb.types import TypeDeserializer
 from pydantic import ValidationError
 
-from cloud_handler.aws import TransientAWSError, with_retries
+from cloud_handler.errors import TransientError
 from shared_schema import StudentRecord
 
 _BATCH = 100  # BatchGetItem's limit per request
@@ -53,45 +53,29 @@ class RecordCache:
 
 
 def lookup_students(
-    dynamodb: Any,
-    table: str,
-    names: Iterable[str],
-    *,
-    cache: RecordCache,
-    attempts: int = 4,
-    backoff_s: float = 0.05,
+    dynamodb: Any, table: str, names: Iterable[str], *, cache: RecordCache
 ) -> dict[str, StudentRecord | None]:
     """Each name's record, or None when the table has none (or an unreadable one).
 
+    Throttled requests are retried by botocore.
+
     Raises:
-        TransientAWSError: DynamoDB kept throttling (requests, or unprocessed keys).
+        TransientError: DynamoDB left keys unprocessed (a throttled partition); the
+            delivery is retried rather than answered without those records.
+        botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError: the call failed.
     """
     unique = list(dict.fromkeys(names))
     found, missing = cache.get_many(unique)
     fetched: dict[str, StudentRecord | None] = dict.fromkeys(missing)
     for start in range(0, len(missing), _BATCH):
-        pending: dict[str, Any] = {
-            table: {"Keys": [{"name": {"S": n}} for n in missing[start : start + _BATCH]]}
-        }
-        for attempt in range(1, attempts + 1):
-            response = with_retries(
-                lambda pending=pending: dynamodb.batch_get_item(RequestItems=pending),
-                what=f"BatchGetItem on {table}",
-                attempts=attempts,
-                base_s=backoff_s,
-            )
-            for item in response.get("Responses", {}).get(table, []):
-                record = _parse(item, table)
-                if record is not None and record.name in fetched:
-                    fetched[record.name] = record
-            pending = response.get("UnprocessedKeys") or {}
-            if not pending:
-                break
-            if attempt == attempts:
-                raise TransientAWSError(
-                    f"BatchGetItem on {table}: keys still unprocessed after {attempts} attempts"
-                )
-            time.sleep(min(2.0, backoff_s * 2**attempt))
+        keys = [{"name": {"S": n}} for n in missing[start : start + _BATCH]]
+        response = dynamodb.batch_get_item(RequestItems={table: {"Keys": keys}})
+        if response.get("UnprocessedKeys"):
+            raise TransientError(f"BatchGetItem on {table}: DynamoDB left keys unprocessed")
+        for item in response.get("Responses", {}).get(table, []):
+            record = _parse(item, table)
+            if record is not None and record.name in fetched:
+                fetched[record.name] = record
     cache.put_many(fetched)
     return {name: {**found, **fetched}[name] for name in unique}
 

@@ -9,7 +9,6 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from cloud_handler.aws import with_retries
 from cloud_handler.settings import ConfigError, Settings
 from shared_schema import ModelInfo
 
@@ -49,9 +48,7 @@ def _load(settings: Settings, s3: Any) -> Any:
     source = settings.model_dir or settings.model_s3_uri or ""
     try:
         directory = (
-            Path(settings.model_dir)
-            if settings.model_dir
-            else download_artifact(s3, source, settings=settings)
+            Path(settings.model_dir) if settings.model_dir else download_artifact(s3, source)
         )
         if not directory.is_dir():
             raise ConfigError(f"ROLLCALL_MODEL_DIR={source!r} is not a directory")
@@ -60,7 +57,7 @@ def _load(settings: Settings, s3: Any) -> Any:
         raise ConfigError(f"model artifact {source!r} cannot be loaded: {exc}") from exc
 
 
-def download_artifact(s3: Any, uri: str, *, settings: Settings) -> Path:
+def download_artifact(s3: Any, uri: str) -> Path:
     """Copy every object under ``uri`` (an ``s3://bucket/prefix``) into a local directory.
 
     The artifact's own manifest (sha256 of every file) is checked by ``Recognizer.load``.
@@ -84,12 +81,7 @@ def download_artifact(s3: Any, uri: str, *, settings: Settings) -> Path:
             raise ConfigError(f"ROLLCALL_MODEL_S3_URI={uri!r}: unsafe key {key!r}")
         path = target / relative
         path.parent.mkdir(parents=True, exist_ok=True)
-        with_retries(
-            lambda key=key, path=path: s3.download_file(bucket, key, str(path)),
-            what=f"download s3://{bucket}/{key}",
-            attempts=settings.aws_max_attempts,
-            base_s=settings.aws_backoff_base_s,
-        )
+        s3.download_file(bucket, key, str(path))  # botocore retries throttling
     return target
 
 

@@ -1,4 +1,9 @@
-"""Process one clip: fetch, decode, recognize, vote, look up; always return a result."""
+"""Process one uploaded object: fetch, decode, recognize, vote, look up; return its result.
+
+A rollcall clip (its key parses) is one short moment: ``ROLLCALL_SAMPLE_FRAMES`` frames.
+Any other object is read as a whole video: ``ROLLCALL_VIDEO_SAMPLE_FRAMES`` frames spread
+over its full length.
+"""
 
 from __future__ import annotations
 
@@ -8,9 +13,11 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from cloud_handler.aws import Clients, TransientAWSError, is_transient
+from botocore.exceptions import BotoCoreError, ClientError
+
+from cloud_handler.aws import Clients, describe, result_code
 from cloud_handler.decode import sample_frames
-from cloud_handler.errors import ClipError, Stage
+from cloud_handler.errors import ClipError, Stage, TransientError
 from cloud_handler.events import ClipTask
 from cloud_handler.fetch import fetch_clip
 from cloud_handler.lookup import RecordCache, lookup_students
@@ -18,6 +25,7 @@ from cloud_handler.settings import Settings
 from shared_schema import (
     MAX_FACES,
     BoundingBox,
+    ClipId,
     ClipRef,
     ErrorCode,
     FaceResult,
@@ -61,40 +69,51 @@ class Deps:
 def process_clip(task: ClipTask, deps: Deps, *, attempt: int = 1) -> Outcome:
     """The one result for ``task``.
 
-    Final problems (bad input, a model failure) become an ``error`` result.
+    Final problems (bad input, a missing object, a refused AWS call, a model failure)
+    become an ``error`` result.
 
     Raises:
-        TransientAWSError: AWS kept throttling; the delivery must fail and be retried.
+        TransientError, botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError:
+            a transient failure (throttled, 5xx, unreachable) that botocore's retries did
+            not overcome; the delivery must fail and be retried.
     """
     start = time.perf_counter()
     stage: list[Stage] = ["event"]  # the stage in progress, for unexpected failures
+    clip = clip_id(task.key)
     ref = ClipRef(
         bucket=_bucket(task.bucket),
         key=task.key[:1024],
-        clip=None,
+        clip=clip,
         etag=task.etag[:128] if task.etag else None,
         version_id=task.version_id,
     )
+    count = deps.settings.sample_frames if clip else deps.settings.video_sample_frames
     try:
-        try:
-            ref = ref.model_copy(update={"clip": parse_key(task.key)})
-        except InvalidKeyError as exc:
-            raise ClipError(ErrorCode.INVALID_KEY, str(exc), "event") from None
-        return _recognize(task, ref, deps, attempt=attempt, stage=stage)
+        return _recognize(task, ref, deps, count=count, attempt=attempt, stage=stage)
     except ClipError as exc:
         return Outcome(_error(ref, exc, deps.model, attempt=attempt, start=start))
-    except TransientAWSError:
-        raise
+    except (ClientError, BotoCoreError, TransientError) as exc:
+        code = result_code(exc)
+        if code is None:
+            raise
+        error = ClipError(code, describe(exc), stage[0])
+        return Outcome(_error(ref, error, deps.model, attempt=attempt, start=start))
     except Exception as exc:
-        if is_transient(exc):
-            raise TransientAWSError(f"{type(exc).__name__}: {exc}") from exc
         _log.exception("unexpected failure processing s3://%s/%s", task.bucket, task.key)
         error = ClipError(ErrorCode.INTERNAL, f"{type(exc).__name__}: {exc}", stage[0])
         return Outcome(_error(ref, error, deps.model, attempt=attempt, start=start))
 
 
+def clip_id(key: str) -> ClipId | None:
+    """The rollcall clip a key names, or None for any other object (a whole video)."""
+    try:
+        return parse_key(key)
+    except InvalidKeyError:
+        return None
+
+
 def _recognize(
-    task: ClipTask, ref: ClipRef, deps: Deps, *, attempt: int, stage: list[Stage]
+    task: ClipTask, ref: ClipRef, deps: Deps, *, count: int, attempt: int, stage: list[Stage]
 ) -> Outcome:
     from face_model import vote
 
@@ -102,20 +121,14 @@ def _recognize(
 
     start = time.perf_counter()
     stage[0] = "download"
-    blob = fetch_clip(
-        clients.s3,
-        task,
-        max_bytes=settings.max_object_bytes,
-        attempts=settings.aws_max_attempts,
-        backoff_s=settings.aws_backoff_base_s,
-    )
+    blob = fetch_clip(clients.s3, task, max_bytes=settings.max_object_bytes)
     if blob.etag and not ref.etag:
         ref = ref.model_copy(update={"etag": blob.etag[:128]})
     t_download = time.perf_counter()
     stage[0] = "decode"
     sampled = sample_frames(
         blob.data,
-        count=settings.sample_frames,
+        count=count,
         max_frame_pixels=settings.max_frame_pixels,
         max_decode_frames=settings.max_decode_frames,
         where=f"s3://{task.bucket}/{task.key}",
@@ -133,16 +146,7 @@ def _recognize(
     t_recognized = time.perf_counter()
     names = [v.identity for v in votes if v.identity is not None]
     records = (
-        lookup_students(
-            clients.dynamodb,
-            settings.table,
-            names,
-            cache=deps.cache,
-            attempts=settings.aws_max_attempts,
-            backoff_s=settings.aws_backoff_base_s,
-        )
-        if names
-        else {}
+        lookup_students(clients.dynamodb, settings.table, names, cache=deps.cache) if names else {}
     )
     t_lookup = time.perf_counter()
     faces: list[FaceResult] = []

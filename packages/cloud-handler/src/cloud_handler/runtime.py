@@ -5,15 +5,10 @@ from __future__ import annotations
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
-from aws_lambda_powertools.utilities.idempotency import (
-    DynamoDBPersistenceLayer,
-    IdempotencyConfig,
-)
-from botocore.config import Config
-
+from cloud_handler.answer import Answer, InvocationConfig, build_answer, idempotency_config
 from cloud_handler.aws import Clients
 from cloud_handler.lookup import RecordCache
 from cloud_handler.model import load_recognizer, model_info
@@ -31,11 +26,10 @@ class Runtime:
     recognizer: Any
     model: ModelInfo
     cache: RecordCache
-    idempotency_config: IdempotencyConfig
-    stores: dict[str, DynamoDBPersistenceLayer]
+    idempotency: InvocationConfig
+    answer: Answer
     init_s: float
     load_model_s: float
-    extra: dict[str, Any] = field(default_factory=dict)
 
     @property
     def deps(self) -> Deps:
@@ -61,39 +55,28 @@ def build_runtime(settings: Settings | None = None) -> Runtime:
     """
     start = time.perf_counter()
     settings = settings or load_settings()
-    clients = Clients.create(endpoint_url=settings.endpoint_url, region=settings.region)
-    # the model loads (hashing, onnxruntime sessions: C code that releases the GIL) while
-    # this thread makes the remaining clients
-    loading = _pool.submit(_timed, load_recognizer, settings, clients.s3)
-    idem_client = clients.session_client(
-        "dynamodb",
+    clients = Clients.create(
         endpoint_url=settings.endpoint_url,
         region=settings.region,
-        config=Config(retries={"max_attempts": settings.aws_max_attempts, "mode": "standard"}),
+        max_attempts=settings.aws_max_attempts,
+        retry_mode=settings.aws_retry_mode,
     )
-    # one layer per idempotent step: a layer keeps the key prefix it was first configured with
-    stores = {
-        step: DynamoDBPersistenceLayer(
-            table_name=settings.idempotency_table, boto3_client=idem_client
-        )
-        for step in ("clip", "result")
-    }
-    config = IdempotencyConfig(
-        event_key_jmespath="id",
-        raise_on_no_idempotency_key=True,
-        expires_after_seconds=settings.idempotency_ttl_s,
-        use_local_cache=True,
-        local_cache_max_items=1024,
-    )
+    # the model loads (hashing, onnxruntime sessions: C code that releases the GIL) while
+    # this thread sets up the rest
+    loading = _pool.submit(_timed, load_recognizer, settings, clients.s3)
+    cache = RecordCache(settings.record_cache_ttl_s)
+    config = idempotency_config(settings.idempotency_ttl_s)
     recognizer, load_model_s = loading.result()
+    model = model_info(recognizer)
+    deps = Deps(settings, clients, recognizer, model, cache)
     return Runtime(
         settings=settings,
         clients=clients,
         recognizer=recognizer,
-        model=model_info(recognizer),
-        cache=RecordCache(settings.record_cache_ttl_s),
-        idempotency_config=config,
-        stores=stores,
+        model=model,
+        cache=cache,
+        idempotency=config,
+        answer=build_answer(deps, config),
         init_s=time.perf_counter() - start,
         load_model_s=load_model_s,
     )

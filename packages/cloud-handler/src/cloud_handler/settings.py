@@ -7,6 +7,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 MIB = 1024 * 1024
+RETRY_MODES = ("standard", "adaptive")
+"""botocore retry modes the handler's clients may use (``ROLLCALL_AWS_RETRY_MODE``)."""
 
 
 class ConfigError(ValueError):
@@ -17,7 +19,7 @@ class ConfigError(ValueError):
 class Settings:
     """Everything the handler reads from its environment (see the package README)."""
 
-    results_queue_url: str
+    results_topic_arn: str
     table: str
     idempotency_table: str
     model_dir: str | None = None
@@ -26,13 +28,16 @@ class Settings:
     region: str = "us-east-1"
     max_object_bytes: int = 50 * MIB
     sample_frames: int = 3
+    """Frames sampled from a rollcall clip (a short clip of one moment)."""
+    video_sample_frames: int = 8
+    """Frames sampled over the full length of any other video (a whole upload)."""
     detect_max_side: int = 640
     record_cache_ttl_s: float = 60.0
     max_frame_pixels: int = 4096 * 2304
     max_decode_frames: int = 1800
     idempotency_ttl_s: int = 24 * 3600
     aws_max_attempts: int = 4
-    aws_backoff_base_s: float = 0.05
+    aws_retry_mode: str = "standard"
     threads: int | None = None
     min_face_size: int = 40
     """Smallest face looked for (original pixels). Smaller faces are too blurred to name
@@ -45,7 +50,7 @@ class Settings:
 
 
 _REQUIRED = {
-    "ROLLCALL_RESULTS_QUEUE_URL": "results_queue_url",
+    "ROLLCALL_RESULTS_TOPIC_ARN": "results_topic_arn",
     "ROLLCALL_TABLE": "table",
     "ROLLCALL_IDEMPOTENCY_TABLE": "idempotency_table",
 }
@@ -53,13 +58,13 @@ _REQUIRED = {
 _NUMBERS: dict[str, tuple[str, type, float, float]] = {
     "ROLLCALL_MAX_OBJECT_BYTES": ("max_object_bytes", int, 1, 2**40),
     "ROLLCALL_SAMPLE_FRAMES": ("sample_frames", int, 1, 64),
+    "ROLLCALL_VIDEO_SAMPLE_FRAMES": ("video_sample_frames", int, 1, 64),
     "ROLLCALL_DETECT_MAX_SIDE": ("detect_max_side", int, 32, 8192),
     "ROLLCALL_RECORD_CACHE_TTL_S": ("record_cache_ttl_s", float, 0, 86_400),
     "ROLLCALL_MAX_FRAME_PIXELS": ("max_frame_pixels", int, 1, 2**31),
     "ROLLCALL_MAX_DECODE_FRAMES": ("max_decode_frames", int, 1, 1_000_000),
     "ROLLCALL_IDEMPOTENCY_TTL_S": ("idempotency_ttl_s", int, 1, 30 * 86_400),
     "ROLLCALL_AWS_MAX_ATTEMPTS": ("aws_max_attempts", int, 1, 20),
-    "ROLLCALL_AWS_BACKOFF_BASE_S": ("aws_backoff_base_s", float, 0, 10),
     "ROLLCALL_THREADS": ("threads", int, 1, 256),
     "ROLLCALL_MIN_FACE_SIZE": ("min_face_size", int, 12, 4096),
 }
@@ -99,6 +104,14 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         problems.append("set only one of ROLLCALL_MODEL_DIR and ROLLCALL_MODEL_S3_URI")
     if model_uri and not model_uri.startswith("s3://"):
         problems.append(f"ROLLCALL_MODEL_S3_URI={model_uri!r} must start with s3://")
+    retry_mode = env.get("ROLLCALL_AWS_RETRY_MODE", "").strip() or "standard"
+    if retry_mode not in RETRY_MODES:
+        problems.append(
+            f"ROLLCALL_AWS_RETRY_MODE={retry_mode!r} must be one of {', '.join(RETRY_MODES)}"
+        )
+    topic = str(values.get("results_topic_arn", ""))
+    if topic and not topic.startswith("arn:"):
+        problems.append(f"ROLLCALL_RESULTS_TOPIC_ARN={topic!r} is not an SNS topic ARN")
     region = (env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION") or "us-east-1").strip()
     if problems:
         raise ConfigError("cloud-handler configuration: " + "; ".join(problems))
@@ -107,5 +120,6 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         model_s3_uri=model_uri,
         endpoint_url=env.get("ROLLCALL_ENDPOINT_URL", "").strip() or None,
         region=region,
+        aws_retry_mode=retry_mode,
         **values,  # type: ignore[arg-type]
     )

@@ -126,4 +126,10 @@ def check_resources(clients: AwsClients, bucket: str, results_queue: str) -> Non
         else:
             clients.queue_url = clients.sqs.get_queue_url(QueueName=results_queue)["QueueUrl"]
     except (ClientError, BotoCoreError) as exc:
-        raise describe_failure(exc, what, clients.endpoint) from None
+        failure = describe_failure(exc, what, clients.endpoint)
+        if isinstance(exc, ClientError) and _code(exc) in _MISSING_QUEUE_CODES:
+            failure = ServiceError(
+                f"{failure} (each device reads its own results queue: register the device "
+                "with `tools devices add DEVICE_ID`, which prints the queue)"
+            )
+        raise failure from None

@@ -29,6 +29,14 @@ from shared_schema.result import (
     ResultStatus,
     StageTimings,
 )
+from shared_schema.routing import (
+    DEVICE_ATTRIBUTE,
+    ROUTE_ATTRIBUTE,
+    ResultRoute,
+    device_filter_policy,
+    foreign_filter_policy,
+    route_attributes,
+)
 from shared_schema.student import (
     SeedEntryError,
     SeedLoadResult,
@@ -36,12 +44,14 @@ from shared_schema.student import (
     load_student_seed,
 )
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 
 __all__ = [
     "CLIP_KEY_PREFIX",
+    "DEVICE_ATTRIBUTE",
     "MAX_FACES",
     "MAX_SEQUENCE",
+    "ROUTE_ATTRIBUTE",
     "SQS_MAX_BYTES",
     "BoundingBox",
     "ClipId",
@@ -54,14 +64,18 @@ __all__ = [
     "ModelInfo",
     "RecognitionResult",
     "RecordLookup",
+    "ResultRoute",
     "ResultStatus",
     "SeedEntryError",
     "SeedLoadResult",
     "StageTimings",
     "StudentRecord",
     "__version__",
+    "device_filter_policy",
+    "foreign_filter_policy",
     "format_key",
     "load_student_seed",
     "parse_key",
+    "route_attributes",
     "utc_ms",
 ]

@@ -1,4 +1,4 @@
-"""The recognition result: the SQS message the handler sends, exactly one per clip."""
+"""The recognition result: the message the handler publishes, exactly one per object."""
 
 from __future__ import annotations
 
@@ -9,10 +9,11 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_vali
 
 from shared_schema._time import UtcMs
 from shared_schema.clip import ClipId, format_key
+from shared_schema.routing import route_attributes
 from shared_schema.student import PersonName, StudentRecord
 
 SQS_MAX_BYTES = 262_144
-"""SQS's hard limit on a message body (256 KiB)."""
+"""SQS's (and SNS's) hard limit on a message body (256 KiB)."""
 MAX_FACES = 32
 """At most this many faces are reported per clip; ``faces_truncated`` says when more were seen."""
 
@@ -45,7 +46,11 @@ class ErrorCode(StrEnum):
     FRAME_TOO_LARGE = "frame_too_large"
     NO_DECODABLE_FRAME = "no_decodable_frame"
     INVALID_KEY = "invalid_key"
+    """No longer produced (handlers since cloud-handler 0.2.0 answer any key as a video);
+    kept so that older messages still parse."""
     MALFORMED_EVENT = "malformed_event"
+    ACCESS_DENIED = "access_denied"
+    """An AWS call the handler needs was refused (IAM): the clip cannot be read or looked up."""
     INTERNAL = "internal"
 
 
@@ -153,7 +158,7 @@ class StageTimings(BaseModel):
 
 
 class RecognitionResult(BaseModel):
-    """One clip's result, the body of one message on the results queue."""
+    """One object's result, the body of one message published to the results topic."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
@@ -183,7 +188,7 @@ class RecognitionResult(BaseModel):
         return self
 
     def to_message(self) -> str:
-        """The SQS message body (compact JSON, always under :data:`SQS_MAX_BYTES`)."""
+        """The message body (compact JSON, always under :data:`SQS_MAX_BYTES`)."""
         body = self.model_dump_json(exclude_none=False)
         if len(body.encode()) > SQS_MAX_BYTES:  # pragma: no cover - bounded by construction
             raise ValueError(f"result message is {len(body.encode())} bytes, over SQS's limit")
@@ -191,12 +196,17 @@ class RecognitionResult(BaseModel):
 
     @classmethod
     def from_message(cls, body: str | bytes) -> RecognitionResult:
-        """Parse an SQS message body.
+        """Parse a message body.
 
         Raises:
             pydantic.ValidationError: not JSON, an unknown ``schema_version``, or a bad field.
         """
         return cls.model_validate_json(body)
+
+    @property
+    def route_attributes(self) -> dict[str, str]:
+        """The message attributes this result is published with (see ``routing``)."""
+        return route_attributes(self.clip.clip)
 
     @property
     def people(self) -> list[str]:

@@ -22,6 +22,8 @@ from rollcall_tools.local import stack as local_stack
 from rollcall_tools.local.state import LocalState
 
 Say = Callable[[str], None]
+DEMO_DEVICE = "demo"
+"""The demo's edge device: registered with the stack, so it has its own results queue."""
 
 
 @dataclass(frozen=True)
@@ -139,7 +141,7 @@ def stream_video(
     try:
         config = EdgeConfig(
             bucket=str(state.outputs["bucket"]),
-            results_queue=str(state.outputs["results_queue"]),
+            results_queue=str(state.devices[DEMO_DEVICE]["results_queue"]),
             source=str(video.path),
             width=video.width,
             height=video.height,
@@ -149,7 +151,7 @@ def stream_video(
             fast=options.fast,
             endpoint_url=state.endpoint_url,
             region=state.region,
-            device_id="demo",
+            device_id=DEMO_DEVICE,
             session_id=session_id(video.path),
             spool_dir=work_dir / "spool" / video.path.stem,
             gate=options.gate,
@@ -208,6 +210,7 @@ def _run(
                 roster=inputs.roster,
                 model_dir=choice.artifact_dir,
                 workers=options.workers,
+                devices=[DEMO_DEVICE],
                 say=say,
             )
             report = DemoReport(choice.mode, choice.note, choice.backbone, options.gate)

@@ -38,8 +38,9 @@ def probe_clip() -> bytes:
     return buffer.getvalue()
 
 
-def wait_until_answering(state: LocalState, timeout_s: float = 180.0) -> float:
-    """Upload a probe clip, wait for its result on the results queue, delete it.
+def wait_until_answering(state: LocalState, results_queue: str, timeout_s: float = 180.0) -> float:
+    """Upload a probe clip of device :data:`PROBE_DEVICE`, wait for its result on that
+    device's ``results_queue`` (registered by the caller), delete it.
 
     Returns the seconds it took. Raises ServiceUnreachableError when the runner dies or does
     not answer within ``timeout_s``.
@@ -61,7 +62,7 @@ def wait_until_answering(state: LocalState, timeout_s: float = 180.0) -> float:
         edge_version="tools-probe",
     )
     with aws_errors("sending a probe clip to the local stack"):
-        return _probe(state, (s3, sqs), clip, metadata, timeout_s=timeout_s)
+        return _probe(state, (s3, sqs), clip, metadata, results_queue, timeout_s=timeout_s)
 
 
 def _probe(
@@ -69,6 +70,7 @@ def _probe(
     clients: tuple[Any, Any],
     clip: ClipId,
     metadata: ClipMetadata,
+    results_queue: str,
     *,
     timeout_s: float,
 ) -> float:
@@ -81,7 +83,7 @@ def _probe(
         Metadata=metadata.to_s3_metadata(),
         ContentType="video/mp4",
     )
-    url = sqs.get_queue_url(QueueName=state.outputs["results_queue"])["QueueUrl"]
+    url = sqs.get_queue_url(QueueName=results_queue)["QueueUrl"]
     while time.monotonic() - start < timeout_s:
         if state.runner is not None and not state.runner.alive:
             raise ServiceUnreachableError(

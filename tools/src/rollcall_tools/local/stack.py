@@ -1,4 +1,10 @@
-"""Bring the embedded local stack up and down: moto server, deploy, seed, local runner."""
+"""Bring the embedded local stack up and down: moto server, deploy, seed, local runner.
+
+The local runner (``cloud-handler serve``) stands in for the event source mapping: it takes
+batches of ``batch_size`` from the events queue, under the queue's own visibility timeout
+and redrive policy, with ``timeout_s`` as the handler's deadline and ``workers`` in place of
+the mapping's maximum concurrency.
+"""
 
 from __future__ import annotations
 
@@ -16,16 +22,21 @@ from typing import Any
 from rollcall_tools.aws import LOCAL_CREDENTIALS, AwsTarget, aws_errors
 from rollcall_tools.errors import ConfigError, ServiceUnreachableError, ToolsError
 from rollcall_tools.local import processes
-from rollcall_tools.local.probe import wait_until_answering
+from rollcall_tools.local.probe import PROBE_DEVICE, wait_until_answering
 from rollcall_tools.local.processes import ProcessRecord
 from rollcall_tools.local.state import LocalState
 from rollcall_tools.seed import seed_records
 from rollcall_tools.stack.deploy import Stack
-from rollcall_tools.stack.settings import StackSettings
+from rollcall_tools.stack.devices import Devices
+from rollcall_tools.stack.names import StackNames
+from rollcall_tools.stack.settings import DEFAULT_BATCH_SIZE, DEFAULT_TIMEOUT_S, StackSettings
 from shared_schema import StudentRecord
 
 SERVER_START_TIMEOUT_S = 30.0
 RUNNER_SETTLE_S = 1.5
+RUNNER_POLL_S = 2
+"""The runner's long poll: a worker sees a stop request after at most this long, so `down`
+is quick (the mapping's 20 s polls would only save requests to a local server)."""
 Say = Callable[[str], None]
 
 
@@ -64,9 +75,17 @@ def local_target(port: int, region: str) -> AwsTarget:
     return AwsTarget(region=region, endpoint_url=f"http://127.0.0.1:{port}")
 
 
-def deploy_local(target: AwsTarget, stack: str) -> Stack:
-    """Deploy the local flavour of the stack (events queue instead of Lambda) into ``target``."""
-    deployed = Stack.resolve(target, stack, StackSettings(local=True))
+def deploy_local(
+    target: AwsTarget,
+    stack: str,
+    *,
+    timeout_s: int = DEFAULT_TIMEOUT_S,
+    batch_size: int = DEFAULT_BATCH_SIZE,
+) -> Stack:
+    """Deploy the local flavour of the stack (no Lambda: the runner consumes the events
+    queue) into ``target``."""
+    settings = StackSettings(local=True, timeout_s=timeout_s, batch_size=batch_size)
+    deployed = Stack.resolve(target, stack, settings)
     deployed.deploy()
     return deployed
 
@@ -109,11 +128,9 @@ def runner_env(state: LocalState, outputs: dict[str, Any]) -> dict[str, str]:
             "AWS_ACCESS_KEY_ID": LOCAL_CREDENTIALS["aws_access_key_id"],
             "AWS_SECRET_ACCESS_KEY": LOCAL_CREDENTIALS["aws_secret_access_key"],
             "ROLLCALL_ENDPOINT_URL": state.endpoint_url,
-            "ROLLCALL_EVENTS_QUEUE": str(outputs["events_queue"]),
-            "ROLLCALL_RESULTS_QUEUE_URL": str(outputs["results_queue_url"]),
+            "ROLLCALL_RESULTS_TOPIC_ARN": str(outputs["results_topic_arn"]),
             "ROLLCALL_TABLE": str(outputs["students_table"]),
             "ROLLCALL_IDEMPOTENCY_TABLE": str(outputs["idempotency_table"]),
-            "ROLLCALL_WORKERS": str(state.workers),
             "ROLLCALL_THREADS": str(threads),
             "OMP_NUM_THREADS": str(threads),
         }
@@ -123,18 +140,29 @@ def runner_env(state: LocalState, outputs: dict[str, Any]) -> dict[str, str]:
     return env
 
 
-def start_runner(state: LocalState) -> ProcessRecord:
-    """Start ``cloud-handler serve`` on the events queue; fail with its log if it dies at once."""
-    command = [
-        *runner_command(),
+def serve_arguments(state: LocalState, endpoint_url: str | None = None) -> list[str]:
+    """``serve``'s arguments for this stack: the events queue, the mapping's batch size, the
+    function timeout and the workers (``endpoint_url``: another way to the same server)."""
+    return [
         "serve",
         "--endpoint-url",
-        state.endpoint_url,
+        endpoint_url or state.endpoint_url,
         "--queue",
         str(state.outputs["events_queue"]),
         "--workers",
         str(state.workers),
+        "--batch-size",
+        str(state.batch_size),
+        "--function-timeout",
+        str(state.timeout_s),
+        "--wait-time",
+        str(RUNNER_POLL_S),
     ]
+
+
+def start_runner(state: LocalState) -> ProcessRecord:
+    """Start ``cloud-handler serve`` on the events queue; fail with its log if it dies at once."""
+    command = [*runner_command(), *serve_arguments(state)]
     record = processes.start(
         command, state.state_dir / "runner.log", env=runner_env(state, state.outputs)
     )
@@ -155,11 +183,15 @@ def up(
     roster: list[StudentRecord],
     model_dir: Path | None = None,
     workers: int = 1,
+    batch_size: int = DEFAULT_BATCH_SIZE,
+    timeout_s: int = DEFAULT_TIMEOUT_S,
+    devices: list[str] | None = None,
     port: int = 0,
     with_runner: bool = True,
     say: Say = _quiet,
 ) -> LocalState:
-    """Start the whole local stack and record it; on failure, stop whatever was started."""
+    """Start the whole local stack, register ``devices`` and record it; on failure, stop
+    whatever was started."""
     existing = LocalState.load(state_dir)
     if existing is not None:
         if existing.server.alive:
@@ -179,11 +211,15 @@ def up(
         server=server,
         model_dir=str(model_dir.resolve()) if model_dir else None,
         workers=workers,
+        batch_size=batch_size,
+        timeout_s=timeout_s,
     )
     state.save()
     try:
         say(f"local AWS (moto) listening on {state.endpoint_url}")
-        deployed = deploy_local(local_target(bound, region), stack)
+        deployed = deploy_local(
+            local_target(bound, region), stack, timeout_s=timeout_s, batch_size=batch_size
+        )
         state.outputs = deployed.outputs()
         state.save()
         report = seed_records(deployed.target, deployed.names.students_table, roster)
@@ -191,11 +227,19 @@ def up(
         if with_runner:
             state.runner = start_runner(state)
             state.save()
-            waited = wait_until_answering(state)
+            deployed.devices.add([PROBE_DEVICE])
+            waited = wait_until_answering(state, deployed.names.device_queue(PROBE_DEVICE))
+            deployed.devices.remove([PROBE_DEVICE])
             say(
-                f"local runner (cloud-handler serve, {workers} worker(s)) consuming "
+                f"local runner (cloud-handler serve, {workers} worker(s), batches of "
+                f"{batch_size}, {timeout_s} s timeout) consuming "
                 f"{state.outputs['events_queue']}; a probe clip was answered in {waited:.1f} s"
             )
+        if devices:
+            deployed.devices.add(devices)
+            state.devices = {d: deployed.devices.settings(d) for d in devices}
+            state.save()
+            say(f"registered device(s): {', '.join(devices)}")
     except BaseException:
         down(state_dir)
         raise
@@ -226,6 +270,7 @@ class LocalStatus:
     runner_alive: bool
     queues: dict[str, int]
     state_file: str
+    devices: list[str]
 
     def to_json(self) -> dict[str, Any]:
         return dict(self.__dict__)
@@ -235,22 +280,21 @@ def status(state_dir: Path) -> LocalStatus:
     """Processes alive? endpoint answering? messages waiting in each queue?"""
     state = LocalState.load(state_dir)
     if state is None:
-        return LocalStatus(False, None, False, False, {}, str(state_dir / "local.json"))
+        return LocalStatus(False, None, False, False, {}, str(state_dir / "local.json"), [])
     server_alive = state.server.alive
     runner_alive = state.runner.alive if state.runner else False
     queues: dict[str, int] = {}
-    if server_alive:
-        sqs = local_target(state.port, state.region).client("sqs")
-        for key in ("events_queue", "results_queue"):
-            name = state.outputs.get(key)
-            if not name:
-                continue
+    devices: list[str] = []
+    if server_alive and state.outputs:
+        target = local_target(state.port, state.region)
+        names = StackNames(state.stack, state.region, str(state.outputs["account"]))
+        registry = Devices(target, names)
+        devices = registry.registered()
+        watched = [names.events_queue, names.events_dlq, names.foreign_queue, names.foreign_dlq]
+        watched += [names.device_queue(d) for d in devices]
+        for name in watched:
             with aws_errors(f"reading queue {name}"):
-                url = sqs.get_queue_url(QueueName=name)["QueueUrl"]
-                attrs = sqs.get_queue_attributes(
-                    QueueUrl=url, AttributeNames=["ApproximateNumberOfMessages"]
-                )["Attributes"]
-            queues[name] = int(attrs["ApproximateNumberOfMessages"])
+                queues[name] = registry.depth(name)[0]
     return LocalStatus(
         server_alive and (runner_alive or state.runner is None),
         state.endpoint_url,
@@ -258,4 +302,5 @@ def status(state_dir: Path) -> LocalStatus:
         runner_alive,
         queues,
         str(state.path),
+        devices,
     )

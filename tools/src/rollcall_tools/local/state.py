@@ -9,6 +9,7 @@ from typing import Any
 
 from rollcall_tools.errors import ConfigError
 from rollcall_tools.local.processes import ProcessRecord
+from rollcall_tools.stack.settings import DEFAULT_BATCH_SIZE, DEFAULT_TIMEOUT_S
 
 DEFAULT_STATE_DIR = Path(".rollcall")
 STATE_FILE = "local.json"
@@ -27,6 +28,13 @@ class LocalState:
     outputs: dict[str, Any] = field(default_factory=dict)
     model_dir: str | None = None
     workers: int = 1
+    """The runner's workers: the stand-in for the mapping's maximum concurrency."""
+    batch_size: int = DEFAULT_BATCH_SIZE
+    timeout_s: int = DEFAULT_TIMEOUT_S
+    """The function timeout: the runner's deadline per batch; the events queue's visibility
+    timeout is 6x this."""
+    devices: dict[str, Any] = field(default_factory=dict)
+    """Devices registered by ``up``: id -> their edge-capture settings."""
 
     @property
     def endpoint_url(self) -> str:
@@ -48,6 +56,9 @@ class LocalState:
             "outputs": self.outputs,
             "model_dir": self.model_dir,
             "workers": self.workers,
+            "batch_size": self.batch_size,
+            "timeout_s": self.timeout_s,
+            "devices": self.devices,
         }
         tmp = self.path.with_suffix(".tmp")
         tmp.write_text(json.dumps(data, indent=2))
@@ -71,6 +82,9 @@ class LocalState:
                 outputs=dict(data.get("outputs") or {}),
                 model_dir=data.get("model_dir"),
                 workers=int(data.get("workers", 1)),
+                batch_size=int(data.get("batch_size", DEFAULT_BATCH_SIZE)),
+                timeout_s=int(data.get("timeout_s", DEFAULT_TIMEOUT_S)),
+                devices=dict(data.get("devices") or {}),
             )
         except (ValueError, KeyError, TypeError) as exc:
             raise ConfigError(

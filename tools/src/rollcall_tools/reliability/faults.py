@@ -269,7 +269,7 @@ def _finish(
     **details: Any,
 ) -> ScenarioResult:
     stack.book.wait_for(keys, plan.answer_timeout_s)
-    quiet = _events_quiet(stack, (stack.options.visibility_s or 60) + 60.0)
+    quiet = _events_quiet(stack, float(stack.outputs["events_visibility_s"]) + 60.0)
     verdict = stack.book.verdict(keys)
     result = ScenarioResult(name, verdict, time.monotonic() - started, details)
     if not quiet:

@@ -6,10 +6,11 @@ code, cloud-handler's local runner), with three additions:
 * a :class:`~.gate.Gate` in front of moto: the runner and the edge talk to the gate, so an
   outage can be made by shutting it (connections refused/reset) while moto, in its own
   process, keeps every bucket, queue, table and message; or by freezing moto (SIGSTOP);
-* a tap: the handler sends results to the stack's results queue; the tap records every
-  message there in an :class:`~.book.AnswerBook` and (for edge-capture runs) forwards it to
-  a second queue the edge polls. That gives an independent count of what the cloud side
-  answered, per clip, whatever the edge does with it;
+* a tap: the handler publishes results to the stack's results topic; a tap queue subscribed
+  to it without a filter records every message in an :class:`~.book.AnswerBook` and (for
+  edge-capture runs) forwards it to a second queue the edge polls. That gives an
+  independent count of what the cloud side answered, per clip, whatever the edge does
+  with it;
 * start, SIGKILL and restart of the local runner.
 """
 
@@ -34,11 +35,13 @@ from rollcall_tools.local.stack import (
     local_target,
     runner_env,
     runner_executable,
+    serve_arguments,
 )
 from rollcall_tools.local.state import LocalState
 from rollcall_tools.reliability.book import AnswerBook
 from rollcall_tools.reliability.gate import Gate
 from rollcall_tools.reliability.moto_proc import MotoProcess
+from rollcall_tools.stack.settings import DEFAULT_TIMEOUT_S
 
 log = logging.getLogger(__name__)
 
@@ -63,7 +66,8 @@ class StackOptions:
     edge_queue: bool = False
     """Create a second results queue for edge-capture and forward results to it (the tap)."""
     visibility_s: int | None = None
-    """The runner's ``--visibility-timeout`` (also the handler's deadline); None: its default."""
+    """The events queue's visibility timeout: the stack is deployed with a function timeout of
+    1/6 of it (at least 1 s), as deploy does; None: deploy's default (30 s, 180 s)."""
 
 
 class Collector:
@@ -163,10 +167,12 @@ class InstrumentedStack:
             )
             self.gate = Gate(port)
             self.gate.open()
-            deployed = deploy_local(local_target(port, o.region), o.stack)
+            timeout = DEFAULT_TIMEOUT_S if o.visibility_s is None else max(1, o.visibility_s // 6)
+            self.state.timeout_s = timeout
+            deployed = deploy_local(local_target(port, o.region), o.stack, timeout_s=timeout)
             self.outputs = deployed.outputs()
             sqs = self.client("sqs", direct=True)
-            results_url = sqs.get_queue_url(QueueName=self.outputs["results_queue"])["QueueUrl"]
+            results_url = self._tap(sqs)
             forward = None
             if o.edge_queue:
                 self.edge_results_queue = f"{o.stack}-results-edge"
@@ -180,6 +186,21 @@ class InstrumentedStack:
         except BaseException:
             self.stop()
             raise
+
+    def _tap(self, sqs: Any) -> str:
+        """A queue subscribed to the results topic without a filter (raw): every result."""
+        url = sqs.create_queue(
+            QueueName=f"{self.options.stack}-results-tap",
+            Attributes={"VisibilityTimeout": "30", "SqsManagedSseEnabled": "true"},
+        )["QueueUrl"]
+        arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]
+        self.client("sns").subscribe(
+            TopicArn=str(self.outputs["results_topic_arn"]),
+            Protocol="sqs",
+            Endpoint=arn["QueueArn"],
+            Attributes={"RawMessageDelivery": "true"},
+        )
+        return str(url)
 
     def stop(self) -> None:
         """Stop the runner, the collector, the gate and moto (whatever is running)."""
@@ -241,8 +262,7 @@ class InstrumentedStack:
                 "AWS_SECRET_ACCESS_KEY": "testing",
                 "ROLLCALL_ENDPOINT_URL": self.endpoint_url,
                 "ROLLCALL_BUCKET": self.bucket,
-                "ROLLCALL_RESULTS_QUEUE": self.edge_results_queue
-                or str(self.outputs["results_queue"]),
+                "ROLLCALL_RESULTS_QUEUE": self.edge_results_queue or "",
             }
         )
         return env
@@ -251,24 +271,14 @@ class InstrumentedStack:
     def start_runner(self) -> subprocess.Popen[bytes]:
         """Start ``cloud-handler serve`` on the events queue, through the gate."""
         assert self.state is not None
-        gated = replace(self.state, port=self.gate.port if self.gate else self.state.port)
-        outputs = dict(self.outputs)
-        outputs["results_queue_url"] = str(outputs["results_queue_url"]).replace(
-            self.direct_url, gated.endpoint_url
+        gated = replace(
+            self.state,
+            port=self.gate.port if self.gate else self.state.port,
+            outputs=self.outputs,
+            workers=self.options.workers,
         )
-        command = [
-            runner_executable(),
-            "serve",
-            "--endpoint-url",
-            gated.endpoint_url,
-            "--queue",
-            str(outputs["events_queue"]),
-            "--workers",
-            str(self.options.workers),
-        ]
-        if self.options.visibility_s is not None:
-            command += ["--visibility-timeout", str(self.options.visibility_s)]
-        env = runner_env(gated, outputs)
+        command = [runner_executable(), *serve_arguments(gated)]
+        env = runner_env(gated, self.outputs)
         env.setdefault("POWERTOOLS_METRICS_DISABLED", "true")
         self.runner_starts += 1
         log_path = self.options.work_dir / f"runner-{self.runner_starts}.log"

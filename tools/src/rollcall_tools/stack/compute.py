@@ -1,4 +1,5 @@
-"""Compute resources: ECR repository, log group, IAM role, Lambda function, S3 wiring."""
+"""Compute resources: ECR repository, log group, IAM role, Lambda function and its event
+source mapping on the events queue."""
 
 from __future__ import annotations
 
@@ -13,13 +14,6 @@ from rollcall_tools.stack.policy import ASSUME_ROLE_POLICY
 from rollcall_tools.stack.settings import StackSettings
 
 KEEP_IMAGES = 10
-INVOKE_SID = "s3-invokes-on-new-clips"
-NOTIFICATION_ID = "new-clips"
-CLIP_FILTER = {
-    "Key": {
-        "FilterRules": [{"Name": "prefix", "Value": "clips/"}, {"Name": "suffix", "Value": ".mp4"}]
-    }
-}
 
 
 class Repository(Resource):
@@ -201,7 +195,7 @@ class Role(Resource):
         self.iam.create_role(
             RoleName=self.role,
             AssumeRolePolicyDocument=json.dumps(ASSUME_ROLE_POLICY),
-            Description="rollcall handler: read clips, read students, send results",
+            Description="rollcall handler: read new objects, read students, publish results",
         )
         self._put_policy()
 
@@ -245,7 +239,7 @@ def _as_dict(document: Any) -> Any:
 def function_environment(names: StackNames, settings: StackSettings) -> dict[str, str]:
     """The handler's configuration (api.md): env vars only."""
     env = {
-        "ROLLCALL_RESULTS_QUEUE_URL": names.queue_url(None, names.results_queue),
+        "ROLLCALL_RESULTS_TOPIC_ARN": names.results_topic_arn,
         "ROLLCALL_TABLE": names.students_table,
         "ROLLCALL_IDEMPOTENCY_TABLE": names.idempotency_table,
     }
@@ -338,7 +332,7 @@ class Function(Resource):
                     FunctionName=self.names.function,
                     PackageType="Image",
                     Code={"ImageUri": image},
-                    Description="rollcall: recognise faces in new clips",
+                    Description="rollcall: recognise faces in new videos",
                     Publish=False,
                     Architectures=["x86_64"],
                     **self.desired_config(),
@@ -372,25 +366,29 @@ class Function(Resource):
         self.aws.delete_function(FunctionName=self.names.function)
 
 
-class InvokePermission(Resource):
-    """Lambda's resource policy statement that lets the clips bucket invoke the function."""
+class EventSourceMapping(Resource):
+    """The events queue feeds the function: batches, a batching window, a concurrency cap,
+    and partial batch responses (only the failed records return to the queue)."""
 
-    kind = "lambda permission"
+    kind = "event source mapping"
 
-    def __init__(self, target: AwsTarget, names: StackNames, function: Function) -> None:
-        self.names, self.function = names, function
+    def __init__(
+        self, target: AwsTarget, names: StackNames, settings: StackSettings, function: Function
+    ) -> None:
+        self.names, self.settings, self.function = names, settings, function
+        self.queue_arn = names.queue_arn(names.events_queue)
         self.aws = target.client("lambda")
 
     @property
     def name(self) -> str:
-        return f"{self.names.function}/{INVOKE_SID}"
+        return f"{self.names.events_queue} -> {self.names.function}"
 
     def desired(self) -> dict[str, Any]:
         return {
-            "Action": "lambda:InvokeFunction",
-            "Principal": "s3.amazonaws.com",
-            "SourceArn": self.names.bucket_arn,
-            "SourceAccount": self.names.account,
+            "BatchSize": self.settings.batch_size,
+            "MaximumBatchingWindowInSeconds": self.settings.batching_window_s,
+            "FunctionResponseTypes": ["ReportBatchItemFailures"],
+            "ScalingConfig": {"MaximumConcurrency": self.settings.max_concurrency},
         }
 
     def blocked(self) -> str | None:
@@ -400,130 +398,40 @@ class InvokePermission(Resource):
 
     def read(self) -> dict[str, Any] | None:
         try:
-            policy = json.loads(self.aws.get_policy(FunctionName=self.names.function)["Policy"])
+            found = self.aws.list_event_source_mappings(
+                FunctionName=self.names.function, EventSourceArn=self.queue_arn
+            )["EventSourceMappings"]
         except Exception as exc:
             if error_code(exc) == "ResourceNotFoundException":
                 return None
             raise
-        for statement in policy.get("Statement", []):
-            if statement.get("Sid") == INVOKE_SID:
-                cond = statement.get("Condition", {})
-                principal = statement.get("Principal", {})
-                return {
-                    "Action": statement.get("Action"),
-                    "Principal": principal.get("Service", principal)
-                    if isinstance(principal, dict)
-                    else principal,
-                    "SourceArn": cond.get("ArnLike", {}).get("AWS:SourceArn"),
-                    "SourceAccount": cond.get("StringEquals", {}).get("AWS:SourceAccount"),
-                }
-        return None
-
-    def diff(self, current: dict[str, Any]) -> list[str]:
-        return differs("statement", current, self.desired())
-
-    def create(self) -> None:
-        self.aws.add_permission(
-            FunctionName=self.names.function, StatementId=INVOKE_SID, **self.desired()
-        )
-
-    def update(self, current: Any, differences: list[str]) -> None:
-        self.delete(current)
-        self.create()
-
-    def delete(self, current: Any) -> None:
-        self.aws.remove_permission(FunctionName=self.names.function, StatementId=INVOKE_SID)
-
-
-class Notification(Resource):
-    """The clips bucket's notification for new ``clips/*.mp4``: to the Lambda, or (local
-    stack) to the events queue."""
-
-    kind = "s3 notification"
-
-    def __init__(
-        self,
-        target: AwsTarget,
-        names: StackNames,
-        *,
-        local: bool,
-        function: Function | None = None,
-    ) -> None:
-        self.names, self.local, self.function = names, local, function
-        self.s3 = target.client("s3")
-
-    @property
-    def name(self) -> str:
-        target = self.names.events_queue if self.local else self.names.function
-        return f"{self.names.bucket} -> {target}"
-
-    def desired(self) -> dict[str, Any]:
-        entry: dict[str, Any] = {
-            "Id": NOTIFICATION_ID,
-            "Events": ["s3:ObjectCreated:*"],
-            "Filter": CLIP_FILTER,
+        if not found:
+            return None
+        mapping = found[0]
+        return {
+            "UUID": mapping["UUID"],
+            "Enabled": mapping.get("State") not in {"Disabled", "Disabling"},
+            **{key: mapping.get(key) for key in self.desired()},
         }
-        if self.local:
-            entry["QueueArn"] = self.names.queue_arn(self.names.events_queue)
-            return {"QueueConfigurations": [entry]}
-        entry["LambdaFunctionArn"] = self.names.function_arn
-        return {"LambdaFunctionConfigurations": [entry]}
-
-    def blocked(self) -> str | None:
-        if self.function is not None and self.function.read() is None:
-            return self.function.blocked()
-        return None
-
-    def read(self) -> dict[str, Any] | None:
-        try:
-            config = self.s3.get_bucket_notification_configuration(Bucket=self.names.bucket)
-        except Exception as exc:
-            if error_code(exc) in {"NoSuchBucket", "404"}:
-                return None
-            raise
-        state: dict[str, Any] = {}
-        for section in (
-            "QueueConfigurations",
-            "LambdaFunctionConfigurations",
-            "TopicConfigurations",
-        ):
-            entries = config.get(section) or []
-            if entries:
-                state[section] = [_normal_notification(e) for e in entries]
-        return state or None
 
     def diff(self, current: dict[str, Any]) -> list[str]:
-        return differs("notification", current, self.desired())
+        out = differs("Enabled", current["Enabled"], True)
+        for key, value in self.desired().items():
+            out += differs(key, current.get(key), value)
+        return out
 
     def create(self) -> None:
-        self.s3.put_bucket_notification_configuration(
-            Bucket=self.names.bucket, NotificationConfiguration=self.desired()
+        self.aws.create_event_source_mapping(
+            EventSourceArn=self.queue_arn,
+            FunctionName=self.names.function,
+            Enabled=True,
+            **self.desired(),
         )
 
-    def update(self, current: Any, differences: list[str]) -> None:
-        self.create()
-
-    def delete(self, current: Any) -> None:
-        self.s3.put_bucket_notification_configuration(
-            Bucket=self.names.bucket, NotificationConfiguration={}
+    def update(self, current: dict[str, Any], differences: list[str]) -> None:
+        self.aws.update_event_source_mapping(
+            UUID=current["UUID"], FunctionName=self.names.function, Enabled=True, **self.desired()
         )
 
-
-def _normal_notification(entry: dict[str, Any]) -> dict[str, Any]:
-    rules = entry.get("Filter", {}).get("Key", {}).get("FilterRules", [])
-    out = {
-        "Id": entry.get("Id"),
-        "Events": sorted(entry.get("Events", [])),
-        "Filter": {
-            "Key": {
-                "FilterRules": sorted(
-                    ({"Name": r["Name"].lower(), "Value": r["Value"]} for r in rules),
-                    key=lambda r: r["Name"],
-                )
-            }
-        },
-    }
-    for arn_key in ("QueueArn", "LambdaFunctionArn", "TopicArn"):
-        if arn_key in entry:
-            out[arn_key] = entry[arn_key]
-    return out
+    def delete(self, current: dict[str, Any]) -> None:
+        self.aws.delete_event_source_mapping(UUID=current["UUID"])

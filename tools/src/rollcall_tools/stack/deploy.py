@@ -9,23 +9,14 @@ from typing import Any
 from rollcall_tools.aws import AwsTarget
 from rollcall_tools.errors import JobFailedError
 from rollcall_tools.stack import plan
-from rollcall_tools.stack.compute import (
-    Function,
-    InvokePermission,
-    LogGroup,
-    Notification,
-    Repository,
-    Role,
-)
+from rollcall_tools.stack.compute import EventSourceMapping, Function, LogGroup, Repository, Role
+from rollcall_tools.stack.devices import Devices
+from rollcall_tools.stack.messaging import Notification, Topic
 from rollcall_tools.stack.names import StackNames
 from rollcall_tools.stack.plan import Change, PlanResult, Resource
-from rollcall_tools.stack.policy import (
-    bucket_policy,
-    edge_policy,
-    events_queue_policy,
-    handler_policy,
-)
-from rollcall_tools.stack.settings import QUEUE_MAX_RECEIVES, StackSettings
+from rollcall_tools.stack.policy import bucket_policy, events_queue_policy, handler_policy
+from rollcall_tools.stack.routes import DLQ_RETENTION_S, foreign_route
+from rollcall_tools.stack.settings import StackSettings
 from rollcall_tools.stack.storage import Bucket, Queue, QueueSpec, Table
 
 
@@ -51,39 +42,39 @@ class Stack:
             None if self.settings.local else bucket_policy(self.names),
         )
 
+    @property
+    def devices(self) -> Devices:
+        return Devices(self.target, self.names)
+
     def resources(self) -> list[Resource]:
-        """Everything deploy ensures, in the order it must be created."""
+        """Everything deploy ensures, in the order it must be created.
+
+        Both flavours: the bucket notifies the events queue of every new object; results go
+        to the topic, and the foreign route is subscribed. The AWS flavour adds the function
+        and the event source mapping that feeds it from the events queue; locally the runner
+        (``cloud-handler serve``) takes the mapping's place.
+        """
         n, s, t = self.names, self.settings, self.target
         out: list[Resource] = [
             self.bucket,
-            Queue(t, QueueSpec(n.results_dlq, retention_s=14 * 24 * 3600)),
+            Queue(t, QueueSpec(n.events_dlq, retention_s=DLQ_RETENTION_S)),
             Queue(
                 t,
                 QueueSpec(
-                    n.results_queue,
-                    visibility_timeout_s=30,
-                    dead_letter_arn=n.queue_arn(n.results_dlq),
-                    max_receives=QUEUE_MAX_RECEIVES,
+                    n.events_queue,
+                    visibility_timeout_s=s.events_visibility_s,
+                    dead_letter_arn=n.queue_arn(n.events_dlq),
+                    max_receives=s.max_receives,
+                    policy=events_queue_policy(n),
                 ),
             ),
+            Notification(t, n.bucket, n.queue_arn(n.events_queue)),
+            Topic(t, n.results_topic, n.results_topic_arn),
+            *foreign_route(t, n),
             Table(t, n.students_table, "name"),
             Table(t, n.idempotency_table, "id", ttl_attribute="expiration"),
         ]
         if s.local:
-            out += [
-                Queue(t, QueueSpec(n.events_dlq, retention_s=14 * 24 * 3600)),
-                Queue(
-                    t,
-                    QueueSpec(
-                        n.events_queue,
-                        visibility_timeout_s=max(60, 2 * s.timeout_s),
-                        dead_letter_arn=n.queue_arn(n.events_dlq),
-                        max_receives=QUEUE_MAX_RECEIVES,
-                        policy=events_queue_policy(n),
-                    ),
-                ),
-                Notification(t, n, local=True),
-            ]
             return out
         repository = Repository(t, n.repository)
         function = Function(t, n, s, repository)
@@ -92,13 +83,12 @@ class Stack:
             LogGroup(t, n.log_group, s.log_retention_days),
             Role(t, n.role, n.role_policy, handler_policy(n, s)),
             function,
-            InvokePermission(t, n, function),
-            Notification(t, n, local=False, function=function),
+            EventSourceMapping(t, n, s, function),
         ]
         return out
 
     def outputs(self) -> dict[str, Any]:
-        """What edge-capture (and the local runner) need to talk to this stack."""
+        """What edge-capture, `tools results` and the local runner need to use this stack."""
         n = self.names
         out: dict[str, Any] = {
             "stack": n.prefix,
@@ -106,26 +96,26 @@ class Stack:
             "account": n.account,
             "endpoint_url": self.target.endpoint_url,
             "bucket": n.bucket,
-            "results_queue": n.results_queue,
-            "results_queue_url": n.queue_url(self.target.endpoint_url, n.results_queue),
+            "events_queue": n.events_queue,
+            "events_dlq": n.events_dlq,
+            "results_topic": n.results_topic,
+            "results_topic_arn": n.results_topic_arn,
+            "foreign_queue": n.foreign_queue,
             "students_table": n.students_table,
             "idempotency_table": n.idempotency_table,
+            "events_visibility_s": self.settings.events_visibility_s,
+            "batch_size": self.settings.batch_size,
+            "function_timeout_s": self.settings.timeout_s,
         }
-        if self.settings.local:
-            out["events_queue"] = n.events_queue
-        else:
+        if not self.settings.local:
             out["function"] = n.function
             out["repository"] = f"{n.registry}/{n.repository}"
-            out["edge_policy"] = edge_policy(n)
         return out
 
     def edge_env(self) -> dict[str, str]:
-        """The same settings as edge-capture's environment variables."""
-        env = {
-            "AWS_REGION": self.names.region,
-            "ROLLCALL_BUCKET": self.names.bucket,
-            "ROLLCALL_RESULTS_QUEUE": self.names.results_queue,
-        }
+        """The settings every edge device shares (each device adds its own results queue
+        and id: `tools devices add`)."""
+        env = {"AWS_REGION": self.names.region, "ROLLCALL_BUCKET": self.names.bucket}
         if self.target.endpoint_url:
             env["ROLLCALL_ENDPOINT_URL"] = self.target.endpoint_url
         return env
@@ -143,15 +133,17 @@ class Stack:
         dry_run: bool = False,
         on_change: Callable[[Change], None] | None = None,
     ) -> PlanResult:
-        """Delete every resource, last-created first. Refuses (before deleting anything)
-        when the bucket still holds clips, unless ``force``."""
-        clips = self.bucket.object_count("clips/")
-        if clips and not force:
+        """Delete every registered device's route, then every resource, last-created first.
+        Refuses (before deleting anything) when the bucket still holds objects, unless
+        ``force``."""
+        objects = self.bucket.object_count()
+        if objects and not force:
             raise JobFailedError(
-                f"bucket {self.names.bucket} still holds {clips} clip(s): nothing was deleted; "
-                "download what you need, then run destroy with --force"
+                f"bucket {self.names.bucket} still holds {objects} object(s): nothing was "
+                "deleted; download what you need, then run destroy with --force"
             )
-        result = PlanResult()
+        devices = self.devices
+        result = devices.remove(devices.registered(), dry_run=dry_run, on_change=on_change)
         for resource in reversed(self.resources()):
             change = resource.remove(dry_run=dry_run)
             result.changes.append(change)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
 from dataclasses import dataclass
 
@@ -9,6 +10,20 @@ from rollcall_tools.errors import ConfigError
 
 DEFAULT_STACK = "rollcall"
 _PREFIX_RE = re.compile(r"^[a-z][a-z0-9-]{1,23}$")
+_DEVICE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")  # shared-schema's clip-key ids
+QUEUE_NAME_MAX = 80
+"""SQS's limit on a queue name."""
+_DIGEST_CHARS = 10
+
+
+def check_device_id(device_id: str) -> str:
+    """Validate a device id: the same 1-64 characters a clip key allows (shared-schema)."""
+    if not _DEVICE_RE.fullmatch(device_id):
+        raise ConfigError(
+            f"device id {device_id!r} is invalid: use 1-64 characters of A-Z a-z 0-9 _ -, "
+            "starting with a letter or digit (the id edge-capture puts in clip keys)"
+        )
+    return device_id
 
 
 def check_prefix(prefix: str) -> str:
@@ -39,21 +54,50 @@ class StackNames:
         return f"{self.prefix}-clips-{self.account}-{self.region}"
 
     @property
-    def results_queue(self) -> str:
-        return f"{self.prefix}-results"
-
-    @property
-    def results_dlq(self) -> str:
-        return f"{self.prefix}-results-dlq"
-
-    @property
     def events_queue(self) -> str:
-        """Local stack only: the queue the bucket notifies (moto cannot run image Lambdas)."""
+        """The queue the bucket notifies; the function's event source (the local runner's)."""
         return f"{self.prefix}-events"
 
     @property
     def events_dlq(self) -> str:
         return f"{self.prefix}-events-dlq"
+
+    @property
+    def results_topic(self) -> str:
+        """The SNS topic every result is published to, once."""
+        return f"{self.prefix}-results"
+
+    @property
+    def foreign_queue(self) -> str:
+        """The route of results for objects that are not rollcall clips (``route = foreign``)."""
+        return f"{self.prefix}-results-foreign"
+
+    @property
+    def foreign_dlq(self) -> str:
+        return f"{self.prefix}-results-foreign-dlq"
+
+    def device_queue(self, device_id: str) -> str:
+        """A device's results queue: ``<stack>-dev-<id>``, or, when that would pass SQS's
+        80 characters, the id cut short plus a digest of all of it (always 80 characters,
+        so it never equals a name of the short form)."""
+        return self._device_name("dev", device_id)
+
+    def device_dlq(self, device_id: str) -> str:
+        """The dead-letter queue of a device's results queue: ``<stack>-dlq-<id>``."""
+        return self._device_name("dlq", device_id)
+
+    def device_queue_prefix(self) -> str:
+        """The name prefix every device queue of this stack starts with."""
+        return f"{self.prefix}-dev-"
+
+    def _device_name(self, kind: str, device_id: str) -> str:
+        check_device_id(device_id)
+        name = f"{self.prefix}-{kind}-{device_id}"
+        if len(name) < QUEUE_NAME_MAX:
+            return name
+        digest = hashlib.sha256(device_id.encode()).hexdigest()[:_DIGEST_CHARS]
+        keep = QUEUE_NAME_MAX - len(f"{self.prefix}-{kind}-") - 1 - _DIGEST_CHARS
+        return f"{self.prefix}-{kind}-{device_id[:keep]}-{digest}"
 
     @property
     def students_table(self) -> str:
@@ -97,6 +141,10 @@ class StackNames:
             endpoint_url.rstrip("/") if endpoint_url else f"https://sqs.{self.region}.amazonaws.com"
         )
         return f"{base}/{self.account}/{name}"
+
+    @property
+    def results_topic_arn(self) -> str:
+        return f"arn:aws:sns:{self.region}:{self.account}:{self.results_topic}"
 
     def table_arn(self, name: str) -> str:
         return f"arn:aws:dynamodb:{self.region}:{self.account}:table/{name}"

@@ -27,14 +27,22 @@ def _model_object_arn(uri: str) -> tuple[str, str, str]:
 
 
 def handler_policy(names: StackNames, settings: StackSettings) -> dict[str, Any]:
-    """The handler's inline policy: read clips, read students, use the idempotency table,
-    send results, write its own log streams (and read its model artifact, when in S3)."""
+    """The handler's inline policy: read any new object of the bucket (and list it, so that
+    a missing object is 404, not 403), read students, use the idempotency table, publish
+    results to the topic, take batches from the events queue (the event source mapping runs
+    with this role), write its own log streams (and read its model artifact, when in S3)."""
     statements: list[dict[str, Any]] = [
         {
-            "Sid": "ReadClips",
+            "Sid": "ReadObjects",
             "Effect": "Allow",
             "Action": ["s3:GetObject"],
-            "Resource": [f"{names.bucket_arn}/clips/*"],
+            "Resource": [f"{names.bucket_arn}/*"],
+        },
+        {
+            "Sid": "ListBucketForNotFound",
+            "Effect": "Allow",
+            "Action": ["s3:ListBucket"],
+            "Resource": [names.bucket_arn],
         },
         {
             "Sid": "ReadStudents",
@@ -54,10 +62,16 @@ def handler_policy(names: StackNames, settings: StackSettings) -> dict[str, Any]
             "Resource": [names.table_arn(names.idempotency_table)],
         },
         {
-            "Sid": "SendResults",
+            "Sid": "PublishResults",
             "Effect": "Allow",
-            "Action": ["sqs:SendMessage"],
-            "Resource": [names.queue_arn(names.results_queue)],
+            "Action": ["sns:Publish"],
+            "Resource": [names.results_topic_arn],
+        },
+        {
+            "Sid": "ConsumeEvents",
+            "Effect": "Allow",
+            "Action": ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"],
+            "Resource": [names.queue_arn(names.events_queue)],
         },
         {
             "Sid": "WriteOwnLogs",
@@ -126,17 +140,35 @@ def events_queue_policy(names: StackNames) -> dict[str, Any]:
     }
 
 
-def edge_policy(names: StackNames) -> dict[str, Any]:
-    """What an edge device needs (attach it to the device's IAM user or role): upload and
-    check its clips, read and delete results. Not created by deploy: devices are yours."""
+def topic_queue_policy(names: StackNames, queue: str) -> dict[str, Any]:
+    """Let the results topic (and only it) send to a results route's queue."""
     return {
         "Version": "2012-10-17",
         "Statement": [
             {
-                "Sid": "UploadClips",
+                "Sid": "ResultsTopicDelivers",
+                "Effect": "Allow",
+                "Principal": {"Service": "sns.amazonaws.com"},
+                "Action": "sqs:SendMessage",
+                "Resource": names.queue_arn(queue),
+                "Condition": {"ArnEquals": {"aws:SourceArn": names.results_topic_arn}},
+            }
+        ],
+    }
+
+
+def edge_policy(names: StackNames, device_id: str) -> dict[str, Any]:
+    """What one edge device needs (attach it to the device's IAM user or role): upload and
+    check its own clips, read and delete its own results. Not created by deploy: devices
+    are yours."""
+    return {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Sid": "UploadOwnClips",
                 "Effect": "Allow",
                 "Action": ["s3:PutObject", "s3:GetObject"],
-                "Resource": [f"{names.bucket_arn}/clips/*"],
+                "Resource": [f"{names.bucket_arn}/clips/{device_id}/*"],
             },
             {
                 "Sid": "CheckBucket",
@@ -145,7 +177,7 @@ def edge_policy(names: StackNames) -> dict[str, Any]:
                 "Resource": [names.bucket_arn],
             },
             {
-                "Sid": "CollectResults",
+                "Sid": "CollectOwnResults",
                 "Effect": "Allow",
                 "Action": [
                     "sqs:ReceiveMessage",
@@ -153,7 +185,7 @@ def edge_policy(names: StackNames) -> dict[str, Any]:
                     "sqs:GetQueueUrl",
                     "sqs:GetQueueAttributes",
                 ],
-                "Resource": [names.queue_arn(names.results_queue)],
+                "Resource": [names.queue_arn(names.device_queue(device_id))],
             },
         ],
     }

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from rollcall_tools.aws import AwsTarget, error_code
@@ -218,6 +218,10 @@ class QueueSpec:
     dead_letter_arn: str | None = None
     max_receives: int = 5
     policy: dict[str, Any] | None = None
+    tags: dict[str, str] = field(default_factory=dict)
+    owner_tags: tuple[str, ...] = ()
+    """Tags that say whose queue it is: a queue of this name with other values is never
+    adopted (e.g. two device ids that would share a queue name)."""
 
     def attributes(self) -> dict[str, str]:
         attrs = {
@@ -269,9 +273,18 @@ class Queue(Resource):
                 return None
             raise
         attrs = self.sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["All"])["Attributes"]
-        return {"url": url, "attributes": attrs}
+        tags = self.sqs.list_queue_tags(QueueUrl=url).get("Tags", {}) if self.spec.tags else {}
+        return {"url": url, "attributes": attrs, "tags": tags}
 
     def diff(self, current: dict[str, Any]) -> list[str]:
+        tags = current.get("tags", {})
+        for key in self.spec.owner_tags:
+            if tags.get(key) != self.spec.tags[key]:
+                raise ConfigError(
+                    f"queue {self.spec.name} exists with tag {key}={tags.get(key)!r}, not "
+                    f"{self.spec.tags[key]!r}: it belongs to something else; remove it or "
+                    "choose another name"
+                )
         out: list[str] = []
         for key, value in self.spec.attributes().items():
             out += differs(
@@ -279,15 +292,24 @@ class Queue(Resource):
                 _normal_attr(key, current["attributes"].get(key)),
                 _normal_attr(key, value),
             )
+        if self.spec.tags:
+            out += differs("tags", {k: tags.get(k) for k in self.spec.tags}, self.spec.tags)
         return out
 
     def create(self) -> None:
-        self.sqs.create_queue(QueueName=self.spec.name, Attributes=self.spec.attributes())
+        kwargs: dict[str, Any] = {"tags": self.spec.tags} if self.spec.tags else {}
+        self.sqs.create_queue(QueueName=self.spec.name, Attributes=self.spec.attributes(), **kwargs)
 
     def update(self, current: dict[str, Any], differences: list[str]) -> None:
         changed = {d.split(":", 1)[0] for d in differences}
-        attrs = {k: v for k, v in self.spec.attributes().items() if k in changed}
-        self.sqs.set_queue_attributes(QueueUrl=current["url"], Attributes=attrs)
+        if changed - {"tags"}:
+            # every desired attribute, not only the changed ones: moto forgets a queue's
+            # Policy when a set leaves it out (AWS keeps it; sending it again is harmless)
+            self.sqs.set_queue_attributes(
+                QueueUrl=current["url"], Attributes=self.spec.attributes()
+            )
+        if "tags" in changed:
+            self.sqs.tag_queue(QueueUrl=current["url"], Tags=self.spec.tags)
 
     def delete(self, current: dict[str, Any]) -> None:
         self.sqs.delete_queue(QueueUrl=current["url"])

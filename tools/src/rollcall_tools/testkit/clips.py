@@ -48,8 +48,10 @@ def encode_clip(
     codec: str = "libx264",
     container: str = "mp4",
     fragmented: bool = False,
+    gop: int | None = None,
 ) -> bytes:
-    """Encode RGB frames into an in-memory video file."""
+    """Encode RGB frames into an in-memory video file (``container="h264"``: a raw Annex B
+    elementary stream, what picamera writes); a keyframe every ``gop`` frames if given."""
     buffer = io.BytesIO()
     options = {"movflags": "frag_keyframe+empty_moov"} if fragmented else {}
     height, width = frames[0].shape[:2]
@@ -59,6 +61,10 @@ def encode_clip(
         stream.pix_fmt = "yuv420p"
         if codec == "libx264":
             stream.options = {"preset": "ultrafast", "crf": "23"}
+            if gop:
+                stream.options |= {"g": str(gop), "keyint_min": str(gop), "scenecut": "0"}
+        elif gop:
+            stream.gop_size = gop
         for rgb in frames:
             for packet in stream.encode(av.VideoFrame.from_ndarray(rgb, format="rgb24")):
                 out.mux(packet)

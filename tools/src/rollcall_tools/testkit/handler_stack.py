@@ -1,13 +1,16 @@
 """Helpers to drive the handler against a local AWS endpoint (tests, benchmark, tools).
 
-Builds S3/SQS event documents the way AWS does and a uniquely named set of resources
-on any endpoint (moto server, the embedded local stack).
+Builds S3/SQS event documents the way AWS does and a uniquely named set of resources on
+any endpoint (moto server, the embedded local stack): a bucket, the events queue, the
+results topic with a results queue subscribed to all of it (raw message delivery), and
+the students and idempotency tables.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import time
 import unittest
 import uuid
 from dataclasses import dataclass, field
@@ -23,18 +26,29 @@ from shared_schema import RecognitionResult
 REGION = "us-east-1"
 
 
+@dataclass(frozen=True)
+class Delivered:
+    """One result as a subscribed queue received it: the result and its message attributes."""
+
+    result: RecognitionResult
+    attributes: dict[str, str]
+
+
 @dataclass
 class Stack:
     """One test's AWS resources on the moto server, plus helpers to drive the handler."""
 
     endpoint: str
     bucket: str
+    topic_arn: str
     results_queue_url: str
+    """Subscribed to the whole results topic (no filter), raw message delivery."""
     events_queue_url: str
     table: str
     idempotency_table: str
     s3: Any
     sqs: Any
+    sns: Any
     dynamodb: Any
     env: dict[str, str] = field(default_factory=dict)
 
@@ -49,23 +63,69 @@ class Stack:
             version_id=response.get("VersionId"),
         )
 
-    def results(self, wait_s: int = 0) -> list[RecognitionResult]:
-        """Drain the results queue."""
-        out: list[RecognitionResult] = []
+    def subscribe(self, filter_policy: dict[str, list[str]] | None = None) -> str:
+        """A new queue subscribed to the results topic (raw delivery, ``filter_policy`` on
+        message attributes); returns its URL."""
+        url = self.sqs.create_queue(QueueName=f"sub-{uuid.uuid4().hex[:12]}")["QueueUrl"]
+        subscribe_queue(self.sns, self.sqs, self.topic_arn, url, filter_policy)
+        return url
+
+    def deliveries(self, queue_url: str | None = None, wait_s: int = 0) -> list[Delivered]:
+        """Drain a subscribed queue (default: the results queue): results and attributes."""
+        url = queue_url or self.results_queue_url
+        out: list[Delivered] = []
         while True:
             response = self.sqs.receive_message(
-                QueueUrl=self.results_queue_url,
+                QueueUrl=url,
                 MaxNumberOfMessages=10,
                 WaitTimeSeconds=wait_s if not out else 0,
+                MessageAttributeNames=["All"],
             )
             messages = response.get("Messages", [])
             if not messages:
                 return out
             for message in messages:
-                out.append(RecognitionResult.from_message(message["Body"]))
-                self.sqs.delete_message(
-                    QueueUrl=self.results_queue_url, ReceiptHandle=message["ReceiptHandle"]
-                )
+                attributes = {
+                    name: value["StringValue"]
+                    for name, value in message.get("MessageAttributes", {}).items()
+                }
+                out.append(Delivered(RecognitionResult.from_message(message["Body"]), attributes))
+                self.sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
+
+    def results(self, wait_s: int = 0, queue_url: str | None = None) -> list[RecognitionResult]:
+        """Drain a subscribed queue (default: the results queue): the results only."""
+        return [d.result for d in self.deliveries(queue_url, wait_s)]
+
+    def notify_events(self) -> None:
+        """Have the bucket notify the events queue of every object created (as deploy does);
+        S3's own ``s3:TestEvent`` that this sends is removed from the queue."""
+        arn = queue_arn(self.sqs, self.events_queue_url)
+        self.s3.put_bucket_notification_configuration(
+            Bucket=self.bucket,
+            NotificationConfiguration={
+                "QueueConfigurations": [{"QueueArn": arn, "Events": ["s3:ObjectCreated:*"]}]
+            },
+        )
+        self.sqs.purge_queue(QueueUrl=self.events_queue_url)
+
+    def received_events(self, expected: int, timeout_s: float = 30) -> dict[str, Any]:
+        """The Lambda SQS event of ``expected`` messages received from the events queue
+        (what the event source mapping would pass); their receipt is not deleted."""
+        from cloud_handler.local_runner import to_lambda_event
+
+        messages: list[dict[str, Any]] = []
+        deadline = time.monotonic() + timeout_s
+        while len(messages) < expected and time.monotonic() < deadline:
+            response = self.sqs.receive_message(
+                QueueUrl=self.events_queue_url,
+                MaxNumberOfMessages=min(10, expected - len(messages)),
+                WaitTimeSeconds=1,
+                AttributeNames=["All"],
+                MessageAttributeNames=["All"],
+            )
+            messages.extend(response.get("Messages", []))
+        arn = queue_arn(self.sqs, self.events_queue_url)
+        return to_lambda_event(messages, arn, REGION)
 
     def seed(self, records: list[dict[str, Any]]) -> None:
         """Put student items (resource-API style) into the students table."""
@@ -75,6 +135,35 @@ class Stack:
         with table.batch_writer() as batch:
             for record in records:
                 batch.put_item(Item=record)
+
+
+def queue_arn(sqs: Any, url: str) -> str:
+    """The ARN of the queue at ``url``."""
+    attributes = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])
+    return str(attributes["Attributes"]["QueueArn"])
+
+
+def subscribe_queue(
+    sns: Any,
+    sqs: Any,
+    topic_arn: str,
+    queue_url: str,
+    filter_policy: dict[str, list[str]] | None = None,
+) -> str:
+    """Subscribe a queue to a topic with raw message delivery (and a filter policy on
+    message attributes); returns the subscription ARN."""
+    attributes = {"RawMessageDelivery": "true"}
+    if filter_policy is not None:
+        attributes["FilterPolicy"] = json.dumps(filter_policy)
+        attributes["FilterPolicyScope"] = "MessageAttributes"
+    response = sns.subscribe(
+        TopicArn=topic_arn,
+        Protocol="sqs",
+        Endpoint=queue_arn(sqs, queue_url),
+        Attributes=attributes,
+        ReturnSubscriptionArn=True,
+    )
+    return str(response["SubscriptionArn"])
 
 
 def s3_record(
@@ -106,7 +195,7 @@ def s3_record(
 
 
 def s3_event(*records: dict[str, Any]) -> dict[str, Any]:
-    """A direct S3 -> Lambda event."""
+    """An S3 event notification document (what S3 puts in an SQS message body)."""
     return {"Records": list(records)}
 
 
@@ -140,20 +229,37 @@ def clip_key(seq: int = 0, device: str = "cam1", session: str = "s1") -> str:
     return f"clips/{device}/{session}/{seq:08d}-{1_764_000_000_000 + seq * 500:013d}.mp4"
 
 
-def make_stack(endpoint: str, *, versioned: bool = False) -> Stack:
-    """Create uniquely named resources on the moto server."""
+def make_stack(
+    endpoint: str,
+    *,
+    versioned: bool = False,
+    events_visibility_s: int = 30,
+    events_redrive: int | None = None,
+) -> Stack:
+    """Create uniquely named resources on the moto server.
+
+    ``events_redrive`` gives the events queue a dead-letter queue (``<events>-dlq``) after
+    that many receives.
+    """
     suffix = uuid.uuid4().hex[:10]
     s3 = boto3.client("s3", endpoint_url=endpoint, region_name=REGION)
     sqs = boto3.client("sqs", endpoint_url=endpoint, region_name=REGION)
+    sns = boto3.client("sns", endpoint_url=endpoint, region_name=REGION)
     ddb = boto3.client("dynamodb", endpoint_url=endpoint, region_name=REGION)
     bucket = f"clips-{suffix}"
     s3.create_bucket(Bucket=bucket)
     if versioned:
         s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
+    topic = sns.create_topic(Name=f"results-{suffix}")["TopicArn"]
     results = sqs.create_queue(QueueName=f"results-{suffix}")["QueueUrl"]
-    events = sqs.create_queue(QueueName=f"events-{suffix}", Attributes={"VisibilityTimeout": "30"})[
-        "QueueUrl"
-    ]
+    subscribe_queue(sns, sqs, topic, results)
+    attributes = {"VisibilityTimeout": str(events_visibility_s)}
+    if events_redrive is not None:
+        dlq = sqs.create_queue(QueueName=f"events-{suffix}-dlq")["QueueUrl"]
+        attributes["RedrivePolicy"] = json.dumps(
+            {"deadLetterTargetArn": queue_arn(sqs, dlq), "maxReceiveCount": events_redrive}
+        )
+    events = sqs.create_queue(QueueName=f"events-{suffix}", Attributes=attributes)["QueueUrl"]
     table, idem = f"students-{suffix}", f"idempotency-{suffix}"
     for name, key in ((table, "name"), (idem, "id")):
         ddb.create_table(
@@ -166,35 +272,72 @@ def make_stack(endpoint: str, *, versioned: bool = False) -> Stack:
         TableName=idem,
         TimeToLiveSpecification={"Enabled": True, "AttributeName": "expiration"},
     )
-    stack = Stack(endpoint, bucket, results, events, table, idem, s3, sqs, ddb)
+    stack = Stack(endpoint, bucket, topic, results, events, table, idem, s3, sqs, sns, ddb)
     stack.env = {
         "ROLLCALL_ENDPOINT_URL": endpoint,
         "AWS_REGION": REGION,
-        "ROLLCALL_RESULTS_QUEUE_URL": results,
+        "ROLLCALL_RESULTS_TOPIC_ARN": topic,
         "ROLLCALL_TABLE": table,
         "ROLLCALL_IDEMPOTENCY_TABLE": idem,
-        "ROLLCALL_AWS_BACKOFF_BASE_S": "0.01",
+        "ROLLCALL_AWS_MAX_ATTEMPTS": "3",
     }
     return stack
 
 
-def throttle(client: Any, event: str, times: int, code: str) -> list[int]:
-    """Make the next ``times`` calls matching ``event`` (e.g. ``dynamodb.BatchGetItem``)
-    fail with AWS error ``code`` before reaching the server. Returns a call counter."""
+_ERROR_BODIES = {
+    # protocol -> (body for an error code, content type)
+    "json": ('{{"__type": "{code}", "message": "injected"}}', "application/x-amz-json-1.0"),
+    "rest-xml": (
+        "<?xml version='1.0'?><Error><Code>{code}</Code><Message>injected</Message></Error>",
+        "application/xml",
+    ),
+    "query": (
+        "<ErrorResponse><Error><Type>Sender</Type><Code>{code}</Code>"
+        "<Message>injected</Message></Error><RequestId>fault</RequestId></ErrorResponse>",
+        "text/xml",
+    ),
+}
+
+
+class _Raw:
+    """The raw body botocore reads from a response."""
+
+    def __init__(self, data: bytes) -> None:
+        self.data = data
+
+    def stream(self, **_: Any) -> Any:
+        yield self.data
+
+
+def fail_calls(client: Any, operation: str, times: int, code: str, status: int = 400) -> list[int]:
+    """Make the next ``times`` HTTP attempts of ``operation`` (e.g. ``GetObject``) on
+    ``client`` answer AWS error ``code`` with ``status`` instead of reaching the server.
+
+    The fault replaces the HTTP response, so botocore's retry handler sees it (a throttle
+    is retried with backoff; ``ROLLCALL_AWS_MAX_ATTEMPTS`` bounds the attempts). Returns
+    a counter of attempts made.
+    """
+    protocol = client.meta.service_model.protocol
+    template, content_type = _ERROR_BODIES.get(protocol, _ERROR_BODIES["json"])
+    service = client.meta.service_model.service_id.hyphenize()
     calls = [0]
 
-    def handler(**_: Any) -> Any:
+    def handler(request: Any, **_: Any) -> Any:
         calls[0] += 1
         if calls[0] > times:
             return None
-        http = AWSResponse("http://fault", 400, {}, None)
-        return http, {
-            "Error": {"Code": code, "Message": "injected throttling"},
-            "ResponseMetadata": {"HTTPStatusCode": 400},
-        }
+        body = template.format(code=code).encode()
+        headers = {"Content-Type": content_type, "x-amzn-query-error": f"{code};Sender"}
+        return AWSResponse(request.url, status, headers, _Raw(body))
 
-    client.meta.events.register(f"before-call.{event}", handler)
+    client.meta.events.register(f"before-send.{service}.{operation}", handler)
     return calls
+
+
+def throttle(client: Any, event: str, times: int, code: str) -> list[int]:
+    """Throttle the next ``times`` attempts of ``event`` (``service.Operation``, e.g.
+    ``dynamodb.BatchGetItem``) with AWS error ``code``; see :func:`fail_calls`."""
+    return fail_calls(client, event.split(".", 1)[1], times, code)
 
 
 def shared_path(var: str, *parts: str) -> Path:
@@ -224,11 +367,33 @@ def leave_in_progress(stack: Stack, payload: dict[str, Any], remaining_ms: int) 
         IdempotencyConfig,
     )
 
+    from cloud_handler.answer import KEY_PREFIX
+
     layer = DynamoDBPersistenceLayer(
         table_name=stack.idempotency_table, boto3_client=stack.dynamodb
     )
-    layer.configure(IdempotencyConfig(event_key_jmespath="id"), key_prefix="rollcall-clip")
+    layer.configure(IdempotencyConfig(event_key_jmespath="id"), key_prefix=KEY_PREFIX)
     layer.save_inprogress(data=payload, remaining_time_in_millis=remaining_ms)
+
+
+def expire_in_progress(stack: Stack) -> int:
+    """Move the in-progress expiry of every INPROGRESS idempotency record into the past: a
+    dead worker's deadline has passed (the clock advanced, without waiting for it).
+    Returns how many records it changed."""
+    past_ms = str(int((time.time() - 1) * 1000))
+    items = stack.dynamodb.scan(TableName=stack.idempotency_table)["Items"]
+    changed = 0
+    for item in items:
+        if item["status"]["S"] != "INPROGRESS":
+            continue
+        stack.dynamodb.update_item(
+            TableName=stack.idempotency_table,
+            Key={"id": item["id"]},
+            UpdateExpression="SET in_progress_expiration = :past",
+            ExpressionAttributeValues={":past": {"N": past_ms}},
+        )
+        changed += 1
+    return changed
 
 
 def upload_dir(stack: Stack, directory: Path, prefix: str) -> str:

@@ -1,0 +1,174 @@
+"""Answer one object exactly once: compute its result and publish it, as one idempotent step.
+
+Powertools idempotency (DynamoDB persistence, conditional writes) keys the step on the
+object's identity, ``bucket/key#versionId#etag``. The record is ``INPROGRESS`` from the
+first write until the result is published, then ``COMPLETED`` with the message id:
+
+- a duplicate after completion is answered from the record: no work, nothing published;
+- a duplicate while another worker holds the object raises
+  ``IdempotencyAlreadyInProgressError``: that delivery fails and comes back later;
+- a failure before or during publishing (a transient AWS error) deletes the record, so
+  the redelivery computes and publishes afresh: nothing was published yet;
+- a worker killed mid-object leaves an ``INPROGRESS`` record that expires at its
+  invocation's deadline (the Lambda context), before the queue redelivers the message.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+from aws_lambda_powertools.utilities.idempotency import (
+    DynamoDBPersistenceLayer,
+    IdempotencyConfig,
+    idempotent_function,
+)
+
+from cloud_handler.errors import ClipError
+from cloud_handler.events import ClipTask, Malformed
+from cloud_handler.observability import count, logger, milliseconds
+from cloud_handler.pipeline import Deps, Outcome, clip_id, process_clip
+from cloud_handler.publish import publish_result
+from shared_schema import ClipRef, ErrorCode, RecognitionResult, ResultStatus
+
+KEY_PREFIX = "rollcall-clip"
+"""Prefix of the idempotency record keys (``rollcall-clip#<md5 of the identity>``)."""
+Answer = Callable[[dict[str, Any], int], tuple[dict[str, Any], bool]]
+"""``answer(payload, attempt)`` -> (what the step returned, True when it was a replay)."""
+
+_replayed = threading.local()
+
+
+class InvocationConfig(IdempotencyConfig):
+    """An IdempotencyConfig whose Lambda context (the in-progress expiry) is per thread:
+    the local runner's thread workers share one container."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        self._local = threading.local()
+        super().__init__(**kwargs)
+
+    @property  # type: ignore[override]
+    def lambda_context(self) -> Any:
+        """The context registered by this thread's invocation."""
+        return getattr(self._local, "context", None)
+
+    @lambda_context.setter
+    def lambda_context(self, context: Any) -> None:
+        self._local.context = context
+
+
+def idempotency_config(ttl_s: int) -> InvocationConfig:
+    """Records keyed on the payload's ``id``, remembered ``ttl_s`` seconds."""
+    return InvocationConfig(
+        event_key_jmespath="id",
+        raise_on_no_idempotency_key=True,
+        expires_after_seconds=ttl_s,
+        use_local_cache=True,
+        local_cache_max_items=1024,
+        response_hook=_on_replay,
+    )
+
+
+def build_answer(deps: Deps, config: IdempotencyConfig) -> Answer:
+    """The container's idempotent answering step (see the module docstring)."""
+    settings, clients = deps.settings, deps.clients
+    store = DynamoDBPersistenceLayer(
+        table_name=settings.idempotency_table, boto3_client=clients.dynamodb
+    )
+
+    @idempotent_function(
+        data_keyword_argument="clip", persistence_store=store, config=config, key_prefix=KEY_PREFIX
+    )
+    def answer(*, clip: dict[str, Any], attempt: int) -> dict[str, Any]:
+        outcome = _outcome(clip, deps, attempt)
+        result = outcome.result
+        message_id = publish_result(
+            clients.sns, settings.results_topic_arn, result, dedup=clip["id"]
+        )
+        log_outcome(outcome)
+        return {"key": result.clip.key, "status": result.status.value, "message_id": message_id}
+
+    def call(payload: dict[str, Any], attempt: int) -> tuple[dict[str, Any], bool]:
+        _replayed.value = False
+        response = answer(clip=payload, attempt=attempt)
+        return response, bool(_replayed.value)
+
+    return call
+
+
+def malformed_payload(item: Malformed) -> dict[str, Any]:
+    """The payload that answers a malformed record naming a bucket and key (once)."""
+    reason = hashlib.sha256(item.reason.encode()).hexdigest()[:16]
+    return {
+        "id": f"malformed:{item.bucket}/{item.key}#{reason}",
+        "bucket": item.bucket,
+        "key": item.key,
+        "malformed": item.reason,
+    }
+
+
+def _on_replay(response: Any, record: Any) -> Any:
+    _replayed.value = True
+    return response
+
+
+def _outcome(clip: dict[str, Any], deps: Deps, attempt: int) -> Outcome:
+    if "malformed" not in clip:
+        return process_clip(ClipTask.from_payload(clip), deps, attempt=attempt)
+    key = str(clip["key"])[:1024]
+    error = ClipError(ErrorCode.MALFORMED_EVENT, str(clip["malformed"]), "event")
+    result = RecognitionResult(
+        clip=ClipRef(bucket=str(clip["bucket"])[:63].ljust(3, "?"), key=key, clip=clip_id(key)),
+        status=ResultStatus.ERROR,
+        error=error.detail(),
+        model=deps.model,
+        processed_at=datetime.now(UTC),
+        attempt=max(1, min(1000, attempt)),
+    )
+    return Outcome(result)
+
+
+def log_outcome(outcome: Outcome) -> None:
+    """One ``clip processed`` / ``clip failed`` line and the metrics of an answered object."""
+    result = outcome.result
+    if result.error is not None:
+        log = logger.error if result.error.code is ErrorCode.INTERNAL else logger.warning
+        log(
+            "clip failed",
+            extra={
+                "status": "error",
+                "error_code": result.error.code.value,
+                "stage": result.error.stage,
+                "reason": result.error.message,
+                "attempt": result.attempt,
+            },
+        )
+        count(f"Error_{result.error.code.value}")
+        count("ClipErrors")
+        return
+    timings = result.timings.model_dump()
+    logger.info(
+        "clip processed",
+        extra={
+            "status": result.status.value,
+            "people": result.people,
+            "faces": len(result.faces),
+            "frames_sampled": result.frames_sampled,
+            "timings_ms": timings,
+            "model": result.model.model_dump() if result.model else None,
+            "attempt": result.attempt,
+            "notes": outcome.notes,
+        },
+    )
+    if outcome.missing_records:
+        logger.warning(
+            "recognized people have no record in the students table",
+            extra={"names": outcome.missing_records},
+        )
+        count("RecordsMissing", len(outcome.missing_records))
+    count(f"Clips_{result.status.value}")
+    for stage in ("download", "decode", "detect", "embed", "lookup", "total"):
+        milliseconds(f"{stage.capitalize()}Ms", timings[f"{stage}_ms"])

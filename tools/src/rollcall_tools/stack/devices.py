@@ -1,0 +1,167 @@
+"""Registered devices: each has its own results route (queue + DLQ + filtered subscription)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from rollcall_tools.aws import AwsTarget, aws_errors, error_code
+from rollcall_tools.errors import ConfigError
+from rollcall_tools.stack.messaging import Topic
+from rollcall_tools.stack.names import StackNames, check_device_id
+from rollcall_tools.stack.plan import Change, PlanResult, Resource
+from rollcall_tools.stack.policy import edge_policy
+from rollcall_tools.stack.routes import TAG_DEVICE, TAG_ROLE, TAG_STACK, device_route
+
+_MISSING_QUEUE = {"AWS.SimpleQueueService.NonExistentQueue", "QueueDoesNotExist"}
+
+
+@dataclass(frozen=True)
+class DeviceInfo:
+    """A registered device's route and how many results wait on it."""
+
+    device_id: str
+    results_queue: str
+    waiting: int
+    in_flight: int
+    dead_lettered: int
+    subscribed: bool
+
+    def to_json(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+
+class Devices:
+    """Register, list and remove the devices of one stack."""
+
+    def __init__(self, target: AwsTarget, names: StackNames) -> None:
+        self.target, self.names = target, names
+        self.sqs = target.client("sqs")
+
+    def resources(self, device_id: str) -> list[Resource]:
+        return device_route(self.target, self.names, device_id)
+
+    def _require_topic(self) -> None:
+        topic = Topic(self.target, self.names.results_topic, self.names.results_topic_arn)
+        with aws_errors(f"reading sns topic {self.names.results_topic}"):
+            if topic.read() is None:
+                raise ConfigError(
+                    f"stack {self.names.prefix!r} is not deployed in {self.names.region} "
+                    f"(no topic {self.names.results_topic}): run `tools deploy` first"
+                )
+
+    def add(
+        self,
+        device_ids: Iterable[str],
+        *,
+        dry_run: bool = False,
+        on_change: Callable[[Change], None] | None = None,
+    ) -> PlanResult:
+        """Create (or repair) each device's route; idempotent."""
+        ids = [check_device_id(d) for d in device_ids]
+        self._require_topic()
+        result = PlanResult()
+        for device_id in ids:
+            for resource in self.resources(device_id):
+                change = resource.plan() if dry_run else resource.ensure()
+                result.changes.append(change)
+                if on_change:
+                    on_change(change)
+        return result
+
+    def remove(
+        self,
+        device_ids: Iterable[str],
+        *,
+        dry_run: bool = False,
+        on_change: Callable[[Change], None] | None = None,
+    ) -> PlanResult:
+        """Delete each device's route (results still waiting on it go with it)."""
+        ids = [check_device_id(d) for d in device_ids]
+        result = PlanResult()
+        for device_id in ids:
+            for resource in reversed(self.resources(device_id)):
+                change = resource.remove(dry_run=dry_run)
+                result.changes.append(change)
+                if on_change:
+                    on_change(change)
+        return result
+
+    def registered(self) -> list[str]:
+        """The ids of this stack's registered devices (from their queues' tags), sorted."""
+        found: list[str] = []
+        with aws_errors("listing the device queues"):
+            pages = self.sqs.get_paginator("list_queues").paginate(
+                QueueNamePrefix=self.names.device_queue_prefix()
+            )
+            for page in pages:
+                for url in page.get("QueueUrls", []):
+                    tags = self._tags(url)
+                    if tags.get(TAG_STACK) == self.names.prefix and tags.get(TAG_ROLE) == "results":
+                        found.append(tags[TAG_DEVICE])
+        return sorted(set(found))
+
+    def _tags(self, url: str) -> dict[str, str]:
+        try:
+            return dict(self.sqs.list_queue_tags(QueueUrl=url).get("Tags", {}))
+        except Exception as exc:
+            if error_code(exc) in _MISSING_QUEUE:  # deleted since it was listed
+                return {}
+            raise
+
+    def describe(self) -> list[DeviceInfo]:
+        """Every registered device with its queue depths and whether it is subscribed."""
+        out = []
+        for device_id in self.registered():
+            subscription = self.resources(device_id)[-1]
+            with aws_errors(f"reading the route of device {device_id}"):
+                waiting, in_flight = self.depth(self.names.device_queue(device_id))
+                dead, dead_in_flight = self.depth(self.names.device_dlq(device_id))
+                subscribed = subscription.read() is not None
+            out.append(
+                DeviceInfo(
+                    device_id,
+                    self.names.device_queue(device_id),
+                    waiting,
+                    in_flight,
+                    dead + dead_in_flight,
+                    subscribed,
+                )
+            )
+        return out
+
+    def depth(self, queue: str) -> tuple[int, int]:
+        """(visible, in flight) messages of ``queue``; (0, 0) when it does not exist."""
+        try:
+            url = self.sqs.get_queue_url(QueueName=queue)["QueueUrl"]
+        except Exception as exc:
+            if error_code(exc) in _MISSING_QUEUE:
+                return 0, 0
+            raise
+        attrs = self.sqs.get_queue_attributes(
+            QueueUrl=url,
+            AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
+        )["Attributes"]
+        return int(attrs["ApproximateNumberOfMessages"]), int(
+            attrs["ApproximateNumberOfMessagesNotVisible"]
+        )
+
+    def settings(self, device_id: str) -> dict[str, Any]:
+        """What the device's edge-capture needs: its queue, environment and IAM policy."""
+        queue = self.names.device_queue(device_id)
+        env = {
+            "AWS_REGION": self.names.region,
+            "ROLLCALL_BUCKET": self.names.bucket,
+            "ROLLCALL_RESULTS_QUEUE": queue,
+            "ROLLCALL_DEVICE_ID": device_id,
+        }
+        if self.target.endpoint_url:
+            env["ROLLCALL_ENDPOINT_URL"] = self.target.endpoint_url
+        return {
+            "device_id": device_id,
+            "results_queue": queue,
+            "results_queue_url": self.names.queue_url(self.target.endpoint_url, queue),
+            "env": env,
+            "edge_policy": edge_policy(self.names, device_id),
+        }
