@@ -88,7 +88,16 @@ def stop(record: ProcessRecord, timeout_s: float = 10.0) -> bool:
         _signal_group(record.pid, signal.SIGKILL)
         proc.wait(timeout=5)
     _reap_group(record.pid)
+    _forget(record.pid)
     return True
+
+
+def _forget(pid: int) -> None:
+    """Reap our Popen object of ``pid`` (if this interpreter started it) and drop it."""
+    for proc in [p for p in _STARTED if p.pid == pid]:
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            proc.wait(timeout=5)
+        _STARTED.remove(proc)
 
 
 def _signal_group(pgid: int, sig: int) -> None:

@@ -8,7 +8,6 @@ the mapping's maximum concurrency.
 
 from __future__ import annotations
 
-import json
 import os
 import shlex
 import shutil
@@ -20,8 +19,9 @@ from pathlib import Path
 from typing import Any
 
 from rollcall_tools.aws import LOCAL_CREDENTIALS, AwsTarget, aws_errors
-from rollcall_tools.errors import ConfigError, ServiceUnreachableError, ToolsError
+from rollcall_tools.errors import ConfigError, ToolsError
 from rollcall_tools.local import processes
+from rollcall_tools.local.moto import MotoServer
 from rollcall_tools.local.probe import PROBE_DEVICE, wait_until_answering
 from rollcall_tools.local.processes import ProcessRecord
 from rollcall_tools.local.state import LocalState
@@ -29,10 +29,14 @@ from rollcall_tools.seed import seed_records
 from rollcall_tools.stack.deploy import Stack
 from rollcall_tools.stack.devices import Devices
 from rollcall_tools.stack.names import StackNames
-from rollcall_tools.stack.settings import DEFAULT_BATCH_SIZE, DEFAULT_TIMEOUT_S, StackSettings
+from rollcall_tools.stack.settings import (
+    DEFAULT_BATCH_SIZE,
+    DEFAULT_TIMEOUT_S,
+    QUEUE_MAX_RECEIVES,
+    StackSettings,
+)
 from shared_schema import StudentRecord
 
-SERVER_START_TIMEOUT_S = 30.0
 RUNNER_SETTLE_S = 1.5
 RUNNER_POLL_S = 2
 """The runner's long poll: a worker sees a stop request after at most this long, so `down`
@@ -42,33 +46,6 @@ Say = Callable[[str], None]
 
 def _quiet(_: str) -> None:
     return None
-
-
-def start_server(state_dir: Path, port: int = 0) -> tuple[ProcessRecord, int]:
-    """Start moto in server mode on 127.0.0.1 (``port`` 0: any free port) in its own process."""
-    state_dir.mkdir(parents=True, exist_ok=True)
-    ready = state_dir / "moto.ready"
-    ready.unlink(missing_ok=True)
-    command = [
-        sys.executable,
-        "-m",
-        "rollcall_tools.local.server",
-        "--port",
-        str(port),
-        "--ready-file",
-        str(ready),
-    ]
-    record = processes.start(command, state_dir / "moto.log")
-    deadline = time.monotonic() + SERVER_START_TIMEOUT_S
-    while not ready.exists():
-        if not record.alive or time.monotonic() > deadline:
-            processes.stop(record)
-            raise ServiceUnreachableError(
-                f"the local AWS server (moto) did not start on 127.0.0.1:{port or 'any'}: "
-                f"{processes.log_tail(record.log, 3) or 'no output'}"
-            )
-        time.sleep(0.05)
-    return record, int(json.loads(ready.read_text())["port"])
 
 
 def local_target(port: int, region: str) -> AwsTarget:
@@ -81,10 +58,13 @@ def deploy_local(
     *,
     timeout_s: int = DEFAULT_TIMEOUT_S,
     batch_size: int = DEFAULT_BATCH_SIZE,
+    max_receives: int = QUEUE_MAX_RECEIVES,
 ) -> Stack:
     """Deploy the local flavour of the stack (no Lambda: the runner consumes the events
     queue) into ``target``."""
-    settings = StackSettings(local=True, timeout_s=timeout_s, batch_size=batch_size)
+    settings = StackSettings(
+        local=True, timeout_s=timeout_s, batch_size=batch_size, max_receives=max_receives
+    )
     deployed = Stack.resolve(target, stack, settings)
     deployed.deploy()
     return deployed
@@ -140,13 +120,11 @@ def runner_env(state: LocalState, outputs: dict[str, Any]) -> dict[str, str]:
     return env
 
 
-def serve_arguments(state: LocalState, endpoint_url: str | None = None) -> list[str]:
+def serve_arguments(state: LocalState) -> list[str]:
     """``serve``'s arguments for this stack: the events queue, the mapping's batch size, the
-    function timeout and the workers (``endpoint_url``: another way to the same server)."""
+    function timeout and the workers (the endpoint comes from :func:`runner_env`)."""
     return [
         "serve",
-        "--endpoint-url",
-        endpoint_url or state.endpoint_url,
         "--queue",
         str(state.outputs["events_queue"]),
         "--workers",
@@ -202,7 +180,10 @@ def up(
         down(state_dir)
     if model_dir is not None and not (model_dir / "manifest.json").is_file():
         raise ConfigError(f"--model-dir {model_dir}: no manifest.json there (not an artifact)")
-    server, bound = start_server(state_dir, port)
+    moto = MotoServer(state_dir, port=port)
+    moto.start()  # outlives this command: `tools local down` stops it by its record
+    assert moto.record is not None
+    server, bound = moto.record, moto.port
     state = LocalState(
         state_dir=state_dir,
         region=region,

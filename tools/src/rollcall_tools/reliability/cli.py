@@ -33,6 +33,7 @@ from rollcall_tools.reliability.soak import (
     search_saturation,
     warm_up,
 )
+from rollcall_tools.stack.settings import QUEUE_MAX_RECEIVES
 
 Json = Annotated[bool, typer.Option("--json", help="Print one JSON object only (on stdout).")]
 Workers = Annotated[
@@ -49,7 +50,6 @@ WorkDir = Annotated[
     Path | None,
     typer.Option(
         "--work-dir",
-        envvar="ROLLCALL_RELIABILITY_DIR",
         help="Keep logs (moto, runner, edge) here; default: a temporary directory, removed.",
     ),
 ]
@@ -65,7 +65,6 @@ Visibility = Annotated[
     int | None,
     typer.Option(
         "--visibility-timeout",
-        envvar="ROLLCALL_VISIBILITY_TIMEOUT_S",
         min=5,
         max=900,
         help="Runner's visibility timeout (s): how soon a dead worker's clips come back "
@@ -85,7 +84,11 @@ def _work_dir(given: Path | None) -> Iterator[Path]:
 
 
 def _options(
-    work: Path, workers: int | None, model_dir: Path | None, visibility: int | None, *, edge: bool
+    work: Path,
+    workers: int | None,
+    model_dir: Path | None,
+    visibility: int | None,
+    max_receives: int = QUEUE_MAX_RECEIVES,
 ) -> StackOptions:
     if model_dir is not None and not (model_dir / "manifest.json").is_file():
         raise ConfigError(f"--model-dir {model_dir}: no manifest.json there (not an artifact)")
@@ -93,8 +96,8 @@ def _options(
         work_dir=work,
         workers=workers or default_workers(),
         model_dir=model_dir.resolve() if model_dir else None,
-        edge_queue=edge,
         visibility_s=visibility,
+        max_receives=max_receives,
     )
 
 
@@ -108,15 +111,12 @@ def soak(
     *,
     devices: Annotated[
         int,
-        typer.Option(
-            "--devices", envvar="ROLLCALL_SOAK_DEVICES", min=1, max=64, help="Simulated devices."
-        ),
+        typer.Option("--devices", min=1, max=64, help="Simulated devices."),
     ] = 8,
     seconds: Annotated[
         float,
         typer.Option(
             "--seconds",
-            envvar="ROLLCALL_SOAK_SECONDS",
             min=1,
             max=3600,
             help="Seconds each device sends.",
@@ -126,7 +126,6 @@ def soak(
         float,
         typer.Option(
             "--clips-per-second",
-            envvar="ROLLCALL_SOAK_RATE",
             min=0.1,
             max=10,
             help="Clips per second per device.",
@@ -136,7 +135,6 @@ def soak(
         float,
         typer.Option(
             "--drain-seconds",
-            envvar="ROLLCALL_SOAK_DRAIN_S",
             min=1,
             max=3600,
             help="After sending, seconds to wait for outstanding results (then: lost).",
@@ -146,7 +144,6 @@ def soak(
         bool,
         typer.Option(
             "--saturation/--no-saturation",
-            envvar="ROLLCALL_SOAK_SATURATION",
             help="Also search the devices count at which p95 latency exceeds 2 s.",
         ),
     ] = False,
@@ -154,7 +151,6 @@ def soak(
         int,
         typer.Option(
             "--max-devices",
-            envvar="ROLLCALL_SOAK_MAX_DEVICES",
             min=1,
             max=64,
             help="Saturation search: most devices tried.",
@@ -164,7 +160,6 @@ def soak(
         float,
         typer.Option(
             "--step-seconds",
-            envvar="ROLLCALL_SOAK_STEP_SECONDS",
             min=1,
             max=600,
             help="Saturation search: seconds per step.",
@@ -174,7 +169,6 @@ def soak(
         Path | None,
         typer.Option(
             "--plot",
-            envvar="ROLLCALL_SOAK_PLOT",
             help="Write a PNG of latency over time (and the saturation curve).",
         ),
     ] = None,
@@ -189,7 +183,7 @@ def soak(
     any clip is lost."""
     logging.getLogger("botocore").setLevel(logging.ERROR)
     with _work_dir(work_dir) as work:
-        options = _options(work, workers, model_dir, visibility, edge=False)
+        options = _options(work, workers, model_dir, visibility)
         _say(as_json, f"starting the local stack ({options.workers} runner workers) in {work}")
         with InstrumentedStack(options) as stack:
             took = warm_up(stack, 2 * options.workers)
@@ -240,7 +234,6 @@ def faults(
         float,
         typer.Option(
             "--outage-seconds",
-            envvar="ROLLCALL_FAULTS_OUTAGE_S",
             min=0.5,
             max=600,
             help="How long the local AWS endpoint stays down in the outage scenario.",
@@ -250,7 +243,6 @@ def faults(
         str,
         typer.Option(
             "--outage-mode",
-            envvar="ROLLCALL_FAULTS_OUTAGE_MODE",
             help="'refuse': connections refused and reset (the endpoint is down); "
             "'freeze': moto SIGSTOPped (it hangs). Either way its state survives.",
         ),
@@ -259,7 +251,6 @@ def faults(
         list[str] | None,
         typer.Option(
             "--scenario",
-            envvar="ROLLCALL_FAULTS_SCENARIOS",
             help=f"Run only these (repeatable): {', '.join(SCENARIOS)}.",
         ),
     ] = None,
@@ -267,7 +258,6 @@ def faults(
         int,
         typer.Option(
             "--clips",
-            envvar="ROLLCALL_FAULTS_CLIPS",
             min=2,
             max=200,
             help="Clips per runner-side scenario.",
@@ -277,12 +267,20 @@ def faults(
         float,
         typer.Option(
             "--edge-seconds",
-            envvar="ROLLCALL_FAULTS_EDGE_S",
             min=1,
             max=120,
             help="edge-capture records this long before a fault, and again after it.",
         ),
     ] = 4.0,
+    max_receives: Annotated[
+        int,
+        typer.Option(
+            "--max-receives",
+            min=1,
+            max=20,
+            help="Deliveries of a failing message before the events queue dead-letters it.",
+        ),
+    ] = QUEUE_MAX_RECEIVES,
     workers: Workers = None,
     model_dir: ModelDir = None,
     visibility: Visibility = None,
@@ -307,7 +305,7 @@ def faults(
     )
     results: list[ScenarioResult] = []
     with _work_dir(work_dir) as work:
-        options = _options(work, workers, model_dir, visibility, edge=True)
+        options = _options(work, workers, model_dir, visibility, max_receives)
         _say(as_json, f"starting the local stack ({options.workers} runner workers) in {work}")
         with InstrumentedStack(options) as stack:
             warm_up(stack, 2 * options.workers)

@@ -8,6 +8,11 @@
 * ``duplicates``: every clip's S3 notification is delivered again (a copy in the events queue,
   and the identical object PUT again, as an uploader retry would).
 * ``poison``: a clip of corrupt bytes under a valid key among good ones.
+* ``dead-letter``: DynamoDB is unreachable for the runner, so every delivery of some clips
+  fails; the events queue dead-letters them after ``maxReceiveCount`` deliveries, nothing is
+  answered; with DynamoDB back, ``tools dlq``'s re-drive answers each exactly once.
+* ``three-devices``: three edge-capture processes at once, each on its own device's results
+  route: each receives exactly its own results.
 
 A clip is "captured" when it is committed (an object in the bucket, or a clip left in the
 edge's spool); it is "answered once" when exactly one result message was sent for it (counted
@@ -32,6 +37,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote_plus
 
+from rollcall_tools import dlq
 from rollcall_tools.reliability.book import Verdict
 from rollcall_tools.reliability.clips import (
     clip_key,
@@ -41,10 +47,11 @@ from rollcall_tools.reliability.clips import (
     write_face_video,
 )
 from rollcall_tools.reliability.harness import InstrumentedStack
-from rollcall_tools.stack.names import StackNames
 
 log = logging.getLogger(__name__)
-SCENARIOS = ("outage", "edge-kill", "worker-kill", "duplicates", "poison")
+SCENARIOS = (
+    "outage", "edge-kill", "worker-kill", "duplicates", "poison", "dead-letter", "three-devices",
+)  # fmt: skip
 POISON = b"\x00\x00\x00\x20ftypisom\x00\x00\x02\x00" + bytes(range(256)) * 40
 
 
@@ -147,13 +154,14 @@ class EdgeRun:
             "--results",
             str(work / f"edge-{tag}.jsonl"),
         ]
+        env = stack.edge_env(stack.add_device(device))  # its own results route
         with self.stdout_path.open("wb") as out, self.stderr_path.open("wb") as err:
             self.proc = subprocess.Popen(
                 command,
                 stdout=out,
                 stderr=err,
                 stdin=subprocess.DEVNULL,
-                env=stack.edge_env(),
+                env=env,
                 start_new_session=True,
             )
 
@@ -255,8 +263,7 @@ def _events_quiet(stack: InstrumentedStack, timeout_s: float, settle_s: float = 
 
 
 def _dlq_depth(stack: InstrumentedStack) -> int:
-    names = StackNames(stack.options.stack, stack.options.region, str(stack.outputs["account"]))
-    visible, in_flight = stack.queue_depth(names.events_dlq)
+    visible, in_flight = stack.queue_depth(stack.names.events_dlq)
     return visible + in_flight
 
 
@@ -392,7 +399,7 @@ def _worker_kill_once(stack: InstrumentedStack, plan: FaultPlan) -> ScenarioResu
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         _, in_flight = stack.queue_depth(events)
-        if in_flight and 1 <= stack.book.answered(keys) < len(keys):
+        if in_flight and stack.book.answered(keys) < len(keys):  # a worker holds a clip
             break
         time.sleep(0.05)
     answered_before = stack.book.answered(keys)
@@ -513,10 +520,95 @@ def poison(stack: InstrumentedStack, work: Path, plan: FaultPlan) -> ScenarioRes
     return result
 
 
+def dead_letter(stack: InstrumentedStack, work: Path, plan: FaultPlan) -> ScenarioResult:
+    """DynamoDB unreachable: the clips fail on every delivery and end in the events DLQ, none
+    answered; listed and re-driven once DynamoDB is back, each is answered exactly once."""
+    assert stack.dynamodb_gate is not None
+    started = time.monotonic()
+    body = face_clip()
+    keys, t0 = _new_keys("fault-dlq", plan.clips)
+    sqs = stack.client("sqs")
+    dlq_url = stack.queue_url(stack.names.events_dlq)
+    events_url = stack.queue_url(str(stack.outputs["events_queue"]))
+    visibility = float(stack.outputs["events_visibility_s"])
+    receives = int(stack.options.max_receives)
+    stack.dynamodb_gate.shut()
+    try:
+        for i, key in enumerate(keys):
+            _upload(stack, key, body, t0 + i * 0.5)
+        # every delivery fails; SQS moves a message on its (maxReceiveCount + 1)th receive
+        deadline = time.monotonic() + (receives + 2) * visibility + 60
+        while _dlq_depth(stack) < len(keys) and time.monotonic() < deadline:
+            time.sleep(0.5)
+        answered_while_down = stack.book.answered(keys)
+        listed = dlq.peek(sqs, dlq_url)
+    finally:
+        stack.dynamodb_gate.open()
+    listed_keys = {o["key"] for letter in listed for o in letter.objects}
+    moved = dlq.redrive(sqs, dlq_url, events_url)
+    result = _finish(
+        "dead-letter", stack, set(keys), started, plan,
+        max_receives=receives, dead_lettered=len(listed), answered_while_down=answered_while_down,
+        # SQS's receive count: the deliveries before dead-lettering, plus the listing's own
+        receive_counts=sorted({letter.receives for letter in listed}),
+        redriven=len(moved.moved),
+    )  # fmt: skip
+    if answered_while_down:
+        result.problems.append(f"{answered_while_down} clip(s) answered while DynamoDB was down")
+    if listed_keys != set(keys):
+        result.problems.append(
+            f"the DLQ listed {len(listed_keys & set(keys))} of {len(keys)} clips"
+        )
+    return result
+
+
+DEVICES = 3
+
+
+def three_devices(stack: InstrumentedStack, work: Path, plan: FaultPlan) -> ScenarioResult:
+    """Three edge-capture processes at once: each receives its own results, no other's."""
+    started = time.monotonic()
+    video = work / "face.mp4"
+    if not video.exists():
+        write_face_video(str(video))
+    runs = {}
+    for n in range(DEVICES):
+        device, session = f"fault-dev{n}", "s" + uuid.uuid4().hex[:10]
+        runs[device] = (
+            session,
+            EdgeRun(
+                stack, work, video=video, spool=work / f"spool-{device}", device=device,
+                session=session, duration_s=plan.edge_tail_s, tag=device,
+            ),
+        )  # fmt: skip
+    keys: set[str] = set()
+    facts: dict[str, Any] = {}
+    summaries = {}
+    for device, (session, run) in runs.items():
+        code = run.wait(plan.edge_tail_s + 400)
+        summary = run.summary()
+        summaries[device] = (summary, code)
+        keys |= _session_keys(stack, device, session)
+        facts[device] = {
+            **_edge_facts(summary, code),
+            "foreign_results": (summary or {}).get("foreign_results"),
+        }
+    result = _finish("three-devices", stack, keys, started, plan, devices=facts)
+    for device, (summary, code) in summaries.items():
+        _check_edge(result, summary, code)
+        outcomes = (summary or {}).get("outcomes", [])
+        strangers = [o["key"] for o in outcomes if not o["key"].startswith(f"clips/{device}/")]
+        if strangers or (summary or {}).get("foreign_results"):
+            result.problems.append(f"{device} received results of other devices")
+    return result
+
+
 RUNNERS: dict[str, Callable[[InstrumentedStack, Path, FaultPlan], ScenarioResult]] = {
     "outage": outage,
     "edge-kill": edge_kill,
     "worker-kill": worker_kill,
     "duplicates": duplicates,
     "poison": poison,
+    "dead-letter": dead_letter,
+    "three-devices": three_devices,
 }

@@ -14,7 +14,7 @@ import socket
 import struct
 import threading
 
-from rollcall_tools.reliability.moto_proc import free_port
+from rollcall_tools.local.moto import free_port
 
 log = logging.getLogger(__name__)
 _CHUNK = 256 * 1024

@@ -3,14 +3,13 @@
 It is ``tools local``'s stack (moto server in its own process, deployed by the same deploy
 code, cloud-handler's local runner), with three additions:
 
-* a :class:`~.gate.Gate` in front of moto: the runner and the edge talk to the gate, so an
-  outage can be made by shutting it (connections refused/reset) while moto, in its own
+* two :class:`~.gate.Gate` relays in front of moto: the runner and the edge talk to the
+  first, the runner's DynamoDB client (``AWS_ENDPOINT_URL_DYNAMODB``) to the second. An
+  outage is made by shutting a gate (connections refused/reset) while moto, in its own
   process, keeps every bucket, queue, table and message; or by freezing moto (SIGSTOP);
-* a tap: the handler publishes results to the stack's results topic; a tap queue subscribed
-  to it without a filter records every message in an :class:`~.book.AnswerBook` and (for
-  edge-capture runs) forwards it to a second queue the edge polls. That gives an
-  independent count of what the cloud side answered, per clip, whatever the edge does
-  with it;
+* a tap: a queue subscribed to the results topic without a filter records every result in
+  an :class:`~.book.AnswerBook`: an independent count of what the cloud side answered, per
+  clip, whatever the devices (each on its own route) do with them;
 * start, SIGKILL and restart of the local runner.
 """
 
@@ -29,7 +28,7 @@ from typing import Any
 
 import psutil
 
-from rollcall_tools.local.processes import ProcessRecord
+from rollcall_tools.local.moto import MotoServer
 from rollcall_tools.local.stack import (
     deploy_local,
     local_target,
@@ -40,8 +39,9 @@ from rollcall_tools.local.stack import (
 from rollcall_tools.local.state import LocalState
 from rollcall_tools.reliability.book import AnswerBook
 from rollcall_tools.reliability.gate import Gate
-from rollcall_tools.reliability.moto_proc import MotoProcess
-from rollcall_tools.stack.settings import DEFAULT_TIMEOUT_S
+from rollcall_tools.stack.devices import Devices
+from rollcall_tools.stack.names import StackNames
+from rollcall_tools.stack.settings import DEFAULT_TIMEOUT_S, QUEUE_MAX_RECEIVES
 
 log = logging.getLogger(__name__)
 
@@ -63,26 +63,18 @@ class StackOptions:
     stack: str = "rollcall"
     region: str = "us-east-1"
     model_dir: Path | None = None
-    edge_queue: bool = False
-    """Create a second results queue for edge-capture and forward results to it (the tap)."""
+    max_receives: int = QUEUE_MAX_RECEIVES
+    """Deliveries of a failing message before the events queue dead-letters it."""
     visibility_s: int | None = None
     """The events queue's visibility timeout: the stack is deployed with a function timeout of
     1/6 of it (at least 1 s), as deploy does; None: deploy's default (30 s, 180 s)."""
 
 
 class Collector:
-    """Threads draining a results queue into an :class:`AnswerBook` (optionally forwarding)."""
+    """Threads draining the tap queue into an :class:`AnswerBook`."""
 
-    def __init__(
-        self,
-        sqs: Any,
-        queue_url: str,
-        book: AnswerBook,
-        *,
-        forward_url: str | None = None,
-        threads: int = 2,
-    ) -> None:
-        self.sqs, self.queue_url, self.book, self.forward_url = sqs, queue_url, book, forward_url
+    def __init__(self, sqs: Any, queue_url: str, book: AnswerBook, *, threads: int = 2) -> None:
+        self.sqs, self.queue_url, self.book = sqs, queue_url, book
         self._stop = threading.Event()
         self._threads = [
             threading.Thread(target=self._run, name=f"collector-{i}", daemon=True)
@@ -111,10 +103,6 @@ class Collector:
             now = time.time()
             for message in reply.get("Messages", []):
                 try:
-                    if self.forward_url:
-                        self.sqs.send_message(
-                            QueueUrl=self.forward_url, MessageBody=message["Body"]
-                        )
                     self.book.add_message(message["Body"], now)
                     self.sqs.delete_message(
                         QueueUrl=self.queue_url, ReceiptHandle=message["ReceiptHandle"]
@@ -131,11 +119,11 @@ class InstrumentedStack:
         self.book = AnswerBook()
         self.state: LocalState | None = None
         self.gate: Gate | None = None
-        self.moto: MotoProcess | None = None
+        self.dynamodb_gate: Gate | None = None
+        self.moto: MotoServer | None = None
         self.runner: subprocess.Popen[bytes] | None = None
         self.collector: Collector | None = None
         self.outputs: dict[str, Any] = {}
-        self.edge_results_queue: str | None = None
         self.runner_starts = 0
 
     # -- lifecycle --------------------------------------------------------------------------
@@ -150,12 +138,11 @@ class InstrumentedStack:
         o = self.options
         state_dir = o.work_dir / "stack"
         try:
-            self.moto = MotoProcess(o.work_dir / "moto.log")
+            self.moto = MotoServer(o.work_dir)
             self.moto.start()
             port = self.moto.port
-            server = ProcessRecord(
-                self.moto.pid, psutil.Process(self.moto.pid).create_time(), ["moto"], "moto.log"
-            )
+            assert self.moto.record is not None
+            server = self.moto.record
             self.state = LocalState(
                 state_dir=state_dir,
                 region=o.region,
@@ -167,20 +154,19 @@ class InstrumentedStack:
             )
             self.gate = Gate(port)
             self.gate.open()
+            self.dynamodb_gate = Gate(port)
+            self.dynamodb_gate.open()
             timeout = DEFAULT_TIMEOUT_S if o.visibility_s is None else max(1, o.visibility_s // 6)
             self.state.timeout_s = timeout
-            deployed = deploy_local(local_target(port, o.region), o.stack, timeout_s=timeout)
+            deployed = deploy_local(
+                local_target(port, o.region),
+                o.stack,
+                timeout_s=timeout,
+                max_receives=o.max_receives,
+            )
             self.outputs = deployed.outputs()
             sqs = self.client("sqs", direct=True)
-            results_url = self._tap(sqs)
-            forward = None
-            if o.edge_queue:
-                self.edge_results_queue = f"{o.stack}-results-edge"
-                forward = sqs.create_queue(
-                    QueueName=self.edge_results_queue,
-                    Attributes={"VisibilityTimeout": "30", "SqsManagedSseEnabled": "true"},
-                )["QueueUrl"]
-            self.collector = Collector(sqs, results_url, self.book, forward_url=forward)
+            self.collector = Collector(sqs, self._tap(sqs), self.book)
             self.collector.start()
             self.start_runner()
         except BaseException:
@@ -210,8 +196,9 @@ class InstrumentedStack:
         if self.collector is not None:
             self.collector.stop()
             self.collector = None
-        if self.gate is not None:
-            self.gate.close()
+        for gate in (self.gate, self.dynamodb_gate):
+            if gate is not None:
+                gate.close()
         if self.moto is not None:
             self.moto.stop()
             self.moto = None
@@ -251,8 +238,21 @@ class InstrumentedStack:
             attrs["ApproximateNumberOfMessagesNotVisible"]
         )
 
-    def edge_env(self) -> dict[str, str]:
-        """Environment for an edge-capture process aimed at this stack (through the gate)."""
+    @property
+    def names(self) -> StackNames:
+        """The stack's resource names."""
+        return StackNames(self.options.stack, self.options.region, str(self.outputs["account"]))
+
+    def add_device(self, device_id: str) -> str:
+        """Register a device (its own results route, as `tools devices add` does); the name of
+        its results queue."""
+        target = local_target(int(self.direct_url.rsplit(":", 1)[1]), self.options.region)
+        Devices(target, self.names).add([device_id])
+        return self.names.device_queue(device_id)
+
+    def edge_env(self, results_queue: str) -> dict[str, str]:
+        """Environment for an edge-capture process aimed at this stack (through the gate),
+        reading ``results_queue`` (its device's, from :meth:`add_device`)."""
         env = {k: v for k, v in os.environ.items() if not k.startswith(("ROLLCALL_", "AWS_"))}
         env.update(
             {
@@ -262,23 +262,23 @@ class InstrumentedStack:
                 "AWS_SECRET_ACCESS_KEY": "testing",
                 "ROLLCALL_ENDPOINT_URL": self.endpoint_url,
                 "ROLLCALL_BUCKET": self.bucket,
-                "ROLLCALL_RESULTS_QUEUE": self.edge_results_queue or "",
+                "ROLLCALL_RESULTS_QUEUE": results_queue,
             }
         )
         return env
 
     # -- the local runner -------------------------------------------------------------------
     def start_runner(self) -> subprocess.Popen[bytes]:
-        """Start ``cloud-handler serve`` on the events queue, through the gate."""
-        assert self.state is not None
-        gated = replace(
-            self.state,
-            port=self.gate.port if self.gate else self.state.port,
-            outputs=self.outputs,
-            workers=self.options.workers,
-        )
-        command = [runner_executable(), *serve_arguments(gated)]
-        env = runner_env(gated, self.outputs)
+        """Start ``cloud-handler serve`` on the events queue, through the gates: botocore's
+        own endpoint variables send its DynamoDB calls to the second gate, the rest to the
+        first."""
+        assert self.state is not None and self.gate is not None and self.dynamodb_gate is not None
+        state = replace(self.state, outputs=self.outputs, workers=self.options.workers)
+        command = [runner_executable(), *serve_arguments(state)]
+        env = runner_env(state, self.outputs)
+        del env["ROLLCALL_ENDPOINT_URL"]
+        env["AWS_ENDPOINT_URL"] = self.gate.url
+        env["AWS_ENDPOINT_URL_DYNAMODB"] = self.dynamodb_gate.url
         env.setdefault("POWERTOOLS_METRICS_DISABLED", "true")
         self.runner_starts += 1
         log_path = self.options.work_dir / f"runner-{self.runner_starts}.log"
@@ -351,20 +351,22 @@ class InstrumentedStack:
     # -- outages ----------------------------------------------------------------------------
     def outage(self, seconds: float, mode: OutageMode = "refuse") -> None:
         """Make the endpoint unavailable for ``seconds`` (blocking), then bring it back."""
-        assert self.gate is not None and self.state is not None
+        assert self.moto is not None
         if mode == "freeze":
-            pid = self.moto.pid if self.moto else self.state.server.pid
-            os.kill(pid, signal.SIGSTOP)
+            self.moto.freeze()
             try:
                 time.sleep(seconds)
             finally:
-                os.kill(pid, signal.SIGCONT)
+                self.moto.thaw()
             return
-        self.gate.shut()
+        gates = [g for g in (self.gate, self.dynamodb_gate) if g is not None]
+        for gate in gates:
+            gate.shut()
         try:
             time.sleep(seconds)
         finally:
-            self.gate.open()
+            for gate in gates:
+                gate.open()
 
 
 def _stop_group(proc: subprocess.Popen[bytes], timeout_s: float) -> None:
