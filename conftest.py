@@ -1,4 +1,5 @@
-"""Workspace-wide test setup: a private cache for face-model's converted networks."""
+"""Workspace-wide test set-up: a private cache for face-model's converted networks, and one
+local AWS (moto in server mode, the test kit's launcher) for the whole session."""
 
 from __future__ import annotations
 
@@ -6,6 +7,8 @@ import os
 from collections.abc import Iterator
 
 import pytest
+
+from rollcall_tools import testkit
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -19,3 +22,11 @@ def _private_model_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[N
         os.environ.pop("ROLLCALL_MODEL_CACHE", None)
     else:
         os.environ["ROLLCALL_MODEL_CACHE"] = saved
+
+
+@pytest.fixture(scope="session")
+def moto_endpoint() -> Iterator[str]:
+    """A real AWS endpoint on 127.0.0.1 (moto in server mode, its own process) shared by the
+    session's tests; each test makes uniquely named resources."""
+    with testkit.local_aws() as url:
+        yield url

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -15,28 +14,7 @@ from PIL import Image
 from cloud_handler import runtime
 from rollcall_tools import testkit
 from rollcall_tools.testkit.clips import astronaut, make_clip
-from rollcall_tools.testkit.handler_stack import REGION, Stack, make_stack
-
-
-@pytest.fixture(scope="session")
-def moto_endpoint() -> Iterator[str]:
-    """A real moto HTTP server on 127.0.0.1 for the whole session."""
-    from moto.server import ThreadedMotoServer
-
-    for name, value in {
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_SESSION_TOKEN": "testing",
-        "AWS_DEFAULT_REGION": REGION,
-    }.items():
-        os.environ.setdefault(name, value)
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    try:
-        yield f"http://{host}:{port}"
-    finally:
-        server.stop()
+from rollcall_tools.testkit.handler_stack import Stack, make_stack
 
 
 @pytest.fixture

@@ -1,19 +1,14 @@
-"""Latency figures as every report prints them."""
+"""Latency figures as every report prints them: edge-capture's definition (median, p95 by
+linear interpolation, max; one decimal), the only one in rollcall."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
-import numpy as np
+from edge_capture import LatencyStats
 
 
 def latency_stats(values: Sequence[float]) -> dict[str, float | None]:
     """median, p95 and max (ms, one decimal); all None when empty."""
-    if not values:
-        return {"median": None, "p95": None, "max": None}
-    arr = np.asarray(values, dtype=float)
-    return {
-        "median": round(float(np.median(arr)), 1),
-        "p95": round(float(np.percentile(arr, 95)), 1),
-        "max": round(float(arr.max()), 1),
-    }
+    stats = LatencyStats.of(list(values))
+    return {"median": stats.median, "p95": stats.p95, "max": stats.max}

@@ -3,11 +3,8 @@
 from __future__ import annotations
 
 import itertools
-import logging
-from collections.abc import Iterator
 
 import pytest
-from moto.server import ThreadedMotoServer
 
 from rollcall_tools.aws import AwsTarget
 
@@ -16,14 +13,9 @@ _counter = itertools.count()
 
 
 @pytest.fixture(scope="session")
-def moto_url() -> Iterator[str]:
-    """A real HTTP endpoint on 127.0.0.1 (moto in server mode)."""
-    logging.getLogger("werkzeug").setLevel(logging.ERROR)
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    yield f"http://{host}:{port}"
-    server.stop()
+def moto_url(moto_endpoint: str) -> str:
+    """The session's local AWS (see the workspace conftest)."""
+    return moto_endpoint
 
 
 @pytest.fixture

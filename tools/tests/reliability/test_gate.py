@@ -4,25 +4,18 @@ moto's state is intact when it reopens."""
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 
 import boto3
 import pytest
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError
-from moto.server import ThreadedMotoServer
 
 from rollcall_tools.reliability.gate import Gate
 
 
 @pytest.fixture(scope="module")
-def moto_port() -> Iterator[int]:
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    try:
-        yield server.get_host_and_port()[1]
-    finally:
-        server.stop()
+def moto_port(moto_endpoint: str) -> int:
+    return int(moto_endpoint.rsplit(":", 1)[1])
 
 
 def _sqs(url: str) -> object:

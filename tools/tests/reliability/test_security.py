@@ -12,13 +12,11 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote
 
 import pytest
-from moto.server import ThreadedMotoServer
 
 import cloud_handler
 from rollcall_tools.aws import AwsTarget
@@ -52,21 +50,15 @@ NOT_FOUND_NOT_DENIED = {"s3:ListBucket"}
 
 
 @pytest.fixture(scope="module")
-def deployed() -> Iterator[tuple[Stack, AwsTarget]]:
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    try:
-        target = AwsTarget(region="us-east-1", endpoint_url=f"http://{host}:{port}")
-        stack = Stack.resolve(target, "secure", StackSettings(model_s3_uri=MODEL_URI))
-        stack.deploy()  # the AWS flavour: the function itself is blocked (no image in moto)
-        stack.devices.add(["cam1"])
-        local = Stack.resolve(target, "securelocal", StackSettings(local=True))
-        local.deploy()
-        local.devices.add(["cam1", "x" * 64])
-        yield stack, target
-    finally:
-        server.stop()
+def deployed(moto_endpoint: str) -> tuple[Stack, AwsTarget]:
+    target = AwsTarget(region="us-east-1", endpoint_url=moto_endpoint)
+    stack = Stack.resolve(target, "secure", StackSettings(model_s3_uri=MODEL_URI))
+    stack.deploy()  # the AWS flavour: the function itself is blocked (no image in moto)
+    stack.devices.add(["cam1"])
+    local = Stack.resolve(target, "securelocal", StackSettings(local=True))
+    local.deploy()
+    local.devices.add(["cam1", "x" * 64])
+    return stack, target
 
 
 def _policy(stack: Stack, target: AwsTarget) -> dict[str, Any]:

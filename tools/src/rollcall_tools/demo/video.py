@@ -16,18 +16,13 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-import av
 import numpy as np
 from PIL import Image, ImageEnhance
 
+from edge_capture.encoder import EncoderSettings
+from rollcall_tools.testkit.clips import astronaut, write_video
+
 WIDTH, HEIGHT, FPS = 640, 480, 15
-
-
-def astronaut() -> np.ndarray:
-    """NASA's public-domain portrait of Eileen Collins bundled with scikit-image (RGB)."""
-    from skimage import data
-
-    return np.asarray(data.astronaut(), dtype=np.uint8)  # type: ignore[no-untyped-call]
 
 
 def grace_hopper() -> np.ndarray:
@@ -129,15 +124,7 @@ def save_portraits(folder: Path, appearances: list[Appearance]) -> dict[str, lis
 
 
 def write_demo_video(path: Path, appearances: list[Appearance], fps: int = FPS) -> Path:
-    """Encode the demo video (H.264, yuv420p) to ``path``."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with av.open(str(path), mode="w") as container:
-        stream = container.add_stream("libx264", rate=fps)
-        stream.width, stream.height, stream.pix_fmt = WIDTH, HEIGHT, "yuv420p"
-        stream.options = {"preset": "veryfast", "crf": "20"}
-        for _, image in frames(appearances, duration(appearances), fps):
-            for packet in stream.encode(av.VideoFrame.from_ndarray(image, format="rgb24")):
-                container.mux(packet)
-        for packet in stream.encode():
-            container.mux(packet)
-    return path
+    """Encode the demo video (H.264 MP4, with edge-capture's encoder) to ``path``."""
+    images = (image for _, image in frames(appearances, duration(appearances), fps))
+    settings = EncoderSettings(fps=fps, preset="veryfast", tune=None, crf=20)
+    return write_video(path, images, width=WIDTH, height=HEIGHT, fps=fps, settings=settings)

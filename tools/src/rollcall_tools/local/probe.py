@@ -3,19 +3,16 @@ result (this also warms the runner's model before the first real clip)."""
 
 from __future__ import annotations
 
-import io
 import time
 import uuid
 from datetime import UTC, datetime
 from typing import Any
 
-import av
-import numpy as np
-
 from rollcall_tools.aws import AwsTarget, aws_errors
 from rollcall_tools.errors import ServiceUnreachableError
 from rollcall_tools.local.processes import log_tail
 from rollcall_tools.local.state import LocalState
+from rollcall_tools.testkit.clips import make_clip
 from shared_schema import ClipId, ClipMetadata, RecognitionResult
 
 PROBE_DEVICE = "probe"
@@ -23,19 +20,8 @@ _SIZE, _FPS, _FRAMES = 64, 10, 5
 
 
 def probe_clip() -> bytes:
-    """A valid 64x64 H.264 clip of a plain grey room (no face)."""
-    buffer = io.BytesIO()
-    with av.open(buffer, mode="w", format="mp4") as container:
-        stream = container.add_stream("libx264", rate=_FPS)
-        stream.width = stream.height = _SIZE
-        stream.pix_fmt = "yuv420p"
-        frame = np.full((_SIZE, _SIZE, 3), 120, np.uint8)
-        for _ in range(_FRAMES):
-            for packet in stream.encode(av.VideoFrame.from_ndarray(frame, format="rgb24")):
-                container.mux(packet)
-        for packet in stream.encode():
-            container.mux(packet)
-    return buffer.getvalue()
+    """A valid 64x64 H.264 clip of a room with no face, as edge-capture encodes one."""
+    return make_clip(64, 64, faces=0, duration_s=0.5, fps=10)
 
 
 def wait_until_answering(state: LocalState, results_queue: str, timeout_s: float = 180.0) -> float:

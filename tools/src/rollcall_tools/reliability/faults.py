@@ -35,7 +35,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote_plus
 
 from rollcall_tools import dlq
 from rollcall_tools.reliability.book import Verdict
@@ -47,6 +46,7 @@ from rollcall_tools.reliability.clips import (
     write_face_video,
 )
 from rollcall_tools.reliability.harness import InstrumentedStack
+from rollcall_tools.testkit.handler_stack import s3_event, s3_record
 
 log = logging.getLogger(__name__)
 SCENARIOS = (
@@ -295,7 +295,7 @@ def outage(stack: InstrumentedStack, work: Path, plan: FaultPlan) -> ScenarioRes
     """The endpoint goes away mid-run for ``plan.outage_s`` seconds and comes back."""
     started = time.monotonic()
     video = work / "face.mp4"
-    write_face_video(str(video))
+    write_face_video(video)
     device, session = "fault-outage", "s" + uuid.uuid4().hex[:10]
     spool = work / "spool-outage"
     duration = plan.edge_lead_s + plan.outage_s + plan.edge_tail_s
@@ -324,7 +324,7 @@ def edge_kill(stack: InstrumentedStack, work: Path, plan: FaultPlan) -> Scenario
     started = time.monotonic()
     video = work / "face.mp4"
     if not video.exists():
-        write_face_video(str(video))
+        write_face_video(video)
     device, session = "fault-kill", "s" + uuid.uuid4().hex[:10]
     spool = work / "spool-kill"
     first = EdgeRun(
@@ -450,24 +450,8 @@ def _replayed_in_runner_logs(work: Path, keys: set[str]) -> set[str]:
 def _notification(stack: InstrumentedStack, key: str) -> str:
     """The S3 notification moto sends for ``key`` (same fields, same etag)."""
     head = stack.client("s3").head_object(Bucket=stack.bucket, Key=key)
-    record = {
-        "eventVersion": "2.1",
-        "eventSource": "aws:s3",
-        "awsRegion": stack.options.region,
-        "eventTime": time.strftime("%Y-%m-%dT%H:%M:%S.000Z", time.gmtime()),
-        "eventName": "ObjectCreated:Put",
-        "s3": {
-            "s3SchemaVersion": "1.0",
-            "configurationId": "rollcall-clips",
-            "bucket": {"name": stack.bucket, "arn": f"arn:aws:s3:::{stack.bucket}"},
-            "object": {
-                "key": quote_plus(key),
-                "size": head["ContentLength"],
-                "eTag": head["ETag"].strip('"'),
-            },
-        },
-    }
-    return json.dumps({"Records": [record]})
+    record = s3_record(stack.bucket, key, size=head["ContentLength"], etag=head["ETag"].strip('"'))
+    return json.dumps(s3_event(record))
 
 
 def duplicates(stack: InstrumentedStack, work: Path, plan: FaultPlan) -> ScenarioResult:
@@ -570,7 +554,7 @@ def three_devices(stack: InstrumentedStack, work: Path, plan: FaultPlan) -> Scen
     started = time.monotonic()
     video = work / "face.mp4"
     if not video.exists():
-        write_face_video(str(video))
+        write_face_video(video)
     runs = {}
     for n in range(DEVICES):
         device, session = f"fault-dev{n}", "s" + uuid.uuid4().hex[:10]

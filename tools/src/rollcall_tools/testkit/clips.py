@@ -1,13 +1,22 @@
-"""Synthetic H.264 clips with 0, 1 or several faces (for tests and the benchmark)."""
+"""Real video for tests, benchmarks and tools, the one place that makes it.
+
+rollcall's own clips (H.264 in MP4, starting on a keyframe) come from edge-capture's
+encoder, exactly as a device makes them; other containers and codecs (raw Annex B streams,
+Matroska, MPEG-4 Part 2...) from PyAV directly, for the handler's decode tests.
+"""
 
 from __future__ import annotations
 
 import io
-from collections.abc import Sequence
+import tempfile
+from collections.abc import Iterable, Sequence
 from fractions import Fraction
+from pathlib import Path
 
 import av
 import numpy as np
+
+from edge_capture.encoder import ClipWriter, EncoderSettings
 
 
 def astronaut() -> np.ndarray:
@@ -41,6 +50,36 @@ def place_faces(
     return frame
 
 
+def write_video(
+    path: Path,
+    frames: Iterable[np.ndarray],
+    *,
+    width: int,
+    height: int,
+    fps: float,
+    settings: EncoderSettings | None = None,
+) -> Path:
+    """Stream RGB frames into an H.264 MP4 file with edge-capture's encoder."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    writer = ClipWriter(path, width, height, settings or EncoderSettings(fps=fps))
+    try:
+        for image in frames:
+            writer.add(image)
+    except BaseException:
+        writer.abort()
+        raise
+    writer.close()
+    return path
+
+
+def encode_mp4(frames: Sequence[np.ndarray], *, fps: float = 30) -> bytes:
+    """A rollcall clip's bytes: ``frames`` encoded as edge-capture encodes a clip."""
+    height, width = frames[0].shape[:2]
+    with tempfile.TemporaryDirectory(prefix="rollcall-clip-") as tmp:
+        path = write_video(Path(tmp) / "clip.mp4", frames, width=width, height=height, fps=fps)
+        return path.read_bytes()
+
+
 def encode_clip(
     frames: Sequence[np.ndarray],
     *,
@@ -50,8 +89,9 @@ def encode_clip(
     fragmented: bool = False,
     gop: int | None = None,
 ) -> bytes:
-    """Encode RGB frames into an in-memory video file (``container="h264"``: a raw Annex B
-    elementary stream, what picamera writes); a keyframe every ``gop`` frames if given."""
+    """Encode RGB frames into an in-memory video file in any container and codec
+    (``container="h264"``: a raw Annex B elementary stream, what picamera writes); a keyframe
+    every ``gop`` frames if given. rollcall's own clips: :func:`encode_mp4`."""
     buffer = io.BytesIO()
     options = {"movflags": "frag_keyframe+empty_moov"} if fragmented else {}
     height, width = frames[0].shape[:2]
@@ -85,7 +125,10 @@ def make_clip(
     fragmented: bool = False,
     photo: np.ndarray | None = None,
 ) -> bytes:
-    """A clip of ``duration_s`` seconds showing ``faces`` astronaut faces that drift slowly."""
+    """A clip of ``duration_s`` seconds showing ``faces`` astronaut faces that drift slowly:
+    as edge-capture records it, unless another codec, container or fragmenting is asked for."""
     count = max(1, round(duration_s * fps))
     frames = [place_faces(width, height, faces, photo=photo, shift=i * 2) for i in range(count)]
+    if (codec, container, fragmented) == ("libx264", "mp4", False):
+        return encode_mp4(frames, fps=fps)
     return encode_clip(frames, fps=fps, codec=codec, container=container, fragmented=fragmented)
