@@ -12,8 +12,8 @@ import pytest
 from edge_testkit import Stack, free_port
 from typer.testing import CliRunner
 
+import edge_capture
 from edge_capture.cli import app
-from edge_capture.version import __version__
 
 runner = CliRunner()
 
@@ -55,10 +55,11 @@ def test_help_shows_every_env_var() -> None:
     assert "(default: motion)" in out
 
 
-def test_version() -> None:
+def test_version_comes_from_the_distribution() -> None:
+    """pyproject.toml is the one source: --version and ``__version__`` read the metadata."""
     code, out, _ = _run(["--version"])
     assert code == 0 and f"edge-capture {metadata.version('edge-capture')}" in out
-    assert f"edge-capture {__version__}" in out, "version.py must match pyproject.toml"
+    assert edge_capture.__version__ == metadata.version("edge-capture")
 
 
 @pytest.mark.parametrize(

@@ -22,7 +22,6 @@ from edge_capture.results import ResultsPoller
 from edge_capture.spool import SpoolEntry
 from shared_schema import (
     ClipId,
-    ClipMetadata,
     ClipRef,
     RecognitionResult,
     ResultStatus,
@@ -49,12 +48,9 @@ def _poller(spool_dir: Path) -> tuple[ResultsPoller, Ledger]:
         spool_dir=spool_dir,
     )
     ledger = Ledger(config)
-    metadata = ClipMetadata(
-        captured_at=CAPTURED, duration_ms=500, fps=15, width=64, height=48, edge_version="0.1.0"
-    )
     path = spool_dir / KEY
     ledger.add(
-        SpoolEntry(KEY, path, path.with_suffix(".json"), 100, metadata, time.time()),
+        SpoolEntry(KEY, path, path.with_suffix(".json"), 100, time.time()),
         resumed=False,
         seq=0,
     )

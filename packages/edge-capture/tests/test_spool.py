@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import json
 import threading
 from datetime import UTC, datetime, timedelta
+from importlib import metadata
 from pathlib import Path
 
 import pytest
 
 from edge_capture.errors import ConfigError
 from edge_capture.spool import Spool
-from shared_schema import ClipId, ClipMetadata, format_key
+from shared_schema import ClipId, format_key
 
 T0 = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
 
@@ -18,12 +20,9 @@ T0 = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
 def _commit(spool: Spool, seq: int, size: int = 1000, session: str = "s1") -> str:
     captured = T0 + timedelta(seconds=seq / 2)
     key = format_key(ClipId(device_id="pi", session_id=session, seq=seq, captured_at=captured))
-    meta = ClipMetadata(
-        captured_at=captured, duration_ms=500, fps=15, width=64, height=48, edge_version="0.1.0"
-    )
     temp = spool.temp_path()
     temp.write_bytes(bytes([seq % 256]) * size)
-    spool.commit(temp, key, meta, captured.timestamp() + 0.5)
+    spool.commit(temp, key, captured.timestamp() + 0.5)
     return key
 
 
@@ -44,7 +43,7 @@ def test_commit_is_atomic_and_recoverable(tmp_path: Path) -> None:
     assert not (spool.tmp_dir / "partial.mp4").exists()
     assert not orphan.exists()
     assert again.used_bytes == 3000
-    assert found[0].metadata.width == 64
+    assert found[0].capture_end == T0.timestamp() + 0.5
 
 
 def test_claim_release_remove(tmp_path: Path) -> None:
@@ -96,3 +95,33 @@ def test_unwritable_spool_dir(tmp_path: Path) -> None:
     blocker.write_text("x")
     with pytest.raises(ConfigError, match="spool-dir"):
         Spool(blocker / "spool", 1000)
+
+
+def test_sidecars_are_edge_records_and_those_of_0_1_still_load(tmp_path: Path) -> None:
+    """A sidecar holds the key, the capture end and the edge version, nothing for S3; one
+    written by edge-capture 0.1 (which also held the clip's S3 metadata) is still uploaded."""
+    spool = Spool(tmp_path, 10**6)
+    key = _commit(spool, 0)
+    record = json.loads((tmp_path / key).with_suffix(".json").read_text())
+    assert set(record) == {"key", "capture_end", "edge_version"}
+    assert record["edge_version"] == metadata.version("edge-capture")
+    old_key = _commit(spool, 1)
+    (tmp_path / old_key).with_suffix(".json").write_text(
+        json.dumps(
+            {
+                "key": old_key,
+                "metadata": {"schema_version": 1, "fps": 15.0, "edge_version": "0.1.0"},
+                "capture_end": 1.5,
+            }
+        )
+    )
+    found = Spool(tmp_path, 10**6).recover()
+    assert [(e.key, e.capture_end) for e in found][1] == (old_key, 1.5)
+
+
+def test_a_sidecar_with_a_foreign_key_is_ignored(tmp_path: Path) -> None:
+    spool = Spool(tmp_path, 10**6)
+    key = _commit(spool, 0)
+    sidecar = (tmp_path / key).with_suffix(".json")
+    sidecar.write_text(json.dumps({"key": "uploads/photo.jpg", "capture_end": 1.0}))
+    assert Spool(tmp_path, 10**6).recover() == []

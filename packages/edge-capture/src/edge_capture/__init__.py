@@ -3,11 +3,16 @@
 Runs on a Raspberry Pi: never imports torch, ``face_model`` or ``cloud_handler``.
 """
 
+from typing import TYPE_CHECKING
+
 from edge_capture.config import EdgeConfig
 from edge_capture.errors import ConfigError, EdgeError, ServiceError, SourceError, UnreachableError
 from edge_capture.session import run_session
 from edge_capture.summary import ClipOutcome, LatencyStats, PersonInClip, PersonSeen, SessionSummary
-from edge_capture.version import __version__
+from edge_capture.version import edge_version
+
+if TYPE_CHECKING:
+    __version__: str
 
 __all__ = [
     "ClipOutcome",
@@ -24,3 +29,10 @@ __all__ = [
     "__version__",
     "run_session",
 ]
+
+
+def __getattr__(name: str) -> str:
+    """``__version__``, read lazily from the installed distribution (as structlog does)."""
+    if name == "__version__":
+        return edge_version()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

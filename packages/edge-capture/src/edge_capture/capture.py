@@ -23,8 +23,7 @@ from edge_capture.encoder import ClipWriter, EncoderSettings
 from edge_capture.gate import ClipGate, make_gate
 from edge_capture.sources import CapturedFrame, FrameSource
 from edge_capture.spool import Spool, SpoolEntry
-from edge_capture.version import __version__
-from shared_schema import ClipId, ClipMetadata, format_key
+from shared_schema import ClipId, format_key
 
 log = logging.getLogger(__name__)
 
@@ -197,7 +196,7 @@ class CaptureLoop:
     def _finish(self, clip: _OpenClip, reason: str) -> None:
         config = self.config
         try:
-            frames = clip.close()
+            clip.close()
         except Exception as exc:
             with contextlib.suppress(FileNotFoundError):
                 clip.temp.unlink()
@@ -212,16 +211,7 @@ class CaptureLoop:
             seq=self.seq,
             captured_at=captured_at,
         )
-        metadata = ClipMetadata(
-            captured_at=captured_at,
-            duration_ms=max(1, round(frames / config.fps * 1000)),
-            fps=config.fps,
-            width=config.width,
-            height=config.height,
-            codec="h264",
-            edge_version=__version__,
-        )
-        entry, evicted = self.spool.commit(clip.temp, format_key(clip_id), metadata, clip.last)
+        entry, evicted = self.spool.commit(clip.temp, format_key(clip_id), clip.last)
         self.gate.uploaded()
         self.on_clip(entry, self.seq, reason)
         for victim in evicted:

@@ -18,7 +18,7 @@ from rich.table import Table
 
 from edge_capture.config import SPOOL_POLICIES, build_config, parse_resolution
 from edge_capture.errors import ConfigError, EdgeError
-from edge_capture.version import __version__
+from edge_capture.version import edge_version
 
 app = typer.Typer(
     pretty_exceptions_show_locals=False,
@@ -31,7 +31,7 @@ out = Console()
 
 def _version(value: bool) -> None:
     if value:
-        out.print(f"edge-capture {__version__}")
+        out.print(f"edge-capture {edge_version()}")
         raise typer.Exit
 
 

@@ -1,7 +1,8 @@
 """The spool: a bounded directory of finished clips waiting for upload, safe across crashes.
 
 Layout under the spool root: ``clips/<device>/<session>/<seq>-<ms>.mp4`` (the S3 key) with
-a sidecar ``.json`` (key, S3 metadata, capture end), and ``tmp/`` for clips being written.
+a sidecar ``.json`` (a :class:`SpoolRecord`: key, capture end, edge version), and ``tmp/`` for
+clips being written.
 A clip is committed by writing the sidecar (temp name, fsync, rename) and then renaming the
 finished, fsynced MP4 into place; only committed MP4s with a sidecar are ever uploaded.
 At start-up anything in ``tmp/`` (a clip cut short by a crash) and orphan sidecars are deleted.
@@ -17,7 +18,6 @@ When the spool is over its bound, the policy decides:
 from __future__ import annotations
 
 import contextlib
-import json
 import logging
 import os
 import threading
@@ -25,12 +25,36 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
+from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
+
 from edge_capture.errors import ConfigError
-from shared_schema import ClipMetadata, parse_key
+from edge_capture.version import edge_version
+from shared_schema import parse_key
 
 log = logging.getLogger(__name__)
+
+
+class SpoolRecord(BaseModel):
+    """A committed clip's sidecar: what the spool needs to upload the clip and account for it
+    after a restart. Edge-internal (never sent anywhere); sidecars written by 0.1, which
+    also carried the clip's S3 metadata, still load."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    key: str
+    capture_end: float
+    """Wall-clock time (epoch seconds) the clip's last frame was captured."""
+    edge_version: str | None = None
+    """The edge-capture version that recorded the clip."""
+
+    @field_validator("key")
+    @classmethod
+    def _is_a_clip_key(cls, key: str) -> str:
+        parse_key(key)
+        return key
 
 
 @dataclass(frozen=True)
@@ -41,9 +65,18 @@ class SpoolEntry:
     path: Path
     meta_path: Path
     size: int
-    metadata: ClipMetadata
     capture_end: float
     """Wall-clock time (epoch seconds) the clip's last frame was captured."""
+
+    @property
+    def captured_at(self) -> datetime:
+        """When the clip's first frame was captured (from its key)."""
+        return parse_key(self.key).captured_at
+
+    @property
+    def order(self) -> tuple[datetime, str]:
+        """Upload order: oldest clip first."""
+        return self.captured_at, self.key
 
 
 def _fsync_dir(path: Path) -> None:
@@ -101,38 +134,35 @@ class Spool:
                 log.warning("spool: deleting %s, it has no sidecar (interrupted commit)", mp4)
                 with contextlib.suppress(OSError):
                     mp4.unlink()
-        found.sort(key=lambda e: (e.metadata.captured_at, e.key))
+        found.sort(key=lambda e: e.order)
         with self._lock:
             known = {e.key for e in self._pending} | set(self._claimed)
             for entry in found:
                 if entry.key not in known:
                     self._pending.append(entry)
                     self._used += entry.size
-            self._pending.sort(key=lambda e: (e.metadata.captured_at, e.key))
+            self._pending.sort(key=lambda e: e.order)
             self._lock.notify_all()
         return found
 
     def _load(self, meta_path: Path) -> SpoolEntry | None:
         mp4 = meta_path.with_suffix(".mp4")
         try:
-            data = json.loads(meta_path.read_text(encoding="utf-8"))
-            key = data["key"]
-            parse_key(key)
-            metadata = ClipMetadata.model_validate(data["metadata"])
-            capture_end = float(data["capture_end"])
+            record = SpoolRecord.model_validate_json(meta_path.read_bytes())
             size = mp4.stat().st_size
         except FileNotFoundError:
             log.warning("spool: deleting orphan sidecar %s (its clip is gone)", meta_path)
             with contextlib.suppress(OSError):
                 meta_path.unlink()
             return None
-        except (OSError, ValueError, KeyError, TypeError) as exc:
-            log.warning("spool: ignoring %s: unreadable sidecar (%s)", meta_path, exc)
+        except (OSError, ValidationError) as exc:
+            first = str(exc).splitlines()[0]
+            log.warning("spool: ignoring %s: unreadable sidecar (%s)", meta_path, first)
             return None
-        if self.path_for(key) != mp4:
-            log.warning("spool: ignoring %s: key %s does not match its place", meta_path, key)
+        if self.path_for(record.key) != mp4:
+            log.warning("spool: ignoring %s: key %s is not its place", meta_path, record.key)
             return None
-        return SpoolEntry(key, mp4, meta_path, size, metadata, capture_end)
+        return SpoolEntry(record.key, mp4, meta_path, size, record.capture_end)
 
     # -- writing ----------------------------------------------------------------------------
     def path_for(self, key: str) -> Path:
@@ -149,7 +179,7 @@ class Spool:
             return self._used + self._last_size > self.max_bytes
 
     def commit(
-        self, temp: Path, key: str, metadata: ClipMetadata, capture_end: float
+        self, temp: Path, key: str, capture_end: float
     ) -> tuple[SpoolEntry, list[SpoolEntry]]:
         """Move a finished clip into the spool atomically; returns it and any clips evicted."""
         final = self.path_for(key)
@@ -158,19 +188,15 @@ class Spool:
         size = temp.stat().st_size
         _fsync_file(temp)
         meta_tmp = self.tmp_dir / f"{uuid.uuid4().hex}.json"
-        body = {
-            "key": key,
-            "metadata": metadata.model_dump(mode="json"),
-            "capture_end": capture_end,
-        }
-        with meta_tmp.open("w", encoding="utf-8") as fh:
-            json.dump(body, fh)
+        record = SpoolRecord(key=key, capture_end=capture_end, edge_version=edge_version())
+        with meta_tmp.open("wb") as fh:
+            fh.write(record.model_dump_json().encode())
             fh.flush()
             os.fsync(fh.fileno())
         meta_tmp.replace(meta_path)
         temp.replace(final)
         _fsync_dir(final.parent)
-        entry = SpoolEntry(key, final, meta_path, size, metadata, capture_end)
+        entry = SpoolEntry(key, final, meta_path, size, capture_end)
         evicted: list[SpoolEntry] = []
         with self._lock:
             if self.policy == "drop-oldest":
@@ -218,7 +244,7 @@ class Spool:
             if self._claimed.pop(entry.key, None) is None:
                 return
             self._pending.append(entry)
-            self._pending.sort(key=lambda e: (e.metadata.captured_at, e.key))
+            self._pending.sort(key=lambda e: e.order)
             self._lock.notify_all()
 
     def remove(self, entry: SpoolEntry) -> None:

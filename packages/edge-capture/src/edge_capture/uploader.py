@@ -124,7 +124,6 @@ class UploaderPool:
             Body=body,
             ContentType="video/mp4",
             ContentMD5=base64.b64encode(digest.digest()).decode("ascii"),
-            Metadata=entry.metadata.to_s3_metadata(),
         )
         return attempt
 

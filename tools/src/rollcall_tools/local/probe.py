@@ -13,10 +13,9 @@ from rollcall_tools.errors import ServiceUnreachableError
 from rollcall_tools.local.processes import log_tail
 from rollcall_tools.local.state import LocalState
 from rollcall_tools.testkit.clips import make_clip
-from shared_schema import ClipId, ClipMetadata, RecognitionResult
+from shared_schema import ClipId, RecognitionResult
 
 PROBE_DEVICE = "probe"
-_SIZE, _FPS, _FRAMES = 64, 10, 5
 
 
 def probe_clip() -> bytes:
@@ -39,23 +38,14 @@ def wait_until_answering(state: LocalState, results_queue: str, timeout_s: float
         seq=0,
         captured_at=datetime.now(UTC),
     )
-    metadata = ClipMetadata(
-        captured_at=clip.captured_at,
-        duration_ms=_FRAMES * 1000 // _FPS,
-        fps=_FPS,
-        width=_SIZE,
-        height=_SIZE,
-        edge_version="tools-probe",
-    )
     with aws_errors("sending a probe clip to the local stack"):
-        return _probe(state, (s3, sqs), clip, metadata, results_queue, timeout_s=timeout_s)
+        return _probe(state, (s3, sqs), clip, results_queue, timeout_s=timeout_s)
 
 
 def _probe(
     state: LocalState,
     clients: tuple[Any, Any],
     clip: ClipId,
-    metadata: ClipMetadata,
     results_queue: str,
     *,
     timeout_s: float,
@@ -66,7 +56,6 @@ def _probe(
         Bucket=state.outputs["bucket"],
         Key=clip.key,
         Body=probe_clip(),
-        Metadata=metadata.to_s3_metadata(),
         ContentType="video/mp4",
     )
     url = sqs.get_queue_url(QueueName=results_queue)["QueueUrl"]

@@ -1,6 +1,6 @@
 """The reliability runs' clips: one real face clip (the test kit's, as edge-capture encodes)
-reused under many keys, a longer face video for edge-capture's ``--source FILE``; keys and
-S3 metadata as the edge writes them."""
+reused under many keys, a longer face video for edge-capture's ``--source FILE``; keys as
+the edge writes them."""
 
 from __future__ import annotations
 
@@ -9,9 +9,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from rollcall_tools.testkit.clips import make_clip, place_faces, write_video
-from shared_schema import ClipId, ClipMetadata, format_key
-
-EDGE_VERSION = "reliability-0.1.0"
+from shared_schema import ClipId, format_key
 
 
 @lru_cache(maxsize=8)
@@ -32,20 +30,6 @@ def clip_key(device: str, session: str, seq: int, captured_at: datetime) -> str:
     return format_key(
         ClipId(device_id=device, session_id=session, seq=seq, captured_at=captured_at)
     )
-
-
-def clip_metadata(
-    captured_at: datetime, fps: int = 15, width: int = 640, height: int = 480
-) -> dict[str, str]:
-    """S3 user metadata, as edge-capture attaches it."""
-    return ClipMetadata(
-        captured_at=captured_at,
-        duration_ms=500,
-        fps=fps,
-        width=width,
-        height=height,
-        edge_version=EDGE_VERSION,
-    ).to_s3_metadata()
 
 
 def utc_from_epoch(seconds: float) -> datetime:

@@ -40,7 +40,6 @@ from rollcall_tools import dlq
 from rollcall_tools.reliability.book import Verdict
 from rollcall_tools.reliability.clips import (
     clip_key,
-    clip_metadata,
     face_clip,
     utc_from_epoch,
     write_face_video,
@@ -229,12 +228,11 @@ def _spool_keys(spool: Path) -> set[str]:
     }
 
 
-def _upload(stack: InstrumentedStack, key: str, body: bytes, captured: float) -> None:
+def _upload(stack: InstrumentedStack, key: str, body: bytes) -> None:
     stack.client("s3").put_object(
         Bucket=stack.bucket,
         Key=key,
         Body=body,
-        Metadata=clip_metadata(utc_from_epoch(captured)),
         ContentType="video/mp4",
     )
 
@@ -385,11 +383,11 @@ def worker_kill(stack: InstrumentedStack, work: Path, plan: FaultPlan) -> Scenar
 def _worker_kill_once(stack: InstrumentedStack, plan: FaultPlan) -> ScenarioResult:
     started = time.monotonic()
     body = face_clip()
-    keys, t0 = _new_keys("fault-worker", plan.clips)
+    keys, _ = _new_keys("fault-worker", plan.clips)
 
     def feed() -> None:  # a steady trickle keeps every worker busy
-        for i, key in enumerate(keys):
-            _upload(stack, key, body, t0 + i * 0.5)
+        for key in keys:
+            _upload(stack, key, body)
             time.sleep(0.25)
 
     feeder = threading.Thread(target=feed, name="worker-kill-feed", daemon=True)
@@ -458,18 +456,18 @@ def duplicates(stack: InstrumentedStack, work: Path, plan: FaultPlan) -> Scenari
     """Every clip notified twice more: a copied notification and an identical re-upload."""
     started = time.monotonic()
     body = face_clip()
-    keys, t0 = _new_keys("fault-dup", plan.clips)
+    keys, _ = _new_keys("fault-dup", plan.clips)
     sqs = stack.client("sqs")
     events_url = stack.queue_url(str(stack.outputs["events_queue"]))
     copies = reuploads = 0
-    for i, key in enumerate(keys):
-        _upload(stack, key, body, t0 + i * 0.5)
+    for key in keys:
+        _upload(stack, key, body)
         sqs.send_message(QueueUrl=events_url, MessageBody=_notification(stack, key))
         copies += 1
     stack.book.wait_for(keys, plan.answer_timeout_s)
     for i, key in enumerate(keys):  # after the answer: the store must still say "done"
         if i % 2 == 0:
-            _upload(stack, key, body, t0 + i * 0.5)
+            _upload(stack, key, body)
             reuploads += 1
         else:
             sqs.send_message(QueueUrl=events_url, MessageBody=_notification(stack, key))
@@ -484,10 +482,10 @@ def poison(stack: InstrumentedStack, work: Path, plan: FaultPlan) -> ScenarioRes
     """A corrupt clip under a valid key in the middle of good ones."""
     started = time.monotonic()
     body = face_clip()
-    keys, t0 = _new_keys("fault-poison", plan.clips + 1)
+    keys, _ = _new_keys("fault-poison", plan.clips + 1)
     bad = keys[len(keys) // 2]
-    for i, key in enumerate(keys):
-        _upload(stack, key, POISON if key == bad else body, t0 + i * 0.5)
+    for key in keys:
+        _upload(stack, key, POISON if key == bad else body)
     result = _finish("poison", stack, set(keys), started, plan, poison_key=bad)
     answers = stack.book.all(bad)
     if answers:
@@ -510,7 +508,7 @@ def dead_letter(stack: InstrumentedStack, work: Path, plan: FaultPlan) -> Scenar
     assert stack.dynamodb_gate is not None
     started = time.monotonic()
     body = face_clip()
-    keys, t0 = _new_keys("fault-dlq", plan.clips)
+    keys, _ = _new_keys("fault-dlq", plan.clips)
     sqs = stack.client("sqs")
     dlq_url = stack.queue_url(stack.names.events_dlq)
     events_url = stack.queue_url(str(stack.outputs["events_queue"]))
@@ -518,8 +516,8 @@ def dead_letter(stack: InstrumentedStack, work: Path, plan: FaultPlan) -> Scenar
     receives = int(stack.options.max_receives)
     stack.dynamodb_gate.shut()
     try:
-        for i, key in enumerate(keys):
-            _upload(stack, key, body, t0 + i * 0.5)
+        for key in keys:
+            _upload(stack, key, body)
         # every delivery fails; SQS moves a message on its (maxReceiveCount + 1)th receive
         deadline = time.monotonic() + (receives + 2) * visibility + 60
         while _dlq_depth(stack) < len(keys) and time.monotonic() < deadline:

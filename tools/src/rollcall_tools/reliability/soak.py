@@ -1,7 +1,7 @@
 """Load: N simulated devices, each uploading a real 0.5 s H.264 clip every 0.5 s for M seconds.
 
-A simulated device does what edge-capture's uploader does (clip key and S3 metadata from
-shared-schema, PutObject into the clips bucket) without encoding: one clip is encoded once
+A simulated device does what edge-capture's uploader does (a clip key from shared-schema,
+PutObject into the clips bucket) without encoding: one clip is encoded once
 and uploaded under every key, so the machine's CPU goes to the system under test (moto and
 the local runner), not to N encoders a real deployment would run on N cameras. "Capture end"
 is the instant the simulated clip finishes recording; latency runs from there to the moment
@@ -21,7 +21,7 @@ from typing import Any
 import psutil
 
 from rollcall_tools.errors import JobFailedError
-from rollcall_tools.reliability.clips import clip_key, clip_metadata, face_clip, utc_from_epoch
+from rollcall_tools.reliability.clips import clip_key, face_clip, utc_from_epoch
 from rollcall_tools.reliability.harness import InstrumentedStack
 from rollcall_tools.stats import latency_stats
 
@@ -146,16 +146,12 @@ def run_load(
     session = "soak" + uuid.uuid4().hex[:10]
 
     def upload(item: Sent) -> None:
-        metadata = clip_metadata(
-            utc_from_epoch(item.capture_end - CLIP_SECONDS), width=plan.width, height=plan.height
-        )
         for attempt in range(5):
             try:
                 s3.put_object(
                     Bucket=bucket,
                     Key=item.key,
                     Body=body,
-                    Metadata=metadata,
                     ContentType="video/mp4",
                 )
                 item.uploaded_at = time.time()
@@ -290,9 +286,7 @@ def warm_up(stack: InstrumentedStack, clips: int, timeout_s: float = 300.0) -> f
     keys = []
     for seq in range(clips):
         key = clip_key("warmup", session, seq, utc_from_epoch(start))
-        s3.put_object(
-            Bucket=stack.bucket, Key=key, Body=body, Metadata=clip_metadata(utc_from_epoch(start))
-        )
+        s3.put_object(Bucket=stack.bucket, Key=key, Body=body)
         keys.append(key)
         time.sleep(1.0)
     if not stack.book.wait_for(keys, timeout_s):
