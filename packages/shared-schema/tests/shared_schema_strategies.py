@@ -14,7 +14,6 @@ from shared_schema import (
     MAX_SEQUENCE,
     BoundingBox,
     ClipId,
-    ClipMetadata,
     ClipRef,
     ErrorCode,
     ErrorDetail,
@@ -50,17 +49,6 @@ clip_ids = st.builds(
     session_id=safe_ids,
     seq=st.integers(0, MAX_SEQUENCE),
     captured_at=timestamps,
-)
-
-clip_metadata = st.builds(
-    ClipMetadata,
-    captured_at=timestamps,
-    duration_ms=st.integers(1, 600_000),
-    fps=st.floats(0.01, 240, allow_nan=False),
-    width=st.integers(1, 8192),
-    height=st.integers(1, 8192),
-    codec=st.from_regex(r"\A[a-z0-9_.-]{1,32}\Z"),
-    edge_version=st.from_regex(r"\A[A-Za-z0-9_.+-]{1,64}\Z"),
 )
 
 extra_values = st.one_of(

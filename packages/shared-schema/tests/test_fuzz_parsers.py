@@ -1,5 +1,5 @@
-"""Fuzz the parsers other packages feed with foreign data (S3 metadata, DynamoDB items,
-object keys from notifications): each refuses bad input with its one documented exception."""
+"""Fuzz the parsers other packages feed with foreign data (DynamoDB items, object keys from
+notifications): each refuses bad input with its one documented exception."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
-from shared_schema import ClipMetadata, InvalidKeyError, StudentRecord, parse_key
-from shared_schema_strategies import clip_metadata, student_records
+from shared_schema import InvalidKeyError, StudentRecord, parse_key
+from shared_schema_strategies import student_records
 
 scalars = (
     st.none()
@@ -28,25 +28,6 @@ values: st.SearchStrategy[Any] = st.recursive(
     ),
     max_leaves=8,
 )
-
-
-@given(metadata=clip_metadata, name=st.text(max_size=30), value=st.text(max_size=30))
-def test_s3_metadata_with_a_mutated_pair_is_parsed_or_refused(
-    metadata: ClipMetadata, name: str, value: str
-) -> None:
-    pairs = metadata.to_s3_metadata()
-    pairs[name if name else "rollcall-fps"] = value
-    try:
-        parsed = ClipMetadata.from_s3_metadata(pairs)
-    except ValidationError:
-        return
-    assert parsed.schema_version == 1
-
-
-@given(pairs=st.dictionaries(st.text(max_size=30), st.text(max_size=30), max_size=10))
-def test_arbitrary_s3_metadata_raises_only_validation_errors(pairs: dict[str, str]) -> None:
-    with contextlib.suppress(ValidationError):  # anything else fails the test
-        ClipMetadata.from_s3_metadata(pairs)
 
 
 @given(

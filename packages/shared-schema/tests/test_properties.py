@@ -15,7 +15,6 @@ from pydantic import BaseModel, ValidationError
 
 from shared_schema import (
     ClipId,
-    ClipMetadata,
     InvalidKeyError,
     RecognitionResult,
     StudentRecord,
@@ -26,14 +25,12 @@ from shared_schema import (
 from shared_schema.json_schemas import MESSAGES, schema_path
 from shared_schema_strategies import (
     clip_ids,
-    clip_metadata,
     recognition_results,
     student_records,
 )
 
 STRATEGIES: dict[type[BaseModel], st.SearchStrategy[Any]] = {
     ClipId: clip_ids,
-    ClipMetadata: clip_metadata,
     StudentRecord: student_records(),
     RecognitionResult: recognition_results(),
 }
@@ -84,13 +81,6 @@ def test_mutated_keys_are_refused_or_canonical(key: str, data: st.DataObject) ->
     mutated = key[:index] + replacement + key[index + 1 :]
     with contextlib.suppress(InvalidKeyError):
         assert format_key(parse_key(mutated)) == mutated
-
-
-@given(clip_metadata)
-def test_clip_metadata_round_trips_through_s3_metadata(metadata: ClipMetadata) -> None:
-    pairs = metadata.to_s3_metadata()
-    assert all(isinstance(v, str) and k == k.lower() for k, v in pairs.items())
-    assert ClipMetadata.from_s3_metadata(pairs) == metadata
 
 
 @given(student_records())

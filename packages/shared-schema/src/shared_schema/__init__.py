@@ -1,16 +1,18 @@
-"""rollcall's JSON contract: clip keys and metadata, student records, recognition results.
+"""rollcall's JSON contract: clip keys, student records, recognition results.
 
 Every parser here raises exactly one kind of exception for bad input:
 :class:`pydantic.ValidationError` for messages and records, and
 :class:`InvalidKeyError` (a :class:`ValueError`) for S3 object keys.
 """
 
+from importlib import metadata
+from typing import TYPE_CHECKING
+
 from shared_schema._time import utc_ms
 from shared_schema.clip import (
     CLIP_KEY_PREFIX,
     MAX_SEQUENCE,
     ClipId,
-    ClipMetadata,
     InvalidKeyError,
     format_key,
     parse_key,
@@ -44,7 +46,8 @@ from shared_schema.student import (
     load_student_seed,
 )
 
-__version__ = "0.2.0"
+if TYPE_CHECKING:
+    __version__: str
 
 __all__ = [
     "CLIP_KEY_PREFIX",
@@ -55,7 +58,6 @@ __all__ = [
     "SQS_MAX_BYTES",
     "BoundingBox",
     "ClipId",
-    "ClipMetadata",
     "ClipRef",
     "ErrorCode",
     "ErrorDetail",
@@ -79,3 +81,11 @@ __all__ = [
     "route_attributes",
     "utc_ms",
 ]
+
+
+def __getattr__(name: str) -> str:
+    """``__version__``, read lazily from the installed distribution: pyproject.toml is its one
+    source (as structlog does)."""
+    if name == "__version__":
+        return metadata.version("shared-schema")
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

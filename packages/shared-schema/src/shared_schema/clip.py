@@ -1,4 +1,4 @@
-"""Clip identity, the S3 object-key layout and the S3 user metadata the edge attaches.
+"""Clip identity and the S3 object-key layout.
 
 Key layout: ``clips/<device_id>/<session_id>/<seq:08d>-<capture_start_epoch_ms:13d>.mp4``.
 The key alone identifies the clip; :func:`parse_key` accepts exactly the keys that
@@ -8,8 +8,7 @@ The key alone identifies the clip; :func:`parse_key` accepts exactly the keys th
 from __future__ import annotations
 
 import re
-from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
 
@@ -83,54 +82,3 @@ def parse_key(key: str) -> ClipId:
         )
     except (ValidationError, ValueError, OverflowError) as exc:
         raise InvalidKeyError(key, str(exc).splitlines()[0]) from None
-
-
-_META_PREFIX = "rollcall-"
-
-
-class ClipMetadata(BaseModel):
-    """The S3 user metadata an edge device attaches to every clip it uploads.
-
-    S3 stores user metadata as lower-case string pairs; use :meth:`to_s3_metadata` and
-    :meth:`from_s3_metadata` to cross that boundary.
-    """
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    schema_version: Literal[1] = 1
-    captured_at: UtcMs
-    duration_ms: int = Field(gt=0, le=600_000)
-    fps: float = Field(gt=0, le=240)
-    width: int = Field(gt=0, le=8192)
-    height: int = Field(gt=0, le=8192)
-    codec: Annotated[str, StringConstraints(pattern=r"^[a-z0-9_.-]{1,32}$")] = "h264"
-    edge_version: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_.+-]{1,64}$")]
-
-    def to_s3_metadata(self) -> dict[str, str]:
-        """String pairs for boto3's ``Metadata=`` argument."""
-        data = self.model_dump(mode="json")
-        return {
-            f"{_META_PREFIX}{name.replace('_', '-')}": str(value) for name, value in data.items()
-        }
-
-    @classmethod
-    def from_s3_metadata(cls, metadata: dict[str, str]) -> ClipMetadata:
-        """Parse the ``Metadata`` of a ``head_object``/``get_object`` response.
-
-        Raises:
-            pydantic.ValidationError: a field is missing or malformed; foreign keys are ignored.
-        """
-        fields: dict[str, object] = {
-            name[len(_META_PREFIX) :].replace("-", "_"): value
-            for name, value in metadata.items()
-            if name.lower().startswith(_META_PREFIX)
-        }
-        version = fields.get("schema_version")
-        if isinstance(version, str) and version.isdigit():
-            fields["schema_version"] = int(version)  # S3 hands every value back as a string
-        return cls.model_validate(fields)
-
-
-def clip_end(clip: ClipId, metadata: ClipMetadata) -> datetime:
-    """When the last frame of a clip was captured."""
-    return from_epoch_ms(to_epoch_ms(clip.captured_at) + metadata.duration_ms)

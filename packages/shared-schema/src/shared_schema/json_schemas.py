@@ -13,7 +13,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from shared_schema.clip import ClipId, ClipMetadata
+from shared_schema.clip import ClipId
 from shared_schema.result import RecognitionResult
 from shared_schema.student import StudentRecord
 
@@ -21,7 +21,6 @@ SCHEMA_DIR = Path(__file__).parent / "schemas"
 
 MESSAGES: dict[str, type[BaseModel]] = {
     "clip-id": ClipId,
-    "clip-metadata": ClipMetadata,
     "student-record": StudentRecord,
     "recognition-result": RecognitionResult,
 }
