@@ -1,12 +1,13 @@
-"""AWS failures become one clear line; backoff stays within its bounds."""
+"""AWS failures become one clear line (one mapping of error codes); the pause after failed
+rounds doubles, is capped and ends with a success (on an injected clock)."""
 
 from __future__ import annotations
 
 from botocore.exceptions import ClientError, EndpointConnectionError, NoCredentialsError
 
-from edge_capture.aws import describe_failure
+from edge_capture.aws import RETRIES, describe_failure, make_clients, problem
+from edge_capture.backoff import Backoff
 from edge_capture.errors import ServiceError, UnreachableError
-from edge_capture.uploader import backoff_delay
 
 
 def _client_error(code: str, message: str = "") -> ClientError:
@@ -34,8 +35,41 @@ def test_missing_and_unreachable() -> None:
     assert "no AWS credentials" in str(describe_failure(NoCredentialsError(), "bucket 'b'", "e"))
 
 
-def test_backoff_is_jittered_and_capped() -> None:
-    delays = [backoff_delay(n, 0.25, 10.0) for n in range(1, 40) for _ in range(20)]
-    assert all(0.0 <= d <= 10.0 for d in delays)
-    assert len({round(d, 6) for d in delays}) > 100  # jittered, not a fixed schedule
-    assert max(backoff_delay(1, 0.25, 10.0) for _ in range(200)) <= 0.5
+def test_one_mapping_of_error_codes() -> None:
+    assert problem(_client_error("NoSuchKey")) == problem(_client_error("404")) == "missing"
+    assert problem(_client_error("PreconditionFailed")) == "exists"
+    assert problem(_client_error("ExpiredToken")) == "credentials"
+    assert problem(_client_error("SlowDown")) == "other"
+
+
+def test_botocore_does_the_retrying() -> None:
+    clients = make_clients("http://127.0.0.1:9", "us-east-1")
+    for client in (clients.s3, clients.sqs):
+        retries = client.meta.config.retries
+        assert (retries["mode"], retries["total_max_attempts"]) == ("standard", 3)
+    assert RETRIES == {"mode": "standard", "total_max_attempts": 3}
+
+
+class FakeClock:
+    def __init__(self) -> None:
+        self.now = 100.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_backoff_doubles_is_capped_and_ends_with_a_success() -> None:
+    clock = FakeClock()
+    backoff = Backoff(0.25, 2.0, clock=clock)
+    assert backoff.remaining() == 0.0
+    assert [backoff.failed() for _ in range(6)] == [0.25, 0.5, 1.0, 2.0, 2.0, 2.0]
+    assert backoff.failures == 6
+    assert backoff.remaining() == 2.0
+    clock.now += 1.5
+    assert backoff.remaining() == 0.5
+    clock.now += 1.0
+    assert backoff.remaining() == 0.0
+    backoff.failed()
+    backoff.succeeded()
+    assert (backoff.failures, backoff.remaining()) == (0, 0.0)
+    assert backoff.failed() == 0.25

@@ -1,9 +1,10 @@
-"""AWS clients (any endpoint) and the start-up checks that turn AWS failures into one line."""
+"""edge-capture's one way to AWS: the client factory (botocore's retries, set once here) and
+the one mapping of AWS errors to what they mean to the edge."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 import boto3
 from botocore.config import Config
@@ -12,27 +13,50 @@ from botocore.exceptions import (
     ClientError,
     EndpointConnectionError,
     NoCredentialsError,
-    NoRegionError,
     PartialCredentialsError,
     ProfileNotFound,
 )
 
 from edge_capture.errors import ConfigError, ServiceError, UnreachableError
 
-_CREDENTIAL_CODES = {
-    "InvalidAccessKeyId",
-    "SignatureDoesNotMatch",
-    "UnrecognizedClientException",
-    "InvalidClientTokenId",
-    "ExpiredToken",
-    "ExpiredTokenException",
-    "AccessDenied",
-    "AccessDeniedException",
-    "AuthFailure",
-    "403",
-}
-_MISSING_QUEUE_CODES = {"AWS.SimpleQueueService.NonExistentQueue", "QueueDoesNotExist"}
 DEFAULT_REGION = "us-east-1"
+RETRIES: dict[str, Any] = {"mode": "standard", "total_max_attempts": 3}
+"""Every call is retried by botocore itself: standard mode (jittered exponential backoff for
+throttling, 5xx answers, connection errors and timeouts), three attempts in all. Nothing in
+edge-capture retries a call; see :mod:`edge_capture.backoff` for what happens after that."""
+
+Problem = Literal["missing", "exists", "denied", "credentials", "other"]
+_PROBLEMS: dict[str, Problem] = {
+    "404": "missing",
+    "NoSuchBucket": "missing",
+    "NoSuchKey": "missing",
+    "NotFound": "missing",
+    "AWS.SimpleQueueService.NonExistentQueue": "missing",
+    "QueueDoesNotExist": "missing",
+    "412": "exists",
+    "PreconditionFailed": "exists",
+    "403": "denied",
+    "AccessDenied": "denied",
+    "AccessDeniedException": "denied",
+    "AuthFailure": "credentials",
+    "InvalidAccessKeyId": "credentials",
+    "SignatureDoesNotMatch": "credentials",
+    "UnrecognizedClientException": "credentials",
+    "InvalidClientTokenId": "credentials",
+    "ExpiredToken": "credentials",
+    "ExpiredTokenException": "credentials",
+}
+
+
+def error_code(exc: ClientError) -> str:
+    """The AWS error code of a failed call (``NoSuchBucket``, ``404``...)."""
+    return str(exc.response.get("Error", {}).get("Code", ""))
+
+
+def problem(exc: ClientError) -> Problem:
+    """What a failed call means here: the resource is ``missing``; a conditional write found
+    the object already there (``exists``); access ``denied``; ``credentials`` refused."""
+    return _PROBLEMS.get(error_code(exc), "other")
 
 
 @dataclass
@@ -46,10 +70,10 @@ class AwsClients:
 
 
 def make_clients(endpoint_url: str | None, region: str | None) -> AwsClients:
-    """S3 and SQS clients; our own retry loops do the retrying, so botocore tries once more at most.
+    """S3 and SQS clients for any endpoint, with botocore's retries (:data:`RETRIES`).
 
     Raises:
-        ConfigError: no region could be determined, or AWS_PROFILE names no known profile.
+        ConfigError: AWS_PROFILE names no known profile.
     """
     try:
         session = boto3.session.Session(region_name=region)
@@ -58,22 +82,13 @@ def make_clients(endpoint_url: str | None, region: str | None) -> AwsClients:
     region_name = session.region_name or DEFAULT_REGION
     config = Config(
         connect_timeout=3,
-        read_timeout=30,
-        retries={"max_attempts": 2, "mode": "standard"},
+        read_timeout=30,  # more than SQS's longest long poll (20 s)
+        retries=RETRIES,
         s3={"addressing_style": "path"} if endpoint_url else None,
     )
-    try:
-        s3 = session.client("s3", endpoint_url=endpoint_url, region_name=region_name, config=config)
-        sqs = session.client(
-            "sqs", endpoint_url=endpoint_url, region_name=region_name, config=config
-        )
-    except NoRegionError:  # pragma: no cover - a region is always set above
-        raise ConfigError("region: not set (use --region or AWS_REGION)") from None
+    s3 = session.client("s3", endpoint_url=endpoint_url, region_name=region_name, config=config)
+    sqs = session.client("sqs", endpoint_url=endpoint_url, region_name=region_name, config=config)
     return AwsClients(s3, sqs, endpoint_url or f"AWS ({region_name})")
-
-
-def _code(exc: ClientError) -> str:
-    return str(exc.response.get("Error", {}).get("Code", ""))
 
 
 def describe_failure(exc: Exception, what: str, endpoint: str) -> Exception:
@@ -89,16 +104,17 @@ def describe_failure(exc: Exception, what: str, endpoint: str) -> Exception:
         return UnreachableError(f"{what}: endpoint {endpoint} failed: {exc}")
     if not isinstance(exc, ClientError):
         return exc
-    code = _code(exc)
+    code = error_code(exc)
     message = exc.response.get("Error", {}).get("Message", "") or code
-    if code in {"403", "AccessDenied"}:
+    kind = problem(exc)
+    if kind == "denied":
         text = (
             f"{what}: access denied at {endpoint} (bad credentials, missing permissions, "
             "or it belongs to another account)"
         )
-    elif code in _CREDENTIAL_CODES:
+    elif kind == "credentials":
         text = f"{what}: credentials refused at {endpoint} ({code}: {message})"
-    elif code in {"404", "NoSuchBucket"} | _MISSING_QUEUE_CODES:
+    elif kind == "missing":
         text = f"{what}: does not exist at {endpoint}"
     else:
         text = f"{what}: {code} at {endpoint}: {message}"
@@ -127,7 +143,7 @@ def check_resources(clients: AwsClients, bucket: str, results_queue: str) -> Non
             clients.queue_url = clients.sqs.get_queue_url(QueueName=results_queue)["QueueUrl"]
     except (ClientError, BotoCoreError) as exc:
         failure = describe_failure(exc, what, clients.endpoint)
-        if isinstance(exc, ClientError) and _code(exc) in _MISSING_QUEUE_CODES:
+        if isinstance(exc, ClientError) and problem(exc) == "missing":
             failure = ServiceError(
                 f"{failure} (each device reads its own results queue: register the device "
                 "with `tools devices add DEVICE_ID`, which prints the queue)"

@@ -144,7 +144,8 @@ def _with_neighbour(changed: np.ndarray) -> np.ndarray:
     near[:-1] |= changed[1:]
     near[:, 1:] |= changed[:, :-1]
     near[:, :-1] |= changed[:, 1:]
-    return changed & near
+    out: np.ndarray = changed & near
+    return out
 
 
 class ClipGate(Protocol):

@@ -23,8 +23,8 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from edge_capture.backoff import Backoff
 from edge_capture.ledger import Ledger
-from edge_capture.uploader import backoff_delay
 from shared_schema import InvalidKeyError, RecognitionResult, parse_key
 
 log = logging.getLogger(__name__)
@@ -45,6 +45,7 @@ class ResultsPoller:
     ) -> None:
         self.sqs, self.queue_url, self.ledger = sqs, queue_url, ledger
         self.device_id, self.session_id, self.wait_s = device_id, session_id, wait_s
+        self.backoff = Backoff(0.25, 5.0)
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="results-poller", daemon=True)
 
@@ -61,20 +62,20 @@ class ResultsPoller:
         self._thread.join(timeout)
 
     def _run(self) -> None:
-        failures = 0
-        while not self._stop.is_set():
+        """Long-poll until stopped; after a poll that failed even with botocore's retries,
+        pause (``Backoff``) before the next."""
+        while not self._stop.wait(self.backoff.remaining()):
             try:
                 self.poll_once()
-                failures = 0
             except (ClientError, BotoCoreError) as exc:
-                failures += 1
-                if failures == 1 or failures % 10 == 0:
-                    log.warning("results queue poll failed (%s); retrying", exc)
-                self._stop.wait(backoff_delay(failures, 0.25, 5.0))
+                self.backoff.failed()
+                if self.backoff.failures == 1 or self.backoff.failures % 10 == 0:
+                    log.warning("results queue poll failed (%s); trying again", exc)
             except Exception:  # a bug must not end result collection silently
-                failures += 1
-                log.exception("unexpected error while polling results; retrying")
-                self._stop.wait(backoff_delay(failures, 0.25, 5.0))
+                self.backoff.failed()
+                log.exception("unexpected error while polling results; trying again")
+            else:
+                self.backoff.succeeded()
 
     def poll_once(self) -> int:
         """One receive (long poll) and the handling of what it returned; returns messages seen."""

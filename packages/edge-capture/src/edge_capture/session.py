@@ -7,6 +7,7 @@ import threading
 from collections.abc import Callable
 
 from edge_capture.aws import AwsClients, check_resources, make_clients
+from edge_capture.backoff import Backoff
 from edge_capture.capture import CaptureLoop
 from edge_capture.config import EdgeConfig
 from edge_capture.errors import EdgeError
@@ -84,10 +85,10 @@ def run_session(
         clients.s3,
         config.bucket,
         workers=config.uploaders,
-        retry_base_s=config.retry_base_s,
-        retry_max_s=config.retry_max_s,
+        backoff=Backoff(config.retry_base_s, config.retry_max_s),
         on_uploaded=lambda entry, at, attempts: ledger.uploaded(entry.key, at, attempts),
         on_retry=lambda entry, exc: ledger.count(upload_retries=1),
+        on_taken=lambda entry: ledger.dropped(entry.key),
     )
     # before any thread starts: the gate's mask is loaded here
     loop = CaptureLoop(

@@ -249,7 +249,7 @@ class PicameraSource:
         self.spec, self.stop = spec, stop
         self.description = f"picamera {spec.width}x{spec.height}@{spec.fps:g}"
         try:
-            from picamera2 import Picamera2  # type: ignore[import-not-found]
+            from picamera2 import Picamera2
         except ImportError:
             raise SourceError(
                 "source 'picamera': picamera2 is not installed "

@@ -248,7 +248,7 @@ class Spool:
             self._lock.notify_all()
 
     def remove(self, entry: SpoolEntry) -> None:
-        """Delete a clip that S3 has confirmed."""
+        """Delete a claimed clip: S3 has confirmed it (or it can never be uploaded)."""
         with self._lock:
             if self._claimed.pop(entry.key, None) is not None:
                 self._used -= entry.size

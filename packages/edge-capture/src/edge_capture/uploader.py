@@ -1,11 +1,16 @@
-"""A pool of uploader threads: oldest clip first, retry with jittered backoff, delete on confirm.
+"""A pool of uploader threads: oldest clip first, delete on confirm, pause after failures.
 
 Capture never waits for an upload: it only commits clips to the spool. A clip leaves the
-spool only after S3 answered the PUT with success (the PUT carries Content-MD5, so S3
-itself verified the bytes). Before retrying a clip whose earlier attempt failed, the
-worker asks S3 (HEAD) whether that attempt did land after all (same MD5 ETag) — a
-timeout after the server stored the object then costs no second object version and no
-second S3 event.
+spool only after S3 answered its PUT with success (the PUT carries Content-MD5, so S3
+itself verified the bytes).
+
+Retrying is layered. botocore retries each call (``aws.RETRIES``). When a PUT still fails,
+the clip goes back to the spool, keeping its place, and the pool pauses (``Backoff``, shared
+by every worker) before the next round: that is how an outage of minutes is survived. Every
+PUT is conditional (``If-None-Match: *``), so a retry, botocore's or ours, of a PUT that did
+land (its answer was lost) is refused with 412 instead of storing a second object version
+and firing a second S3 event; the worker then checks (HEAD) that the object there has the
+clip's MD5 and counts the clip as uploaded.
 """
 
 from __future__ import annotations
@@ -14,7 +19,6 @@ import base64
 import contextlib
 import hashlib
 import logging
-import random
 import threading
 import time
 from collections.abc import Callable
@@ -22,14 +26,15 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from edge_capture.aws import problem
+from edge_capture.backoff import Backoff
 from edge_capture.spool import Spool, SpoolEntry
 
 log = logging.getLogger(__name__)
 
 
-def backoff_delay(failures: int, base: float, cap: float) -> float:
-    """Full-jitter exponential backoff: uniform in [0, min(cap, base * 2**failures)]."""
-    return random.uniform(0.0, min(cap, base * (2 ** min(failures, 30))))
+class KeyTakenError(Exception):
+    """Another object (other bytes) already holds a clip's key."""
 
 
 class UploaderPool:
@@ -42,14 +47,14 @@ class UploaderPool:
         bucket: str,
         *,
         workers: int = 2,
-        retry_base_s: float = 0.25,
-        retry_max_s: float = 10.0,
+        backoff: Backoff | None = None,
         on_uploaded: Callable[[SpoolEntry, float, int], None] = lambda e, t, n: None,
         on_retry: Callable[[SpoolEntry, Exception], None] = lambda e, exc: None,
+        on_taken: Callable[[SpoolEntry], None] = lambda e: None,
     ) -> None:
-        self.spool, self.s3, self.bucket = spool, s3, bucket
-        self.workers, self.retry_base_s, self.retry_max_s = workers, retry_base_s, retry_max_s
-        self.on_uploaded, self.on_retry = on_uploaded, on_retry
+        self.spool, self.s3, self.bucket, self.workers = spool, s3, bucket, workers
+        self.backoff = backoff or Backoff(0.25, 10.0)
+        self.on_uploaded, self.on_retry, self.on_taken = on_uploaded, on_retry, on_taken
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
         self._attempts: dict[str, int] = {}
@@ -70,71 +75,86 @@ class UploaderPool:
             thread.join(max(0.0, deadline - time.monotonic()))
 
     def _run(self) -> None:
-        failures = 0
-        while not self._stop.is_set():
+        while not self._stop.wait(self.backoff.remaining()):
             entry = self.spool.claim(self._stop)
-            if entry is None:
-                continue
-            try:
-                attempts = self._upload(entry)
-            except (ClientError, BotoCoreError, OSError) as exc:
-                self.spool.release(entry)
-                with contextlib.suppress(Exception):
-                    self.on_retry(entry, exc)
-                failures += 1
-                delay = backoff_delay(failures, self.retry_base_s, self.retry_max_s)
-                if failures == 1 or failures % 10 == 0:
-                    log.warning(
-                        "upload of %s failed (%s); retrying in %.2f s (failure %d in a row)",
-                        entry.key,
-                        _brief(exc),
-                        delay,
-                        failures,
-                    )
-                self._stop.wait(delay)
-                continue
-            except Exception:  # a bug must not kill the worker silently
-                log.exception("unexpected error uploading %s", entry.key)
-                self.spool.release(entry)
-                self._stop.wait(self.retry_max_s)
-                continue
-            failures = 0
-            done = time.time()
-            with self._lock:
-                self._attempts.pop(entry.key, None)
-            self.spool.remove(entry)
-            try:
-                self.on_uploaded(entry, done, attempts)
-            except Exception:  # bookkeeping must not kill the worker
-                log.exception("on_uploaded callback failed for %s", entry.key)
+            if entry is not None:
+                self.upload(entry)
 
-    def _upload(self, entry: SpoolEntry) -> int:
-        """PUT one clip (or confirm an earlier attempt landed); returns the attempt count."""
+    def upload(self, entry: SpoolEntry) -> bool:
+        """One attempt at a claimed clip: True when S3 has it (the clip leaves the spool);
+        otherwise it goes back to the spool and the pool pauses."""
         with self._lock:
-            attempt = self._attempts.get(entry.key, 0) + 1
-            self._attempts[entry.key] = attempt
+            attempts = self._attempts[entry.key] = self._attempts.get(entry.key, 0) + 1
+        try:
+            self._put(entry)
+        except KeyTakenError:
+            log.error(
+                "upload of %s: a different object already has this key (another device with "
+                "the same device id?); the clip is dropped",
+                entry.key,
+            )
+            self._forget(entry)
+            self.on_taken(entry)
+            return False
+        except (ClientError, BotoCoreError, OSError) as exc:
+            self._failed(entry, exc)
+            return False
+        except Exception as exc:  # a bug must not kill the worker silently
+            log.exception("unexpected error uploading %s", entry.key)
+            self._failed(entry, exc)
+            return False
+        self.backoff.succeeded()
+        try:  # before the clip leaves the spool: whoever waits for an empty spool sees it
+            self.on_uploaded(entry, time.time(), attempts)
+        except Exception:  # bookkeeping must not kill the worker
+            log.exception("on_uploaded callback failed for %s", entry.key)
+        self._forget(entry)
+        return True
+
+    def _put(self, entry: SpoolEntry) -> None:
+        """PUT the clip unless it is there already.
+
+        Raises:
+            KeyTakenError: another object holds the key.
+        """
         body = entry.path.read_bytes()
         digest = hashlib.md5(body, usedforsecurity=False)
-        if attempt > 1 and self._already_there(entry.key, digest.hexdigest()):
-            log.info("upload of %s: an earlier attempt had landed", entry.key)
-            return attempt
-        self.s3.put_object(
-            Bucket=self.bucket,
-            Key=entry.key,
-            Body=body,
-            ContentType="video/mp4",
-            ContentMD5=base64.b64encode(digest.digest()).decode("ascii"),
-        )
-        return attempt
-
-    def _already_there(self, key: str, md5_hex: str) -> bool:
         try:
-            head = self.s3.head_object(Bucket=self.bucket, Key=key)
+            self.s3.put_object(
+                Bucket=self.bucket,
+                Key=entry.key,
+                Body=body,
+                ContentType="video/mp4",
+                ContentMD5=base64.b64encode(digest.digest()).decode("ascii"),
+                IfNoneMatch="*",
+            )
         except ClientError as exc:
-            if str(exc.response.get("Error", {}).get("Code")) in ("404", "NoSuchKey", "NotFound"):
-                return False
-            raise
-        return str(head.get("ETag", "")).strip('"') == md5_hex
+            if problem(exc) != "exists":
+                raise
+            head = self.s3.head_object(Bucket=self.bucket, Key=entry.key)
+            if str(head.get("ETag", "")).strip('"') != digest.hexdigest():
+                raise KeyTakenError(entry.key) from None
+            log.info("upload of %s: an earlier attempt had landed", entry.key)
+
+    def _failed(self, entry: SpoolEntry, exc: Exception) -> None:
+        self.spool.release(entry)
+        with contextlib.suppress(Exception):
+            self.on_retry(entry, exc)
+        pause = self.backoff.failed()
+        failures = self.backoff.failures
+        if failures == 1 or failures % 10 == 0:
+            log.warning(
+                "upload of %s failed (%s); uploads pause for %.2f s (failure %d in a row)",
+                entry.key,
+                _brief(exc),
+                pause,
+                failures,
+            )
+
+    def _forget(self, entry: SpoolEntry) -> None:
+        with self._lock:
+            self._attempts.pop(entry.key, None)
+        self.spool.remove(entry)
 
 
 def _brief(exc: Exception) -> str:
