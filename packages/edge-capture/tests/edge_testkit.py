@@ -1,26 +1,22 @@
-"""Test helpers: a restartable moto server on 127.0.0.1, per-test AWS resources, a
-stand-in for the cloud handler that posts real RecognitionResult messages, and scenes (a room,
-sensor noise, the astronaut) for the motion gate."""
+"""Test helpers: per-test AWS resources on the test kit's moto server, a stand-in for the
+cloud handler that posts real RecognitionResult messages, and scenes (a room, sensor noise,
+the astronaut) for the motion gate."""
 
 from __future__ import annotations
 
 import io
-import logging
-import socket
 import threading
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import av
 import boto3
 import numpy as np
-from botocore.exceptions import EndpointConnectionError
-from moto.server import ThreadedMotoServer
 
+from rollcall_tools.reliability.gate import Gate
+from rollcall_tools.testkit.clips import astronaut as astronaut_photo
 from shared_schema import (
     BoundingBox,
     ClipRef,
@@ -34,66 +30,46 @@ from shared_schema import (
 )
 
 REGION = "us-east-1"
-logging.getLogger("werkzeug").setLevel(logging.WARNING)  # one line per request otherwise
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-class MotoEndpoint:
-    """A moto server on a fixed 127.0.0.1 port that can be stopped and started again.
-
-    moto keeps its state in-process, so buckets, objects and queues survive a restart.
-    """
-
-    def __init__(self) -> None:
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self._server: ThreadedMotoServer | None = None
-
-    def start(self) -> None:
-        for _ in range(50):
-            try:
-                server = ThreadedMotoServer(ip_address="127.0.0.1", port=self.port, verbose=False)
-                server.start()
-            except OSError:  # the port is still being released
-                time.sleep(0.1)
-                continue
-            self._server = server
-            return
-        raise RuntimeError(f"could not restart moto on port {self.port}")
-
-    def stop(self) -> None:
-        server, self._server = self._server, None
-        if server is not None:
-            server.stop()
-            inner = server._server
-            if inner is not None:
-                inner.server_close()  # close the listening socket: clients get "refused"
-
-    def client(self, service: str) -> Any:
-        return boto3.client(
-            service,
-            endpoint_url=self.url,
-            region_name=REGION,
-            aws_access_key_id="testing",
-            aws_secret_access_key="testing",
-        )
+def aws_client(url: str, service: str) -> Any:
+    """A client of the test kit's moto server (or anything at ``url``)."""
+    return boto3.client(
+        service,
+        endpoint_url=url,
+        region_name=REGION,
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+    )
 
 
 @dataclass
 class Stack:
-    """One test's bucket and results queue on the moto server."""
+    """One test's bucket and results queue. ``url`` is where the edge under test connects:
+    the moto server itself, or a gate in front of it (``down()``/``up()``); the test's own
+    clients (``s3``, ``sqs``, :meth:`client`) always reach moto directly."""
 
-    endpoint: MotoEndpoint
+    moto_url: str
+    url: str
     bucket: str
     queue_name: str
     queue_url: str
     s3: Any
     sqs: Any
+    gate: Gate | None = None
+
+    def client(self, service: str) -> Any:
+        return aws_client(self.moto_url, service)
+
+    def down(self) -> None:
+        """The edge's endpoint goes away: connections are refused, open ones reset."""
+        assert self.gate is not None, "use the outage_stack fixture"
+        self.gate.shut()
+
+    def up(self) -> None:
+        """The edge's endpoint is back, on the same port, with everything as it was."""
+        assert self.gate is not None, "use the outage_stack fixture"
+        self.gate.open()
 
     def keys(self) -> list[str]:
         pages = self.s3.get_paginator("list_objects_v2").paginate(Bucket=self.bucket)
@@ -179,22 +155,20 @@ class Responder:
         self._thread.join(10)
 
     def _run(self) -> None:
-        s3, sqs = self.stack.endpoint.client("s3"), self.stack.endpoint.client("sqs")
+        s3, sqs = self.stack.client("s3"), self.stack.client("sqs")
         while not self._stop.wait(self.interval):
             try:
                 keys = [
                     o["Key"]
                     for o in s3.list_objects_v2(Bucket=self.stack.bucket).get("Contents", [])
                 ]
-            except Exception:  # noqa: S112 - the endpoint may be down in fault tests
+            except Exception:  # noqa: S112 - the bucket may be gone (full-spool tests)
                 continue
             for key in keys:
                 if key in self.seen:
                     continue
                 try:
                     self._answer(s3, sqs, key)
-                except EndpointConnectionError:
-                    continue  # the endpoint is down (fault tests): try again later
                 except Exception as exc:
                     self.errors.append(f"{key}: {exc!r}")
                     continue
@@ -216,10 +190,8 @@ class Responder:
 
 
 def astronaut(height: int) -> np.ndarray:
-    """scikit-image's astronaut photo (a real face), RGB, scaled to ``height`` rows square."""
-    from skimage import data
-
-    photo = np.asarray(data.astronaut(), dtype=np.uint8)
+    """The test kit's astronaut photo (a real face), RGB, scaled to ``height`` rows square."""
+    photo = astronaut_photo()
     index = (np.arange(height) * photo.shape[0] / height).astype(int)
     return np.ascontiguousarray(photo[index][:, index])
 
@@ -264,18 +236,3 @@ class SceneMaker:
         img *= np.float32(gain)
         img += self.rng.normal(0, self.noise, img.shape).astype(np.float32)
         return np.clip(img, 0, 255).astype(np.uint8)
-
-
-def write_video(path: Path, frames: list[np.ndarray], fps: int = 15) -> Path:
-    """Encode RGB frames as H.264 in MP4 (what a camera recording looks like to a file source)."""
-    height, width = frames[0].shape[:2]
-    with av.open(str(path), mode="w") as container:
-        stream = container.add_stream("libx264", rate=fps)
-        stream.width, stream.height, stream.pix_fmt = width, height, "yuv420p"
-        stream.options = {"preset": "veryfast", "crf": "20"}
-        for image in frames:
-            for packet in stream.encode(av.VideoFrame.from_ndarray(image, format="rgb24")):
-                container.mux(packet)
-        for packet in stream.encode():
-            container.mux(packet)
-    return path

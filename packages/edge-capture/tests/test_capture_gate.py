@@ -82,7 +82,7 @@ def writers(monkeypatch: pytest.MonkeyPatch) -> list[Any]:
 
 def _loop(tmp_path: Path, gate: ScriptedGate) -> tuple[CaptureLoop, Spool, list[Any]]:
     config = EdgeConfig(
-        bucket="b", results_queue="q", width=W, height=H, duration_s=60, spool_dir=tmp_path
+        bucket="b", results_queue="q", resolution=(W, H), duration_s=60, spool_dir=tmp_path
     )
     spool = Spool(tmp_path, 10**9)
     events: list[Any] = []

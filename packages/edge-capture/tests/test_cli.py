@@ -1,19 +1,23 @@
-"""The CLI: --help documents env vars; configuration errors give one clear line and exit 2/3."""
+"""The CLI: --help names each setting's variable; errors are one red line with the exit code of
+the one convention (2 usage/configuration, 3 unreachable)."""
 
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from importlib import metadata
 from pathlib import Path
 
 import pytest
-from edge_testkit import Stack, free_port
+from edge_testkit import Stack
 from typer.testing import CliRunner
 
 import edge_capture
 from edge_capture.cli import app
+from edge_capture.settings import EdgeSettings, env_name
+from rollcall_tools.local.moto import free_port
 
 runner = CliRunner()
 
@@ -31,28 +35,17 @@ def _one_line_error(stderr: str) -> str:
     return lines[0]
 
 
-def test_help_shows_every_env_var() -> None:
-    code, out, _ = _run(["run", "--help"], env={"COLUMNS": "200"})
+def test_help_names_each_settings_variable_and_nothing_else() -> None:
+    code, out, _ = _run(["run", "--help"], env={"COLUMNS": "400"})
     assert code == 0
-    for name in (
-        "ROLLCALL_BUCKET",
-        "ROLLCALL_RESULTS_QUEUE",
-        "ROLLCALL_ENDPOINT_URL",
-        "ROLLCALL_DEVICE_ID",
-        "ROLLCALL_SESSION_ID",
-        "ROLLCALL_EDGE_SPOOL_MAX_MB",
-        "ROLLCALL_EDGE_SPOOL_POLICY",
-        "ROLLCALL_EDGE_CONFIG",
-        "ROLLCALL_EDGE_GATE",
-        "ROLLCALL_EDGE_GATE_THRESHOLD",
-        "ROLLCALL_EDGE_GATE_MIN_AREA",
-        "ROLLCALL_EDGE_GATE_KEEPALIVE",
-        "ROLLCALL_EDGE_GATE_MASK",
-        "AWS_REGION",
-    ):
-        assert name in out, name
-    assert "(default: 640x480)" in out and "(default: pause)" in out
-    assert "(default: motion)" in out
+    for field in EdgeSettings.model_fields:
+        assert env_name(field) in out, field
+    assert "ROLLCALL_BUCKET; required" in out and "ROLLCALL_RESOLUTION; default: 640x480" in out
+    assert "ROLLCALL_SPOOL_POLICY; default: pause" in out
+    assert "ROLLCALL_GATE; default: motion" in out
+    assert "(default: 300)" in out  # --duration: an option only
+    named = set(re.findall(r"\b(?:ROLLCALL|AWS)_[A-Z_]+", out))
+    assert named == {env_name(field) for field in EdgeSettings.model_fields}
 
 
 def test_version_comes_from_the_distribution() -> None:
@@ -66,14 +59,18 @@ def test_version_comes_from_the_distribution() -> None:
     ("args", "message"),
     [
         ([], "bucket: not set"),
-        (["--bucket", "b"], "results queue: not set"),
-        (["--bucket", "b", "--results-queue", "q", "--resolution", "big"], "resolution 'big'"),
+        (["--bucket", "b"], "results-queue: not set"),
+        (
+            ["--bucket", "b", "--results-queue", "q", "--resolution", "big"],
+            "resolution 'big' (from --resolution): expected WIDTHxHEIGHT",
+        ),
         (["--bucket", "b", "--results-queue", "q", "--spool-policy", "x"], "spool-policy 'x'"),
         (["--bucket", "b", "--results-queue", "q", "--config", "/nonexistent.toml"], "not found"),
         (["--bucket", "b", "--results-queue", "q", "--gate", "sometimes"], "gate 'sometimes'"),
         (["--bucket", "b", "--results-queue", "q", "--gate-threshold", "0"], "gate-threshold 0"),
         (["--bucket", "b", "--results-queue", "q", "--gate-min-area", "-1"], "gate-min-area -1"),
         (["--bucket", "b", "--results-queue", "q", "--gate-keepalive", "-5"], "gate-keepalive -5"),
+        (["--bucket", "b", "--results-queue", "q", "--poll-wait", "30"], "poll-wait-s 30"),
         (
             ["--bucket", "b", "--results-queue", "q", "--gate-mask", "0,0,700,10"],
             "rectangle 0,0,700,10 extends past the 640x480 frame",
@@ -94,7 +91,7 @@ def _session_args(stack: Stack, tmp_path: Path, **overrides: str) -> list[str]:
     values = {
         "--bucket": stack.bucket,
         "--results-queue": stack.queue_name,
-        "--endpoint-url": stack.endpoint.url,
+        "--endpoint-url": stack.url,
         "--spool-dir": str(tmp_path / "spool"),
         "--duration": "0",
         **overrides,
@@ -140,18 +137,37 @@ def test_missing_source_file(stack: Stack, tmp_path: Path) -> None:
 def test_config_file_and_env(stack: Stack, tmp_path: Path) -> None:
     """A TOML file supplies what options and env vars leave unset; --duration 0 only flushes."""
     path = tmp_path / "edge.toml"
-    path.write_text(f'bucket = "{stack.bucket}"\nresults-queue = "wrong"\nduration = 0\n')
+    path.write_text(f'bucket = "{stack.bucket}"\nresults-queue = "wrong"\n')
     env = {
         "ROLLCALL_RESULTS_QUEUE": stack.queue_name,
-        "ROLLCALL_ENDPOINT_URL": stack.endpoint.url,
-        "ROLLCALL_EDGE_SPOOL_DIR": str(tmp_path / "spool"),
-        "ROLLCALL_EDGE_CONFIG": str(path),
+        "ROLLCALL_ENDPOINT_URL": stack.url,
+        "ROLLCALL_SPOOL_DIR": str(tmp_path / "spool"),
     }
-    code, out, err = _run(["run", "--json", "--result-wait", "0"], env=env)
+    code, out, err = _run(
+        ["run", "--config", str(path), "--duration", "0", "--json", "--result-wait", "0"], env=env
+    )
     assert code == 0, err
     summary = json.loads(out)
     assert summary["bucket"] == stack.bucket
     assert summary["clips_captured"] == 0
+
+
+def test_an_error_with_brackets_is_printed_whole(tmp_path: Path) -> None:
+    """Rich markup must not eat a message's square brackets."""
+    path = tmp_path / "edge.toml"
+    path.write_text("edge-capture = 3\n")
+    code, _, err = _run(["run", "--config", str(path)])
+    assert code == 2
+    assert "[edge-capture] must be a table" in _one_line_error(err)
+
+
+def test_an_unwritable_output_is_one_line(stack: Stack, tmp_path: Path) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    args = _session_args(stack, tmp_path, **{"--results": str(blocker / "results.jsonl")})
+    code, _, err = _run([*args, "--result-wait", "0"])
+    assert code == 2
+    assert "results.jsonl: cannot create its directory" in _one_line_error(err)
 
 
 def test_bench_json() -> None:

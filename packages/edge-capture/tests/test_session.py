@@ -1,4 +1,5 @@
-"""End to end against a moto server: capture, upload, results matched, messages handled."""
+"""End to end against the test kit's moto server: capture, upload, results matched, messages
+handled."""
 
 from __future__ import annotations
 
@@ -18,12 +19,11 @@ def config(stack: Stack, tmp_path: Path, **changes: Any) -> EdgeConfig:
     values: dict[str, Any] = {
         "bucket": stack.bucket,
         "results_queue": stack.queue_name,
-        "endpoint_url": stack.endpoint.url,
+        "endpoint_url": stack.url,
         "device_id": "pi-1",
         "session_id": "lecture",
         "source": "test",
-        "width": 160,
-        "height": 120,
+        "resolution": (160, 120),
         "duration_s": 3.0,
         "fast": True,
         "spool_dir": tmp_path / "spool",
@@ -131,7 +131,7 @@ def test_cli_reports_missing_clips_and_writes_outputs(stack: Stack, tmp_path: Pa
         "run",
         "--source", "test",
         "--bucket", stack.bucket,
-        "--endpoint-url", stack.endpoint.url,
+        "--endpoint-url", stack.url,
         "--resolution", "160x120",
         "--duration", "2",
         "--fast",
@@ -141,12 +141,9 @@ def test_cli_reports_missing_clips_and_writes_outputs(stack: Stack, tmp_path: Pa
         "--json",
         "--results", str(results),
         "--plot", str(plot),
+        "--session-id", "cli",
     ]  # fmt: skip
-    env = {
-        "ROLLCALL_RESULTS_QUEUE": stack.queue_url,
-        "ROLLCALL_DEVICE_ID": "pi-9",
-        "ROLLCALL_SESSION_ID": "cli",
-    }
+    env = {"ROLLCALL_RESULTS_QUEUE": stack.queue_url, "ROLLCALL_DEVICE_ID": "pi-9"}
     with Responder(stack, make=skip_clip_1):
         outcome = CliRunner().invoke(app, args, env=env)
     assert outcome.exit_code == 1, outcome.output

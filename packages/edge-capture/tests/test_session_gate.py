@@ -11,7 +11,7 @@ from typing import Any
 import av
 import numpy as np
 import pytest
-from edge_testkit import Responder, SceneMaker, Stack, room, write_video
+from edge_testkit import Responder, SceneMaker, Stack, room
 from rich.console import Console
 from test_session import config
 from typer.testing import CliRunner
@@ -20,6 +20,7 @@ from edge_capture import run_session
 from edge_capture.cli import app
 from edge_capture.live import summary_table
 from edge_capture.spool import Spool
+from rollcall_tools.testkit.clips import write_video
 
 W, H, FPS, PER_CLIP = 160, 120, 15, 8
 FRAMES = 240  # 16 s: 30 clips
@@ -43,7 +44,9 @@ def recording(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, int]:
     """The video, and how many of its 30 clips show the face."""
     scene = SceneMaker(W, H, noise=3.0, seed=7)
     frames = [scene.frame(person=person_at(k)) for k in range(FRAMES)]
-    path = write_video(tmp_path_factory.mktemp("video") / "walk.mp4", frames, FPS)
+    path = write_video(
+        tmp_path_factory.mktemp("video") / "walk.mp4", frames, width=W, height=H, fps=FPS
+    )
     empty = np.clip(room(W, H), 0, 255).astype(int)
     face_clips = sum(
         any(shows_face(f, empty) for f in frames[c : c + PER_CLIP])
@@ -66,7 +69,7 @@ def test_skipped_clips_are_counted_never_uploaded_never_missing(
 
     monkeypatch.setattr(Spool, "commit", counting_commit)
     cfg = config(
-        stack, tmp_path, source=str(video), duration_s=60, gate="motion", gate_keepalive_s=3.0
+        stack, tmp_path, source=str(video), duration_s=60, gate="motion", gate_keepalive=3.0
     )
     with Responder(stack) as responder:
         summary = run_session(cfg)
@@ -123,7 +126,7 @@ def test_gate_off_uploads_every_clip(
         "--source", str(video),
         "--bucket", stack.bucket,
         "--results-queue", stack.queue_name,
-        "--endpoint-url", stack.endpoint.url,
+        "--endpoint-url", stack.url,
         "--resolution", f"{W}x{H}",
         "--fast",
         "--spool-dir", str(tmp_path / "spool"),
@@ -131,7 +134,7 @@ def test_gate_off_uploads_every_clip(
         "--json",
     ]  # fmt: skip
     with Responder(stack):
-        outcome = CliRunner().invoke(app, args, env={"ROLLCALL_EDGE_GATE": "off"})
+        outcome = CliRunner().invoke(app, args, env={"ROLLCALL_GATE": "off"})
     assert outcome.exit_code == 0, outcome.output
     data = json.loads(outcome.stdout)
     assert (data["clips_captured"], data["clips_skipped"], data["clips_answered"]) == (30, 0, 30)

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 from edge_capture.config import EdgeConfig
 from edge_capture.errors import ConfigError, EdgeError, ServiceError, SourceError, UnreachableError
 from edge_capture.session import run_session
+from edge_capture.settings import EdgeSettings, Resolution
 from edge_capture.summary import ClipOutcome, LatencyStats, PersonInClip, PersonSeen, SessionSummary
 from edge_capture.version import edge_version
 
@@ -19,9 +20,11 @@ __all__ = [
     "ConfigError",
     "EdgeConfig",
     "EdgeError",
+    "EdgeSettings",
     "LatencyStats",
     "PersonInClip",
     "PersonSeen",
+    "Resolution",
     "ServiceError",
     "SessionSummary",
     "SourceError",

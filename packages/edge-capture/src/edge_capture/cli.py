@@ -1,4 +1,10 @@
-"""The ``edge-capture`` command: ``run`` a capture session, ``bench`` the encoder."""
+"""The ``edge-capture`` command: ``run`` a capture session, ``bench`` the encoder and the gate.
+
+Settings come from options, ``ROLLCALL_*`` environment variables and a TOML file
+(:class:`~edge_capture.settings.EdgeSettings`); this run's options (duration, outputs...) from
+options only. Exit codes: 0 ok, 1 the session ran and clips are missing, 2 bad usage or
+configuration, 3 an endpoint or camera is unreachable; an error is one red line on stderr.
+"""
 
 from __future__ import annotations
 
@@ -6,18 +12,22 @@ import json
 import logging
 import signal
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from types import FrameType
-from typing import Annotated, Any
+from typing import Annotated, Any, NoReturn
 
 import typer
 from rich.console import Console
 from rich.live import Live
 from rich.logging import RichHandler
-from rich.table import Table
+from rich.markup import escape
 
-from edge_capture.config import SPOOL_POLICIES, build_config, parse_resolution
-from edge_capture.errors import ConfigError, EdgeError
+from edge_capture.config import EdgeConfig
+from edge_capture.errors import EXIT_FAILED, EXIT_USAGE, ConfigError, EdgeError
+from edge_capture.settings import EdgeSettings, env_name
+from edge_capture.summary import SessionSummary
 from edge_capture.version import edge_version
 
 app = typer.Typer(
@@ -27,6 +37,24 @@ app = typer.Typer(
 )
 err = Console(stderr=True)
 out = Console()
+
+
+def fail(message: str, code: int = EXIT_USAGE) -> NoReturn:
+    """One red line on stderr, then exit with ``code``."""
+    err.print(f"[red]error:[/red] {escape(message)}", highlight=False, soft_wrap=True)
+    raise typer.Exit(code)
+
+
+@contextmanager
+def friendly_errors() -> Iterator[None]:
+    """The CLI's one error convention: an :class:`EdgeError` exits with its ``exit_code``, an
+    output file that cannot be written with 2; both as one red line, never a traceback."""
+    try:
+        yield
+    except EdgeError as exc:
+        fail(str(exc), exc.exit_code)
+    except OSError as exc:
+        fail(f"{exc.filename or 'output'}: {exc.strerror or exc}", EXIT_USAGE)
 
 
 def _version(value: bool) -> None:
@@ -45,11 +73,6 @@ def main(
     """rollcall edge capture."""
 
 
-def _fail(exc: EdgeError) -> typer.Exit:
-    err.print(f"[red]error:[/red] {exc}", highlight=False, soft_wrap=True)
-    return typer.Exit(exc.exit_code)
-
-
 def _setup_logging(verbose: bool) -> None:
     logging.basicConfig(
         level=logging.INFO if verbose else logging.WARNING,
@@ -60,240 +83,151 @@ def _setup_logging(verbose: bool) -> None:
     logging.getLogger("botocore").setLevel(logging.WARNING)
 
 
-Opt = typer.Option
+_DEFAULT_TEXT = {
+    "endpoint_url": "AWS",
+    "region": "us-east-1",
+    "device_id": "the host name",
+    "session_id": "sUTCTIME",
+    "spool_dir": "$XDG_STATE_HOME/rollcall/spool",
+    "gate_mask": "none",
+    "fast": "real time",
+    "loop": "no loop",
+}
+
+
+def _help(field: str) -> str:
+    """An option's help, from the field: its description, its environment variable (settings
+    only) and its default."""
+    info = EdgeConfig.model_fields[field]
+    notes = [env_name(field)] if field in EdgeSettings.model_fields else []
+    if info.is_required():
+        notes.append("required")
+    else:
+        default = _DEFAULT_TEXT.get(field, info.default)
+        notes.append(
+            f"default: {default:g}" if isinstance(default, float) else f"default: {default}"
+        )
+    return f"{info.description} ({'; '.join(notes)})."
+
+
+def _opt(field: str, *names: str) -> Any:
+    return typer.Option(*names, help=_help(field), show_default=False)
 
 
 @app.command()
 def run(  # noqa: PLR0917 - a Typer command takes its options as parameters
-    source: Annotated[
-        str | None,
-        Opt(
-            help="picamera | PATH (video file) | /dev/videoN | rtsp://... or http(s)://... | test "
-            "(synthetic). (default: test)",
-            envvar="ROLLCALL_EDGE_SOURCE",
-        ),
-    ] = None,
-    bucket: Annotated[
-        str | None, Opt(help="S3 bucket for clips (required).", envvar="ROLLCALL_BUCKET")
-    ] = None,
-    results_queue: Annotated[
-        str | None,
-        Opt(help="Results SQS queue, name or URL (required).", envvar="ROLLCALL_RESULTS_QUEUE"),
-    ] = None,
-    endpoint_url: Annotated[
-        str | None,
-        Opt(
-            help="AWS endpoint (e.g. the local stack); default: AWS.",
-            envvar="ROLLCALL_ENDPOINT_URL",
-        ),
-    ] = None,
-    region: Annotated[
-        str | None, Opt(help="AWS region. (default: us-east-1)", envvar="AWS_REGION")
-    ] = None,
-    device_id: Annotated[
-        str | None,
-        Opt(help="Device id in clip keys. (default: host name)", envvar="ROLLCALL_DEVICE_ID"),
-    ] = None,
-    session_id: Annotated[
-        str | None,
-        Opt(
-            help="Session id in clip keys; reuse one to continue a session. (default: sUTCTIME)",
-            envvar="ROLLCALL_SESSION_ID",
-        ),
-    ] = None,
-    resolution: Annotated[
-        str | None,
-        Opt(help="Frame size WIDTHxHEIGHT. (default: 640x480)", envvar="ROLLCALL_EDGE_RESOLUTION"),
-    ] = None,
-    fps: Annotated[
-        float | None, Opt(help="Frames per second. (default: 15)", envvar="ROLLCALL_EDGE_FPS")
-    ] = None,
-    clip_seconds: Annotated[
-        float | None,
-        Opt(help="Clip length in seconds. (default: 0.5)", envvar="ROLLCALL_EDGE_CLIP_SECONDS"),
-    ] = None,
-    duration: Annotated[
-        float | None,
-        Opt(
-            help="Seconds of video to record (0: only upload the spool and collect results). "
-            "(default: 300)",
-            envvar="ROLLCALL_EDGE_DURATION",
-        ),
-    ] = None,
-    fast: Annotated[
-        bool | None,
-        Opt(
-            "--fast/--real-time",
-            help="Play a file (or the test pattern) as fast as possible instead of in real time.",
-            envvar="ROLLCALL_EDGE_FAST",
-        ),
-    ] = None,
-    loop: Annotated[
-        bool | None,
-        Opt(
-            "--loop/--no-loop", help="Restart a video file at its end.", envvar="ROLLCALL_EDGE_LOOP"
-        ),
-    ] = None,
-    spool_dir: Annotated[
-        Path | None,
-        Opt(
-            help="Spool directory. (default: $XDG_STATE_HOME/rollcall/spool)",
-            envvar="ROLLCALL_EDGE_SPOOL_DIR",
-        ),
-    ] = None,
-    spool_max_mb: Annotated[
-        float | None,
-        Opt(help="Spool bound in MiB. (default: 512)", envvar="ROLLCALL_EDGE_SPOOL_MAX_MB"),
-    ] = None,
-    spool_policy: Annotated[
-        str | None,
-        Opt(
-            help="When the spool is full: 'pause' (record nothing new until uploads make room) "
-            "or 'drop-oldest' (delete the oldest waiting clip, with a warning). (default: pause)",
-            envvar="ROLLCALL_EDGE_SPOOL_POLICY",
-        ),
-    ] = None,
-    uploaders: Annotated[
-        int | None, Opt(help="Uploader threads. (default: 2)", envvar="ROLLCALL_EDGE_UPLOADERS")
-    ] = None,
-    flush_timeout: Annotated[
-        float | None,
-        Opt(
-            help="After capture, seconds to wait for the spool to upload. (default: 60)",
-            envvar="ROLLCALL_EDGE_FLUSH_TIMEOUT",
-        ),
-    ] = None,
-    result_wait: Annotated[
-        float | None,
-        Opt(
-            help="Then, seconds to wait for outstanding results. (default: 30)",
-            envvar="ROLLCALL_EDGE_RESULT_WAIT",
-        ),
-    ] = None,
-    poll_wait: Annotated[
-        int | None,
-        Opt(help="SQS long-poll seconds (0-20). (default: 5)", envvar="ROLLCALL_EDGE_POLL_WAIT"),
-    ] = None,
-    crf: Annotated[
-        int | None,
-        Opt(help="x264 quality (0-51, lower is better). (default: 23)", envvar="ROLLCALL_EDGE_CRF"),
-    ] = None,
-    gate: Annotated[
-        str | None,
-        Opt(
-            help="Which clips to upload: 'motion' (clips that show motion, plus a keep-alive "
-            "clip) or 'off' (every clip). (default: motion)",
-            envvar="ROLLCALL_EDGE_GATE",
-        ),
-    ] = None,
-    gate_threshold: Annotated[
-        float | None,
-        Opt(
-            help="Gate sensitivity: how far a cell must differ from the background, in "
-            "sensor-noise sigmas (lower: more sensitive). (default: 5)",
-            envvar="ROLLCALL_EDGE_GATE_THRESHOLD",
-        ),
-    ] = None,
-    gate_min_area: Annotated[
-        float | None,
-        Opt(
-            help="Least changed area that counts as motion, in % of the watched frame. "
-            "(default: 0.3)",
-            envvar="ROLLCALL_EDGE_GATE_MIN_AREA",
-        ),
-    ] = None,
-    gate_keepalive: Annotated[
-        float | None,
-        Opt(
-            help="Upload a clip at least this often (seconds of video) even without motion, "
-            "so a person sitting still is re-confirmed; 0: never. (default: 10)",
-            envvar="ROLLCALL_EDGE_GATE_KEEPALIVE",
-        ),
-    ] = None,
-    gate_mask: Annotated[
-        str | None,
-        Opt(
-            help="Regions the gate ignores: rectangles 'x,y,w,h;x,y,w,h' in pixels, or an "
-            "image (PNG/PGM) the size of the frame, white = ignored. (default: none)",
-            envvar="ROLLCALL_EDGE_GATE_MASK",
-        ),
-    ] = None,
+    source: Annotated[str | None, _opt("source")] = None,
+    bucket: Annotated[str | None, _opt("bucket")] = None,
+    results_queue: Annotated[str | None, _opt("results_queue")] = None,
+    endpoint_url: Annotated[str | None, _opt("endpoint_url")] = None,
+    region: Annotated[str | None, _opt("region")] = None,
+    device_id: Annotated[str | None, _opt("device_id")] = None,
+    resolution: Annotated[str | None, _opt("resolution")] = None,
+    fps: Annotated[float | None, _opt("fps")] = None,
+    clip_seconds: Annotated[float | None, _opt("clip_seconds")] = None,
+    spool_dir: Annotated[Path | None, _opt("spool_dir")] = None,
+    spool_max_mb: Annotated[float | None, _opt("spool_max_mb")] = None,
+    spool_policy: Annotated[str | None, _opt("spool_policy")] = None,
+    uploaders: Annotated[int | None, _opt("uploaders")] = None,
+    crf: Annotated[int | None, _opt("crf")] = None,
+    gate: Annotated[str | None, _opt("gate")] = None,
+    gate_threshold: Annotated[float | None, _opt("gate_threshold")] = None,
+    gate_min_area: Annotated[float | None, _opt("gate_min_area")] = None,
+    gate_keepalive: Annotated[float | None, _opt("gate_keepalive")] = None,
+    gate_mask: Annotated[str | None, _opt("gate_mask")] = None,
     config: Annotated[
         Path | None,
-        Opt(
-            "--config",
-            "-c",
-            help="TOML file with any of these settings.",
-            envvar="ROLLCALL_EDGE_CONFIG",
+        typer.Option(
+            "--config", "-c", help="TOML file with any of the settings above (not found: exit 2)."
         ),
     ] = None,
+    session_id: Annotated[str | None, _opt("session_id")] = None,
+    duration: Annotated[float | None, _opt("duration_s", "--duration")] = None,
+    fast: Annotated[bool | None, _opt("fast", "--fast/--real-time")] = None,
+    loop: Annotated[bool | None, _opt("loop", "--loop/--no-loop")] = None,
+    flush_timeout: Annotated[float | None, _opt("flush_timeout_s", "--flush-timeout")] = None,
+    result_wait: Annotated[float | None, _opt("result_wait_s", "--result-wait")] = None,
+    poll_wait: Annotated[int | None, _opt("poll_wait_s", "--poll-wait")] = None,
     json_out: Annotated[
-        bool,
-        Opt("--json", help="Print the summary as JSON on stdout.", envvar="ROLLCALL_EDGE_JSON"),
+        bool, typer.Option("--json", help="Print the summary as JSON on stdout.")
     ] = False,
     results: Annotated[
-        Path | None,
-        Opt(
-            help="Write every clip's outcome as JSON Lines to FILE.", envvar="ROLLCALL_EDGE_RESULTS"
-        ),
+        Path | None, typer.Option(help="Write every clip's outcome as JSON Lines to FILE.")
     ] = None,
     plot: Annotated[
-        Path | None,
-        Opt(help="Draw the latency distribution to FILE.png.", envvar="ROLLCALL_EDGE_PLOT"),
+        Path | None, typer.Option(help="Draw the latency distribution to FILE.png.")
     ] = None,
     live: Annotated[
-        bool,
-        Opt(
-            "--live/--no-live", help="Live view (only on a terminal).", envvar="ROLLCALL_EDGE_LIVE"
-        ),
+        bool, typer.Option("--live/--no-live", help="Live view (only on a terminal).")
     ] = True,
-    verbose: Annotated[
-        bool, Opt("--verbose", "-v", help="Log progress.", envvar="ROLLCALL_EDGE_VERBOSE")
-    ] = False,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log progress.")] = False,
 ) -> None:
     """Record clips, upload them, collect results; exit 1 when any clip got no result."""
     _setup_logging(verbose)
-    try:
-        overrides: dict[str, Any] = {
-            "source": source,
-            "bucket": bucket,
-            "results_queue": results_queue,
-            "endpoint_url": endpoint_url,
-            "region": region,
-            "device_id": device_id,
-            "session_id": session_id,
-            "fps": fps,
-            "clip_seconds": clip_seconds,
-            "duration_s": duration,
-            "fast": fast,
-            "loop": loop,
-            "spool_dir": spool_dir,
-            "spool_max_mb": spool_max_mb,
-            "spool_policy": spool_policy,
-            "uploaders": uploaders,
-            "flush_timeout_s": flush_timeout,
-            "result_wait_s": result_wait,
-            "poll_wait_s": poll_wait,
-            "crf": crf,
-            "gate": gate,
-            "gate_threshold": gate_threshold,
-            "gate_min_area_pct": gate_min_area,
-            "gate_keepalive_s": gate_keepalive,
-            "gate_mask": gate_mask,
-        }
-        if resolution is not None:
-            overrides["width"], overrides["height"] = parse_resolution(resolution)
-        if spool_policy is not None and spool_policy not in SPOOL_POLICIES:
-            raise ConfigError(f"spool-policy {spool_policy!r}: must be pause or drop-oldest")
-        for path, what in ((results, "results"), (plot, "plot")):
-            if path is not None and path.is_dir():
-                raise ConfigError(f"{what} {path}: is a directory, expected a file")
-        cfg = build_config(config, overrides)
+    with friendly_errors():
+        _output_file(results, "results")
+        _output_file(plot, "plot")
+        settings = EdgeSettings.load(
+            config,
+            source=source,
+            bucket=bucket,
+            results_queue=results_queue,
+            endpoint_url=endpoint_url,
+            region=region,
+            device_id=device_id,
+            resolution=resolution,
+            fps=fps,
+            clip_seconds=clip_seconds,
+            spool_dir=spool_dir,
+            spool_max_mb=spool_max_mb,
+            spool_policy=spool_policy,
+            uploaders=uploaders,
+            crf=crf,
+            gate=gate,
+            gate_threshold=gate_threshold,
+            gate_min_area=gate_min_area,
+            gate_keepalive=gate_keepalive,
+            gate_mask=gate_mask,
+        )
+        cfg = EdgeConfig.from_settings(
+            settings,
+            session_id=session_id,
+            duration_s=duration,
+            fast=fast,
+            loop=loop,
+            flush_timeout_s=flush_timeout,
+            result_wait_s=result_wait,
+            poll_wait_s=poll_wait,
+        )
         summary = _run_with_signals(cfg, live)
-    except EdgeError as exc:
-        raise _fail(exc) from None
+        _report(summary, results, plot, json_out)
+    if not summary.ok:
+        raise typer.Exit(EXIT_FAILED)
 
-    err.print(_summary_table(summary))
+
+def _output_file(path: Path | None, what: str) -> None:
+    """Check an output before the session, not after it.
+
+    Raises:
+        ConfigError: ``path`` is a directory or its directory cannot be made.
+    """
+    if path is None:
+        return
+    if path.is_dir():
+        raise ConfigError(f"{what} {path}: is a directory, expected a file")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ConfigError(f"{what} {path}: cannot create its directory ({exc.strerror})") from None
+
+
+def _report(
+    summary: SessionSummary, results: Path | None, plot: Path | None, as_json: bool
+) -> None:
+    """The summary table on stderr, then the outputs asked for."""
+    from edge_capture.live import summary_table
+
+    err.print(summary_table(summary))
     if results is not None:
         from edge_capture.summary import write_results_jsonl
 
@@ -304,19 +238,11 @@ def run(  # noqa: PLR0917 - a Typer command takes its options as parameters
 
         plot_latency(summary, plot)
         err.print(f"wrote the latency plot to {plot}")
-    if json_out:
+    if as_json:
         typer.echo(summary.to_json())
-    if not summary.ok:
-        raise typer.Exit(1)
 
 
-def _summary_table(summary: Any) -> Any:
-    from edge_capture.live import summary_table
-
-    return summary_table(summary)
-
-
-def _run_with_signals(cfg: Any, live: bool) -> Any:
+def _run_with_signals(cfg: EdgeConfig, live: bool) -> SessionSummary:
     """run_session with Ctrl-C/SIGTERM: first stops capture, second skips the waiting."""
     from edge_capture.live import LiveView, outcome_line
     from edge_capture.session import run_session
@@ -363,50 +289,33 @@ def _run_with_signals(cfg: Any, live: bool) -> Any:
 @app.command()
 def bench(  # noqa: PLR0917 - a Typer command takes its options as parameters
     json_out: Annotated[
-        bool,
-        Opt("--json", help="Print the figures as JSON on stdout.", envvar="ROLLCALL_EDGE_JSON"),
+        bool, typer.Option("--json", help="Print the figures as JSON on stdout.")
     ] = False,
     source: Annotated[
         str,
-        Opt(
-            help="Frames to encode: 'test' (synthetic, with sensor-like noise) or a video file.",
-            envvar="ROLLCALL_EDGE_BENCH_SOURCE",
+        typer.Option(
+            help="Frames to encode: 'test' (synthetic, with sensor-like noise) or a video file."
         ),
     ] = "test",
     clips: Annotated[
-        int,
-        Opt(
-            min=1,
-            max=200,
-            help="Clips encoded per mode and setting.",
-            envvar="ROLLCALL_EDGE_BENCH_CLIPS",
-        ),
+        int, typer.Option(min=1, max=200, help="Clips encoded per mode and setting.")
     ] = 8,
     clip_seconds: Annotated[
-        float,
-        Opt(min=0.1, max=10, help="Clip length in seconds.", envvar="ROLLCALL_EDGE_CLIP_SECONDS"),
+        float, typer.Option(min=0.1, max=10, help="Clip length in seconds.")
     ] = 0.5,
     baseline_preset: Annotated[
-        str,
-        Opt(help="x264 preset of the baseline (no tune).", envvar="ROLLCALL_EDGE_BENCH_BASELINE"),
+        str, typer.Option(help="x264 preset of the baseline (no tune).")
     ] = "medium",
     gate: Annotated[
         bool,
-        Opt(
+        typer.Option(
             "--gate/--no-gate",
             help="Also measure the motion gate: CPU per frame and the share of clips uploaded "
             "in three generated scenes (needs scikit-image: edge-capture[bench]).",
-            envvar="ROLLCALL_EDGE_BENCH_GATE",
         ),
     ] = True,
     scene_minutes: Annotated[
-        float,
-        Opt(
-            min=0.1,
-            max=240,
-            help="Minutes of video generated per gate scene.",
-            envvar="ROLLCALL_EDGE_BENCH_SCENE_MINUTES",
-        ),
+        float, typer.Option(min=0.1, max=240, help="Minutes of video generated per gate scene.")
     ] = 10.0,
 ) -> None:
     """CPU cost of encoding a clip, as a fraction of its duration, vs an x264 default baseline;
@@ -414,7 +323,7 @@ def bench(  # noqa: PLR0917 - a Typer command takes its options as parameters
     from edge_capture.bench import run_bench
     from edge_capture.encoder import EncoderSettings
 
-    try:
+    with friendly_errors():
         figures = run_bench(
             source=source,
             clips=clips,
@@ -429,50 +338,10 @@ def bench(  # noqa: PLR0917 - a Typer command takes its options as parameters
                 minutes=scene_minutes,
                 encode_fraction=figures["640x480@15"]["encode_fraction"],
             )
-    except EdgeError as exc:
-        raise _fail(exc) from None
     if json_out:
         typer.echo(json.dumps(figures, indent=2))
         return
-    table = Table(title=f"edge-capture encode cost ({source}, {clip_seconds:g} s clips)")
-    for column in ("mode", "encode fraction", "cameras/core", "KiB/clip", "baseline", "speed-up"):
-        table.add_column(column, justify="right")
-    for mode, row in figures.items():
-        if mode.startswith("_") or mode == "gate":
-            continue
-        table.add_row(
-            mode,
-            f"{row['encode_fraction'] * 100:.1f}%",
-            str(row["cameras_per_core"]),
-            f"{row['kbytes_per_clip']:.0f}",
-            f"{row['baseline_encode_fraction'] * 100:.1f}%",
-            f"{row['speedup_vs_baseline']:.1f}x",
-        )
-    out.print(table)
-    settings = figures["_settings"]
-    out.print(f"encoder {settings['encoder']}, baseline {settings['baseline']}")
-    if "gate" in figures:
-        out.print(_gate_table(figures["gate"]))
+    from edge_capture.live import bench_tables
 
-
-def _gate_table(gate: dict[str, Any]) -> Table:
-    """The gate's figures for people."""
-    cpu = ", ".join(f"{size} {ms:.2f} ms" for size, ms in gate["cpu_ms_per_frame"].items())
-    settings = gate["settings"]
-    table = Table(
-        title=f"motion gate, {settings['minutes_per_scene']:g} min per scene at "
-        f"{settings['resolution']}@{settings['fps']:g}",
-        caption=f"gate CPU per frame: {cpu}",
-    )
-    for column in ("scene", "uploaded", "clips", "by reason", "moving clips uploaded", "max gap"):
-        table.add_column(column, justify="right")
-    for name, row in gate["scenes"].items():
-        table.add_row(
-            name,
-            f"{row['uploaded_fraction'] * 100:.1f}%",
-            str(row["clips"]),
-            ", ".join(f"{k} {v}" for k, v in row["by_reason"].items()),
-            f"{row['moving_uploaded']}/{row['moving_clips']}",
-            "-" if row["max_gap_s"] is None else f"{row['max_gap_s']:.1f} s",
-        )
-    return table
+    for table in bench_tables(figures, f"{source}, {clip_seconds:g} s clips"):
+        out.print(table)

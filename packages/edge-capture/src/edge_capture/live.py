@@ -1,9 +1,10 @@
-"""Rich rendering: the live view during a session and the final summary."""
+"""Rich rendering: the live view during a session, the final summary, the bench figures."""
 
 from __future__ import annotations
 
 import time
 from collections import deque
+from typing import Any
 
 from rich.console import Group, RenderableType
 from rich.table import Table
@@ -145,4 +146,49 @@ def summary_table(summary: SessionSummary) -> RenderableType:
             table.add_row(label, str(value))
     if summary.capture_error:
         table.add_row("capture error", Text(summary.capture_error, "red"))
+    return table
+
+
+def bench_tables(figures: dict[str, Any], what: str) -> list[Table]:
+    """``edge-capture bench``'s figures for people: the encoder's, then the gate's if measured."""
+    settings = figures["_settings"]
+    table = Table(
+        title=f"edge-capture encode cost ({what})",
+        caption=f"encoder {settings['encoder']}, baseline {settings['baseline']}",
+    )
+    for column in ("mode", "encode fraction", "cameras/core", "KiB/clip", "baseline", "speed-up"):
+        table.add_column(column, justify="right")
+    for mode, row in figures.items():
+        if mode.startswith("_") or mode == "gate":
+            continue
+        table.add_row(
+            mode,
+            f"{row['encode_fraction'] * 100:.1f}%",
+            str(row["cameras_per_core"]),
+            f"{row['kbytes_per_clip']:.0f}",
+            f"{row['baseline_encode_fraction'] * 100:.1f}%",
+            f"{row['speedup_vs_baseline']:.1f}x",
+        )
+    return [table, _gate_table(figures["gate"])] if "gate" in figures else [table]
+
+
+def _gate_table(gate: dict[str, Any]) -> Table:
+    cpu = ", ".join(f"{size} {ms:.2f} ms" for size, ms in gate["cpu_ms_per_frame"].items())
+    settings = gate["settings"]
+    table = Table(
+        title=f"motion gate, {settings['minutes_per_scene']:g} min per scene at "
+        f"{settings['resolution']}@{settings['fps']:g}",
+        caption=f"gate CPU per frame: {cpu}",
+    )
+    for column in ("scene", "uploaded", "clips", "by reason", "moving clips uploaded", "max gap"):
+        table.add_column(column, justify="right")
+    for name, row in gate["scenes"].items():
+        table.add_row(
+            name,
+            f"{row['uploaded_fraction'] * 100:.1f}%",
+            str(row["clips"]),
+            ", ".join(f"{k} {v}" for k, v in row["by_reason"].items()),
+            f"{row['moving_uploaded']}/{row['moving_clips']}",
+            "-" if row["max_gap_s"] is None else f"{row['max_gap_s']:.1f} s",
+        )
     return table
