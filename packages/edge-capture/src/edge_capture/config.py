@@ -76,13 +76,14 @@ class EdgeConfig(EdgeSettings):
 
     @classmethod
     def from_settings(cls, settings: EdgeSettings, **options: Any) -> EdgeConfig:
-        """``settings`` with this run's ``options`` (None: not given, the default).
+        """``settings`` with this run's ``options`` (None: not given, the default); an option
+        may also override a setting.
 
         Raises:
             ConfigError: a bad option, naming it as the CLI does.
         """
         given = {name: value for name, value in options.items() if value is not None}
-        return cls(**settings.model_dump(), **given)
+        return cls(**{**settings.model_dump(), **given})
 
     @model_validator(mode="after")
     def _retry_bounds(self) -> Self:

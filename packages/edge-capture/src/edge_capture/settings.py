@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import re
 import socket
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any, Literal, NamedTuple, Self
 
@@ -298,7 +299,7 @@ def _origin(field: str, options: dict[str, Any], config_file: Path | None) -> st
     return str(config_file) if config_file is not None else "the defaults"
 
 
-def config_error(exc: ValidationError, origin: Any = None) -> ConfigError:
+def config_error(exc: ValidationError, origin: Callable[[str], str] | None = None) -> ConfigError:
     """One line for the first problem of a failed validation, naming the setting as its
     option does and, when ``origin(field)`` is given, where its value came from."""
     error = exc.errors()[0]
