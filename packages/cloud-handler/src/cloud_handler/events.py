@@ -1,7 +1,9 @@
 """Turn one SQS record (its body an S3 event notification) into the objects to answer.
 
 Parsed with Powertools' event source data classes (``SQSRecord`` and the S3 event inside
-its body), which read real notifications whatever optional fields S3 leaves out.
+its body), which read real notifications whatever optional fields S3 leaves out. The object's
+bucket, key, ETag and version are checked against the result's schema (``ClipRef``) here,
+once: what a result could not name is malformed.
 """
 
 from __future__ import annotations
@@ -13,6 +15,9 @@ from urllib.parse import unquote_plus
 
 from aws_lambda_powertools.utilities.data_classes.s3_event import S3EventRecord
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+from pydantic import ValidationError
+
+from shared_schema import ClipRef
 
 
 @dataclass(frozen=True)
@@ -111,10 +116,32 @@ def _parse_s3_record(record: S3EventRecord) -> Item:
         return Malformed("S3 record has an empty bucket or key")
     if size is not None and (isinstance(size, bool) or not isinstance(size, int) or size < 0):
         return Malformed(f"S3 record size {size!r} is not a byte count", bucket, key)
-    return ClipTask(
+    task = ClipTask(
         bucket=bucket,
         key=key,
         etag=str(etag).strip('"') if etag else None,
         version_id=str(version) if version else None,
         size=size,
     )
+    return _checked(task)
+
+
+def _checked(task: ClipTask) -> Item:
+    """``task``, or Malformed when a result could not name it (a bucket or key S3 never
+    makes: no answer at all; an impossible ETag or version: a ``malformed_event`` result)."""
+    try:
+        ClipRef(
+            bucket=task.bucket,
+            key=task.key,
+            clip=None,
+            etag=task.etag,
+            version_id=task.version_id,
+        )
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        field = str(error["loc"][0])
+        reason = f"S3 record {field} {str(error['input'])[:80]!r}: {error['msg'].lower()}"
+        if field in ("bucket", "key"):
+            return Malformed(reason)
+        return Malformed(reason, task.bucket, task.key)
+    return task
