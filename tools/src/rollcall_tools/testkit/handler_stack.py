@@ -279,7 +279,7 @@ def make_stack(
         "ROLLCALL_RESULTS_TOPIC_ARN": topic,
         "ROLLCALL_TABLE": table,
         "ROLLCALL_IDEMPOTENCY_TABLE": idem,
-        "ROLLCALL_AWS_MAX_ATTEMPTS": "3",
+        "AWS_MAX_ATTEMPTS": "3",  # botocore's own: fewer attempts than the handler's 4
     }
     return stack
 
@@ -314,7 +314,7 @@ def fail_calls(client: Any, operation: str, times: int, code: str, status: int =
     ``client`` answer AWS error ``code`` with ``status`` instead of reaching the server.
 
     The fault replaces the HTTP response, so botocore's retry handler sees it (a throttle
-    is retried with backoff; ``ROLLCALL_AWS_MAX_ATTEMPTS`` bounds the attempts). Returns
+    is retried with backoff; ``AWS_MAX_ATTEMPTS`` bounds the attempts). Returns
     a counter of attempts made.
     """
     protocol = client.meta.service_model.protocol
