@@ -4,17 +4,19 @@ from __future__ import annotations
 
 import os
 import re
+from pathlib import Path
 
 import pytest
 
 from cloud_handler.errors import ConfigError
-from cloud_handler.settings import ENV_PREFIX, load_settings
+from cloud_handler.settings import ENV_PREFIX, Settings, load_settings
 
 BASE = {
     "ROLLCALL_RESULTS_TOPIC_ARN": "arn:aws:sns:us-east-1:123456789012:rollcall-results",
     "ROLLCALL_TABLE": "students",
     "ROLLCALL_IDEMPOTENCY_TABLE": "idem",
 }
+README = Path(__file__).parents[1] / "README.md"
 
 
 @pytest.fixture(autouse=True)
@@ -111,3 +113,13 @@ def test_overrides_win_over_the_environment(monkeypatch: pytest.MonkeyPatch) -> 
     monkeypatch.setenv("ROLLCALL_MAX_OBJECT_BYTES", "10")
     assert load_settings(max_object_bytes=20).max_object_bytes == 20
 
+
+def test_the_readme_documents_exactly_these_variables() -> None:
+    """The README's configuration table lists every setting, and nothing else."""
+    section = README.read_text().split("## Configuration", 1)[1].split("\n## ", 1)[0]
+    documented = set(re.findall(r"^\| `([A-Z0-9_]+)`", section, re.MULTILINE))
+    names = {
+        "AWS_REGION" if field == "region" else f"{ENV_PREFIX}{field.upper()}"
+        for field in Settings.model_fields
+    }
+    assert documented == names
