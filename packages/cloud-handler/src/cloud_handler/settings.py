@@ -20,11 +20,9 @@ MIB = 1024 * 1024
 
 
 class Settings(BaseSettings):
-    """The handler's settings (``ROLLCALL_<FIELD>``; the region from ``AWS_REGION``).
-
-    Empty values count as unset (a deployment switches the image's ``ROLLCALL_MODEL_DIR``
-    off with ``ROLLCALL_MODEL_DIR=``).
-    """
+    """The handler's settings (``ROLLCALL_<FIELD>``; the region from ``AWS_REGION``), each
+    documented in the package README. Empty values count as unset (a deployment switches the
+    image's ``ROLLCALL_MODEL_DIR`` off with ``ROLLCALL_MODEL_DIR=``)."""
 
     model_config = SettingsConfigDict(
         env_prefix=ENV_PREFIX,
@@ -34,36 +32,24 @@ class Settings(BaseSettings):
         str_strip_whitespace=True,
     )
 
-    results_topic_arn: str = Field(description="SNS topic the results are published to")
-    table: str = Field(min_length=1, description="students table (hash key name)")
-    idempotency_table: str = Field(
-        min_length=1, description="Powertools idempotency table (hash key id, TTL expiration)"
-    )
-    model_dir: Path | None = Field(default=None, description="exported recognizer artifact")
-    model_s3_uri: str | None = Field(
-        default=None, description="the artifact in S3, copied once per container"
-    )
-    model_cache: Path | None = Field(
-        default=None, description="where an S3 artifact is copied (default: the temp dir)"
-    )
-    endpoint_url: str | None = Field(
-        default=None, description="one endpoint for every AWS client; unset: botocore's own"
-    )
+    results_topic_arn: str
+    table: str = Field(min_length=1)
+    idempotency_table: str = Field(min_length=1)
+    model_dir: Path | None = None
+    model_s3_uri: str | None = None
+    model_cache: Path | None = None
+    """Where an S3 artifact is copied (default: the temp dir)."""
+    endpoint_url: str | None = None
+    """One endpoint for every AWS client; unset: botocore's own resolution."""
     region: str = Field(
         default="us-east-1",
         min_length=1,
         validation_alias=AliasChoices("AWS_REGION", "AWS_DEFAULT_REGION"),
     )
-    threads: int | None = Field(default=None, ge=1, le=256, description="onnxruntime threads")
-    min_face_size: int = Field(
-        default=40, ge=12, le=4096, description="smallest face looked for (original pixels)"
-    )
-    max_object_bytes: int = Field(
-        default=50 * MIB, ge=1, le=2**40, description="larger objects are object_too_large"
-    )
-    max_frame_pixels: int = Field(
-        default=4096 * 2304, ge=1, le=2**31, description="larger frames are frame_too_large"
-    )
+    threads: int | None = Field(default=None, ge=1, le=256)
+    min_face_size: int = Field(default=40, ge=12, le=4096)
+    max_object_bytes: int = Field(default=50 * MIB, ge=1, le=2**40)
+    max_frame_pixels: int = Field(default=4096 * 2304, ge=1, le=2**31)
 
     @field_validator("results_topic_arn")
     @classmethod
