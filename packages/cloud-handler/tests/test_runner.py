@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from cloud_handler.events import ClipTask
-from cloud_handler.local_runner import RunnerConfig, RunnerStats, run_local, wait_until
+from cloud_handler.local_runner import RunnerConfig, RunnerStats, run_local
 from rollcall_tools.testkit.handler_stack import (
     Stack,
     body,
@@ -25,6 +25,7 @@ from rollcall_tools.testkit.handler_stack import (
     leave_in_progress,
     make_stack,
     s3_event,
+    wait_until,
 )
 from shared_schema import RecognitionResult, ResultStatus
 

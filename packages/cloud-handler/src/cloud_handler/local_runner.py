@@ -299,13 +299,3 @@ class _SharedStats:
             self.counters[1] += succeeded
             self.counters[2] += failed
             self.counters[3] += 1
-
-
-def wait_until(predicate: Callable[[], bool], timeout_s: float, interval_s: float = 0.1) -> bool:
-    """Poll ``predicate`` until true or ``timeout_s`` passes (tests and the benchmark)."""
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(interval_s)
-    return predicate()
