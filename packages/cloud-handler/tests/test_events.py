@@ -75,6 +75,12 @@ def test_what_no_result_can_name_is_malformed() -> None:
     assert item.reason.startswith("S3 record etag 'eeee")
     [task] = items(json.dumps(s3_event(s3_record("x" * 63, "k" * 1024, etag="e" * 128))))
     assert isinstance(task, ClipTask)
+    # malformed otherwise too (a bad size): still no object to answer for a bucket S3 never makes
+    bad_size = s3_record("b", "k.mp4")
+    bad_size["s3"]["object"]["size"] = "big"
+    [item] = items(json.dumps(s3_event(bad_size)))
+    assert isinstance(item, Malformed) and item.bucket is None
+    assert "is not a byte count; S3 record bucket 'b'" in item.reason
 
 
 json_values = st.recursive(

@@ -96,6 +96,10 @@ def parse_record(record: SQSRecord) -> list[Item]:
 
 
 def _parse_s3_record(record: S3EventRecord) -> Item:
+    return _checked(_read_s3_record(record))
+
+
+def _read_s3_record(record: S3EventRecord) -> Item:
     raw = record.raw_event
     if not isinstance(raw, dict) or raw.get("eventSource") not in (None, "aws:s3"):
         return Malformed("not an S3 record (expected an object with eventSource aws:s3)")
@@ -116,19 +120,22 @@ def _parse_s3_record(record: S3EventRecord) -> Item:
         return Malformed("S3 record has an empty bucket or key")
     if size is not None and (isinstance(size, bool) or not isinstance(size, int) or size < 0):
         return Malformed(f"S3 record size {size!r} is not a byte count", bucket, key)
-    task = ClipTask(
+    return ClipTask(
         bucket=bucket,
         key=key,
         etag=str(etag).strip('"') if etag else None,
         version_id=str(version) if version else None,
         size=size,
     )
-    return _checked(task)
 
 
-def _checked(task: ClipTask) -> Item:
-    """``task``, or Malformed when a result could not name it (a bucket or key S3 never
-    makes: no answer at all; an impossible ETag or version: a ``malformed_event`` result)."""
+def _checked(item: Item) -> Item:
+    """``item``, unless a result could not name its object: a bucket or key S3 never makes
+    gets no answer at all (Malformed without an object), an impossible ETag or version a
+    ``malformed_event`` answer."""
+    if isinstance(item, Ignored) or item.bucket is None or item.key is None:
+        return item
+    task = item if isinstance(item, ClipTask) else ClipTask(item.bucket, item.key)
     try:
         ClipRef(
             bucket=task.bucket,
@@ -140,8 +147,9 @@ def _checked(task: ClipTask) -> Item:
     except ValidationError as exc:
         error = exc.errors()[0]
         field = str(error["loc"][0])
-        reason = f"S3 record {field} {str(error['input'])[:80]!r}: {error['msg'].lower()}"
+        problem = f"S3 record {field} {str(error['input'])[:80]!r}: {error['msg'].lower()}"
+        reason = problem if isinstance(item, ClipTask) else f"{item.reason}; {problem}"
         if field in ("bucket", "key"):
             return Malformed(reason)
         return Malformed(reason, task.bucket, task.key)
-    return task
+    return item
