@@ -36,12 +36,18 @@ def test_a_key_leaving_the_directory_is_refused(stack: Stack, tmp_path: Path) ->
 
 
 def test_a_manifest_that_does_not_fit_a_result_is_a_configuration_error() -> None:
-    """The results' ``model`` field is checked once, at init: an artifact whose name the
-    schema cannot hold stops the container rather than failing every clip."""
+    """The names a result carries are checked once, at init: an artifact whose name (or an
+    enrolled person's) the schema cannot hold stops the container rather than failing
+    every clip that shows that person."""
     from types import SimpleNamespace
 
     from cloud_handler.model import _info
 
-    recognizer = SimpleNamespace(name="n" * 200, version="1", backbone="none", pretrained=False)
+    fields = {"version": "1", "backbone": "none", "pretrained": True, "people": ["ada"]}
+    recognizer = SimpleNamespace(name="n" * 200, **fields)
     with pytest.raises(ConfigError, match=r"model artifact '/opt/model': its name 'n+' does"):
         _info(recognizer, "/opt/model")  # type: ignore[arg-type]
+    recognizer = SimpleNamespace(name="m", **{**fields, "people": ["ada", "bob\x07"]})
+    with pytest.raises(ConfigError, match=r"its person 'bob\\x07' does not fit a result"):
+        _info(recognizer, "/opt/model")  # type: ignore[arg-type]
+    assert _info(SimpleNamespace(name="m", **fields), "/opt/model").name == "m"  # type: ignore[arg-type]

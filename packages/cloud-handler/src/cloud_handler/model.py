@@ -8,17 +8,19 @@ import threading
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from pydantic import ValidationError
+from pydantic import TypeAdapter, ValidationError
 
 from cloud_handler.errors import ConfigError
 from cloud_handler.settings import Settings
 from shared_schema import ModelInfo
+from shared_schema.student import PersonName
 
 if TYPE_CHECKING:
     from face_model import Recognizer
 
 _loaded: dict[tuple[Any, ...], tuple[Recognizer, ModelInfo]] = {}
 _lock = threading.Lock()
+_PEOPLE = TypeAdapter(list[PersonName])
 
 
 def load_model(settings: Settings, s3: Any | None) -> tuple[Recognizer, ModelInfo]:
@@ -63,7 +65,10 @@ def _load(settings: Settings, s3: Any | None) -> Recognizer:
 
 
 def _info(recognizer: Recognizer, source: str) -> ModelInfo:
+    """The results' ``model`` field, once the names a result may carry (the artifact's own
+    and its people's) are known to fit the schema."""
     try:
+        _PEOPLE.validate_python(recognizer.people)
         return ModelInfo(
             name=recognizer.name,
             version=recognizer.version,
@@ -72,9 +77,10 @@ def _info(recognizer: Recognizer, source: str) -> ModelInfo:
         )
     except ValidationError as exc:
         problem = exc.errors()[0]
+        what = "person" if isinstance(problem["loc"][0], int) else problem["loc"][0]
         raise ConfigError(
-            f"model artifact {source!r}: its {problem['loc'][0]} {problem['input']!r} does "
-            f"not fit a result ({problem['msg']})"
+            f"model artifact {source!r}: its {what} {problem['input']!r} does not fit a "
+            f"result ({problem['msg']})"
         ) from None
 
 
