@@ -1,4 +1,5 @@
-"""The CLI: clear one-line errors, trustworthy exit codes, every option from an env var."""
+"""The CLI: clear one-line errors, trustworthy exit codes; the handler's settings from the
+environment, everything else plain options."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import json
 import os
 import subprocess
 import sys
+import tomllib
 from collections.abc import Callable
 from pathlib import Path
 
@@ -19,19 +21,27 @@ from rollcall_tools.testkit.handler_stack import Stack, body, clip_key, s3_event
 runner = CliRunner()
 
 
-def test_version_and_help_document_env_vars() -> None:
+def test_version_is_the_pyproject_version() -> None:
+    import cloud_handler
+
+    pyproject = tomllib.loads((Path(__file__).parents[1] / "pyproject.toml").read_text())
+    version = pyproject["project"]["version"]
+    assert "__version__" not in vars(cloud_handler)  # read when asked for, not at import
+    assert cloud_handler.__version__ == version
     result = runner.invoke(app, ["--version"])
-    assert result.exit_code == 0 and "cloud-handler 0.2.0" in result.output
+    assert result.exit_code == 0 and result.output.strip() == f"cloud-handler {version}"
+
+
+def test_help_names_the_settings_an_option_defaults_to(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Only the handler's settings come from the environment; the stand-in's own knobs
+    (queue, workers, batch size, timeouts) are plain options."""
+    monkeypatch.setenv("ROLLCALL_WORKERS", "7")  # no longer read
     result = runner.invoke(app, ["serve", "--help"], env={"COLUMNS": "200"})
     assert result.exit_code == 0
-    for env in (
-        "ROLLCALL_EVENTS_QUEUE",
-        "ROLLCALL_ENDPOINT_URL",
-        "ROLLCALL_WORKERS",
-        "ROLLCALL_BATCH_SIZE",
-        "ROLLCALL_FUNCTION_TIMEOUT_S",
-    ):
-        assert env in result.output
+    assert "ROLLCALL_ENDPOINT_URL" in result.output and "AWS_REGION" in result.output
+    assert "env var" not in result.output
+    result = runner.invoke(app, ["invoke", "--help"], env={"COLUMNS": "200"})
+    assert result.exit_code == 0 and "env var" not in result.output
 
 
 def test_invoke_bad_inputs_exit_2(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -52,6 +62,7 @@ def test_invoke_bad_inputs_exit_2(tmp_path: Path, monkeypatch: pytest.MonkeyPatc
     result = runner.invoke(app, ["invoke", "--event", str(event)])
     assert result.exit_code == 2
     assert "ROLLCALL_RESULTS_TOPIC_ARN is not set" in result.stderr
+    assert "ROLLCALL_TABLE is not set" in result.stderr
     assert "Traceback" not in result.output
 
 
@@ -95,3 +106,6 @@ def test_serve_refuses_unknown_queue_and_unreachable_endpoint(
     assert result.exit_code == 3 and "events queue 'q'" in result.stderr
     result = runner.invoke(app, ["serve", "--queue", "q", "--mode", "fork"])
     assert result.exit_code == 2 and "--mode" in result.stderr
+    monkeypatch.delenv("ROLLCALL_TABLE")
+    result = runner.invoke(app, ["serve", "--queue", "q"])
+    assert result.exit_code == 2 and "ROLLCALL_TABLE is not set" in result.stderr

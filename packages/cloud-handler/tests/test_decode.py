@@ -5,16 +5,17 @@ from __future__ import annotations
 
 import io
 from collections.abc import Callable
+from fractions import Fraction
 
 import av
 import numpy as np
 import pytest
 from PIL import Image
 
-from cloud_handler.decode import sample_frames
+from cloud_handler.decode import HORIZON_MS, MAX_SIDE, sample_frames
 from cloud_handler.errors import ClipError
 from rollcall_tools.testkit.clips import encode_clip
-from shared_schema import ErrorCode
+from shared_schema import BoundingBox, ErrorCode, FaceResult, RecordLookup
 
 LIMITS = {"max_frame_pixels": 4096 * 2304, "max_decode_frames": 1800}
 
@@ -80,7 +81,7 @@ def test_decoding_stops_at_the_frame_budget() -> None:
     sampled = sample_frames(data, count=8, max_frame_pixels=10**9, max_decode_frames=100)
     assert sampled.decoded == 100
     assert sampled.times_ms == [1800, 5600, 9300]  # the picks that lie within the budget
-    assert "ROLLCALL_MAX_DECODE_FRAMES" in sampled.notes[0]
+    assert "decode budget" in sampled.notes[0]
 
 
 def test_not_a_video() -> None:
@@ -93,15 +94,27 @@ def test_not_a_video() -> None:
         assert _code(image.getvalue()) is ErrorCode.NOT_A_VIDEO, fmt
 
 
+def _garble(data: bytes, start: int, end: int) -> bytes:
+    garbled = bytearray(data)
+    for i in range(start, end):
+        garbled[i] = (i * 7919) % 251
+    return bytes(garbled)
+
+
 def test_truncated_and_corrupt(clip_bytes: Callable[..., bytes]) -> None:
     data = clip_bytes(320, 240, faces=0)
     assert _code(data[: len(data) * 6 // 10]) is ErrorCode.CORRUPT_VIDEO  # moov lost
     fragmented = clip_bytes(320, 240, faces=0, fragmented=True)
     assert _code(fragmented[: len(fragmented) // 3]) is ErrorCode.CORRUPT_VIDEO
-    garbled = bytearray(data)
-    for i in range(2000, len(garbled) - 2000):
-        garbled[i] = (i * 7919) % 251
-    assert _code(bytes(garbled)) is ErrorCode.CORRUPT_VIDEO
+    # every coded picture garbled (the mdat box, up to the moov at the end)
+    mdat, moov = data.index(b"mdat") + 4, data.index(b"moov") - 4
+    assert _code(_garble(data, mdat, moov)) is ErrorCode.CORRUPT_VIDEO
+    # the keyframe intact, what follows garbled: processed from what decodes, with a note
+    with av.open(io.BytesIO(data)) as container:
+        keyframe = next(container.demux(video=0)).size
+    sampled = sample_frames(_garble(data, mdat + keyframe + 64, moov), count=3, **LIMITS)
+    assert sampled.frames and sampled.bad_packets > 0
+    assert "undecodable packets skipped" in sampled.notes[0]
 
 
 def test_any_codec_ffmpeg_decodes_but_not_others(
@@ -115,6 +128,39 @@ def test_any_codec_ffmpeg_decodes_but_not_others(
 def test_frame_too_large(clip_bytes: Callable[..., bytes]) -> None:
     data = clip_bytes(640, 480, faces=1)
     assert _code(data, max_frame_pixels=640 * 480 - 1) is ErrorCode.FRAME_TOO_LARGE
+    # few pixels, but wider than a result's box can describe
+    wide = encode_clip(
+        [np.zeros((8, MAX_SIDE + 16, 3), np.uint8)] * 2, codec="ffv1", container="matroska"
+    )
+    assert _code(wide, max_frame_pixels=10**9) is ErrorCode.FRAME_TOO_LARGE
+    BoundingBox(x1=0, y1=0, x2=MAX_SIDE, y2=MAX_SIDE)  # the schema's bound
+    with pytest.raises(ValueError, match="less than or equal"):
+        BoundingBox(x1=0, y1=0, x2=MAX_SIDE + 1, y2=1)
+
+
+def test_a_video_longer_than_an_hour_is_sampled_over_its_first_hour() -> None:
+    """12 frames, one every 10 minutes (2 hours): the picks stop at 60 minutes, the latest
+    frame time a result holds."""
+    buffer = io.BytesIO()
+    with av.open(buffer, mode="w", format="matroska") as out:
+        stream = out.add_stream("libx264", rate=Fraction(1, 600))
+        stream.width, stream.height, stream.pix_fmt = 160, 120, "yuv420p"
+        for i in range(12):
+            image = np.full((120, 160, 3), i * 20, np.uint8)
+            for packet in stream.encode(av.VideoFrame.from_ndarray(image, format="rgb24")):
+                out.mux(packet)
+        for packet in stream.encode():
+            out.mux(packet)
+    sampled = sample_frames(buffer.getvalue(), count=8, **LIMITS)
+    assert sampled.total == 12
+    assert sampled.times_ms == [0, 600_000, 1_200_000, 1_800_000, 2_400_000, 3_000_000, 3_600_000]
+    assert max(sampled.times_ms) == HORIZON_MS
+    assert sampled.notes == ["sampled over its first 60 minutes only"]
+    box = BoundingBox(x1=0, y1=0, x2=1, y2=1)
+    face = {"identity": None, "similarity": 0.0, "box": box, "lookup": RecordLookup.NOT_APPLICABLE}
+    FaceResult(frame_time_ms=HORIZON_MS, **face)  # the schema's bound
+    with pytest.raises(ValueError, match="less than or equal"):
+        FaceResult(frame_time_ms=HORIZON_MS + 1, **face)
 
 
 def test_no_decodable_frame(clip_bytes: Callable[..., bytes]) -> None:

@@ -64,6 +64,25 @@ def test_malformed_shapes_keep_what_is_known() -> None:
     assert isinstance(items(json.dumps({"Records": ["not", "a", "dict"]}))[0], Malformed)
 
 
+def test_what_no_result_can_name_is_malformed() -> None:
+    """Checked against the result's schema once, here: a bucket or key S3 never makes is
+    refused outright; an impossible ETag or version keeps the bucket and key (answered)."""
+    for bucket, key in (("b", "k.mp4"), ("x" * 64, "k.mp4"), ("bkt", "k" * 1025)):
+        [item] = items(json.dumps(s3_event(s3_record(bucket, key))))
+        assert isinstance(item, Malformed) and item.bucket is None and item.key is None
+    [item] = items(json.dumps(s3_event(s3_record("bkt", "k.mp4", etag="e" * 129))))
+    assert isinstance(item, Malformed) and (item.bucket, item.key) == ("bkt", "k.mp4")
+    assert item.reason.startswith("S3 record etag 'eeee")
+    [task] = items(json.dumps(s3_event(s3_record("x" * 63, "k" * 1024, etag="e" * 128))))
+    assert isinstance(task, ClipTask)
+    # malformed otherwise too (a bad size): still no object to answer for a bucket S3 never makes
+    bad_size = s3_record("b", "k.mp4")
+    bad_size["s3"]["object"]["size"] = "big"
+    [item] = items(json.dumps(s3_event(bad_size)))
+    assert isinstance(item, Malformed) and item.bucket is None
+    assert "is not a byte count; S3 record bucket 'b'" in item.reason
+
+
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.text(max_size=20),
     lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner),

@@ -65,7 +65,7 @@ def aws(moto_endpoint: str) -> Iterator[dict[str, Any]]:
         "ROLLCALL_RESULTS_TOPIC_ARN": topic,
         "ROLLCALL_TABLE": "fuzz-students",
         "ROLLCALL_IDEMPOTENCY_TABLE": "fuzz-idempotency",
-        "ROLLCALL_AWS_MAX_ATTEMPTS": "2",
+        "AWS_MAX_ATTEMPTS": "2",
         "POWERTOOLS_METRICS_DISABLED": "true",
     }
     mp = pytest.MonkeyPatch()

@@ -176,7 +176,7 @@ def test_a_refused_aws_call_is_access_denied(stack: Stack, logs: list[dict[str, 
     from cloud_handler.runtime import get_runtime
 
     record = stack.put("denied.mp4", b"\x00" * 100)
-    fail_calls(get_runtime().clients.s3, "GetObject", 1, "AccessDenied", status=403)
+    fail_calls(get_runtime().s3, "GetObject", 1, "AccessDenied", status=403)
     error = _error_for(stack, record, logs)
     assert error.code is ErrorCode.ACCESS_DENIED and error.stage == "download"
     assert "AccessDenied" in error.message
@@ -190,7 +190,7 @@ def test_a_refused_publish_leaves_the_record_for_redelivery(
     from cloud_handler.runtime import get_runtime
 
     record = stack.put(clip_key(12), b"not a video" * 10)
-    calls = fail_calls(get_runtime().clients.sns, "Publish", 1, "AuthorizationError", 403)
+    calls = fail_calls(get_runtime().sns, "Publish", 1, "AuthorizationError", 403)
     event = sqs_event(body(s3_event(record)))
     assert run(event)["batchItemFailures"] == [{"itemIdentifier": event["Records"][0]["messageId"]}]
     assert calls[0] == 1  # a refusal is not retried
@@ -217,8 +217,8 @@ def test_an_event_that_is_not_an_sqs_batch_is_refused(
 def test_configuration_error_names_the_variable(
     stack: Stack, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    from cloud_handler.errors import ConfigError
     from cloud_handler.runtime import reset_runtime
-    from cloud_handler.settings import ConfigError
 
     monkeypatch.delenv("ROLLCALL_TABLE")
     reset_runtime()
@@ -260,7 +260,7 @@ def test_dynamodb_unreachable_through_its_own_endpoint(
     monkeypatch.delenv("ROLLCALL_ENDPOINT_URL")
     monkeypatch.setenv("AWS_ENDPOINT_URL", stack.endpoint)
     monkeypatch.setenv("AWS_ENDPOINT_URL_DYNAMODB", closed)
-    monkeypatch.setenv("ROLLCALL_AWS_MAX_ATTEMPTS", "2")
+    monkeypatch.setenv("AWS_MAX_ATTEMPTS", "2")
     reset_runtime()
     record = stack.put(clip_key(16), b"not a video" * 10)
     event = sqs_event(body(s3_event(record)))

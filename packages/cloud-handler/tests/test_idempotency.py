@@ -98,7 +98,7 @@ def test_the_in_progress_record_expires_at_the_invocation_deadline(
 
     record = stack.put(clip_key(26), clip_bytes(320, 240, faces=0))
     seen: list[dict[str, Any]] = []
-    sns = get_runtime().clients.sns
+    sns = get_runtime().sns
     sns.meta.events.register(
         "before-call.sns.Publish", lambda **_: seen.extend(_records(stack)) and None
     )
@@ -115,7 +115,7 @@ def test_s3_throttling_is_retried_by_botocore(
     stack: Stack, clip_bytes: Callable[..., bytes]
 ) -> None:
     record = stack.put(clip_key(23), clip_bytes(320, 240, faces=0))
-    calls = throttle(get_runtime().clients.s3, "s3.GetObject", 2, "SlowDown")
+    calls = throttle(get_runtime().s3, "s3.GetObject", 2, "SlowDown")
     assert run(sqs_event(body(s3_event(record)))) == {"batchItemFailures": []}
     assert calls[0] == 3
     [result] = stack.results()
@@ -130,7 +130,7 @@ def test_a_publish_that_keeps_failing_is_recomputed_on_redelivery(
     and publishes the answer once."""
     good = stack.put(clip_key(24), clip_bytes(320, 240, faces=0))
     throttled = stack.put(clip_key(25), clip_bytes(320, 240, faces=0, duration_s=0.4))
-    calls = throttle(get_runtime().clients.sns, "sns.Publish", 3, "Throttling")  # 3 attempts
+    calls = throttle(get_runtime().sns, "sns.Publish", 3, "Throttling")  # 3 attempts
     event = sqs_event(body(s3_event(throttled)), body(s3_event(good)))
     response = run(event)
     assert response["batchItemFailures"] == [{"itemIdentifier": event["Records"][0]["messageId"]}]

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from cloud_handler.aws import Clients
+from cloud_handler.aws import client, session
 from cloud_handler.errors import TransientError
 from cloud_handler.lookup import RecordCache, lookup_students
 from rollcall_tools.testkit.handler_stack import Stack
@@ -35,7 +35,7 @@ def test_unprocessed_keys_fail_the_delivery() -> None:
             return {"Responses": {"t": []}, "UnprocessedKeys": RequestItems}
 
     with pytest.raises(TransientError, match="unprocessed"):
-        lookup_students(Throttled(), "t", ["a"], cache=RecordCache(ttl_s=60))
+        lookup_students(Throttled(), "t", ["a"], cache=RecordCache())
 
 
 def test_batch_lookup_with_missing_and_bad_records(stack: Stack) -> None:
@@ -45,12 +45,12 @@ def test_batch_lookup_with_missing_and_bad_records(stack: Stack) -> None:
             {"name": "broken", "major": "x"},  # no year: unreadable, reported as missing
         ]
     )
-    ddb = Clients.create(endpoint_url=stack.endpoint, region="us-east-1").dynamodb
+    ddb = client(session("us-east-1"), "dynamodb", endpoint_url=stack.endpoint)
     calls: list[Any] = []
     ddb.meta.events.register(
         "before-call.dynamodb.BatchGetItem", lambda **kw: calls.append(kw) and None
     )
-    cache = RecordCache(ttl_s=60)
+    cache = RecordCache()
     found = lookup_students(
         ddb, stack.table, ["mr_bean", "nobody", "broken", "mr_bean"], cache=cache
     )

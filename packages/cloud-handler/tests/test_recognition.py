@@ -51,9 +51,7 @@ def test_astronaut_recognized_with_record(
     stack.seed([{"name": "eileen_collins", "major": "astronautics", "year": "senior", "id": 7}])
     record = stack.put(clip_key(30), clip_bytes(1280, 720, faces=1))
     # the first lookup is throttled twice: botocore retries it with backoff, then it is served
-    calls = throttle(
-        get_runtime().clients.dynamodb, "dynamodb.BatchGetItem", 2, "ThrottlingException"
-    )
+    calls = throttle(get_runtime().dynamodb, "dynamodb.BatchGetItem", 2, "ThrottlingException")
     assert run(sqs_event(body(s3_event(record)))) == {"batchItemFailures": []}
     assert calls[0] == 3
     [result] = stack.results()
@@ -110,14 +108,14 @@ def test_lookup_throttled_until_redelivery(
     stack.seed([{"name": "eileen_collins", "major": "astronautics", "year": "senior"}])
     record = stack.put(clip_key(33), clip_bytes(640, 480, faces=1))
     calls = throttle(
-        get_runtime().clients.dynamodb,
+        get_runtime().dynamodb,
         "dynamodb.BatchGetItem",
         4,
         "ProvisionedThroughputExceededException",
     )
     event = sqs_event(body(s3_event(record)))
     assert len(run(event)["batchItemFailures"]) == 1
-    assert calls[0] == 3  # ROLLCALL_AWS_MAX_ATTEMPTS
+    assert calls[0] == 3  # AWS_MAX_ATTEMPTS (the test stack)
     assert not stack.results()
     assert run(sqs_event(body(s3_event(record)), receive_count=2)) == {"batchItemFailures": []}
     [result] = stack.results()
@@ -133,7 +131,7 @@ def test_a_refused_lookup_is_access_denied(
 ) -> None:
     _use(monkeypatch, astronaut_artifact)
     record = stack.put(clip_key(34), clip_bytes(640, 480, faces=1))
-    fail_calls(get_runtime().clients.dynamodb, "BatchGetItem", 1, "AccessDeniedException")
+    fail_calls(get_runtime().dynamodb, "BatchGetItem", 1, "AccessDeniedException")
     assert run(sqs_event(body(s3_event(record)))) == {"batchItemFailures": []}
     [result] = stack.results()
     assert result.error is not None

@@ -6,24 +6,26 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import subprocess
 import sys
 import threading
-import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
 
 from cloud_handler.events import ClipTask
-from cloud_handler.local_runner import RunnerConfig, RunnerStats, run_local, wait_until
+from cloud_handler.local_runner import RunnerConfig, RunnerStats, run_local
 from rollcall_tools.testkit.handler_stack import (
     Stack,
     body,
     clip_key,
+    expire_in_progress,
     leave_in_progress,
     make_stack,
     s3_event,
+    wait_until,
 )
 from shared_schema import RecognitionResult, ResultStatus
 
@@ -77,8 +79,12 @@ def _start(
     return stop, thread, box
 
 
+def _said(logs: list[dict[str, Any]], message: str) -> Callable[[], bool]:
+    return lambda: any(line["message"].startswith(message) for line in logs)
+
+
 def test_runner_answers_every_clip_and_deletes_only_successes(
-    stack: Stack, clip_bytes: Callable[..., bytes]
+    stack: Stack, clip_bytes: Callable[..., bytes], logs: list[dict[str, Any]]
 ) -> None:
     records = [
         stack.put(clip_key(40), clip_bytes(320, 240, faces=0)),
@@ -93,12 +99,14 @@ def test_runner_answers_every_clip_and_deletes_only_successes(
     results: list[RecognitionResult] = []
     try:
         assert _collect(stack, results, 3, 120)
-        # another worker "holds" clip 43 for 1 s: its message fails, is left alone and comes
-        # back after the queue's visibility timeout (3 s), when that record has expired
+        # another worker "holds" clip 43: its message fails and is left alone; that worker's
+        # deadline passes, and the message comes back after the queue's visibility timeout
         obj = busy["s3"]["object"]
         task = ClipTask(stack.bucket, clip_key(43), obj["eTag"], None, obj["size"])
-        leave_in_progress(stack, task.as_payload(), remaining_ms=1000)
+        leave_in_progress(stack, task.as_payload(), remaining_ms=600_000)
         _notify(stack, busy)
+        assert wait_until(_said(logs, "clip in progress elsewhere"), 60)
+        assert expire_in_progress(stack) == 1
         assert _collect(stack, results, 4, 60)
         assert wait_until(lambda: _queue_empty(stack), 30)
     finally:
@@ -118,42 +126,59 @@ def test_runner_answers_every_clip_and_deletes_only_successes(
     assert stats.received == stats.succeeded + stats.failed
 
 
+@pytest.fixture
+def silent_endpoint() -> Iterator[str]:
+    """An endpoint that accepts connections and never answers (a call to it hangs)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        sock.listen(16)
+        yield f"http://127.0.0.1:{sock.getsockname()[1]}"
+
+
 def test_worker_killed_mid_clip_then_serve_stops_on_sigterm(
-    stack: Stack, clip_bytes: Callable[..., bytes]
+    stack: Stack, clip_bytes: Callable[..., bytes], silent_endpoint: str
 ) -> None:
-    """A real ``cloud-handler serve`` is SIGKILLed while a clip is in progress; a new one
-    answers the redelivered message exactly once, then exits 0 on SIGTERM. The in-progress
-    record expires at the function timeout (1 s), the message returns after the queue's
-    visibility timeout (6 s)."""
+    """A real ``cloud-handler serve`` is SIGKILLed while a clip is in progress (its publish
+    hangs: SNS never answers it); once that worker's deadline has passed, a new one answers
+    the redelivered message exactly once, then exits 0 on SIGTERM."""
     record = stack.put(clip_key(44), clip_bytes(1280, 720, faces=3))
-    _visibility(stack, 6)
-    env = {**os.environ, "ROLLCALL_SAMPLE_FRAMES": "6", "ROLLCALL_THREADS": "1"}
-    command = [
+    _visibility(stack, 2)
+    env = {**os.environ, "ROLLCALL_THREADS": "1"}
+    serve = [
         sys.executable, "-m", "cloud_handler", "serve", "--queue", stack.events_queue_url,
-        "--endpoint-url", stack.endpoint, "--workers", "1", "--mode", "thread",
-        "--wait-time", "1", "--function-timeout", "1",
+        "--workers", "1", "--mode", "thread", "--wait-time", "1", "--function-timeout", "1",
     ]  # fmt: skip
+    hangs = {  # botocore's endpoint resolution: moto, except SNS
+        **{k: v for k, v in env.items() if k != "ROLLCALL_ENDPOINT_URL"},
+        "AWS_ENDPOINT_URL": stack.endpoint,
+        "AWS_ENDPOINT_URL_SNS": silent_endpoint,
+    }
 
     def in_progress() -> bool:
         items = stack.dynamodb.scan(TableName=stack.idempotency_table)["Items"]
         return any(i["status"]["S"] == "INPROGRESS" for i in items)
 
     first = subprocess.Popen(
-        command,
-        env=env,
+        serve,
+        env=hangs,
         start_new_session=True,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
     try:
         _notify(stack, record)
-        assert wait_until(in_progress, 120, 0.02), "the worker never started the clip"
+        assert wait_until(in_progress, 120), "the worker never started the clip"
     finally:
         os.killpg(first.pid, signal.SIGKILL)
         first.wait()
     assert not stack.results()
+    assert expire_in_progress(stack) == 1  # the dead worker's deadline (1 s) passes
     second = subprocess.Popen(
-        command, env=env, start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+        [*serve, "--endpoint-url", stack.endpoint],
+        env=env,
+        start_new_session=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
     )
     results: list[RecognitionResult] = []
     try:
@@ -179,7 +204,7 @@ def test_process_runner_replaces_a_killed_worker(
 
     from cloud_handler import local_runner
 
-    monkeypatch.setattr(local_runner, "RESPAWN_AFTER_S", 0.5)
+    monkeypatch.setattr(local_runner, "RESPAWN_AFTER_S", 0.0)  # any death is a fault
     config = RunnerConfig(
         queue=stack.events_queue_url,
         endpoint_url=stack.endpoint,
@@ -196,7 +221,6 @@ def test_process_runner_replaces_a_killed_worker(
     try:
         assert wait_until(lambda: len(multiprocessing.active_children()) == 1, 30)
         [first] = multiprocessing.active_children()
-        time.sleep(1.0)  # past RESPAWN_AFTER_S: a fault, not a crash at start-up
         os.kill(first.pid or 0, signal.SIGKILL)
 
         def replaced() -> bool:

@@ -19,7 +19,7 @@ import hashlib
 import threading
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools.utilities.idempotency import (
     DynamoDBPersistenceLayer,
@@ -30,12 +30,17 @@ from aws_lambda_powertools.utilities.idempotency import (
 from cloud_handler.errors import ClipError
 from cloud_handler.events import ClipTask, Malformed
 from cloud_handler.observability import count, logger, milliseconds
-from cloud_handler.pipeline import Deps, Outcome, clip_id, process_clip
+from cloud_handler.pipeline import Outcome, clip_id, process_clip
 from cloud_handler.publish import publish_result
 from shared_schema import ClipRef, ErrorCode, RecognitionResult, ResultStatus
 
+if TYPE_CHECKING:
+    from cloud_handler.runtime import Runtime
+
 KEY_PREFIX = "rollcall-clip"
 """Prefix of the idempotency record keys (``rollcall-clip#<md5 of the identity>``)."""
+REMEMBER_S = 24 * 3600
+"""How long an answer is remembered (the idempotency records' TTL)."""
 Answer = Callable[[dict[str, Any], int], tuple[dict[str, Any], bool]]
 """``answer(payload, attempt)`` -> (what the step returned, True when it was a replay)."""
 
@@ -50,7 +55,7 @@ class InvocationConfig(IdempotencyConfig):
         self._local = threading.local()
         super().__init__(**kwargs)
 
-    @property  # type: ignore[override]
+    @property
     def lambda_context(self) -> Any:
         """The context registered by this thread's invocation."""
         return getattr(self._local, "context", None)
@@ -60,40 +65,42 @@ class InvocationConfig(IdempotencyConfig):
         self._local.context = context
 
 
-def idempotency_config(ttl_s: int) -> InvocationConfig:
-    """Records keyed on the payload's ``id``, remembered ``ttl_s`` seconds."""
+def idempotency_config() -> InvocationConfig:
+    """Records keyed on the payload's ``id``, remembered :data:`REMEMBER_S` seconds."""
     return InvocationConfig(
         event_key_jmespath="id",
         raise_on_no_idempotency_key=True,
-        expires_after_seconds=ttl_s,
+        expires_after_seconds=REMEMBER_S,
         use_local_cache=True,
         local_cache_max_items=1024,
         response_hook=_on_replay,
     )
 
 
-def build_answer(deps: Deps, config: IdempotencyConfig) -> Answer:
+def build_answer(runtime: Runtime) -> Answer:
     """The container's idempotent answering step (see the module docstring)."""
-    settings, clients = deps.settings, deps.clients
     store = DynamoDBPersistenceLayer(
-        table_name=settings.idempotency_table, boto3_client=clients.dynamodb
+        table_name=runtime.settings.idempotency_table, boto3_client=runtime.dynamodb
     )
 
-    @idempotent_function(
-        data_keyword_argument="clip", persistence_store=store, config=config, key_prefix=KEY_PREFIX
-    )
     def answer(*, clip: dict[str, Any], attempt: int) -> dict[str, Any]:
-        outcome = _outcome(clip, deps, attempt)
+        outcome = _outcome(clip, runtime, attempt)
         result = outcome.result
-        message_id = publish_result(
-            clients.sns, settings.results_topic_arn, result, dedup=clip["id"]
-        )
+        topic = runtime.settings.results_topic_arn
+        message_id = publish_result(runtime.sns, topic, result, dedup=clip["id"])
         log_outcome(outcome)
         return {"key": result.clip.key, "status": result.status.value, "message_id": message_id}
 
+    once: Callable[..., dict[str, Any]] = idempotent_function(
+        data_keyword_argument="clip",
+        persistence_store=store,
+        config=runtime.idempotency,
+        key_prefix=KEY_PREFIX,
+    )(answer)
+
     def call(payload: dict[str, Any], attempt: int) -> tuple[dict[str, Any], bool]:
         _replayed.value = False
-        response = answer(clip=payload, attempt=attempt)
+        response = once(clip=payload, attempt=attempt)
         return response, bool(_replayed.value)
 
     return call
@@ -115,18 +122,18 @@ def _on_replay(response: Any, record: Any) -> Any:
     return response
 
 
-def _outcome(clip: dict[str, Any], deps: Deps, attempt: int) -> Outcome:
+def _outcome(clip: dict[str, Any], runtime: Runtime, attempt: int) -> Outcome:
     if "malformed" not in clip:
-        return process_clip(ClipTask.from_payload(clip), deps, attempt=attempt)
-    key = str(clip["key"])[:1024]
+        return process_clip(ClipTask.from_payload(clip), runtime, attempt=attempt)
+    key = clip["key"]  # bucket and key were checked against the schema when parsed
     error = ClipError(ErrorCode.MALFORMED_EVENT, str(clip["malformed"]), "event")
     result = RecognitionResult(
-        clip=ClipRef(bucket=str(clip["bucket"])[:63].ljust(3, "?"), key=key, clip=clip_id(key)),
+        clip=ClipRef(bucket=clip["bucket"], key=key, clip=clip_id(key)),
         status=ResultStatus.ERROR,
         error=error.detail(),
-        model=deps.model,
+        model=runtime.model,
         processed_at=datetime.now(UTC),
-        attempt=max(1, min(1000, attempt)),
+        attempt=attempt,
     )
     return Outcome(result)
 

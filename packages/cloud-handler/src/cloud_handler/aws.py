@@ -1,22 +1,30 @@
-"""AWS clients (one set per container, botocore's retries) and the one mapping of AWS errors.
+"""AWS clients (one factory, botocore's retries) and the one mapping of AWS errors.
 
-Retries are botocore's (``standard`` or ``adaptive`` mode, ``ROLLCALL_AWS_MAX_ATTEMPTS``
-attempts in all). What still fails afterwards is sorted here, once for every call the
-handler makes: a missing object and a refused call become error results, throttling,
-5xx and transport failures make the delivery fail so that SQS redelivers it.
+Retries are botocore's (``standard`` mode, :data:`MAX_ATTEMPTS` attempts in all, unless
+``AWS_RETRY_MODE`` / ``AWS_MAX_ATTEMPTS`` say otherwise). What still fails afterwards is
+sorted here, once for every call the handler makes: a missing object and a refused call
+become error results, throttling, 5xx and transport failures make the delivery fail so
+that SQS redelivers it.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 import boto3
+import botocore.session
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError, ParamValidationError
 
 from cloud_handler.errors import TransientError
 from shared_schema import ErrorCode
+
+RETRY_MODE = "standard"
+"""botocore's retry mode unless ``AWS_RETRY_MODE`` says otherwise (``adaptive`` adds
+client-side rate limiting)."""
+MAX_ATTEMPTS = 4
+"""Attempts per call in all unless ``AWS_MAX_ATTEMPTS`` says otherwise."""
+CONNECT_TIMEOUT_S, READ_TIMEOUT_S = 3.0, 10.0
 
 MISSING_CODES = frozenset({"NoSuchKey", "NoSuchVersion", "NoSuchBucket", "NotFound", "404"})
 """The object is not there (S3 answers 404 only with s3:ListBucket; otherwise 403)."""
@@ -91,39 +99,37 @@ def describe(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {exc}"
 
 
-@dataclass
-class Clients:
-    """The handler's boto3 clients, made once per container."""
+def session(region: str) -> boto3.session.Session:
+    """A boto3 session whose clients retry the package's way unless the environment says
+    otherwise: botocore's ``standard`` mode, :data:`MAX_ATTEMPTS` attempts in all
+    (``AWS_RETRY_MODE``, ``AWS_MAX_ATTEMPTS`` or the profile's ``retry_mode`` /
+    ``max_attempts`` win, as for any AWS SDK)."""
+    core = botocore.session.Session(
+        session_vars={
+            "retry_mode": ("retry_mode", "AWS_RETRY_MODE", RETRY_MODE, None),
+            "max_attempts": ("max_attempts", "AWS_MAX_ATTEMPTS", MAX_ATTEMPTS, int),
+        }
+    )
+    return boto3.session.Session(botocore_session=core, region_name=region)
 
-    s3: Any
-    dynamodb: Any
-    sns: Any
 
-    @classmethod
-    def create(
-        cls,
-        *,
-        endpoint_url: str | None,
-        region: str,
-        max_attempts: int = 4,
-        retry_mode: str = "standard",
-    ) -> Clients:
-        """Clients for ``region`` with botocore retries.
+def client(
+    aws: boto3.session.Session,
+    service: str,
+    *,
+    endpoint_url: str | None,
+    read_timeout_s: float = READ_TIMEOUT_S,
+) -> Any:
+    """The one way this package makes a client (the idempotency layer's too).
 
-        ``endpoint_url`` (``ROLLCALL_ENDPOINT_URL``) points every client at one endpoint
-        (moto, the local stack). Without it no endpoint is passed, so botocore resolves
-        each service's own: ``AWS_ENDPOINT_URL_DYNAMODB``, ``AWS_ENDPOINT_URL``, or AWS.
-        """
-        config = Config(
-            retries={"mode": retry_mode, "total_max_attempts": max_attempts},
-            connect_timeout=3,
-            read_timeout=10,
-            max_pool_connections=16,
-        )
-        session = boto3.session.Session(region_name=region)
-        where = {"endpoint_url": endpoint_url} if endpoint_url else {}
-
-        def make(name: str) -> Any:
-            return session.client(name, config=config, **where)
-
-        return cls(s3=make("s3"), dynamodb=make("dynamodb"), sns=make("sns"))
+    ``endpoint_url`` (``ROLLCALL_ENDPOINT_URL``) points the client at one endpoint (moto,
+    the local stack). Without it no endpoint is passed, so botocore resolves the service's
+    own: ``AWS_ENDPOINT_URL_<SERVICE>``, ``AWS_ENDPOINT_URL``, or AWS.
+    """
+    config = Config(
+        connect_timeout=CONNECT_TIMEOUT_S,
+        read_timeout=read_timeout_s,
+        max_pool_connections=16,
+    )
+    where = {"endpoint_url": endpoint_url} if endpoint_url else {}
+    return aws.client(service, config=config, **where)

@@ -1,31 +1,46 @@
-"""``cloud-handler``: run the handler locally (serve, invoke), benchmark it, export requirements."""
+"""``cloud-handler``: run the handler locally: serve the events queue, invoke one event."""
 
 from __future__ import annotations
 
 import contextlib
 import json
 import logging
+import os
 import signal
 import sys
 import threading
+from collections.abc import Iterator, Mapping
+from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any, NoReturn
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
 from rich.console import Console
 
-from cloud_handler import __version__
+if TYPE_CHECKING:
+    from cloud_handler.settings import Settings
 
 app = typer.Typer(
     pretty_exceptions_show_locals=False,
     no_args_is_help=True,
     add_completion=False,
-    help="rollcall's Lambda function, run locally: serve a queue, invoke one event, benchmark.",
+    help="rollcall's Lambda function, run locally: serve the events queue, invoke one event.",
 )
 out = Console()
 err = Console(stderr=True)
 
 EXIT_FAILED, EXIT_USAGE, EXIT_UNREACHABLE = 1, 2, 3
+
+
+class WorkerMode(StrEnum):
+    """How ``serve`` runs its workers."""
+
+    PROCESS = "process"
+    THREAD = "thread"
+
+
+class EventFileError(ValueError):
+    """The event file cannot be read, or does not hold a Lambda event."""
 
 
 def fail(message: str, code: int = EXIT_USAGE) -> NoReturn:
@@ -34,9 +49,26 @@ def fail(message: str, code: int = EXIT_USAGE) -> NoReturn:
     raise typer.Exit(code)
 
 
+@contextlib.contextmanager
+def exit_codes() -> Iterator[None]:
+    """The CLI's one error convention: a failure is one red line on stderr and an exit code
+    (2 bad usage or configuration, 3 an endpoint unreachable); never a traceback."""
+    from cloud_handler.errors import ConfigError
+    from cloud_handler.local_runner import RunnerError
+
+    try:
+        yield
+    except (ConfigError, EventFileError) as exc:
+        fail(str(exc), EXIT_USAGE)
+    except RunnerError as exc:
+        fail(str(exc), EXIT_UNREACHABLE if exc.unreachable else EXIT_USAGE)
+
+
 def _version(value: bool) -> None:
     if value:
-        out.print(f"cloud-handler {__version__}")
+        import cloud_handler
+
+        out.print(f"cloud-handler {cloud_handler.__version__}")
         raise typer.Exit()
 
 
@@ -50,53 +82,55 @@ def main(
     """rollcall's Lambda function, run locally."""
 
 
-def _check_handler_config() -> None:
-    from cloud_handler.settings import ConfigError, load_settings
+def _handler_settings(**options: str | None) -> Settings:
+    """The handler's settings with this command's options in force. Given options are
+    exported as their variables, so that the handler (and every worker process) reads the
+    same; every problem is named at once (ConfigError)."""
+    from cloud_handler.settings import ENV_PREFIX, load_settings
 
-    try:
-        load_settings()
-    except ConfigError as exc:
-        fail(str(exc))
+    names = {"endpoint_url": f"{ENV_PREFIX}ENDPOINT_URL", "region": "AWS_REGION"}
+    for option, value in options.items():
+        if value:
+            os.environ[names[option]] = value
+    return load_settings()
 
 
 @app.command()
 def serve(
     *,
-    queue: Annotated[
-        str,
-        typer.Option(
-            "--queue", envvar="ROLLCALL_EVENTS_QUEUE", help="Events queue (name or URL) to poll."
-        ),
-    ],
+    queue: Annotated[str, typer.Option("--queue", help="Events queue (name or URL) to poll.")],
     endpoint_url: Annotated[
         str | None,
         typer.Option(
-            "--endpoint-url", envvar="ROLLCALL_ENDPOINT_URL", help="AWS endpoint (e.g. moto)."
+            "--endpoint-url",
+            help="AWS endpoint, e.g. moto (default: ROLLCALL_ENDPOINT_URL; unset: botocore's "
+            "own AWS_ENDPOINT_URL resolution).",
         ),
+    ] = None,
+    region: Annotated[
+        str | None,
+        typer.Option("--region", help="AWS region (default: AWS_REGION, else us-east-1)."),
     ] = None,
     workers: Annotated[
         int,
-        typer.Option("--workers", envvar="ROLLCALL_WORKERS", min=1, max=64, help="Workers."),
+        typer.Option(
+            "--workers",
+            min=1,
+            max=64,
+            help="Workers: the event source mapping's maximum concurrency.",
+        ),
     ] = 2,
     mode: Annotated[
-        str,
-        typer.Option(
-            "--mode",
-            envvar="ROLLCALL_WORKER_MODE",
-            help="'process' (one model per worker) or 'thread' (one shared model).",
-        ),
-    ] = "process",
+        WorkerMode,
+        typer.Option("--mode", help="'process' (one model per worker) or 'thread' (one model)."),
+    ] = WorkerMode.PROCESS,
     wait_time: Annotated[
-        int,
-        typer.Option(
-            "--wait-time", envvar="ROLLCALL_WAIT_TIME_S", min=0, max=20, help="Long-poll seconds."
-        ),
+        int, typer.Option("--wait-time", min=0, max=20, help="Long-poll seconds.")
     ] = 5,
     batch_size: Annotated[
         int,
         typer.Option(
             "--batch-size",
-            envvar="ROLLCALL_BATCH_SIZE",
             min=1,
             max=10,
             help="Messages received per batch (the event source mapping's batch size).",
@@ -106,53 +140,40 @@ def serve(
         float,
         typer.Option(
             "--function-timeout",
-            envvar="ROLLCALL_FUNCTION_TIMEOUT_S",
             min=1,
             max=900,
             help="The handler's deadline per batch, like the function's timeout. The queue's "
             "visibility timeout must be at least 6x this.",
         ),
     ] = 30,
-    region: Annotated[
-        str, typer.Option("--region", envvar="AWS_REGION", help="AWS region.")
-    ] = "us-east-1",
 ) -> None:
     """Long-poll the events queue and run each batch through lambda_handler until SIGTERM/SIGINT,
-    as Lambda's SQS event source mapping does (visibility and redrive are the queue's own)."""
-    from cloud_handler.local_runner import RunnerConfig, RunnerError, run_local
+    as Lambda's SQS event source mapping does (visibility and redrive are the queue's own).
+    The handler's variables must be set too."""
+    from cloud_handler.local_runner import RunnerConfig, check_visibility, run_local, sqs_client
 
-    if mode not in ("process", "thread"):
-        fail(f"--mode must be 'process' or 'thread', not {mode!r}")
-    if endpoint_url:
-        import os
-
-        os.environ["ROLLCALL_ENDPOINT_URL"] = endpoint_url  # the handler reads it too
-    _check_handler_config()
-    config = RunnerConfig(
-        queue=queue,
-        endpoint_url=endpoint_url,
-        region=region,
-        workers=workers,
-        mode=mode,  # type: ignore[arg-type]
-        batch_size=batch_size,
-        wait_time_s=wait_time,
-        function_timeout_s=function_timeout,
-    )
-    stop = threading.Event()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(sig, lambda *_: stop.set())
-    try:
-        from cloud_handler.local_runner import check_visibility, sqs_client
-
-        check_visibility(sqs_client(endpoint_url, region), queue, function_timeout)
+    with exit_codes():
+        settings = _handler_settings(endpoint_url=endpoint_url, region=region)
+        config = RunnerConfig(
+            queue=queue,
+            endpoint_url=settings.endpoint_url,
+            region=settings.region,
+            workers=workers,
+            mode=mode.value,
+            batch_size=batch_size,
+            wait_time_s=wait_time,
+            function_timeout_s=function_timeout,
+        )
+        stop = threading.Event()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(sig, lambda *_: stop.set())
+        check_visibility(sqs_client(config.endpoint_url, config.region), queue, function_timeout)
         err.print(
-            f"serving [bold]{queue}[/bold] with {workers} {mode} worker(s); "
+            f"serving [bold]{queue}[/bold] with {workers} {mode.value} worker(s); "
             "SIGTERM or Ctrl-C stops",
             highlight=False,
         )
         stats = run_local(config, stop=stop)
-    except RunnerError as exc:
-        fail(str(exc), EXIT_UNREACHABLE if exc.unreachable else EXIT_USAGE)
     err.print(
         f"stopped: {stats.received} received, {stats.succeeded} done, "
         f"{stats.failed} left for redelivery",
@@ -162,44 +183,51 @@ def serve(
 
 @app.command()
 def invoke(
-    event: Annotated[
-        Path,
-        typer.Option("--event", envvar="ROLLCALL_EVENT_FILE", help="JSON event file ('-': stdin)."),
-    ],
+    event: Annotated[Path, typer.Option("--event", help="JSON event file ('-': stdin).")],
 ) -> None:
     """Run one Lambda event (an SQS batch of S3 notifications) through the handler; print its
     answer.
 
     Exit 0 when everything was handled, 1 when a record must be retried.
     """
-    text = sys.stdin.read() if str(event) == "-" else _read(event)
-    try:
-        document: Any = json.loads(text)
-    except json.JSONDecodeError as exc:
-        fail(f"{event}: not JSON ({exc.msg} at line {exc.lineno} column {exc.colno})")
-    if not isinstance(document, dict):
-        fail(f"{event}: a Lambda event is a JSON object, got {type(document).__name__}")
-    _check_handler_config()
-    from cloud_handler.context import LocalContext
-    from cloud_handler.handler import lambda_handler, logger
-    from cloud_handler.settings import ConfigError
-
-    # the handler's log lines and metrics go to stderr; stdout carries only its answer
-    for handler in logger.handlers:
-        if isinstance(handler, logging.StreamHandler):
-            handler.setStream(sys.stderr)
-    try:
-        with contextlib.redirect_stdout(sys.stderr):
-            response = lambda_handler(document, LocalContext(timeout_s=300))
-    except ConfigError as exc:
-        fail(str(exc))
+    with exit_codes():
+        document = _load_event(event)
+        _handler_settings()
+        response = _run(document)
     print(json.dumps(response, indent=2))  # noqa: T201 - the CLI's output
     if response.get("batchItemFailures"):
         raise typer.Exit(EXIT_FAILED)
 
 
-def _read(path: Path) -> str:
+def _load_event(path: Path) -> dict[str, Any]:
     try:
-        return path.read_text()
+        text = sys.stdin.read() if str(path) == "-" else path.read_text()
     except OSError as exc:
-        fail(f"{path}: cannot read the event file ({exc.strerror or exc})")
+        raise EventFileError(
+            f"{path}: cannot read the event file ({exc.strerror or exc})"
+        ) from None
+    try:
+        document: Any = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise EventFileError(
+            f"{path}: not JSON ({exc.msg} at line {exc.lineno} column {exc.colno})"
+        ) from None
+    if not isinstance(document, dict):
+        raise EventFileError(
+            f"{path}: a Lambda event is a JSON object, got {type(document).__name__}"
+        )
+    return document
+
+
+def _run(document: dict[str, Any]) -> Mapping[str, Any]:
+    """The handler's answer to ``document``; its log lines and metrics go to stderr, so that
+    stdout carries only the answer."""
+    from cloud_handler.context import LocalContext
+    from cloud_handler.handler import lambda_handler, logger
+
+    for handler in logger.handlers:
+        if isinstance(handler, logging.StreamHandler):
+            handler.setStream(sys.stderr)
+    with contextlib.redirect_stdout(sys.stderr):
+        response: Mapping[str, Any] = lambda_handler(document, LocalContext(timeout_s=300))
+    return response

@@ -4,15 +4,18 @@ Two passes over the bytes: the first demuxes the video stream without decoding i
 to learn its frame count, keyframes and timestamps; the second decodes only what the
 picks need, jumping from keyframe to keyframe, so that a long video costs about
 ``count`` groups of pictures rather than every frame. A short clip (one group of
-pictures) is decoded straight through up to its last pick.
+pictures) is decoded straight through up to its last pick. Picks lie within the first
+:data:`HORIZON_MS` (a result's frame times stop there), at most :data:`MAX_DECODE_FRAMES`
+frames are decoded, and no frame side may exceed :data:`MAX_SIDE` (a result's boxes stop
+there).
 """
 
 from __future__ import annotations
 
 import io
-import logging
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from fractions import Fraction
 
 import av
 import av.error
@@ -31,7 +34,12 @@ VIDEO_FORMATS = frozenset(
 """Containers (FFmpeg demuxer names) read as videos. Anything else FFmpeg can open - an
 image, a GIF, audio, text its ``tty`` demuxer would render - is "not a video"."""
 _VIDEO_MAGIC = (b"ftyp", b"moov", b"mdat", b"free", b"wide", b"skip")
-_log = logging.getLogger(__name__)
+MAX_DECODE_FRAMES = 1800
+"""At most this many frames are decoded per object (60 s at 30 fps without a keyframe)."""
+HORIZON_MS = 3_600_000
+"""Picks lie within a video's first hour: a result's ``frame_time_ms`` holds at most this."""
+MAX_SIDE = 16384
+"""The widest or tallest frame accepted: a result's box coordinates hold at most this."""
 
 
 @dataclass(frozen=True)
@@ -57,13 +65,16 @@ class _Index:
 
     pts: list[int | None] = field(default_factory=list)
     keyframes: list[int] = field(default_factory=list)
+    time_base: Fraction | None = None
+    rate: float = 30.0
+    """Frames per second (raw elementary streams are timed by frame numbers)."""
     corrupt: int = 0
     """Packets the demuxer flagged as damaged (e.g. cut off by a truncated upload)."""
     error: str | None = None
 
     @property
     def timed(self) -> bool:
-        return bool(self.pts) and all(p is not None for p in self.pts)
+        return self.time_base is not None and all(p is not None for p in self.pts)
 
 
 @dataclass
@@ -73,6 +84,8 @@ class _Plan:
     targets: list[int]
     starts: list[int]
     origin: int
+    cut: bool = False
+    """The video lasts longer than :data:`HORIZON_MS`; only its beginning is sampled."""
 
 
 def sample_frames(
@@ -80,10 +93,11 @@ def sample_frames(
     *,
     count: int,
     max_frame_pixels: int,
-    max_decode_frames: int,
+    max_decode_frames: int = MAX_DECODE_FRAMES,
     where: str = "clip",
 ) -> SampledFrames:
-    """Decode ``data`` and return up to ``count`` RGB frames spread evenly over all of it.
+    """Decode ``data`` and return up to ``count`` RGB frames spread evenly over all of it
+    (over its first :data:`HORIZON_MS` when it lasts longer).
 
     Decoding stops after ``max_decode_frames`` frames (a note says so).
 
@@ -104,7 +118,7 @@ def sample_frames(
     with _open(data, where) as container:
         stream = container.streams.video[0]
         stream.thread_type = "AUTO"
-        picker = _Picker(plan, stream, index.timed, max_frame_pixels, where)
+        picker = _Picker(plan, stream, index, max_frame_pixels, where)
         picker.run(_packets(container, stream), max_decode_frames)
         width, height = stream.codec_context.width, stream.codec_context.height
     if not picker.frames:
@@ -127,8 +141,10 @@ def sample_frames(
         notes.append(f"{index.corrupt} damaged packets")
     if index.error:
         notes.append(f"stopped early: {index.error}")
+    if plan.cut:
+        notes.append(f"sampled over its first {HORIZON_MS // 60_000} minutes only")
     if picker.out_of_budget:
-        notes.append(f"decoding stopped after {picker.decoded} frames (ROLLCALL_MAX_DECODE_FRAMES)")
+        notes.append(f"decoding stopped after {picker.decoded} frames (the decode budget)")
     return SampledFrames(
         frames=picker.frames,
         times_ms=picker.times_ms,
@@ -175,7 +191,7 @@ def _video_stream(
 
 def _packets(
     container: av.container.InputContainer, stream: av.video.stream.VideoStream
-) -> Iterator[av.Packet]:
+) -> Iterator[av.Packet[av.video.stream.VideoStream]]:
     """The stream's packets (not the empty flush packets demuxing ends with); stops where
     demuxing breaks (a truncated file)."""
     packets = container.demux(stream)
@@ -189,7 +205,8 @@ def _packets(
 
 
 def _index(container: av.container.InputContainer, stream: av.video.stream.VideoStream) -> _Index:
-    index = _Index()
+    rate = float(stream.guessed_rate or stream.average_rate or 0) or 30.0
+    index = _Index(time_base=stream.time_base, rate=rate)
     packets = container.demux(stream)
     while True:
         try:
@@ -208,25 +225,29 @@ def _index(container: av.container.InputContainer, stream: av.video.stream.Video
 
 
 def _plan(index: _Index, count: int) -> _Plan:
-    """Picks at the centres of ``count`` equal segments, in presentation order."""
-    total = len(index.pts)
+    """Picks at the centres of ``count`` equal segments of the first :data:`HORIZON_MS`,
+    in presentation order."""
+    keyframes = index.keyframes or [0]
+    if index.timed and index.time_base is not None:
+        order = sorted(p for p in index.pts if p is not None)
+        origin = order[0]
+        horizon = origin + int(Fraction(HORIZON_MS, 1000) / index.time_base)
+        key_at = [(index.pts[k] or 0, k) for k in keyframes]
+    else:  # raw elementary streams: no timestamps, frame numbers instead
+        order = list(range(len(index.pts)))
+        origin = 0
+        horizon = int(HORIZON_MS / 1000 * index.rate)
+        key_at = [(k, k) for k in keyframes]
+    within = [p for p in order if p <= horizon]
+    total = len(within)
     n = min(count, total)
     positions = sorted({min(total - 1, int((i + 0.5) * total / n)) for i in range(n)})
-    keyframes = index.keyframes or [0]
-    if index.timed:
-        order = sorted(p for p in index.pts if p is not None)
-        targets = [order[p] for p in positions]
-        key_at = [(index.pts[k] or 0, k) for k in keyframes]
-        origin = order[0]
-    else:  # raw elementary streams: no timestamps, frame numbers instead
-        targets = positions
-        key_at = [(k, k) for k in keyframes]
-        origin = 0
+    targets = [within[p] for p in positions]
     starts: list[int] = []
     for target in targets:
         start = max((k for at, k in key_at if at <= target), default=0)
         starts.append(max(start, starts[-1] if starts else 0))
-    return _Plan(targets, starts, origin)
+    return _Plan(targets, starts, origin, cut=total < len(order))
 
 
 class _Picker:
@@ -236,11 +257,11 @@ class _Picker:
         self,
         plan: _Plan,
         stream: av.video.stream.VideoStream,
-        timed: bool,
+        index: _Index,
         max_frame_pixels: int,
         where: str,
     ) -> None:
-        self.plan, self.stream, self.timed = plan, stream, timed
+        self.plan, self.stream, self.index = plan, stream, index
         self.max_frame_pixels, self.where = max_frame_pixels, where
         self.frames: list[np.ndarray] = []
         self.times_ms: list[int] = []
@@ -251,7 +272,7 @@ class _Picker:
         self._base = 0  # frame number of the keyframe decoding started from
         self._produced = 0  # frames out of the decoder since then
 
-    def run(self, packets: Iterator[av.Packet], budget: int) -> None:
+    def run(self, packets: Iterator[av.Packet[av.video.stream.VideoStream]], budget: int) -> None:
         """Feed ``packets``, skipping those before the next pick's keyframe."""
         context = self.stream.codec_context
         active = False
@@ -287,7 +308,7 @@ class _Picker:
     def _offer(self, frame: av.VideoFrame) -> None:
         _check_size(frame.width, frame.height, self.max_frame_pixels, self.where)
         self.decoded += 1
-        position = frame.pts if self.timed else self._base + self._produced
+        position = frame.pts if self.index.timed else self._base + self._produced
         self._produced += 1
         targets = self.plan.targets
         if position is None or self._next >= len(targets) or position < targets[self._next]:
@@ -298,22 +319,23 @@ class _Picker:
             self._next += 1
 
     def _time_ms(self, position: int) -> int:
-        if self.timed and self.stream.time_base is not None:
-            return max(
-                0, round(float((position - self.plan.origin) * self.stream.time_base) * 1000)
-            )
-        rate = float(self.stream.guessed_rate or self.stream.average_rate or 0) or 30.0
-        return round(position * 1000 / rate)
+        if self.index.timed and self.index.time_base is not None:
+            return round(float((position - self.plan.origin) * self.index.time_base) * 1000)
+        return round(position * 1000 / self.index.rate)
 
 
 def _check_size(width: int, height: int, limit: int, where: str) -> None:
     if width * height > limit:
-        raise ClipError(
-            ErrorCode.FRAME_TOO_LARGE,
-            f"{where}: frames are {width}x{height} ({width * height} pixels), over the "
-            f"{limit}-pixel limit (ROLLCALL_MAX_FRAME_PIXELS)",
-            "decode",
+        over = (
+            f"({width * height} pixels), over the {limit}-pixel limit (ROLLCALL_MAX_FRAME_PIXELS)"
         )
+    elif max(width, height) > MAX_SIDE:
+        over = f"wider or taller than the {MAX_SIDE} pixels a result's box can hold"
+    else:
+        return
+    raise ClipError(
+        ErrorCode.FRAME_TOO_LARGE, f"{where}: frames are {width}x{height} {over}", "decode"
+    )
 
 
 def _looks_like_video(data: bytes) -> bool:

@@ -1,4 +1,4 @@
-"""The exception that turns into an ``error`` result, and the one that asks for redelivery."""
+"""The package's exceptions: a final clip failure, a transient one, and a bad configuration."""
 
 from __future__ import annotations
 
@@ -7,6 +7,8 @@ from typing import Literal
 from shared_schema import ErrorCode, ErrorDetail
 
 Stage = Literal["event", "download", "decode", "detect", "embed", "lookup", "send"]
+MESSAGE_MAX = 2048
+"""The longest message an error result holds (``ErrorDetail.message``)."""
 
 
 class ClipError(Exception):
@@ -19,10 +21,15 @@ class ClipError(Exception):
         self.stage: Stage = stage
 
     def detail(self) -> ErrorDetail:
-        """The result's ``error`` field."""
-        return ErrorDetail(code=self.code, message=self.message[:2048], stage=self.stage)
+        """The result's ``error`` field (a longer message is cut to what the schema holds)."""
+        return ErrorDetail(code=self.code, message=self.message[:MESSAGE_MAX], stage=self.stage)
 
 
 class TransientError(RuntimeError):
     """A transient failure outside botocore's retries (e.g. DynamoDB left keys unprocessed):
     the record fails and SQS delivers it again."""
+
+
+class ConfigError(ValueError):
+    """The environment (or the model artifact it names) does not configure the handler; the
+    message names every problem."""

@@ -1,7 +1,9 @@
 """Turn one SQS record (its body an S3 event notification) into the objects to answer.
 
 Parsed with Powertools' event source data classes (``SQSRecord`` and the S3 event inside
-its body), which read real notifications whatever optional fields S3 leaves out.
+its body), which read real notifications whatever optional fields S3 leaves out. The object's
+bucket, key, ETag and version are checked against the result's schema (``ClipRef``) here,
+once: what a result could not name is malformed.
 """
 
 from __future__ import annotations
@@ -13,6 +15,9 @@ from urllib.parse import unquote_plus
 
 from aws_lambda_powertools.utilities.data_classes.s3_event import S3EventRecord
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+from pydantic import ValidationError
+
+from shared_schema import ClipRef
 
 
 @dataclass(frozen=True)
@@ -91,6 +96,10 @@ def parse_record(record: SQSRecord) -> list[Item]:
 
 
 def _parse_s3_record(record: S3EventRecord) -> Item:
+    return _checked(_read_s3_record(record))
+
+
+def _read_s3_record(record: S3EventRecord) -> Item:
     raw = record.raw_event
     if not isinstance(raw, dict) or raw.get("eventSource") not in (None, "aws:s3"):
         return Malformed("not an S3 record (expected an object with eventSource aws:s3)")
@@ -118,3 +127,29 @@ def _parse_s3_record(record: S3EventRecord) -> Item:
         version_id=str(version) if version else None,
         size=size,
     )
+
+
+def _checked(item: Item) -> Item:
+    """``item``, unless a result could not name its object: a bucket or key S3 never makes
+    gets no answer at all (Malformed without an object), an impossible ETag or version a
+    ``malformed_event`` answer."""
+    if isinstance(item, Ignored) or item.bucket is None or item.key is None:
+        return item
+    task = item if isinstance(item, ClipTask) else ClipTask(item.bucket, item.key)
+    try:
+        ClipRef(
+            bucket=task.bucket,
+            key=task.key,
+            clip=None,
+            etag=task.etag,
+            version_id=task.version_id,
+        )
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        field = str(error["loc"][0])
+        problem = f"S3 record {field} {str(error['input'])[:80]!r}: {error['msg'].lower()}"
+        reason = problem if isinstance(item, ClipTask) else f"{item.reason}; {problem}"
+        if field in ("bucket", "key"):
+            return Malformed(reason)
+        return Malformed(reason, task.bucket, task.key)
+    return item

@@ -15,6 +15,7 @@ from aws_lambda_powertools.utilities.batch import (
     EventType,
     process_partial_response,
 )
+from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.idempotency.exceptions import (
     IdempotencyAlreadyInProgressError,
@@ -30,6 +31,9 @@ from cloud_handler.runtime import get_runtime
 __all__ = ["lambda_handler", "logger", "metrics"]
 
 _processors = threading.local()
+MAX_ATTEMPT = 1000
+"""The highest ``attempt`` a result holds: SQS's largest ``maxReceiveCount``. A queue
+without a redrive policy may deliver a message more often; its answer says 1000."""
 
 
 def _processor() -> BatchProcessor:
@@ -44,7 +48,7 @@ def _processor() -> BatchProcessor:
 
 @logger.inject_lambda_context
 @metrics.log_metrics(capture_cold_start_metric=True)
-def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
     """Answer every object the batch's S3 notifications name; returns
     ``{"batchItemFailures": [...]}`` naming only the records to deliver again.
 
@@ -70,7 +74,7 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
 
 def _record(record: SQSRecord) -> None:
     """Answer every item of one SQS record; raise (the record fails) when any must be retried."""
-    attempt = int(record.attributes.approximate_receive_count or 1)
+    attempt = min(int(record.attributes.approximate_receive_count or 1), MAX_ATTEMPT)
     failures = []
     for item in parse_record(record):
         try:

@@ -19,18 +19,18 @@ import os
 import signal
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
-import boto3
-from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
+from cloud_handler.aws import client, session
 from cloud_handler.context import LocalContext
 
 log = logging.getLogger(__name__)
-Handler = Callable[[dict[str, Any], Any], dict[str, Any]]
+Handler = Callable[[dict[str, Any], Any], Mapping[str, Any]]
+Mode = Literal["process", "thread"]
 
 
 class RunnerError(RuntimeError):
@@ -49,7 +49,7 @@ class RunnerConfig:
     endpoint_url: str | None = None
     region: str = "us-east-1"
     workers: int = 2
-    mode: Literal["process", "thread"] = "process"
+    mode: Mode = "process"
     batch_size: int = 10
     wait_time_s: int = 5
     function_timeout_s: float = 30.0
@@ -77,11 +77,9 @@ class RunnerStats:
 
 
 def sqs_client(endpoint_url: str | None, region: str) -> Any:
-    """An SQS client whose timeouts allow 20 s long polls."""
-    config = Config(read_timeout=30, connect_timeout=5, retries={"mode": "standard"})
-    return boto3.session.Session(region_name=region).client(
-        "sqs", endpoint_url=endpoint_url, config=config
-    )
+    """An SQS client (the package's one client factory) whose read timeout allows 20 s long
+    polls."""
+    return client(session(region), "sqs", endpoint_url=endpoint_url, read_timeout_s=30)
 
 
 def resolve_queue(sqs: Any, queue: str) -> tuple[str, str]:
@@ -198,7 +196,7 @@ def _worker_loop(config: RunnerConfig, stop: Any, handler: Handler, stats: Any) 
 def _default_handler() -> Handler:
     from cloud_handler.handler import lambda_handler
 
-    return lambda_handler
+    return cast(Handler, lambda_handler)
 
 
 def run_local(
@@ -301,13 +299,3 @@ class _SharedStats:
             self.counters[1] += succeeded
             self.counters[2] += failed
             self.counters[3] += 1
-
-
-def wait_until(predicate: Callable[[], bool], timeout_s: float, interval_s: float = 0.1) -> bool:
-    """Poll ``predicate`` until true or ``timeout_s`` passes (tests and the benchmark)."""
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(interval_s)
-    return predicate()

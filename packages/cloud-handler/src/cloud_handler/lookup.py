@@ -15,6 +15,8 @@ from cloud_handler.errors import TransientError
 from shared_schema import StudentRecord
 
 _BATCH = 100  # BatchGetItem's limit per request
+RECORD_TTL_S = 60.0
+"""How long a warm container trusts a student record (or its absence)."""
 _log = logging.getLogger(__name__)
 _deserializer = TypeDeserializer()
 
@@ -22,7 +24,9 @@ _deserializer = TypeDeserializer()
 class RecordCache:
     """name -> StudentRecord (or None for "no such record"), each entry valid ``ttl_s`` seconds."""
 
-    def __init__(self, ttl_s: float, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self, ttl_s: float = RECORD_TTL_S, clock: Callable[[], float] = time.monotonic
+    ) -> None:
         self.ttl_s = ttl_s
         self._clock = clock
         self._entries: dict[str, tuple[float, StudentRecord | None]] = {}

@@ -1,27 +1,32 @@
 """Process one uploaded object: fetch, decode, recognize, vote, look up; return its result.
 
-A rollcall clip (its key parses) is one short moment: ``ROLLCALL_SAMPLE_FRAMES`` frames.
-Any other object is read as a whole video: ``ROLLCALL_VIDEO_SAMPLE_FRAMES`` frames spread
-over its full length.
+A rollcall clip (its key parses) is one short moment: :data:`CLIP_FRAMES` frames. Any other
+object is read as a whole video: :data:`VIDEO_FRAMES` frames spread over its full length.
+
+The result's limits are the schema's: the event's bucket, key, ETag and version were checked
+against it when the event was parsed; face-model keeps boxes inside the frame and
+similarities within [-1, 1]; decoding refuses frames a box could not describe and samples
+no later than a frame time can say. Only a stage's duration can outgrow its field: it is
+reported as the schema's maximum (see :func:`_ms`).
 """
 
 from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from cloud_handler.aws import Clients, describe, result_code
+from cloud_handler.aws import describe, result_code
 from cloud_handler.decode import sample_frames
 from cloud_handler.errors import ClipError, Stage, TransientError
 from cloud_handler.events import ClipTask
 from cloud_handler.fetch import fetch_clip
-from cloud_handler.lookup import RecordCache, lookup_students
-from cloud_handler.settings import Settings
+from cloud_handler.lookup import lookup_students
 from shared_schema import (
     MAX_FACES,
     BoundingBox,
@@ -38,12 +43,24 @@ from shared_schema import (
     parse_key,
 )
 
-_log = logging.getLogger(__name__)
+if TYPE_CHECKING:
+    from cloud_handler.runtime import Runtime
 
+_log = logging.getLogger(__name__)
+Clock = Callable[[], float]
+
+CLIP_FRAMES = 3
+"""Frames sampled from a rollcall clip (one moment)."""
+VIDEO_FRAMES = 8
+"""Frames sampled over the full length of any other video (a whole upload)."""
+DETECT_MAX_SIDE = 640
+"""Detection runs on a copy whose longer side is at most this (boxes in original pixels)."""
 TRACK_WITHIN_MS = 1000
 """Sampled frames at most this far apart show one moment: faces are detected in full in the
 middle frame only and followed into the others (a whole uploaded video is searched in full,
 frame by frame)."""
+MAX_STAGE_MS = 3_600_000.0
+"""The longest duration ``StageTimings`` holds (an hour)."""
 
 
 @dataclass
@@ -55,18 +72,9 @@ class Outcome:
     missing_records: list[str] = field(default_factory=list)
 
 
-@dataclass(frozen=True)
-class Deps:
-    """What processing a clip needs from the warm container."""
-
-    settings: Settings
-    clients: Clients
-    recognizer: Any
-    model: ModelInfo
-    cache: RecordCache
-
-
-def process_clip(task: ClipTask, deps: Deps, *, attempt: int = 1) -> Outcome:
+def process_clip(
+    task: ClipTask, runtime: Runtime, *, attempt: int = 1, clock: Clock = time.perf_counter
+) -> Outcome:
     """The one result for ``task``.
 
     Final problems (bad input, a missing object, a refused AWS call, a model failure)
@@ -77,31 +85,25 @@ def process_clip(task: ClipTask, deps: Deps, *, attempt: int = 1) -> Outcome:
             a transient failure (throttled, 5xx, unreachable) that botocore's retries did
             not overcome; the delivery must fail and be retried.
     """
-    start = time.perf_counter()
+    start = clock()
     stage: list[Stage] = ["event"]  # the stage in progress, for unexpected failures
-    clip = clip_id(task.key)
-    ref = ClipRef(
-        bucket=_bucket(task.bucket),
-        key=task.key[:1024],
-        clip=clip,
-        etag=task.etag[:128] if task.etag else None,
-        version_id=task.version_id,
-    )
-    count = deps.settings.sample_frames if clip else deps.settings.video_sample_frames
+    ref = _ref(task, task.etag)
+
+    def error(exc: ClipError) -> Outcome:
+        return Outcome(_error(ref, exc, runtime.model, attempt, _ms(clock() - start)))
+
     try:
-        return _recognize(task, ref, deps, count=count, attempt=attempt, stage=stage)
+        return _recognize(task, ref, runtime, attempt=attempt, stage=stage, clock=clock)
     except ClipError as exc:
-        return Outcome(_error(ref, exc, deps.model, attempt=attempt, start=start))
+        return error(exc)
     except (ClientError, BotoCoreError, TransientError) as exc:
         code = result_code(exc)
         if code is None:
             raise
-        error = ClipError(code, describe(exc), stage[0])
-        return Outcome(_error(ref, error, deps.model, attempt=attempt, start=start))
+        return error(ClipError(code, describe(exc), stage[0]))
     except Exception as exc:
         _log.exception("unexpected failure processing s3://%s/%s", task.bucket, task.key)
-        error = ClipError(ErrorCode.INTERNAL, f"{type(exc).__name__}: {exc}", stage[0])
-        return Outcome(_error(ref, error, deps.model, attempt=attempt, start=start))
+        return error(ClipError(ErrorCode.INTERNAL, f"{type(exc).__name__}: {exc}", stage[0]))
 
 
 def clip_id(key: str) -> ClipId | None:
@@ -112,43 +114,57 @@ def clip_id(key: str) -> ClipId | None:
         return None
 
 
+def _ref(task: ClipTask, etag: str | None) -> ClipRef:
+    return ClipRef(
+        bucket=task.bucket,
+        key=task.key,
+        clip=clip_id(task.key),
+        etag=etag,
+        version_id=task.version_id,
+    )
+
+
 def _recognize(
-    task: ClipTask, ref: ClipRef, deps: Deps, *, count: int, attempt: int, stage: list[Stage]
+    task: ClipTask,
+    ref: ClipRef,
+    runtime: Runtime,
+    *,
+    attempt: int,
+    stage: list[Stage],
+    clock: Clock,
 ) -> Outcome:
     from face_model import vote
 
-    settings, clients = deps.settings, deps.clients
-
-    start = time.perf_counter()
+    settings = runtime.settings
+    start = clock()
     stage[0] = "download"
-    blob = fetch_clip(clients.s3, task, max_bytes=settings.max_object_bytes)
+    blob = fetch_clip(runtime.s3, task, max_bytes=settings.max_object_bytes)
     if blob.etag and not ref.etag:
-        ref = ref.model_copy(update={"etag": blob.etag[:128]})
-    t_download = time.perf_counter()
+        ref = _ref(task, blob.etag)
+    t_download = clock()
     stage[0] = "decode"
     sampled = sample_frames(
         blob.data,
-        count=count,
+        count=CLIP_FRAMES if ref.clip else VIDEO_FRAMES,
         max_frame_pixels=settings.max_frame_pixels,
-        max_decode_frames=settings.max_decode_frames,
         where=f"s3://{task.bucket}/{task.key}",
     )
     del blob
-    t_decode = time.perf_counter()
+    t_decode = clock()
     stage[0] = "detect"
     # frames of one moment (a short clip): detect in full once, follow the faces elsewhere
     track = max(sampled.times_ms) - min(sampled.times_ms) <= TRACK_WITHIN_MS
-    batch = deps.recognizer.recognize(
-        sampled.frames, max_side=settings.detect_max_side, track=track
-    )
+    batch = runtime.recognizer.recognize(sampled.frames, max_side=DETECT_MAX_SIDE, track=track)
     votes = vote(batch.faces, len(sampled.frames))
     stage[0] = "lookup"
-    t_recognized = time.perf_counter()
+    t_recognized = clock()
     names = [v.identity for v in votes if v.identity is not None]
     records = (
-        lookup_students(clients.dynamodb, settings.table, names, cache=deps.cache) if names else {}
+        lookup_students(runtime.dynamodb, settings.table, names, cache=runtime.cache)
+        if names
+        else {}
     )
-    t_lookup = time.perf_counter()
+    t_lookup = clock()
     faces: list[FaceResult] = []
     for person in votes[:MAX_FACES]:
         record = records.get(person.identity) if person.identity else None
@@ -156,13 +172,14 @@ def _recognize(
             lookup = RecordLookup.NOT_APPLICABLE
         else:
             lookup = RecordLookup.FOUND if record is not None else RecordLookup.MISSING
+        x1, y1, x2, y2 = person.best.box
         faces.append(
             FaceResult(
                 identity=person.identity,
-                similarity=max(-1.0, min(1.0, float(person.similarity))),
-                box=_box(person.best.box),
+                similarity=person.similarity,
+                box=BoundingBox(x1=x1, y1=y1, x2=x2, y2=y2),
                 frame_time_ms=sampled.times_ms[person.best.frame_index],
-                votes=max(1, min(1000, person.votes)),
+                votes=person.votes,
                 lookup=lookup,
                 record=record,
             )
@@ -171,8 +188,8 @@ def _recognize(
         status = ResultStatus.RECOGNIZED
     else:
         status = ResultStatus.UNKNOWN if faces else ResultStatus.NO_FACE
-    recognize_ms = (t_recognized - t_decode) * 1000
-    detect_ms, embed_ms = _split(recognize_ms, batch.detect_ms, batch.embed_ms)
+    recognized_s = t_recognized - t_decode
+    detect_ms, embed_ms = _split(recognized_s * 1000, batch.detect_ms, batch.embed_ms)
     timings = StageTimings(
         download_ms=_ms(t_download - start),
         decode_ms=_ms(t_decode - t_download),
@@ -187,51 +204,40 @@ def _recognize(
         faces=faces,
         faces_truncated=len(votes) > MAX_FACES,
         frames_sampled=len(sampled.frames),
-        model=deps.model,
+        model=runtime.model,
         timings=timings,
         processed_at=datetime.now(UTC),
-        attempt=max(1, min(1000, attempt)),
+        attempt=attempt,
     )
     missing = [f.identity for f in faces if f.identity and f.lookup is RecordLookup.MISSING]
     return Outcome(result, notes=sampled.notes, missing_records=missing)
 
 
 def _error(
-    ref: ClipRef, exc: ClipError, model: ModelInfo, *, attempt: int, start: float
+    ref: ClipRef, exc: ClipError, model: ModelInfo, attempt: int, total_ms: float
 ) -> RecognitionResult:
     return RecognitionResult(
         clip=ref,
         status=ResultStatus.ERROR,
         error=exc.detail(),
         model=model,
-        timings=StageTimings(total_ms=_ms(time.perf_counter() - start)),
+        timings=StageTimings(total_ms=total_ms),
         processed_at=datetime.now(UTC),
-        attempt=max(1, min(1000, attempt)),
+        attempt=attempt,
     )
 
 
-def _split(total_ms: float, detect_ms: float, embed_ms: float) -> tuple[float, float]:
-    """The recognizer's own detect/embed split, clamped to the wall time we measured."""
-    detect_ms, embed_ms = max(0.0, float(detect_ms)), max(0.0, float(embed_ms))
+def _split(wall_ms: float, detect_ms: float, embed_ms: float) -> tuple[float, float]:
+    """The recognizer's own detect/embed split, scaled down to the wall time we measured."""
     reported = detect_ms + embed_ms
     if reported <= 0:
-        return _cap(total_ms), 0.0
-    scale = min(1.0, total_ms / reported)
-    return _cap(detect_ms * scale), _cap(embed_ms * scale)
-
-
-def _box(box: tuple[float, float, float, float]) -> BoundingBox:
-    x1, y1, x2, y2 = (max(0.0, min(16384.0, float(v))) for v in box)
-    return BoundingBox(x1=min(x1, x2), y1=min(y1, y2), x2=max(x1, x2), y2=max(y1, y2))
-
-
-def _bucket(name: str) -> str:
-    return name if 3 <= len(name) <= 63 else (name + "???")[:63]
+        return _ms(wall_ms / 1000), 0.0
+    scale = min(1.0, wall_ms / reported) / 1000
+    return _ms(detect_ms * scale), _ms(embed_ms * scale)
 
 
 def _ms(seconds: float) -> float:
-    return _cap(seconds * 1000)
-
-
-def _cap(ms: float) -> float:
-    return round(max(0.0, min(3_600_000.0, ms)), 3)
+    """Milliseconds for a result. A stage longer than the schema holds (an hour: only
+    possible locally, e.g. a machine suspended mid-clip; Lambda stops after 15 minutes) is
+    reported as :data:`MAX_STAGE_MS`, so that the object is still answered."""
+    return round(min(seconds * 1000, MAX_STAGE_MS), 3)

@@ -1,40 +1,43 @@
-"""What a warm container keeps: settings, AWS clients, the recognizer, caches, idempotency."""
+"""What a warm container keeps, built once: settings, AWS clients, the recognizer, the record
+cache and the idempotent answering step."""
 
 from __future__ import annotations
 
 import threading
-import time
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
 from cloud_handler.answer import Answer, InvocationConfig, build_answer, idempotency_config
-from cloud_handler.aws import Clients
+from cloud_handler.aws import client, session
 from cloud_handler.lookup import RecordCache
-from cloud_handler.model import load_recognizer, model_info
-from cloud_handler.pipeline import Deps
+from cloud_handler.model import load_model
 from cloud_handler.settings import Settings, load_settings
 from shared_schema import ModelInfo
+
+if TYPE_CHECKING:
+    from face_model import Recognizer
 
 
 @dataclass
 class Runtime:
-    """Per-container state, built once (see :func:`get_runtime`)."""
+    """The container's state (see :func:`get_runtime`)."""
 
     settings: Settings
-    clients: Clients
-    recognizer: Any
+    s3: Any
+    dynamodb: Any
+    """The students table's client, and the idempotency records'."""
+    sns: Any
+    recognizer: Recognizer
     model: ModelInfo
-    cache: RecordCache
-    idempotency: InvocationConfig
-    answer: Answer
-    init_s: float
-    load_model_s: float
+    """The results' ``model`` field."""
+    cache: RecordCache = field(default_factory=RecordCache)
+    idempotency: InvocationConfig = field(default_factory=idempotency_config)
+    answer: Answer = field(init=False, repr=False)
+    """``answer(payload, attempt)``: the object's result computed and published, once."""
 
-    @property
-    def deps(self) -> Deps:
-        """What :func:`~cloud_handler.pipeline.process_clip` needs."""
-        return Deps(self.settings, self.clients, self.recognizer, self.model, self.cache)
+    def __post_init__(self) -> None:
+        self.answer = build_answer(self)
 
 
 _lock = threading.Lock()
@@ -42,44 +45,27 @@ _runtime: Runtime | None = None
 _pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="rollcall-init")
 
 
-def _timed(load: Any, *args: Any) -> tuple[Any, float]:
-    start = time.perf_counter()
-    return load(*args), time.perf_counter() - start
-
-
 def build_runtime(settings: Settings | None = None) -> Runtime:
-    """Validate the environment, create clients and load the model.
+    """Validate the environment, create the clients and load the model.
+
+    The model loads in a background thread (file hashing and onnxruntime's sessions are C
+    code that releases the GIL) while this one makes the clients.
 
     Raises:
         ConfigError: the environment or the model artifact is unusable.
     """
-    start = time.perf_counter()
     settings = settings or load_settings()
-    clients = Clients.create(
-        endpoint_url=settings.endpoint_url,
-        region=settings.region,
-        max_attempts=settings.aws_max_attempts,
-        retry_mode=settings.aws_retry_mode,
-    )
-    # the model loads (hashing, onnxruntime sessions: C code that releases the GIL) while
-    # this thread sets up the rest
-    loading = _pool.submit(_timed, load_recognizer, settings, clients.s3)
-    cache = RecordCache(settings.record_cache_ttl_s)
-    config = idempotency_config(settings.idempotency_ttl_s)
-    recognizer, load_model_s = loading.result()
-    model = model_info(recognizer)
-    deps = Deps(settings, clients, recognizer, model, cache)
-    return Runtime(
-        settings=settings,
-        clients=clients,
-        recognizer=recognizer,
-        model=model,
-        cache=cache,
-        idempotency=config,
-        answer=build_answer(deps, config),
-        init_s=time.perf_counter() - start,
-        load_model_s=load_model_s,
-    )
+    aws = session(settings.region)
+
+    def make(service: str) -> Any:
+        return client(aws, service, endpoint_url=settings.endpoint_url)
+
+    s3 = make("s3") if settings.model_s3_uri else None  # the artifact is read through it
+    loading = _pool.submit(load_model, settings, s3)
+    s3 = s3 or make("s3")
+    dynamodb, sns = make("dynamodb"), make("sns")
+    recognizer, model = loading.result()
+    return Runtime(settings, s3, dynamodb, sns, recognizer, model)
 
 
 def get_runtime() -> Runtime:
@@ -97,8 +83,3 @@ def reset_runtime() -> None:
     global _runtime  # noqa: PLW0603
     with _lock:
         _runtime = None
-
-
-def is_built() -> bool:
-    """True once the runtime exists (the next invocation is warm)."""
-    return _runtime is not None

@@ -13,6 +13,7 @@ import os
 import time
 import unittest
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -66,7 +67,7 @@ class Stack:
     def subscribe(self, filter_policy: dict[str, list[str]] | None = None) -> str:
         """A new queue subscribed to the results topic (raw delivery, ``filter_policy`` on
         message attributes); returns its URL."""
-        url = self.sqs.create_queue(QueueName=f"sub-{uuid.uuid4().hex[:12]}")["QueueUrl"]
+        url = str(self.sqs.create_queue(QueueName=f"sub-{uuid.uuid4().hex[:12]}")["QueueUrl"])
         subscribe_queue(self.sns, self.sqs, self.topic_arn, url, filter_policy)
         return url
 
@@ -279,7 +280,7 @@ def make_stack(
         "ROLLCALL_RESULTS_TOPIC_ARN": topic,
         "ROLLCALL_TABLE": table,
         "ROLLCALL_IDEMPOTENCY_TABLE": idem,
-        "ROLLCALL_AWS_MAX_ATTEMPTS": "3",
+        "AWS_MAX_ATTEMPTS": "3",  # botocore's own: fewer attempts than the handler's 4
     }
     return stack
 
@@ -314,7 +315,7 @@ def fail_calls(client: Any, operation: str, times: int, code: str, status: int =
     ``client`` answer AWS error ``code`` with ``status`` instead of reaching the server.
 
     The fault replaces the HTTP response, so botocore's retry handler sees it (a throttle
-    is retried with backoff; ``ROLLCALL_AWS_MAX_ATTEMPTS`` bounds the attempts). Returns
+    is retried with backoff; ``AWS_MAX_ATTEMPTS`` bounds the attempts). Returns
     a counter of attempts made.
     """
     protocol = client.meta.service_model.protocol
@@ -352,6 +353,16 @@ def shared_path(var: str, *parts: str) -> Path:
     if not path.exists():
         raise unittest.SkipTest(f"{path} does not exist ({var}={root})")
     return path
+
+
+def wait_until(predicate: Callable[[], bool], timeout_s: float, interval_s: float = 0.1) -> bool:
+    """Poll ``predicate`` until true or ``timeout_s`` passes; returns the last answer."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(interval_s)
+    return predicate()
 
 
 def body(event: dict[str, Any]) -> str:
