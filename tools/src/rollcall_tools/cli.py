@@ -8,7 +8,6 @@ from typing import Annotated
 import typer
 from rich.table import Table as RichTable
 
-from rollcall_tools import __version__
 from rollcall_tools.aws import DEFAULT_REGION, AwsTarget
 from rollcall_tools.cli_bench import bench
 from rollcall_tools.cli_common import (
@@ -71,6 +70,8 @@ app.command("faults")(reliability_cli.faults)
 
 def _version(value: bool) -> None:
     if value:
+        from rollcall_tools import __version__
+
         out.print(f"tools (rollcall-tools) {__version__}")
         raise typer.Exit
 
