@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 import typer
 
-from rollcall_tools.aws import AwsTarget, aws_errors, error_code, is_loopback
+from rollcall_tools.aws import AwsTarget, aws_errors, if_present, is_loopback
 from rollcall_tools.errors import ConfigError
 from rollcall_tools.output import err
 from rollcall_tools.stack.deploy import Stack
@@ -79,18 +79,13 @@ def resolve_stack(
     return Stack.resolve(target, stack, settings)
 
 
-_MISSING_QUEUE = {"AWS.SimpleQueueService.NonExistentQueue", "QueueDoesNotExist"}
-
-
 def find_queue(sqs: Any, name: str, hint: str) -> str:
     """The URL of queue ``name``; a missing queue is a configuration error naming ``hint``."""
     with aws_errors(f"finding queue {name}"):
-        try:
-            return str(sqs.get_queue_url(QueueName=name)["QueueUrl"])
-        except Exception as exc:
-            if error_code(exc) not in _MISSING_QUEUE:
-                raise
-    raise ConfigError(f"queue {name} does not exist here: {hint}")
+        found = if_present(sqs.get_queue_url, QueueName=name)
+    if found is None:
+        raise ConfigError(f"queue {name} does not exist here: {hint}")
+    return str(found["QueueUrl"])
 
 
 _STYLE = {

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, cast
 
 import typer
 from rich.console import Console
 from rich.table import Table as RichTable
 
+from edge_capture.gate import GATE_MODES, GateMode
 from rollcall_tools.aws import DEFAULT_REGION
 from rollcall_tools.errors import ConfigError
 from rollcall_tools.output import err, handles_errors, out, print_json
@@ -135,7 +136,7 @@ def demo(
     from rollcall_tools.demo.run import DemoOptions, run_demo
 
     check_prefix(stack)
-    if gate not in ("motion", "off"):
+    if gate not in GATE_MODES:
         raise ConfigError(f"--gate must be 'motion' or 'off', not {gate!r}")
     live = err if as_json else out
     options = DemoOptions(
@@ -145,7 +146,7 @@ def demo(
         backbone=backbone,
         weights=weights,
         person_seconds=person_seconds,
-        gate=gate,
+        gate=cast("GateMode", gate),
         workers=workers,
         region=region,
         stack=stack,

@@ -33,8 +33,13 @@ def _row_table(header: bool) -> RichTable:
         show_header=header, box=None, pad_edge=False, header_style="bold", expand=True
     )
     for name, width, ratio in _COLUMNS:
-        justify = "right" if name == "ms" else "left"
-        table.add_column(name, width=width, ratio=ratio, overflow="fold", justify=justify)
+        table.add_column(
+            name,
+            width=width,
+            ratio=ratio,
+            overflow="fold",
+            justify="right" if name == "ms" else "left",
+        )
     return table
 
 

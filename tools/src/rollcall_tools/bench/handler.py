@@ -185,7 +185,8 @@ def _warm(config: BenchConfig, stack: Any, clips: dict[str, bytes]) -> dict[str,
             for s in (*STAGES, "total")
         }
         stats = latency_stats(walls)
-        stages["idempotency_and_send"] = round(max(0.0, stats["median"] - stages["total"]), 1)
+        spent = (stats["median"] or 0.0) - (stages["total"] or 0.0)
+        stages["idempotency_and_send"] = round(max(0.0, spent), 1)
         statuses = sorted({r.status.value for r in results})
         out[res] = {**stats, "stages_ms": stages, "statuses": statuses}
         _say(config, f"{res}: median {stats['median']} ms, p95 {stats['p95']} ms ({statuses})")
@@ -327,14 +328,13 @@ def _throughput(config: BenchConfig, stack: Any, clip: bytes) -> float:
     return round(config.runner_clips / elapsed, 2)
 
 
-def _naive(config: BenchConfig, stack: Any, clip: bytes, artifact: Path) -> dict[str, float]:
-    import boto3
-
+def _naive(config: BenchConfig, stack: Any, clip: bytes, artifact: Path) -> dict[str, float | None]:
+    from rollcall_tools.aws import AwsTarget
     from rollcall_tools.bench.naive import naive_invocation
     from rollcall_tools.testkit.handler_stack import clip_key
 
-    session = boto3.session.Session(region_name="us-east-1")
-    clients = {n: session.client(n, endpoint_url=stack.endpoint) for n in ("s3", "dynamodb", "sqs")}
+    target = AwsTarget(endpoint_url=stack.endpoint)
+    clients = {n: target.client(n) for n in ("s3", "dynamodb", "sqs")}
     queue = stack.sqs.create_queue(QueueName=f"naive-{stack.bucket}")["QueueUrl"]
     walls = []
     for i in range(config.naive_clips):

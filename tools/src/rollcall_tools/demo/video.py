@@ -29,7 +29,7 @@ def grace_hopper() -> np.ndarray:
     """The public-domain portrait of Grace Hopper in matplotlib's sample data (RGB)."""
     from matplotlib import cbook
 
-    with cbook.get_sample_data("grace_hopper.jpg") as handle, Image.open(handle) as image:
+    with Image.open(cbook.get_sample_data("grace_hopper.jpg", asfileobj=False)) as image:
         return np.asarray(image.convert("RGB"), dtype=np.uint8)
 
 

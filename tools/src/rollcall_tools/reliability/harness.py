@@ -332,7 +332,7 @@ class InstrumentedStack:
         victim.send_signal(signal.SIGKILL)
         with contextlib.suppress(psutil.Error):
             victim.wait(5)
-        return victim.pid
+        return int(victim.pid)
 
     def runner_alive(self) -> bool:
         return self.runner is not None and self.runner.poll() is None and bool(self.workers())

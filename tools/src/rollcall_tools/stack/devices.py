@@ -6,15 +6,13 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from rollcall_tools.aws import AwsTarget, aws_errors, error_code
+from rollcall_tools.aws import AwsTarget, aws_errors, if_present
 from rollcall_tools.errors import ConfigError
 from rollcall_tools.stack.messaging import Topic
 from rollcall_tools.stack.names import StackNames, check_device_id
 from rollcall_tools.stack.plan import Change, PlanResult, Resource
 from rollcall_tools.stack.policy import edge_policy
 from rollcall_tools.stack.routes import TAG_DEVICE, TAG_ROLE, TAG_STACK, device_route
-
-_MISSING_QUEUE = {"AWS.SimpleQueueService.NonExistentQueue", "QueueDoesNotExist"}
 
 
 @dataclass(frozen=True)
@@ -97,18 +95,11 @@ class Devices:
             )
             for page in pages:
                 for url in page.get("QueueUrls", []):
-                    tags = self._tags(url)
+                    listed = if_present(self.sqs.list_queue_tags, QueueUrl=url)  # or deleted
+                    tags = (listed or {}).get("Tags", {})
                     if tags.get(TAG_STACK) == self.names.prefix and tags.get(TAG_ROLE) == "results":
                         found.append(tags[TAG_DEVICE])
         return sorted(set(found))
-
-    def _tags(self, url: str) -> dict[str, str]:
-        try:
-            return dict(self.sqs.list_queue_tags(QueueUrl=url).get("Tags", {}))
-        except Exception as exc:
-            if error_code(exc) in _MISSING_QUEUE:  # deleted since it was listed
-                return {}
-            raise
 
     def describe(self) -> list[DeviceInfo]:
         """Every registered device with its queue depths and whether it is subscribed."""
@@ -133,14 +124,11 @@ class Devices:
 
     def depth(self, queue: str) -> tuple[int, int]:
         """(visible, in flight) messages of ``queue``; (0, 0) when it does not exist."""
-        try:
-            url = self.sqs.get_queue_url(QueueName=queue)["QueueUrl"]
-        except Exception as exc:
-            if error_code(exc) in _MISSING_QUEUE:
-                return 0, 0
-            raise
+        found = if_present(self.sqs.get_queue_url, QueueName=queue)
+        if found is None:
+            return 0, 0
         attrs = self.sqs.get_queue_attributes(
-            QueueUrl=url,
+            QueueUrl=found["QueueUrl"],
             AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
         )["Attributes"]
         return int(attrs["ApproximateNumberOfMessages"]), int(

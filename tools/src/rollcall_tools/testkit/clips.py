@@ -23,7 +23,7 @@ def astronaut() -> np.ndarray:
     """scikit-image's astronaut photo (Eileen Collins), RGB uint8 512x512 (dev dependency)."""
     from skimage import data
 
-    return np.asarray(data.astronaut())
+    return np.asarray(data.astronaut())  # type: ignore[no-untyped-call]
 
 
 def place_faces(
@@ -97,6 +97,7 @@ def encode_clip(
     height, width = frames[0].shape[:2]
     with av.open(buffer, mode="w", format=container, options=options) as out:
         stream = out.add_stream(codec, rate=Fraction(fps))
+        assert isinstance(stream, av.VideoStream)
         stream.width, stream.height = width, height
         stream.pix_fmt = "yuv420p"
         if codec == "libx264":
