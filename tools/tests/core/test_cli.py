@@ -104,14 +104,16 @@ def test_devices_add_list_remove(moto_url: str, prefix: str) -> None:
     assert "device id 'no good' is invalid" in err
 
 
-def test_options_come_from_environment_variables(
+def test_where_the_stack_is_comes_from_the_environment_and_options_win(
     moto_url: str, prefix: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("ROLLCALL_ENDPOINT_URL", moto_url)
     monkeypatch.setenv("AWS_REGION", "eu-west-1")
-    monkeypatch.setenv("ROLLCALL_STACK", prefix)
-    monkeypatch.setenv("ROLLCALL_RETENTION_DAYS", "9")
-    code, out, _ = _run("deploy", "--dry-run", "--json")
+    monkeypatch.setenv("ROLLCALL_STACK", "Not_A_Stack")
+    code, out, err = _run("deploy", "--dry-run", "--json")
+    assert code == 2
+    assert "stack name 'Not_A_Stack' is invalid" in err
+    code, out, _ = _run("deploy", "--dry-run", "--json", "--stack", prefix)
     assert code == 0
     assert json.loads(out)["outputs"]["bucket"] == f"{prefix}-clips-123456789012-eu-west-1"
 

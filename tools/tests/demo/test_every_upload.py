@@ -31,7 +31,7 @@ BIN = Path(sys.executable).parent
 
 
 def _env(tmp_path: Path, **extra: str) -> dict[str, str]:
-    keep = ("ROLLCALL_MODEL_CACHE", "ROLLCALL_RUNNER_COMMAND")
+    keep = ("ROLLCALL_MODEL_CACHE",)
     env = {
         k: v for k, v in os.environ.items() if not k.startswith(("ROLLCALL_", "AWS_")) or k in keep
     }

@@ -25,8 +25,6 @@ DEVICES = ("cam1", "cam-b", "cam_c")
 def _env(tmp_path: Path, **extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("ROLLCALL_", "AWS_"))}
     env.update({"ROLLCALL_STATE_DIR": str(tmp_path / "state"), "OMP_NUM_THREADS": "2"})
-    if "ROLLCALL_RUNNER_COMMAND" in os.environ:
-        env["ROLLCALL_RUNNER_COMMAND"] = os.environ["ROLLCALL_RUNNER_COMMAND"]
     return {**env, **extra}
 
 

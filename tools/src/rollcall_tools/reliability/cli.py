@@ -11,6 +11,7 @@ from typing import Annotated, Any
 
 import typer
 
+from rollcall_tools.cli_common import ModelDir
 from rollcall_tools.errors import ConfigError, JobFailedError
 from rollcall_tools.output import err, handles_errors, out, print_json
 from rollcall_tools.reliability.faults import RUNNERS, SCENARIOS, FaultPlan, ScenarioResult
@@ -33,6 +34,7 @@ from rollcall_tools.reliability.soak import (
     search_saturation,
     warm_up,
 )
+from rollcall_tools.settings import load_settings
 from rollcall_tools.stack.settings import QUEUE_MAX_RECEIVES
 
 Json = Annotated[bool, typer.Option("--json", help="Print one JSON object only (on stdout).")]
@@ -40,7 +42,6 @@ Workers = Annotated[
     int | None,
     typer.Option(
         "--workers",
-        envvar="ROLLCALL_WORKERS",
         min=1,
         max=64,
         help="Local runner worker processes (default: one per core).",
@@ -51,14 +52,6 @@ WorkDir = Annotated[
     typer.Option(
         "--work-dir",
         help="Keep logs (moto, runner, edge) here; default: a temporary directory, removed.",
-    ),
-]
-ModelDir = Annotated[
-    Path | None,
-    typer.Option(
-        "--model-dir",
-        envvar="ROLLCALL_MODEL_DIR",
-        help="Exported recognizer artifact for the handler (default: detection-only).",
     ),
 ]
 Visibility = Annotated[
@@ -90,6 +83,7 @@ def _options(
     visibility: int | None,
     max_receives: int = QUEUE_MAX_RECEIVES,
 ) -> StackOptions:
+    model_dir = model_dir or load_settings().model_dir
     if model_dir is not None and not (model_dir / "manifest.json").is_file():
         raise ConfigError(f"--model-dir {model_dir}: no manifest.json there (not an artifact)")
     return StackOptions(
