@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
 
+from rollcall_tools import testkit
 from rollcall_tools.aws import AwsTarget
 from rollcall_tools.cli import app
 from rollcall_tools.stack.deploy import Stack
@@ -45,23 +45,15 @@ def _seed(moto_url: str, prefix: str, path: Path, *extra: str) -> tuple[int, str
 
 
 def _items(target: AwsTarget, table: str) -> dict[str, StudentRecord]:
-    items = target.client("dynamodb").scan(TableName=table)["Items"]
-    ddb = target.session().resource("dynamodb", endpoint_url=target.endpoint_url)
-    records = [StudentRecord.from_item(i) for i in ddb.Table(table).scan()["Items"]]
-    assert len(records) == len(items)
-    return {r.name: r for r in records}
+    items = target.resource("dynamodb").Table(table).scan()["Items"]
+    return {r.name: r for r in map(StudentRecord.from_item, items)}
 
 
 @pytest.mark.shared_data
 def test_real_seed_file_is_written_once(
     target: AwsTarget, deployed: Stack, moto_url: str, prefix: str
 ) -> None:
-    data = os.environ.get("ROLLCALL_SHARED_DATA")
-    if not data:
-        pytest.skip("ROLLCALL_SHARED_DATA is not set (the course's seed file lives there)")
-    seed = Path(data) / "cse546-videos" / "student_data.json"
-    if not seed.is_file():
-        pytest.skip(f"{seed} is missing")
+    seed = testkit.shared_data("cse546-videos", "student_data.json")
     code, out, _ = _seed(moto_url, prefix, seed, "--json")
     assert code == 0
     assert json.loads(out) == {
