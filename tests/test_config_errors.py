@@ -11,7 +11,6 @@ from __future__ import annotations
 import importlib
 import importlib.util
 import json
-import os
 import socket
 import subprocess
 import sys
@@ -24,6 +23,8 @@ import pytest
 import typer
 
 from rollcall_tools.aws import AwsTarget
+from rollcall_tools.local.processes import clean_environment
+from rollcall_tools.testkit.prerequisites import SHARED_DATA, SHARED_MODELS
 
 pytestmark = pytest.mark.slow
 BIN = Path(sys.executable).parent
@@ -211,11 +212,7 @@ def outcomes(
     aws.client("sqs").create_queue(QueueName=QUEUE)
     tmp = tmp_path_factory.mktemp("config-errors")
     _write_inputs(tmp)
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if not k.startswith(("ROLLCALL_", "AWS_")) or k.startswith("ROLLCALL_SHARED")
-    }
+    env = clean_environment(keep=[SHARED_DATA, SHARED_MODELS])
     env.update(
         {
             "AWS_ACCESS_KEY_ID": "testing",

@@ -17,13 +17,6 @@ from rollcall_tools.testkit.results import clip_key, drain, publish, result
 pytestmark = pytest.mark.slow
 
 
-@pytest.fixture
-def stack(target: AwsTarget, prefix: str) -> Stack:
-    deployed = Stack.resolve(target, prefix, StackSettings(local=True))
-    deployed.deploy()
-    return deployed
-
-
 def _url(target: AwsTarget, queue: str) -> str:
     return str(target.client("sqs").get_queue_url(QueueName=queue)["QueueUrl"])
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import csv
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -18,6 +17,7 @@ import pytest
 
 from rollcall_tools import testkit
 from rollcall_tools.demo.video import FPS, duration, timeline
+from rollcall_tools.local.processes import clean_environment
 
 pytestmark = pytest.mark.slow
 
@@ -28,10 +28,7 @@ FRAMES_PER_CLIP = 8  # 0.5 s at 15 fps, rounded as edge-capture does
 def _env(tmp_path: Path) -> dict[str, str]:
     """A clean environment (no AWS or rollcall settings but the model cache), temp files
     under ``tmp_path``, and torch blocked from import in every process."""
-    keep = ("ROLLCALL_MODEL_CACHE",)
-    env = {
-        k: v for k, v in os.environ.items() if not k.startswith(("ROLLCALL_", "AWS_")) or k in keep
-    }
+    env = clean_environment(keep=["ROLLCALL_MODEL_CACHE"])
     env.update({"TMPDIR": str(tmp_path), "OMP_NUM_THREADS": "2"})
     return testkit.blocking_env(tmp_path / "no-torch", testkit.SERVING_NEVER_IMPORTS, env)
 

@@ -31,6 +31,7 @@ import pytest
 
 from rollcall_tools import testkit
 from rollcall_tools.aws import AwsTarget
+from rollcall_tools.local.processes import clean_environment
 from rollcall_tools.testkit.prerequisites import SHARED_DATA
 
 pytestmark = pytest.mark.slow
@@ -51,11 +52,7 @@ class LocalStack:
 
     def env(self, **extra: str) -> dict[str, str]:
         """No AWS or rollcall settings but the model cache and this stack's state dir."""
-        env = {
-            k: v
-            for k, v in os.environ.items()
-            if not k.startswith(("ROLLCALL_", "AWS_")) or k == "ROLLCALL_MODEL_CACHE"
-        }
+        env = clean_environment(keep=["ROLLCALL_MODEL_CACHE"])
         state = {"ROLLCALL_STATE_DIR": str(self.path / "state"), "OMP_NUM_THREADS": "1"}
         credentials = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}
         return {**env, **state, **credentials, **extra}

@@ -87,12 +87,7 @@ def runner_env(state: LocalState, outputs: dict[str, Any]) -> dict[str, str]:
     """The local runner's environment: the handler's env vars (api.md) for this stack, and
     torch threads sized so that the workers share this machine's cores."""
     threads = max(1, (os.cpu_count() or 1) // max(1, state.workers))
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if not k.startswith(("ROLLCALL_", "AWS_"))
-        or k in ("ROLLCALL_SHARED_MODELS", "ROLLCALL_MODEL_CACHE")
-    }
+    env = processes.clean_environment(keep=("ROLLCALL_SHARED_MODELS", "ROLLCALL_MODEL_CACHE"))
     env.update(
         {
             "AWS_REGION": state.region,

@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
 from rollcall_tools.aws import AwsTarget, aws_errors, if_present
 from rollcall_tools.errors import ConfigError
+from rollcall_tools.stack import plan
 from rollcall_tools.stack.messaging import Topic
 from rollcall_tools.stack.names import StackNames, check_device_id
-from rollcall_tools.stack.plan import Change, PlanResult, Resource
+from rollcall_tools.stack.plan import OnChange, PlanResult, Resource
 from rollcall_tools.stack.policy import edge_policy
 from rollcall_tools.stack.routes import TAG_DEVICE, TAG_ROLE, TAG_STACK, device_route
 
@@ -54,37 +55,25 @@ class Devices:
         device_ids: Iterable[str],
         *,
         dry_run: bool = False,
-        on_change: Callable[[Change], None] | None = None,
+        on_change: OnChange | None = None,
     ) -> PlanResult:
         """Create (or repair) each device's route; idempotent."""
         ids = [check_device_id(d) for d in device_ids]
         self._require_topic()
-        result = PlanResult()
-        for device_id in ids:
-            for resource in self.resources(device_id):
-                change = resource.plan() if dry_run else resource.ensure()
-                result.changes.append(change)
-                if on_change:
-                    on_change(change)
-        return result
+        routes = (r for device_id in ids for r in self.resources(device_id))
+        return plan.run(routes, dry_run=dry_run, on_change=on_change)
 
     def remove(
         self,
         device_ids: Iterable[str],
         *,
         dry_run: bool = False,
-        on_change: Callable[[Change], None] | None = None,
+        on_change: OnChange | None = None,
     ) -> PlanResult:
         """Delete each device's route (results still waiting on it go with it)."""
         ids = [check_device_id(d) for d in device_ids]
-        result = PlanResult()
-        for device_id in ids:
-            for resource in reversed(self.resources(device_id)):
-                change = resource.remove(dry_run=dry_run)
-                result.changes.append(change)
-                if on_change:
-                    on_change(change)
-        return result
+        routes = (r for device_id in ids for r in reversed(self.resources(device_id)))
+        return plan.remove(routes, dry_run=dry_run, on_change=on_change)
 
     def registered(self) -> list[str]:
         """The ids of this stack's registered devices (from their queues' tags), sorted."""
