@@ -21,7 +21,6 @@ import sys
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
-from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +31,7 @@ import pytest
 from rollcall_tools import testkit
 from rollcall_tools.aws import AwsTarget
 from rollcall_tools.local.processes import clean_environment
+from rollcall_tools.testkit.clips import encode_clip
 from rollcall_tools.testkit.prerequisites import SHARED_DATA
 
 pytestmark = pytest.mark.slow
@@ -168,20 +168,12 @@ def test_three_devices_at_once_each_receive_only_their_own_results(stack: LocalS
         assert summary["malformed_results"] == summary["duplicate_results"] == 0
 
 
-def _raw_h264(source: Path, out: Path) -> None:
-    """Re-encode ``source`` as a raw H.264 elementary stream (no container), as picamera's
+def _raw_h264(source: Path) -> bytes:
+    """``source`` as a raw H.264 elementary stream (no container), as picamera's
     ``start_recording("x.h264")`` writes."""
-    with av.open(str(source)) as src, av.open(str(out), mode="w", format="h264") as dst:
-        video = src.streams.video[0]
-        stream = dst.add_stream("libx264", rate=Fraction(24))
-        stream.width, stream.height = video.codec_context.width, video.codec_context.height
-        stream.pix_fmt = "yuv420p"
-        for frame in src.decode(video):
-            rgb = frame.to_ndarray(format="rgb24")
-            for packet in stream.encode(av.VideoFrame.from_ndarray(rgb, format="rgb24")):
-                dst.mux(packet)
-        for packet in stream.encode():
-            dst.mux(packet)
+    with av.open(str(source)) as video:
+        frames = [frame.to_ndarray(format="rgb24") for frame in video.decode(video=0)]
+    return encode_clip(frames, fps=24, container="h264")
 
 
 @pytest.mark.shared_data
@@ -189,12 +181,11 @@ def test_every_object_gets_exactly_one_answer_on_the_foreign_route(stack: LocalS
     data = testkit.shared_data(*COURSE)
     with (data / "expected.csv").open() as fh:
         expected = {row["video"]: row for row in csv.DictReader(fh)}
-    raw = stack.path / "johnny.h264"
-    _raw_h264(data / "videos" / "test_4.mp4", raw)
     s3, bucket = stack.aws().client("s3"), stack.info["bucket"]
     for name in sorted(expected):  # exactly as the course's workload generator does
         s3.upload_file(str(data / "videos" / name), bucket, name)
-    s3.upload_file(str(raw), bucket, "pi-cam/2026-11-29 10.00.h264")
+    raw = _raw_h264(data / "videos" / "test_4.mp4")
+    s3.put_object(Bucket=bucket, Key="pi-cam/2026-11-29 10.00.h264", Body=raw)
     s3.put_object(Bucket=bucket, Key="notes.txt", Body=b"attendance notes, not a video\n")
     s3.put_object(Bucket=bucket, Key="empty.mp4", Body=b"")
 

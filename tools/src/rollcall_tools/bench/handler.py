@@ -20,6 +20,7 @@ from rich.console import Console
 from rich.table import Table
 
 from rollcall_tools.stats import latency_stats
+from rollcall_tools.testkit.handler_stack import body, clip_key, make_stack, s3_event, sqs_event
 
 RESOLUTIONS = {"480p": (854, 480), "720p": (1280, 720), "1080p": (1920, 1080)}
 TARGETS = {
@@ -82,7 +83,6 @@ def run_bench(config: BenchConfig) -> dict[str, Any]:
 
 def _run(config: BenchConfig, endpoint: str, workdir: Path) -> dict[str, Any]:
     from rollcall_tools.testkit.clips import make_clip
-    from rollcall_tools.testkit.handler_stack import make_stack
 
     # the handler's JSON logs and EMF metrics would drown the report (here and in workers)
     os.environ["POWERTOOLS_METRICS_DISABLED"] = "true"
@@ -149,22 +149,17 @@ def _run(config: BenchConfig, endpoint: str, workdir: Path) -> dict[str, Any]:
     return report
 
 
-def _event_body(record: dict[str, Any]) -> str:
-    return json.dumps({"Records": [record]})
-
-
 def _timed_handler_runs(
     config: BenchConfig, stack: Any, data: bytes, label: str, seq: int
 ) -> tuple[list[float], list[Any]]:
     """Wall milliseconds of ``config.clips`` warm handler calls (after two warm-up calls)."""
     from cloud_handler.context import LocalContext
     from cloud_handler.handler import lambda_handler
-    from rollcall_tools.testkit.handler_stack import clip_key, sqs_event
 
     walls: list[float] = []
     for i in range(config.clips + 2):
         record = stack.put(clip_key(seq + i, device="bench", session=label), data)
-        event = sqs_event(_event_body(record))
+        event = sqs_event(body(s3_event(record)))
         start = time.perf_counter()
         lambda_handler(event, LocalContext(timeout_s=60))
         if i >= 2:  # the first two of each size warm caches up
@@ -257,11 +252,10 @@ def _host_task_root(artifact: Path, workdir: Path) -> Path:
 def _cold_start(
     stack: Any, clip: bytes, env: dict[str, str], *, artifact: Path, workdir: Path
 ) -> tuple[float, dict[str, Any]]:
-    from rollcall_tools.testkit.handler_stack import clip_key, sqs_event
 
     task_root = _host_task_root(artifact, workdir)
     record = stack.put(clip_key(1, device="bench", session="cold"), clip)
-    event = json.dumps(sqs_event(_event_body(record)))
+    event = json.dumps(sqs_event(body(s3_event(record))))
     child_env = {**os.environ, **env, "ROLLCALL_MODEL_DIR": str(task_root / "model")}
     spawned = time.time()
     done = subprocess.run(  # -I: isolated (no user site, no PYTHON* variables); -S: no site
@@ -287,12 +281,13 @@ def _cold_start(
 
 def _throughput(config: BenchConfig, stack: Any, clip: bytes) -> float:
     from cloud_handler.local_runner import RunnerConfig, run_local, wait_until
-    from rollcall_tools.testkit.handler_stack import clip_key
 
     def push(n: int, offset: int) -> None:
         for i in range(n):
             record = stack.put(clip_key(offset + i, device="bench", session="runner"), clip)
-            stack.sqs.send_message(QueueUrl=stack.events_queue_url, MessageBody=_event_body(record))
+            stack.sqs.send_message(
+                QueueUrl=stack.events_queue_url, MessageBody=body(s3_event(record))
+            )
 
     seen: list[Any] = []
 
@@ -331,7 +326,6 @@ def _throughput(config: BenchConfig, stack: Any, clip: bytes) -> float:
 def _naive(config: BenchConfig, stack: Any, clip: bytes, artifact: Path) -> dict[str, float | None]:
     from rollcall_tools.aws import AwsTarget
     from rollcall_tools.bench.naive import naive_invocation
-    from rollcall_tools.testkit.handler_stack import clip_key
 
     target = AwsTarget(endpoint_url=stack.endpoint)
     clients = {n: target.client(n) for n in ("s3", "dynamodb", "sqs")}
