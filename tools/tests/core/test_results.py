@@ -14,7 +14,8 @@ from rollcall_tools import dlq
 from rollcall_tools.aws import AwsTarget
 from rollcall_tools.follow import Follower
 from rollcall_tools.stack.deploy import Stack
-from rollcall_tools.testkit.results import clip_key, publish, result
+from rollcall_tools.testkit.handler_stack import clip_key
+from rollcall_tools.testkit.results import publish, result
 
 pytestmark = pytest.mark.slow
 
@@ -40,7 +41,9 @@ def test_json_lines_of_the_foreign_route_consume_what_they_print(
     )
     publish(sns, names.results_topic_arn, result(names.bucket, "test_0.mp4", "vin_diesel"))
     publish(sns, names.results_topic_arn, result(names.bucket, "pi/rec.h264"))
-    publish(sns, names.results_topic_arn, result(names.bucket, clip_key("cam1")))  # not foreign
+    publish(
+        sns, names.results_topic_arn, result(names.bucket, clip_key(device="cam1"))
+    )  # not foreign
 
     code, out, err = tools("results", "--json", "--count", "2", "--timeout", "30")
     assert code == 0, err
@@ -59,7 +62,7 @@ def test_json_lines_of_the_foreign_route_consume_what_they_print(
 
     code, out, err = tools("results", "--device", "cam1", "--count", "1", "--timeout", "30")
     assert code == 0, err
-    assert clip_key("cam1") in out
+    assert clip_key(device="cam1") in out
     assert "no_face" in out
     assert _depth(target, names.device_queue("cam1")) == 0
 
@@ -68,7 +71,7 @@ def test_a_table_row_names_the_people(
     target: AwsTarget, stack: Stack, tools: Callable[..., tuple[int, str, str]]
 ) -> None:
     names = stack.names
-    key = clip_key("cam1", 4)
+    key = clip_key(4, device="cam1")
     publish(target.client("sns"), names.results_topic_arn, result(names.bucket, key, "ada"))
     code, out, _ = tools("results", "--device", "cam1", "--count", "1", "--timeout", "30")
     assert code == 0
