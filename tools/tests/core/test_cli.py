@@ -123,6 +123,7 @@ def test_where_the_stack_is_comes_from_the_environment_and_options_win(
     ("args", "code", "message"),
     [
         (("deploy", "--stack", "Bad_Name"), 2, "stack name 'Bad_Name' is invalid"),
+        (("deploy", "--stack", "[bold]x"), 2, "stack name '[bold]x' is invalid"),  # no markup
         (("deploy", "--retention-days", "0"), 2, "--retention-days must be 1..3650"),
         (("deploy", "--memory", "64"), 2, "--memory must be 128..10240"),
         (("deploy", "--batch-size", "0"), 2, "--batch-size must be 1..10000"),
