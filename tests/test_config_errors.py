@@ -11,19 +11,20 @@ from __future__ import annotations
 import importlib
 import importlib.util
 import json
-import os
 import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import boto3
 import pytest
 import typer
+
+from rollcall_tools.aws import AwsTarget
+from rollcall_tools.local.processes import clean_environment
+from rollcall_tools.testkit.prerequisites import SHARED_DATA, SHARED_MODELS
 
 pytestmark = pytest.mark.slow
 BIN = Path(sys.executable).parent
@@ -58,12 +59,17 @@ def _closed_port() -> int:
         return int(sock.getsockname()[1])  # closed again when the block ends
 
 
+def _write_inputs(tmp: Path) -> None:
+    """The files the cases name: a valid seed file and an empty Lambda event."""
+    (tmp / "seed.json").write_text(
+        json.dumps([{"id": 1, "name": "Ada", "major": "Math", "year": "2020"}])
+    )
+    (tmp / "event.json").write_text(json.dumps({"Records": []}))
+
+
 def _cases(moto: str, tmp: Path) -> list[Case]:
     dead = f"http://127.0.0.1:{_closed_port()}"
-    seed = tmp / "seed.json"
-    seed.write_text(json.dumps([{"id": 1, "name": "Ada", "major": "Math", "year": "2020"}]))
-    event = tmp / "event.json"
-    event.write_text(json.dumps({"Records": []}))
+    seed, event = tmp / "seed.json", tmp / "event.json"
     no_profile = {"AWS_PROFILE": "rollcall-no-such-profile", "AWS_CONFIG_FILE": str(tmp / "none")}
     edge = ["run", "--source", "test", "--duration", "1", "--spool-dir", str(tmp / "spool")]
     ok = ["--bucket", BUCKET, "--results-queue", QUEUE]
@@ -177,7 +183,6 @@ class Ran:
     code: int
     stderr: str
     stdout: str
-    seconds: float
 
 
 def _run(case: Case, base_env: dict[str, str]) -> Ran | None:
@@ -186,7 +191,6 @@ def _run(case: Case, base_env: dict[str, str]) -> Ran | None:
         return None
     env = {k: v for k, v in base_env.items() if k not in case.unset}
     env.update(case.env)
-    start = time.monotonic()
     proc = subprocess.run(
         [str(exe), *case.args],
         env=env,
@@ -196,25 +200,19 @@ def _run(case: Case, base_env: dict[str, str]) -> Ran | None:
         stdin=subprocess.DEVNULL,
         check=False,
     )
-    return Ran(proc.returncode, proc.stderr, proc.stdout, time.monotonic() - start)
+    return Ran(proc.returncode, proc.stderr, proc.stdout)
 
 
 @pytest.fixture(scope="module")
 def outcomes(
     tmp_path_factory: pytest.TempPathFactory, moto_endpoint: str
 ) -> Iterator[dict[str, tuple[Case, Ran | None]]]:
-    moto = moto_endpoint
-    session = boto3.session.Session(
-        region_name=REGION, aws_access_key_id="testing", aws_secret_access_key="testing"
-    )
-    session.client("s3", endpoint_url=moto).create_bucket(Bucket=BUCKET)
-    session.client("sqs", endpoint_url=moto).create_queue(QueueName=QUEUE)
+    aws = AwsTarget(region=REGION, endpoint_url=moto_endpoint)
+    aws.client("s3").create_bucket(Bucket=BUCKET)
+    aws.client("sqs").create_queue(QueueName=QUEUE)
     tmp = tmp_path_factory.mktemp("config-errors")
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if not k.startswith(("ROLLCALL_", "AWS_")) or k.startswith("ROLLCALL_SHARED")
-    }
+    _write_inputs(tmp)
+    env = clean_environment(keep=[SHARED_DATA, SHARED_MODELS])
     env.update(
         {
             "AWS_ACCESS_KEY_ID": "testing",
@@ -227,31 +225,13 @@ def outcomes(
             "XDG_STATE_HOME": str(tmp / "state"),
         }
     )
-    cases = _cases(moto, tmp)
+    cases = _cases(moto_endpoint, tmp)
     with ThreadPoolExecutor(max_workers=4) as pool:
         ran = list(pool.map(lambda c: _run(c, env), cases))
     yield {case.id: (case, result) for case, result in zip(cases, ran, strict=True)}
 
 
-def _ids() -> list[str]:
-    return [
-        "edge-no-bucket",
-        "edge-missing-queue",
-        "edge-wrong-region",
-        "edge-bad-credentials",
-        "edge-unreachable",
-        "tools-unreachable",
-        "tools-bad-profile",
-        "tools-seed-missing-table",
-        "tools-seed-wrong-region",
-        "handler-serve-unreachable",
-        "handler-serve-missing-queue",
-        "handler-invoke-no-env",
-        "face-model-missing-model",
-    ]
-
-
-@pytest.mark.parametrize("case_id", _ids())
+@pytest.mark.parametrize("case_id", [case.id for case in _cases("http://moto", Path("tmp"))])
 def test_configuration_error_is_one_clear_line(
     outcomes: dict[str, tuple[Case, Ran | None]], case_id: str
 ) -> None:
@@ -264,6 +244,7 @@ def test_configuration_error_is_one_clear_line(
     lines = [line for line in err.splitlines() if line.strip()]
     assert lines, "no message on stderr"
     assert len(lines) <= 3, f"expected one clear line, got {len(lines)}:\n{err[-1500:]}"
+    assert any(line.startswith("error: ") for line in lines), f"no `error: ...` line: {err}"
     assert any(word.lower() in err.lower() for word in case.says), (
         f"stderr does not name {case.says}: {err[-800:]}"
     )

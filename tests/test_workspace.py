@@ -78,7 +78,7 @@ def test_member_declares_every_distribution_it_imports(member: str) -> None:
 def _uv_tree(package: str) -> str:
     uv = os.environ.get("UV") or shutil.which("uv")
     if uv is None:
-        pytest.skip("uv is not on PATH")
+        pytest.fail("uv is not on PATH: the workspace is managed with uv")
     run = subprocess.run(
         [uv, "tree", "--frozen", "--no-dev", "--package", package, "--no-dedupe"],
         cwd=ROOT,

@@ -1,12 +1,13 @@
-"""Where commands talk to AWS: region, profile, endpoint; boto3 clients; error translation."""
+"""Where tools talks to AWS: region, profile, endpoint; every boto3 client and resource (with
+botocore's retry mode, set here once); the one reading of AWS error codes."""
 
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import urlparse
 
 import boto3
@@ -19,7 +20,35 @@ DEFAULT_REGION = "us-east-1"
 LOCAL_CREDENTIALS = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing"}
 """moto accepts any credentials; these are its documented dummy values, never real ones."""
 
-_CLIENT_CONFIG = Config(retries={"max_attempts": 4, "mode": "standard"}, connect_timeout=5)
+CLIENT_CONFIG = Config(retries={"mode": "standard", "max_attempts": 4}, connect_timeout=5)
+"""Every client's configuration: botocore's standard retry mode (throttles, 5xx and dropped
+connections retried with backoff, 4 attempts in all); nothing in tools retries by hand."""
+
+_ABSENT = frozenset(
+    {
+        "404", "NotFound", "NotFoundException", "ResourceNotFoundException", "NoSuchEntity",
+        "NoSuchBucket", "NoSuchBucketPolicy", "NoSuchLifecycleConfiguration",
+        "NoSuchPublicAccessBlockConfiguration", "ServerSideEncryptionConfigurationNotFoundError",
+        "AWS.SimpleQueueService.NonExistentQueue", "QueueDoesNotExist",
+        "RepositoryNotFoundException", "LifecyclePolicyNotFoundException",
+        "ImageNotFoundException",
+    }
+)  # fmt: skip
+"""Codes that say "it does not exist": a resource to create, a setting never made."""
+_DENIED = frozenset(
+    {
+        "403", "AccessDenied", "AccessDeniedException", "InvalidClientTokenId",
+        "UnrecognizedClientException", "SignatureDoesNotMatch", "ExpiredToken",
+    }
+)  # fmt: skip
+"""Codes that say the credentials are wrong or not allowed: a configuration error."""
+_UNREACHABLE = (
+    botocore.exceptions.EndpointConnectionError,
+    botocore.exceptions.ConnectTimeoutError,
+    botocore.exceptions.ReadTimeoutError,
+    botocore.exceptions.ConnectionClosedError,
+)
+T = TypeVar("T")
 
 
 def is_loopback(endpoint_url: str | None) -> bool:
@@ -32,7 +61,7 @@ def is_loopback(endpoint_url: str | None) -> bool:
 
 @dataclass(frozen=True)
 class AwsTarget:
-    """One account/region/endpoint that commands operate on."""
+    """One account/region/endpoint that commands operate on; every client comes from here."""
 
     region: str = DEFAULT_REGION
     profile: str | None = None
@@ -60,7 +89,13 @@ class AwsTarget:
 
     def client(self, service: str) -> Any:
         """A boto3 client for ``service`` at this target's endpoint."""
-        return self.session().client(service, endpoint_url=self.endpoint_url, config=_CLIENT_CONFIG)
+        return self.session().client(service, endpoint_url=self.endpoint_url, config=CLIENT_CONFIG)
+
+    def resource(self, service: str) -> Any:
+        """A boto3 resource (e.g. DynamoDB's, for its batch writer) at this target's endpoint."""
+        return self.session().resource(
+            service, endpoint_url=self.endpoint_url, config=CLIENT_CONFIG
+        )
 
     def account_id(self) -> str:
         """The account the credentials belong to (moto answers 123456789012)."""
@@ -83,6 +118,26 @@ def error_code(exc: BaseException) -> str:
     return ""
 
 
+def is_absent(exc: BaseException) -> bool:
+    """Does ``exc`` say that what was asked for does not exist?"""
+    return error_code(exc) in _ABSENT
+
+
+def is_denied(exc: BaseException) -> bool:
+    """Does ``exc`` say that the credentials are wrong or not allowed?"""
+    return error_code(exc) in _DENIED
+
+
+def if_present(call: Callable[..., T], *args: Any, **kwargs: Any) -> T | None:
+    """``call(*args, **kwargs)``, or None when AWS answers that it does not exist."""
+    try:
+        return call(*args, **kwargs)
+    except botocore.exceptions.ClientError as exc:
+        if is_absent(exc):
+            return None
+        raise
+
+
 @contextmanager
 def aws_errors(doing: str) -> Iterator[None]:
     """Turn boto3's exceptions raised while ``doing`` into one-line :class:`ToolsError`."""
@@ -95,25 +150,12 @@ def aws_errors(doing: str) -> Iterator[None]:
             f"{doing}: no AWS credentials (set AWS_PROFILE or AWS_ACCESS_KEY_ID/"
             "AWS_SECRET_ACCESS_KEY, or use --endpoint-url for the local stack)"
         ) from None
-    except (
-        botocore.exceptions.EndpointConnectionError,
-        botocore.exceptions.ConnectTimeoutError,
-        botocore.exceptions.ReadTimeoutError,
-        botocore.exceptions.ConnectionClosedError,
-    ) as exc:
+    except _UNREACHABLE as exc:
         raise ServiceUnreachableError(f"{doing}: AWS endpoint unreachable: {exc}") from None
     except botocore.exceptions.ClientError as exc:
         code = error_code(exc)
         message = exc.response.get("Error", {}).get("Message", str(exc))
-        if code in {
-            "InvalidClientTokenId",
-            "UnrecognizedClientException",
-            "SignatureDoesNotMatch",
-            "ExpiredToken",
-            "AccessDenied",
-            "AccessDeniedException",
-        }:
-            raise ConfigError(f"{doing}: {code}: {message}") from None
-        raise ToolsError(f"{doing}: {code}: {message}") from None
+        kind = ConfigError if is_denied(exc) else ToolsError
+        raise kind(f"{doing}: {code}: {message}") from None
     except botocore.exceptions.BotoCoreError as exc:
         raise ConfigError(f"{doing}: {exc}") from None

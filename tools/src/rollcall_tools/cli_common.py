@@ -1,96 +1,171 @@
-"""What every ``tools`` command shares: the common options, stack resolution, plan output."""
+"""What the ``tools`` commands share: where the stack is (options over the environment's
+settings), the common options, plan output."""
 
 from __future__ import annotations
 
+import functools
+import inspect
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 import typer
 
-from rollcall_tools.aws import AwsTarget, aws_errors, error_code, is_loopback
+from rollcall_tools.aws import AwsTarget, aws_errors, if_present, is_loopback
 from rollcall_tools.errors import ConfigError
-from rollcall_tools.output import err
+from rollcall_tools.output import err, print_json
+from rollcall_tools.settings import Settings, load_settings
 from rollcall_tools.stack.deploy import Stack
 from rollcall_tools.stack.names import check_prefix
 from rollcall_tools.stack.plan import Action, Change, PlanResult
 from rollcall_tools.stack.settings import StackSettings
 
+R = TypeVar("R")
+
 Region = Annotated[
-    str,
+    str | None,
     typer.Option(
-        "--region", envvar=["AWS_REGION", "AWS_DEFAULT_REGION"], help="AWS region of the stack."
+        "--region",
+        help="AWS region of the stack (default: AWS_REGION or AWS_DEFAULT_REGION, else us-east-1).",
+        show_default=False,
     ),
 ]
 Profile = Annotated[
     str | None,
-    typer.Option("--profile", envvar="AWS_PROFILE", help="AWS credentials profile to use."),
+    typer.Option(
+        "--profile", help="AWS credentials profile (default: AWS_PROFILE).", show_default=False
+    ),
 ]
 EndpointUrl = Annotated[
     str | None,
     typer.Option(
         "--endpoint-url",
-        envvar="ROLLCALL_ENDPOINT_URL",
-        help="AWS endpoint (e.g. the local moto server); default: real AWS.",
+        help="AWS endpoint, e.g. the local moto server (default: ROLLCALL_ENDPOINT_URL, else "
+        "AWS itself).",
+        show_default=False,
     ),
 ]
 StackName = Annotated[
-    str,
+    str | None,
     typer.Option(
-        "--stack", envvar="ROLLCALL_STACK", help="Stack name: the prefix of every resource name."
-    ),
-]
-Local = Annotated[
-    bool | None,
-    typer.Option(
-        "--local/--aws",
-        envvar="ROLLCALL_LOCAL",
-        help="Local flavour (no Lambda: the local runner consumes the events queue). Default: "
-        "local when --endpoint-url is on 127.0.0.1/localhost.",
+        "--stack",
+        help="Stack name, the prefix of every resource name (default: ROLLCALL_STACK, else "
+        "rollcall).",
         show_default=False,
     ),
 ]
 Json = Annotated[bool, typer.Option("--json", help="Print JSON only.")]
+Devices = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--device",
+        help="Register this device (its own results queue; repeat for more) and print its "
+        "edge-capture settings. See `tools devices`.",
+        show_default=False,
+    ),
+]
 DryRun = Annotated[bool, typer.Option("--dry-run", help="Print the plan; change nothing.")]
 StateDir = Annotated[
-    Path,
+    Path | None,
     typer.Option(
         "--state-dir",
-        envvar="ROLLCALL_STATE_DIR",
-        help="Where the local stack's state file and logs live.",
+        help="Where the local stack's state file and logs live (default: ROLLCALL_STATE_DIR, "
+        "else .rollcall).",
+        show_default=False,
+    ),
+]
+ModelDir = Annotated[
+    Path | None,
+    typer.Option(
+        "--model-dir",
+        help="Exported recognizer artifact, `face-model export` (default: ROLLCALL_MODEL_DIR).",
+        show_default=False,
     ),
 ]
 
 
-def resolve_stack(
-    region: str,
-    *,
-    profile: str | None,
-    endpoint_url: str | None,
-    stack: str,
-    local: bool | None = None,
-    settings: StackSettings | None = None,
-) -> Stack:
-    """The named stack at this target (one STS call for the account)."""
-    check_prefix(stack)
-    target = AwsTarget(region=region, profile=profile, endpoint_url=endpoint_url)
-    local = is_loopback(endpoint_url) if local is None else local
-    base = settings or StackSettings()
-    settings = StackSettings(**{**base.__dict__, "local": local})
-    return Stack.resolve(target, stack, settings)
+@dataclass(frozen=True)
+class Where:
+    """Which stack a command works on, and through which region, profile and endpoint."""
+
+    region: str
+    profile: str | None
+    endpoint_url: str | None
+    stack: str
+    settings: Settings
+
+    def __post_init__(self) -> None:
+        check_prefix(self.stack)
+
+    def target(self) -> AwsTarget:
+        """The account, region and endpoint (no AWS call yet)."""
+        return AwsTarget(region=self.region, profile=self.profile, endpoint_url=self.endpoint_url)
+
+    def resolve(self, *, local: bool | None = None, settings: StackSettings | None = None) -> Stack:
+        """The named stack (one STS call for the account); the local flavour by default when
+        the endpoint is on this machine."""
+        flavour = is_loopback(self.endpoint_url) if local is None else local
+        return Stack.resolve(
+            self.target(), self.stack, replace(settings or StackSettings(), local=flavour)
+        )
 
 
-_MISSING_QUEUE = {"AWS.SimpleQueueService.NonExistentQueue", "QueueDoesNotExist"}
+_LOCATION = {
+    "region": Region,
+    "profile": Profile,
+    "endpoint_url": EndpointUrl,
+    "stack": StackName,
+}
+
+
+def located(command: Callable[..., R]) -> Callable[..., R]:
+    """Give ``command`` the options that say where its stack is (``--region``, ``--profile``,
+    ``--endpoint-url``, ``--stack``, each defaulting to its environment variable) and pass
+    them to it as ``where``."""
+    signature = inspect.signature(command, eval_str=True)
+    kept = [p for p in signature.parameters.values() if p.name != "where"]
+    added = [
+        inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=None, annotation=option)
+        for name, option in _LOCATION.items()
+    ]
+
+    @functools.wraps(command)
+    def wrapper(
+        *args: Any,
+        region: str | None = None,
+        profile: str | None = None,
+        endpoint_url: str | None = None,
+        stack: str | None = None,
+        **kwargs: Any,
+    ) -> R:
+        settings = load_settings()
+        where = Where(
+            region=region or settings.region,
+            profile=profile or settings.profile,
+            endpoint_url=endpoint_url or settings.endpoint_url,
+            stack=stack or settings.stack,
+            settings=settings,
+        )
+        return command(*args, where=where, **kwargs)
+
+    wrapper.__signature__ = signature.replace(parameters=[*kept, *added])  # type: ignore[attr-defined]
+    return wrapper
 
 
 def find_queue(sqs: Any, name: str, hint: str) -> str:
     """The URL of queue ``name``; a missing queue is a configuration error naming ``hint``."""
     with aws_errors(f"finding queue {name}"):
-        try:
-            return str(sqs.get_queue_url(QueueName=name)["QueueUrl"])
-        except Exception as exc:
-            if error_code(exc) not in _MISSING_QUEUE:
-                raise
-    raise ConfigError(f"queue {name} does not exist here: {hint}")
+        found = if_present(sqs.get_queue_url, QueueName=name)
+    if found is None:
+        raise ConfigError(f"queue {name} does not exist here: {hint}")
+    return str(found["QueueUrl"])
+
+
+def confirm(question: str, yes: bool, nothing_done: str) -> None:
+    """Ask ``question`` unless ``yes``; a "no" is a usage error saying ``nothing_done``."""
+    if not yes and not typer.confirm(question, err=True):
+        raise ConfigError(f"not confirmed: {nothing_done} (use --yes to skip the question)")
 
 
 _STYLE = {
@@ -122,3 +197,12 @@ def summary(result: PlanResult, dry_run: bool) -> dict[str, object]:
         "counts": counts,
         "changes": [c.to_json() for c in result.changes],
     }
+
+
+def print_deleted(result: PlanResult, dry_run: bool, as_json: bool) -> None:
+    """The outcome of a destroy or removal: JSON, or how many resources went."""
+    if as_json:
+        print_json(summary(result, dry_run))
+        return
+    deleted = sum(c.action is Action.DELETE for c in result.changes)
+    err.print(f"{'would delete' if dry_run else 'deleted'}: {deleted} resource(s)")

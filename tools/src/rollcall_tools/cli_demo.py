@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, cast
 
 import typer
 from rich.console import Console
 from rich.table import Table as RichTable
 
-from rollcall_tools.aws import DEFAULT_REGION
+from edge_capture.gate import GATE_MODES, GateMode
+from rollcall_tools.cli_common import Region, StackName
 from rollcall_tools.errors import ConfigError
 from rollcall_tools.output import err, handles_errors, out, print_json
-from rollcall_tools.stack.names import DEFAULT_STACK, check_prefix
+from rollcall_tools.settings import load_settings
+from rollcall_tools.stack.names import check_prefix
 
 
 def _print_summary(console: Console, data: dict[str, Any]) -> None:
@@ -54,101 +56,81 @@ def demo(
     videos: Annotated[
         Path | None,
         typer.Option(
-            envvar="ROLLCALL_DEMO_VIDEOS",
             help="Folder of videos to stream (default: a generated video of two people from "
             "public-domain photos that ship with scikit-image and matplotlib).",
+            show_default=False,
         ),
     ] = None,
     roster: Annotated[
         Path | None,
-        typer.Option(envvar="ROLLCALL_ROSTER", help="Student seed JSON for --videos."),
+        typer.Option(help="Student seed JSON for --videos.", show_default=False),
     ] = None,
     gallery: Annotated[
         Path | None,
         typer.Option(
-            envvar="ROLLCALL_GALLERY",
             help="Folder with one folder of photos per person, to enroll (with --videos).",
+            show_default=False,
         ),
     ] = None,
     backbone: Annotated[
         str | None,
         typer.Option(
-            envvar="ROLLCALL_BACKBONE",
-            help="Embedding network: dlib-resnet-v1 (default, built in), or mobilefacenet / "
-            "inception-resnet-v1 with --weights (needs torch: `uv sync --group train`).",
+            help="Embedding network: dlib-resnet-v1 (built in), or mobilefacenet / "
+            "inception-resnet-v1 with --weights (needs torch: `uv sync --group train`) "
+            "(default: ROLLCALL_BACKBONE, else dlib-resnet-v1).",
+            show_default=False,
         ),
     ] = None,
     weights: Annotated[
         Path | None,
-        typer.Option(envvar="ROLLCALL_WEIGHTS", help="Local weights file of a torch --backbone."),
+        typer.Option(
+            help="Local weights file of a torch --backbone (default: ROLLCALL_WEIGHTS).",
+            show_default=False,
+        ),
     ] = None,
     person_seconds: Annotated[
         float,
         typer.Option(
-            "--person-seconds",
-            min=1,
-            max=60,
-            help="Seconds each person is on screen in the bundled demo video.",
+            min=1, max=60, help="Seconds each person is on screen in the bundled demo video."
         ),
     ] = 3.0,
     gate: Annotated[
         str,
         typer.Option(
-            "--gate",
-            envvar="ROLLCALL_EDGE_GATE",
             help="edge-capture's motion gate: 'motion' uploads clips that show motion (and a "
             "keep-alive every 10 s), 'off' uploads every clip.",
         ),
     ] = "motion",
     clip_seconds: Annotated[
-        float,
-        typer.Option(
-            envvar="ROLLCALL_CLIP_SECONDS",
-            min=0.1,
-            max=10,
-            help="Length of each clip the edge records.",
-        ),
+        float, typer.Option(min=0.1, max=10, help="Length of each clip the edge records.")
     ] = 0.5,
-    workers: Annotated[
-        int, typer.Option(envvar="ROLLCALL_WORKERS", min=1, max=16, help="Local runner workers.")
-    ] = 1,
+    workers: Annotated[int, typer.Option(min=1, max=16, help="Local runner workers.")] = 1,
     fast: Annotated[
         bool,
-        typer.Option(
-            "--fast",
-            envvar="ROLLCALL_DEMO_FAST",
-            help="Read videos as fast as possible instead of in real time.",
-        ),
+        typer.Option("--fast", help="Read videos as fast as possible instead of in real time."),
     ] = False,
-    region: Annotated[
-        str,
-        typer.Option(
-            envvar=["AWS_REGION", "AWS_DEFAULT_REGION"], help="Region of the local stack."
-        ),
-    ] = DEFAULT_REGION,
-    stack: Annotated[
-        str, typer.Option(envvar="ROLLCALL_STACK", help="Stack name (resource-name prefix).")
-    ] = DEFAULT_STACK,
+    region: Region = None,
+    stack: StackName = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object only.")] = False,
 ) -> None:
     """Run the whole system locally: local AWS, recognizer, edge streaming, live results."""
     from rollcall_tools.demo.run import DemoOptions, run_demo
 
-    check_prefix(stack)
-    if gate not in ("motion", "off"):
+    settings = load_settings()
+    if gate not in GATE_MODES:
         raise ConfigError(f"--gate must be 'motion' or 'off', not {gate!r}")
     live = err if as_json else out
     options = DemoOptions(
         videos=videos,
         roster=roster,
         gallery=gallery,
-        backbone=backbone,
-        weights=weights,
+        backbone=backbone or settings.backbone,
+        weights=weights or settings.weights,
         person_seconds=person_seconds,
-        gate=gate,
+        gate=cast("GateMode", gate),
         workers=workers,
-        region=region,
-        stack=stack,
+        region=region or settings.region,
+        stack=check_prefix(stack or settings.stack),
         fast=fast,
         clip_seconds=clip_seconds,
     )

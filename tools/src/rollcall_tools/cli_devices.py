@@ -7,22 +7,17 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table as RichTable
 
-from rollcall_tools.aws import DEFAULT_REGION
 from rollcall_tools.cli_common import (
     DryRun,
-    EndpointUrl,
     Json,
-    Profile,
-    Region,
-    StackName,
+    Where,
+    confirm,
+    located,
     print_change,
-    resolve_stack,
+    print_deleted,
     summary,
 )
-from rollcall_tools.errors import ConfigError
-from rollcall_tools.output import err, handles_errors, out, print_json
-from rollcall_tools.stack.names import DEFAULT_STACK
-from rollcall_tools.stack.plan import Action
+from rollcall_tools.output import handles_errors, out, print_json
 
 devices_app = typer.Typer(
     help="Devices: each registered device gets its own results queue (subscribed to the "
@@ -47,21 +42,26 @@ def print_device_settings(settings: dict[str, Any]) -> None:
         out.print(f"export {key}={value}")
 
 
+def print_edge_settings(env: dict[str, str], devices: dict[str, dict[str, Any]]) -> None:
+    """The ``export`` lines every edge device shares, then each registered device's own."""
+    out.print("# settings every edge device shares:")
+    for key, value in env.items():
+        out.print(f"export {key}={value}")
+    for settings in devices.values():
+        print_device_settings(settings)
+    if not devices:
+        out.print("# then give each device its results queue: tools devices add DEVICE_ID")
+
+
 @devices_app.command("add")
 @handles_errors
+@located
 def add(
-    device_ids: DeviceIds,
-    region: Region = DEFAULT_REGION,
-    profile: Profile = None,
-    endpoint_url: EndpointUrl = None,
-    stack: StackName = DEFAULT_STACK,
-    dry_run: DryRun = False,
-    as_json: Json = False,
+    device_ids: DeviceIds, where: Where, dry_run: DryRun = False, as_json: Json = False
 ) -> None:
     """Register devices (idempotent): a results queue + DLQ each, subscribed with a filter on
     the device id; print each one's edge-capture settings and IAM policy (--json)."""
-    target = resolve_stack(region, profile=profile, endpoint_url=endpoint_url, stack=stack)
-    devices = target.devices
+    devices = where.resolve().devices
     result = devices.add(device_ids, dry_run=dry_run, on_change=print_change)
     registered = {d: devices.settings(d) for d in device_ids}
     if as_json:
@@ -73,21 +73,15 @@ def add(
 
 @devices_app.command("list")
 @handles_errors
-def list_devices(
-    region: Region = DEFAULT_REGION,
-    profile: Profile = None,
-    endpoint_url: EndpointUrl = None,
-    stack: StackName = DEFAULT_STACK,
-    as_json: Json = False,
-) -> None:
+@located
+def list_devices(where: Where, as_json: Json = False) -> None:
     """The registered devices, their queues and how many results wait on each."""
-    target = resolve_stack(region, profile=profile, endpoint_url=endpoint_url, stack=stack)
-    found = target.devices.describe()
+    found = where.resolve().devices.describe()
     if as_json:
         print_json([d.to_json() for d in found])
         return
     if not found:
-        out.print(f"no devices registered in stack {stack!r} (add one: tools devices add ID)")
+        out.print(f"no devices registered in stack {where.stack!r} (add one: tools devices add ID)")
         return
     table = RichTable(
         "device", "results queue", "waiting", "in flight", "dead-lettered", "subscribed"
@@ -106,27 +100,20 @@ def list_devices(
 
 @devices_app.command("remove")
 @handles_errors
+@located
 def remove(
     device_ids: DeviceIds,
-    region: Region = DEFAULT_REGION,
-    profile: Profile = None,
-    endpoint_url: EndpointUrl = None,
-    stack: StackName = DEFAULT_STACK,
+    where: Where,
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
     dry_run: DryRun = False,
     as_json: Json = False,
 ) -> None:
     """Remove devices' routes (their unread results go too; asks first unless --yes)."""
-    target = resolve_stack(region, profile=profile, endpoint_url=endpoint_url, stack=stack)
-    if not (yes or dry_run) and not typer.confirm(
-        f"Remove the results route of {', '.join(device_ids)} in stack {stack!r}?", err=True
-    ):
-        raise ConfigError("not confirmed: nothing was removed (use --yes to skip the question)")
+    target = where.resolve()
+    confirm(
+        f"Remove the results route of {', '.join(device_ids)} in stack {where.stack!r}?",
+        yes or dry_run,
+        "nothing was removed",
+    )
     result = target.devices.remove(device_ids, dry_run=dry_run, on_change=print_change)
-    if as_json:
-        print_json(summary(result, dry_run))
-    else:
-        err.print(
-            f"{'would delete' if dry_run else 'deleted'}: "
-            f"{sum(c.action is Action.DELETE for c in result.changes)} resource(s)"
-        )
+    print_deleted(result, dry_run, as_json)

@@ -8,19 +8,10 @@ import typer
 from rich.table import Table as RichTable
 
 from rollcall_tools import dlq
-from rollcall_tools.aws import DEFAULT_REGION, aws_errors
-from rollcall_tools.cli_common import (
-    EndpointUrl,
-    Json,
-    Profile,
-    Region,
-    StackName,
-    find_queue,
-    resolve_stack,
-)
+from rollcall_tools.aws import aws_errors
+from rollcall_tools.cli_common import Json, Where, find_queue, located
 from rollcall_tools.output import err, handles_errors, out, print_json
 from rollcall_tools.stack.deploy import Stack
-from rollcall_tools.stack.names import DEFAULT_STACK
 
 dlq_app = typer.Typer(
     help="The events dead-letter queue: new objects whose event failed max-receives times.",
@@ -46,15 +37,10 @@ def _table(letters: list[dlq.DeadLetter]) -> RichTable:
 
 @dlq_app.command("list")
 @handles_errors
-def list_dead_letters(
-    region: Region = DEFAULT_REGION,
-    profile: Profile = None,
-    endpoint_url: EndpointUrl = None,
-    stack: StackName = DEFAULT_STACK,
-    as_json: Json = False,
-) -> None:
+@located
+def list_dead_letters(where: Where, as_json: Json = False) -> None:
     """List the dead-lettered events and the objects they name; leaves them in the DLQ."""
-    target = resolve_stack(region, profile=profile, endpoint_url=endpoint_url, stack=stack)
+    target = where.resolve()
     sqs, dlq_url, _ = _urls(target)
     with aws_errors(f"reading {target.names.events_dlq}"):
         letters = dlq.peek(sqs, dlq_url)
@@ -69,11 +55,9 @@ def list_dead_letters(
 
 @dlq_app.command("redrive")
 @handles_errors
+@located
 def redrive(
-    region: Region = DEFAULT_REGION,
-    profile: Profile = None,
-    endpoint_url: EndpointUrl = None,
-    stack: StackName = DEFAULT_STACK,
+    where: Where,
     limit: Annotated[
         int | None,
         typer.Option(
@@ -86,7 +70,7 @@ def redrive(
     as_json: Json = False,
 ) -> None:
     """Send the dead-lettered events back to the events queue, to be processed again."""
-    target = resolve_stack(region, profile=profile, endpoint_url=endpoint_url, stack=stack)
+    target = where.resolve()
     sqs, dlq_url, events_url = _urls(target)
     names = target.names
     with aws_errors(f"re-driving {names.events_dlq} to {names.events_queue}"):

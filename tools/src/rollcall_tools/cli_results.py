@@ -9,19 +9,12 @@ from typing import Annotated
 import typer
 from rich.table import Table as RichTable
 
-from rollcall_tools.aws import DEFAULT_REGION, aws_errors
-from rollcall_tools.cli_common import (
-    EndpointUrl,
-    Profile,
-    Region,
-    StackName,
-    find_queue,
-    resolve_stack,
-)
+from rollcall_tools.aws import aws_errors
+from rollcall_tools.cli_common import Where, find_queue, located
 from rollcall_tools.errors import JobFailedError
 from rollcall_tools.follow import Follower, ResultLine
 from rollcall_tools.output import err, handles_errors, out
-from rollcall_tools.stack.names import DEFAULT_STACK, check_device_id
+from rollcall_tools.stack.names import check_device_id
 
 _COLUMNS = (("received", 12, None), ("object", None, 1), ("status", 10, None),
             ("people", None, 1), ("ms", 6, None))  # fmt: skip
@@ -33,8 +26,13 @@ def _row_table(header: bool) -> RichTable:
         show_header=header, box=None, pad_edge=False, header_style="bold", expand=True
     )
     for name, width, ratio in _COLUMNS:
-        justify = "right" if name == "ms" else "left"
-        table.add_column(name, width=width, ratio=ratio, overflow="fold", justify=justify)
+        table.add_column(
+            name,
+            width=width,
+            ratio=ratio,
+            overflow="fold",
+            justify="right" if name == "ms" else "left",
+        )
     return table
 
 
@@ -64,7 +62,9 @@ def _print_json_line(line: ResultLine) -> None:
 
 
 @handles_errors
+@located
 def results(
+    where: Where,
     device: Annotated[
         str | None,
         typer.Option(
@@ -91,16 +91,12 @@ def results(
     as_json: Annotated[
         bool, typer.Option("--json", help="One JSON object per result (JSON Lines).")
     ] = False,
-    region: Region = DEFAULT_REGION,
-    profile: Profile = None,
-    endpoint_url: EndpointUrl = None,
-    stack: StackName = DEFAULT_STACK,
 ) -> None:
     """Print results as they arrive on a route (object key, status, the people recognized)
     and delete each one printed: this consumes the route."""
     if device is not None:
         check_device_id(device)
-    target = resolve_stack(region, profile=profile, endpoint_url=endpoint_url, stack=stack)
+    target = where.resolve()
     names = target.names
     queue = names.device_queue(device) if device else names.foreign_queue
     sqs = target.target.client("sqs")

@@ -9,7 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from rollcall_tools.aws import AwsTarget, aws_errors, error_code
+from rollcall_tools.aws import AwsTarget, aws_errors, if_present
 from rollcall_tools.errors import ConfigError, JobFailedError, ServiceUnreachableError
 from rollcall_tools.stack.names import StackNames
 from rollcall_tools.task_root import TaskRoot, assemble
@@ -73,16 +73,14 @@ def plan_image(
         raise ConfigError(f"Dockerfile not found: {dockerfile} (run from the repository root)")
     ecr = target.client("ecr")
     with aws_errors(f"looking up ECR repository {names.repository}"):
-        try:
-            repo = ecr.describe_repositories(repositoryNames=[names.repository])["repositories"][0]
-        except Exception as exc:
-            if error_code(exc) == "RepositoryNotFoundException":
-                raise ConfigError(
-                    f"ECR repository {names.repository} does not exist in {target.region}: "
-                    "run `tools deploy` first"
-                ) from None
-            raise
-    return ImagePlan(dockerfile, root, str(repo["repositoryUri"]), tag, architecture)
+        found = if_present(ecr.describe_repositories, repositoryNames=[names.repository])
+    if found is None:
+        raise ConfigError(
+            f"ECR repository {names.repository} does not exist in {target.region}: "
+            "run `tools deploy` first"
+        )
+    uri = str(found["repositories"][0]["repositoryUri"])
+    return ImagePlan(dockerfile, root, uri, tag, architecture)
 
 
 def prepare_task_root(

@@ -6,11 +6,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from rollcall_tools.aws import AwsTarget, aws_errors, error_code
+from rollcall_tools.aws import AwsTarget, aws_errors, if_present
 from rollcall_tools.errors import ConfigError
 from shared_schema import SeedEntryError, StudentRecord, load_student_seed
-
-_BATCH_GET_LIMIT = 100
 
 
 @dataclass
@@ -45,18 +43,15 @@ def load_seed(path: Path) -> tuple[list[StudentRecord], list[SeedEntryError]]:
 def seed_records(target: AwsTarget, table: str, records: list[StudentRecord]) -> SeedReport:
     """Write the records that are missing or differ; leave identical ones alone."""
     report = SeedReport(table=table)
-    ddb = target.session().resource("dynamodb", endpoint_url=target.endpoint_url)
+    ddb = target.resource("dynamodb")
     with aws_errors(f"seeding table {table}"):
-        try:
-            existing = _existing(ddb, table, [r.name for r in records])
-        except Exception as exc:
-            if error_code(exc) == "ResourceNotFoundException":
-                raise ConfigError(
-                    f"table {table} does not exist in {target.region}: run `tools deploy` first"
-                ) from None
-            raise
-        changed = [r for r in records if existing.get(r.name) != r]
-        with ddb.Table(table).batch_writer() as batch:
+        stored = _stored(ddb, table)
+        if stored is None:
+            raise ConfigError(
+                f"table {table} does not exist in {target.region}: run `tools deploy` first"
+            )
+        changed = [r for r in records if stored.get(r.name) != r]
+        with ddb.Table(table).batch_writer() as batch:  # it resends unprocessed items itself
             for record in changed:
                 batch.put_item(Item=record.to_item())
     report.written = [r.name for r in changed]
@@ -64,21 +59,20 @@ def seed_records(target: AwsTarget, table: str, records: list[StudentRecord]) ->
     return report
 
 
-def _existing(ddb: Any, table: str, names: list[str]) -> dict[str, StudentRecord]:
-    """The records already stored for ``names`` (unreadable items count as absent)."""
+def _stored(ddb: Any, table: str) -> dict[str, StudentRecord] | None:
+    """Every record stored in ``table`` (unreadable items count as absent); None when the
+    table does not exist."""
+    paginator = ddb.meta.client.get_paginator("scan")
+    pages: list[dict[str, Any]] | None = if_present(list, paginator.paginate(TableName=table))
+    if pages is None:
+        return None
     found: dict[str, StudentRecord] = {}
-    for start in range(0, len(names), _BATCH_GET_LIMIT):
-        keys = [{"name": n} for n in names[start : start + _BATCH_GET_LIMIT]]
-        request: dict[str, Any] = {table: {"Keys": keys}}
-        while request:
-            response = ddb.batch_get_item(RequestItems=request)
-            for item in response["Responses"].get(table, []):
-                try:
-                    record = StudentRecord.from_item(item)
-                except ValueError:
-                    continue
-                found[record.name] = record
-            request = response.get("UnprocessedKeys") or {}
+    for item in (item for page in pages for item in page["Items"]):
+        try:
+            record = StudentRecord.from_item(item)
+        except ValueError:
+            continue
+        found[record.name] = record
     return found
 
 

@@ -3,13 +3,21 @@
 from __future__ import annotations
 
 import itertools
+from collections.abc import Callable
+from typing import Any
 
 import pytest
+from typer.testing import CliRunner
 
 from rollcall_tools.aws import AwsTarget
+from rollcall_tools.cli import app
+from rollcall_tools.stack.deploy import Stack
+from rollcall_tools.stack.settings import StackSettings
 
 REGION = "eu-west-1"
 _counter = itertools.count()
+Ran = tuple[int, str, str]
+"""Exit code, stdout, stderr."""
 
 
 @pytest.fixture(scope="session")
@@ -29,3 +37,34 @@ def target(moto_url: str, monkeypatch: pytest.MonkeyPatch) -> AwsTarget:
 def prefix() -> str:
     """A stack name no other test uses (tests share one moto server)."""
     return f"t{next(_counter)}x"
+
+
+@pytest.fixture
+def deploy(target: AwsTarget, prefix: str) -> Callable[..., Stack]:
+    """Deploys this test's stack, local flavour, with the given ``StackSettings`` fields."""
+
+    def deployed(**settings: Any) -> Stack:
+        stack = Stack.resolve(target, prefix, StackSettings(local=True, **settings))
+        stack.deploy()
+        return stack
+
+    return deployed
+
+
+@pytest.fixture
+def stack(deploy: Callable[..., Stack]) -> Stack:
+    """This test's stack, deployed (local flavour, default settings)."""
+    return deploy()
+
+
+@pytest.fixture
+def tools(moto_url: str, prefix: str) -> Callable[..., Ran]:
+    """Runs ``tools ARGS`` (in this process) on this test's stack: the moto server, the
+    region above, the test's prefix unless ``stack`` names another."""
+
+    def run(*args: str, stdin: str | None = None, stack: str | None = None) -> Ran:
+        where = ["--endpoint-url", moto_url, "--region", REGION, "--stack", stack or prefix]
+        got = CliRunner().invoke(app, [*args, *where], input=stdin, env={"COLUMNS": "200"})
+        return got.exit_code, got.stdout, got.stderr
+
+    return run

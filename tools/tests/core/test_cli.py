@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import shutil
 import subprocess
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -21,9 +22,10 @@ def _run(*args: str, stdin: str | None = None) -> tuple[int, str, str]:
     return result.exit_code, result.stdout, result.stderr
 
 
-def test_deploy_json_twice_then_destroy(moto_url: str, prefix: str, target: AwsTarget) -> None:
-    common = ("--endpoint-url", moto_url, "--region", "eu-west-1", "--stack", prefix)
-    code, out, _ = _run("deploy", *common, "--dry-run", "--json")
+def test_deploy_json_twice_then_destroy(
+    moto_url: str, prefix: str, target: AwsTarget, tools: Callable[..., tuple[int, str, str]]
+) -> None:
+    code, out, _ = tools("deploy", "--dry-run", "--json")
     assert code == 0
     plan = json.loads(out)
     assert plan["dry_run"] is True
@@ -31,7 +33,7 @@ def test_deploy_json_twice_then_destroy(moto_url: str, prefix: str, target: AwsT
     buckets = [b["Name"] for b in target.client("s3").list_buckets()["Buckets"]]
     assert not any(name.startswith(prefix + "-clips") for name in buckets)
 
-    code, out, _ = _run("deploy", *common, "--json", "--device", "cam1", "--device", "cam2")
+    code, out, _ = tools("deploy", "--json", "--device", "cam1", "--device", "cam2")
     assert code == 0
     first = json.loads(out)
     assert first["changed"] is True
@@ -52,66 +54,67 @@ def test_deploy_json_twice_then_destroy(moto_url: str, prefix: str, target: AwsT
         "ROLLCALL_RESULTS_QUEUE": f"{prefix}-dev-cam2",
         "ROLLCALL_DEVICE_ID": "cam2",
     }
-    code, out, _ = _run("deploy", *common, "--json")
+    code, out, _ = tools("deploy", "--json")
     assert json.loads(out)["changed"] is False
     assert json.loads(out)["counts"] == {"no change": 10}
 
-    code, out, err = _run("deploy", *common, "--device", "cam1")
+    code, out, err = tools("deploy", "--device", "cam1")
     assert code == 0
     assert f"export ROLLCALL_BUCKET={outputs['bucket']}" in out
     assert f"export ROLLCALL_RESULTS_QUEUE={prefix}-dev-cam1" in out
     assert "changed: nothing" in err
 
-    code, _, err = _run("destroy", *common, stdin="n\n")
+    code, _, err = tools("destroy", stdin="n\n")
     assert code == 2
     assert "nothing was deleted" in err
-    code, out, _ = _run("destroy", *common, "--yes", "--json")
+    code, out, _ = tools("destroy", "--yes", "--json")
     assert code == 0
     assert json.loads(out)["counts"] == {"delete": 16}
 
 
-def test_devices_add_list_remove(moto_url: str, prefix: str) -> None:
-    common = ("--endpoint-url", moto_url, "--region", "eu-west-1", "--stack", prefix)
-    code, _, err = _run("devices", "add", "cam1", *common)
+def test_devices_add_list_remove(prefix: str, tools: Callable[..., tuple[int, str, str]]) -> None:
+    code, _, err = tools("devices", "add", "cam1")
     assert code == 2
     assert "run `tools deploy` first" in err
-    assert _run("deploy", *common, "--json")[0] == 0
+    assert tools("deploy", "--json")[0] == 0
 
-    code, out, _ = _run("devices", "add", "cam1", "pi-lab_2", *common, "--json")
+    code, out, _ = tools("devices", "add", "cam1", "pi-lab_2", "--json")
     assert code == 0
     added = json.loads(out)
     assert added["counts"] == {"create": 6}
     assert added["devices"]["pi-lab_2"]["results_queue"] == f"{prefix}-dev-pi-lab_2"
-    code, out, _ = _run("devices", "add", "cam1", *common)
+    code, out, _ = tools("devices", "add", "cam1")
     assert code == 0
     assert "export ROLLCALL_DEVICE_ID=cam1" in out
 
-    code, out, _ = _run("devices", "list", *common, "--json")
+    code, out, _ = tools("devices", "list", "--json")
     assert code == 0
     assert [d["device_id"] for d in json.loads(out)] == ["cam1", "pi-lab_2"]
-    code, out, _ = _run("devices", "list", *common)
+    code, out, _ = tools("devices", "list")
     assert "pi-lab_2" in out
 
-    code, _, err = _run("devices", "remove", "cam1", *common, stdin="n\n")
+    code, _, err = tools("devices", "remove", "cam1", stdin="n\n")
     assert code == 2
-    code, out, _ = _run("devices", "remove", "cam1", *common, "--yes", "--json")
+    code, out, _ = tools("devices", "remove", "cam1", "--yes", "--json")
     assert code == 0
     assert json.loads(out)["counts"] == {"delete": 3}
-    code, out, _ = _run("devices", "list", *common, "--json")
+    code, out, _ = tools("devices", "list", "--json")
     assert [d["device_id"] for d in json.loads(out)] == ["pi-lab_2"]
-    code, _, err = _run("devices", "add", "no good", *common)
+    code, _, err = tools("devices", "add", "no good")
     assert code == 2
     assert "device id 'no good' is invalid" in err
 
 
-def test_options_come_from_environment_variables(
+def test_where_the_stack_is_comes_from_the_environment_and_options_win(
     moto_url: str, prefix: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("ROLLCALL_ENDPOINT_URL", moto_url)
     monkeypatch.setenv("AWS_REGION", "eu-west-1")
-    monkeypatch.setenv("ROLLCALL_STACK", prefix)
-    monkeypatch.setenv("ROLLCALL_RETENTION_DAYS", "9")
-    code, out, _ = _run("deploy", "--dry-run", "--json")
+    monkeypatch.setenv("ROLLCALL_STACK", "Not_A_Stack")
+    code, out, err = _run("deploy", "--dry-run", "--json")
+    assert code == 2
+    assert "stack name 'Not_A_Stack' is invalid" in err
+    code, out, _ = _run("deploy", "--dry-run", "--json", "--stack", prefix)
     assert code == 0
     assert json.loads(out)["outputs"]["bucket"] == f"{prefix}-clips-123456789012-eu-west-1"
 
@@ -120,6 +123,7 @@ def test_options_come_from_environment_variables(
     ("args", "code", "message"),
     [
         (("deploy", "--stack", "Bad_Name"), 2, "stack name 'Bad_Name' is invalid"),
+        (("deploy", "--stack", "[bold]x"), 2, "stack name '[bold]x' is invalid"),  # no markup
         (("deploy", "--retention-days", "0"), 2, "--retention-days must be 1..3650"),
         (("deploy", "--memory", "64"), 2, "--memory must be 128..10240"),
         (("deploy", "--batch-size", "0"), 2, "--batch-size must be 1..10000"),

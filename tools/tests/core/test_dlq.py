@@ -4,27 +4,23 @@ policy are listed (and left), then re-driven to the events queue."""
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import unquote_plus
 
 import pytest
-from typer.testing import CliRunner
 
 from rollcall_tools import dlq
 from rollcall_tools.aws import AwsTarget
-from rollcall_tools.cli import app
 from rollcall_tools.stack.deploy import Stack
-from rollcall_tools.stack.settings import StackSettings
 
 pytestmark = pytest.mark.slow
 KEYS = ("test_0.mp4", "clips/cam1/s1/00000003-1764000001500.mp4", "with space.h264")
 
 
 @pytest.fixture
-def stack(target: AwsTarget, prefix: str) -> Stack:
-    deployed = Stack.resolve(target, prefix, StackSettings(local=True, max_receives=2))
-    deployed.deploy()
-    return deployed
+def stack(deploy: Callable[..., Stack]) -> Stack:
+    return deploy(max_receives=2)
 
 
 def _url(target: AwsTarget, queue: str) -> str:
@@ -53,14 +49,8 @@ def _keys(letters: list[dict[str, Any]]) -> list[str]:
     return sorted(o["key"] for letter in letters for o in letter["objects"])
 
 
-def _cli(stack: Stack, *args: str) -> tuple[int, str, str]:
-    common = ["--endpoint-url", str(stack.target.endpoint_url), "--region", stack.names.region]
-    got = CliRunner().invoke(app, ["dlq", *args, *common, "--stack", stack.names.prefix])
-    return got.exit_code, got.stdout, got.stderr
-
-
 def test_list_shows_the_dead_lettered_objects_and_leaves_them(
-    target: AwsTarget, stack: Stack
+    target: AwsTarget, stack: Stack, tools: Callable[..., tuple[int, str, str]]
 ) -> None:
     _dead_letter(target, stack)
     sqs, dlq_url = target.client("sqs"), _url(target, stack.names.events_dlq)
@@ -73,26 +63,28 @@ def test_list_shows_the_dead_lettered_objects_and_leaves_them(
     assert all(letter["receives"] >= stack.settings.max_receives for letter in dead)
     assert all(o["bucket"] == stack.names.bucket for letter in dead for o in letter["objects"])
 
-    code, out, _ = _cli(stack, "list", "--json")  # listing leaves every message in place
+    code, out, _ = tools("dlq", "list", "--json")  # listing leaves every message in place
     assert code == 0
     assert _keys(json.loads(out)) == sorted(KEYS)
     assert dlq.depth(sqs, dlq_url) == len(KEYS) + 1
-    code, out, _ = _cli(stack, "list")
+    code, out, _ = tools("dlq", "list")
     assert "with space.h264" in out
 
 
-def test_redrive_moves_them_back_to_the_events_queue(target: AwsTarget, stack: Stack) -> None:
+def test_redrive_moves_them_back_to_the_events_queue(
+    target: AwsTarget, stack: Stack, tools: Callable[..., tuple[int, str, str]]
+) -> None:
     _dead_letter(target, stack)
     sqs = target.client("sqs")
     dlq_url, events = _url(target, stack.names.events_dlq), _url(target, stack.names.events_queue)
 
-    code, out, err = _cli(stack, "redrive", "--dry-run", "--json")
+    code, out, err = tools("dlq", "redrive", "--dry-run", "--json")
     assert code == 0
     assert json.loads(out)["moved"] == len(KEYS)
     assert "would move 3" in err
     assert (dlq.depth(sqs, dlq_url), dlq.depth(sqs, events)) == (len(KEYS), 0)
 
-    code, out, err = _cli(stack, "redrive", "--max", "1", "--json")
+    code, out, err = tools("dlq", "redrive", "--max", "1", "--json")
     assert code == 0
     assert json.loads(out)["moved"] == 1
     assert (dlq.depth(sqs, dlq_url), dlq.depth(sqs, events)) == (len(KEYS) - 1, 1)
@@ -104,6 +96,6 @@ def test_redrive_moves_them_back_to_the_events_queue(target: AwsTarget, stack: S
     records = [r for m in bodies["Messages"] for r in json.loads(m["Body"])["Records"]]
     assert sorted(unquote_plus(r["s3"]["object"]["key"]) for r in records) == sorted(KEYS)
 
-    code, out, err = _cli(stack, "redrive")
+    code, out, err = tools("dlq", "redrive")
     assert code == 0
     assert "moved 0 event(s)" in err

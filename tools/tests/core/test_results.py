@@ -5,51 +5,34 @@ from __future__ import annotations
 
 import itertools
 import json
+from collections.abc import Callable
 from typing import Any
 
 import pytest
-from typer.testing import CliRunner
 
+from rollcall_tools import dlq
 from rollcall_tools.aws import AwsTarget
-from rollcall_tools.cli import app
 from rollcall_tools.follow import Follower
 from rollcall_tools.stack.deploy import Stack
-from rollcall_tools.stack.settings import StackSettings
-from rollcall_tools.testkit.results import clip_key, publish, result
+from rollcall_tools.testkit.handler_stack import clip_key
+from rollcall_tools.testkit.results import publish, result
 
 pytestmark = pytest.mark.slow
 
 
 @pytest.fixture
-def stack(target: AwsTarget, prefix: str) -> Stack:
-    deployed = Stack.resolve(target, prefix, StackSettings(local=True))
-    deployed.deploy()
-    deployed.devices.add(["cam1"])
-    return deployed
-
-
-def _run(stack: Stack, *args: str) -> tuple[int, str, str]:
-    common = ["--endpoint-url", str(stack.target.endpoint_url), "--region", stack.names.region]
-    got = CliRunner().invoke(
-        app, ["results", *args, *common, "--stack", stack.names.prefix], env={"COLUMNS": "200"}
-    )
-    return got.exit_code, got.stdout, got.stderr
+def stack(stack: Stack) -> Stack:
+    stack.devices.add(["cam1"])
+    return stack
 
 
 def _depth(target: AwsTarget, queue: str) -> int:
     sqs = target.client("sqs")
-    url = sqs.get_queue_url(QueueName=queue)["QueueUrl"]
-    attrs = sqs.get_queue_attributes(
-        QueueUrl=url,
-        AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
-    )["Attributes"]
-    return int(attrs["ApproximateNumberOfMessages"]) + int(
-        attrs["ApproximateNumberOfMessagesNotVisible"]
-    )
+    return dlq.depth(sqs, sqs.get_queue_url(QueueName=queue)["QueueUrl"])
 
 
 def test_json_lines_of_the_foreign_route_consume_what_they_print(
-    target: AwsTarget, stack: Stack
+    target: AwsTarget, stack: Stack, tools: Callable[..., tuple[int, str, str]]
 ) -> None:
     names, sns, sqs = stack.names, target.client("sns"), target.client("sqs")
     sqs.send_message(  # first: moto hands messages out in the order they came
@@ -58,9 +41,11 @@ def test_json_lines_of_the_foreign_route_consume_what_they_print(
     )
     publish(sns, names.results_topic_arn, result(names.bucket, "test_0.mp4", "vin_diesel"))
     publish(sns, names.results_topic_arn, result(names.bucket, "pi/rec.h264"))
-    publish(sns, names.results_topic_arn, result(names.bucket, clip_key("cam1")))  # not foreign
+    publish(
+        sns, names.results_topic_arn, result(names.bucket, clip_key(device="cam1"))
+    )  # not foreign
 
-    code, out, err = _run(stack, "--json", "--count", "2", "--timeout", "30")
+    code, out, err = tools("results", "--json", "--count", "2", "--timeout", "30")
     assert code == 0, err
     lines = [json.loads(line) for line in out.splitlines()]
     by_key = {line["key"]: line for line in lines}
@@ -75,25 +60,30 @@ def test_json_lines_of_the_foreign_route_consume_what_they_print(
     assert "not a result" in err
     assert _depth(target, names.foreign_queue) == 1  # only the malformed one is left
 
-    code, out, err = _run(stack, "--device", "cam1", "--count", "1", "--timeout", "30")
+    code, out, err = tools("results", "--device", "cam1", "--count", "1", "--timeout", "30")
     assert code == 0, err
-    assert clip_key("cam1") in out
+    assert clip_key(device="cam1") in out
     assert "no_face" in out
     assert _depth(target, names.device_queue("cam1")) == 0
 
 
-def test_a_table_row_names_the_people(target: AwsTarget, stack: Stack) -> None:
+def test_a_table_row_names_the_people(
+    target: AwsTarget, stack: Stack, tools: Callable[..., tuple[int, str, str]]
+) -> None:
     names = stack.names
-    key = clip_key("cam1", 4)
+    key = clip_key(4, device="cam1")
     publish(target.client("sns"), names.results_topic_arn, result(names.bucket, key, "ada"))
-    code, out, _ = _run(stack, "--device", "cam1", "--count", "1", "--timeout", "30")
+    code, out, _ = tools("results", "--device", "cam1", "--count", "1", "--timeout", "30")
     assert code == 0
     assert "object" in out.splitlines()[0]  # the header
     assert "ada (physics, senior) 0.90" in out
 
 
-def test_a_count_not_reached_by_the_timeout_fails(stack: Stack) -> None:
-    code, out, err = _run(stack, "--json", "--count", "1", "--timeout", "0")
+@pytest.mark.usefixtures("stack")
+def test_a_count_not_reached_by_the_timeout_fails(
+    tools: Callable[..., tuple[int, str, str]],
+) -> None:
+    code, out, err = tools("results", "--json", "--count", "1", "--timeout", "0")
     assert code == 1
     assert out == ""
     assert "0 of 1 result(s) arrived within 0 s" in err

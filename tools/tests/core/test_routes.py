@@ -12,16 +12,10 @@ from rollcall_tools.errors import ConfigError
 from rollcall_tools.stack.deploy import Stack
 from rollcall_tools.stack.names import StackNames
 from rollcall_tools.stack.settings import StackSettings
-from rollcall_tools.testkit.results import clip_key, drain, publish, result
+from rollcall_tools.testkit.handler_stack import clip_key
+from rollcall_tools.testkit.results import drain, publish, result
 
 pytestmark = pytest.mark.slow
-
-
-@pytest.fixture
-def stack(target: AwsTarget, prefix: str) -> Stack:
-    deployed = Stack.resolve(target, prefix, StackSettings(local=True))
-    deployed.deploy()
-    return deployed
 
 
 def _url(target: AwsTarget, queue: str) -> str:
@@ -37,9 +31,9 @@ def test_each_device_receives_only_its_own_results(target: AwsTarget, stack: Sta
 
     sns, sqs = target.client("sns"), target.client("sqs")
     sent = {
-        "cam1": [clip_key("cam1", i) for i in range(3)],
-        "cam2": [clip_key("cam2", i) for i in range(2)],
-        "cam9": [clip_key("cam9")],  # not registered: nobody subscribed to it
+        "cam1": [clip_key(i, device="cam1") for i in range(3)],
+        "cam2": [clip_key(i, device="cam2") for i in range(2)],
+        "cam9": [clip_key(device="cam9")],  # not registered: nobody subscribed to it
         "foreign": ["test_0.mp4", "pi/video.h264", "clips/cam1/bad-key.mp4"],
     }
     for keys in sent.values():
@@ -81,7 +75,7 @@ def test_each_device_receives_only_its_own_results(target: AwsTarget, stack: Sta
     removed = devices.remove(["cam2"])
     assert {str(c.action) for c in removed.changes} == {"delete"}
     assert devices.registered() == ["cam1"]
-    publish(sns, names.results_topic_arn, result(names.bucket, clip_key("cam2", 5)))
+    publish(sns, names.results_topic_arn, result(names.bucket, clip_key(5, device="cam2")))
     assert drain(sqs, _url(target, names.foreign_queue)) == []  # a device's result stays its own
     assert {str(c.action) for c in devices.remove(["cam2"]).changes} == {"absent"}
 

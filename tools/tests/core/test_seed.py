@@ -3,84 +3,48 @@
 from __future__ import annotations
 
 import json
-import os
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
 
+from rollcall_tools import testkit
 from rollcall_tools.aws import AwsTarget
-from rollcall_tools.cli import app
 from rollcall_tools.stack.deploy import Stack
-from rollcall_tools.stack.settings import StackSettings
 from shared_schema import StudentRecord
 
 pytestmark = pytest.mark.slow
 
 
-@pytest.fixture
-def deployed(target: AwsTarget, prefix: str) -> Stack:
-    stack = Stack.resolve(target, prefix, StackSettings(local=True))
-    stack.deploy()
-    return stack
-
-
-def _seed(moto_url: str, prefix: str, path: Path, *extra: str) -> tuple[int, str, str]:
-    result = CliRunner().invoke(
-        app,
-        [
-            "seed-db",
-            "--file",
-            str(path),
-            "--endpoint-url",
-            moto_url,
-            "--region",
-            "eu-west-1",
-            "--stack",
-            prefix,
-            *extra,
-        ],
-    )
-    return result.exit_code, result.stdout, result.stderr
-
-
 def _items(target: AwsTarget, table: str) -> dict[str, StudentRecord]:
-    items = target.client("dynamodb").scan(TableName=table)["Items"]
-    ddb = target.session().resource("dynamodb", endpoint_url=target.endpoint_url)
-    records = [StudentRecord.from_item(i) for i in ddb.Table(table).scan()["Items"]]
-    assert len(records) == len(items)
-    return {r.name: r for r in records}
+    items = target.resource("dynamodb").Table(table).scan()["Items"]
+    return {r.name: r for r in map(StudentRecord.from_item, items)}
 
 
 @pytest.mark.shared_data
 def test_real_seed_file_is_written_once(
-    target: AwsTarget, deployed: Stack, moto_url: str, prefix: str
+    target: AwsTarget, stack: Stack, tools: Callable[..., tuple[int, str, str]]
 ) -> None:
-    data = os.environ.get("ROLLCALL_SHARED_DATA")
-    if not data:
-        pytest.skip("ROLLCALL_SHARED_DATA is not set (the course's seed file lives there)")
-    seed = Path(data) / "cse546-videos" / "student_data.json"
-    if not seed.is_file():
-        pytest.skip(f"{seed} is missing")
-    code, out, _ = _seed(moto_url, prefix, seed, "--json")
+    seed = testkit.shared_data("cse546-videos", "student_data.json")
+    code, out, _ = tools("seed-db", "--file", str(seed), "--json")
     assert code == 0
     assert json.loads(out) == {
-        "table": deployed.names.students_table,
+        "table": stack.names.students_table,
         "written": 8,
         "unchanged": 0,
         "invalid": [],
     }
-    items = _items(target, deployed.names.students_table)
+    items = _items(target, stack.names.students_table)
     assert items["mr_bean"] == StudentRecord(name="mr_bean", major="lawyer", year="freshmen", id=1)
     assert len(items) == 8
 
-    code, out, _ = _seed(moto_url, prefix, seed)
+    code, out, _ = tools("seed-db", "--file", str(seed))
     assert code == 0
     assert "0 written, 8 unchanged, 0 invalid" in out
 
 
 def test_broken_entries_are_each_reported_and_the_rest_written(
-    target: AwsTarget, deployed: Stack, moto_url: str, prefix: str, tmp_path: Path
+    target: AwsTarget, stack: Stack, tools: Callable[..., tuple[int, str, str]], tmp_path: Path
 ) -> None:
     seed = tmp_path / "students.json"
     seed.write_text(
@@ -95,7 +59,7 @@ def test_broken_entries_are_each_reported_and_the_rest_written(
             ]
         )
     )
-    code, out, err = _seed(moto_url, prefix, seed)
+    code, out, err = tools("seed-db", "--file", str(seed))
     assert code == 1
     assert "2 written, 0 unchanged, 4 invalid" in out
     for index, words in (
@@ -106,34 +70,38 @@ def test_broken_entries_are_each_reported_and_the_rest_written(
     ):
         assert f"invalid entry {index} in {seed}" in err
         assert words in err
-    assert sorted(_items(target, deployed.names.students_table)) == ["ada", "cy"]
+    assert sorted(_items(target, stack.names.students_table)) == ["ada", "cy"]
 
-    code, out, _ = _seed(moto_url, prefix, seed)
+    code, out, _ = tools("seed-db", "--file", str(seed))
     assert "0 written, 2 unchanged, 4 invalid" in out
 
 
-@pytest.mark.usefixtures("deployed")
-def test_unusable_seed_file_is_a_usage_error(moto_url: str, prefix: str, tmp_path: Path) -> None:
+@pytest.mark.usefixtures("stack")
+def test_unusable_seed_file_is_a_usage_error(
+    tools: Callable[..., tuple[int, str, str]], tmp_path: Path
+) -> None:
     for content, message in (
         ("{not json", "not valid JSON"),
         ('{"name": "x"}', "must be a JSON list"),
     ):
         seed = tmp_path / "bad.json"
         seed.write_text(content)
-        code, out, err = _seed(moto_url, prefix, seed)
+        code, out, err = tools("seed-db", "--file", str(seed))
         assert code == 2
         assert message in err
         assert str(seed) in err
         assert "Traceback" not in out + err
 
 
-def test_missing_file_and_missing_table(moto_url: str, tmp_path: Path) -> None:
-    code, _, err = _seed(moto_url, "nostack", tmp_path / "nope.json")
+def test_missing_file_and_missing_table(
+    tools: Callable[..., tuple[int, str, str]], tmp_path: Path
+) -> None:
+    code, _, err = tools("seed-db", "--file", str(tmp_path / "nope.json"), stack="nostack")
     assert code == 2
     assert "cannot read seed file" in err
     seed = tmp_path / "ok.json"
     seed.write_text('[{"name": "a", "major": "b", "year": "c"}]')
-    code, _, err = _seed(moto_url, "nostack", seed)
+    code, _, err = tools("seed-db", "--file", str(seed), stack="nostack")
     assert code == 2
     assert "nostack-students does not exist" in err
     assert "tools deploy" in err

@@ -47,9 +47,6 @@ def test_soak_answers_every_clip_once_and_measures_latency(
     assert lat["median"] is not None and lat["p95"] is not None and lat["max"] is not None
     assert 0 < lat["median"] <= lat["p95"] <= lat["max"]
     assert report.cpu["runner_cpu_s"] > 0
-    data = report.to_json()
-    for key in ("sent", "answered", "lost", "latency_ms", "cpu"):
-        assert key in data
     png = tmp_path / "latency.png"
     plot_latency(report, png)
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

@@ -20,6 +20,7 @@ from rich.console import Console
 from rich.table import Table
 
 from rollcall_tools.stats import latency_stats
+from rollcall_tools.testkit.handler_stack import body, clip_key, make_stack, s3_event, sqs_event
 
 RESOLUTIONS = {"480p": (854, 480), "720p": (1280, 720), "1080p": (1920, 1080)}
 TARGETS = {
@@ -82,7 +83,6 @@ def run_bench(config: BenchConfig) -> dict[str, Any]:
 
 def _run(config: BenchConfig, endpoint: str, workdir: Path) -> dict[str, Any]:
     from rollcall_tools.testkit.clips import make_clip
-    from rollcall_tools.testkit.handler_stack import make_stack
 
     # the handler's JSON logs and EMF metrics would drown the report (here and in workers)
     os.environ["POWERTOOLS_METRICS_DISABLED"] = "true"
@@ -102,7 +102,7 @@ def _run(config: BenchConfig, endpoint: str, workdir: Path) -> dict[str, Any]:
         "ROLLCALL_THREADS": str(config.threads),
         "ROLLCALL_MODEL_DIR": str(artifact),
     }
-    env.pop("ROLLCALL_AWS_MAX_ATTEMPTS")  # the handler's default
+    env.pop("ROLLCALL_AWS_MAX_ATTEMPTS", None)  # the handler's own retry setting
     os.environ.update(env)
     os.environ.pop("ROLLCALL_MODEL_S3_URI", None)
     clips = {
@@ -149,22 +149,17 @@ def _run(config: BenchConfig, endpoint: str, workdir: Path) -> dict[str, Any]:
     return report
 
 
-def _event_body(record: dict[str, Any]) -> str:
-    return json.dumps({"Records": [record]})
-
-
 def _timed_handler_runs(
     config: BenchConfig, stack: Any, data: bytes, label: str, seq: int
 ) -> tuple[list[float], list[Any]]:
     """Wall milliseconds of ``config.clips`` warm handler calls (after two warm-up calls)."""
     from cloud_handler.context import LocalContext
     from cloud_handler.handler import lambda_handler
-    from rollcall_tools.testkit.handler_stack import clip_key, sqs_event
 
     walls: list[float] = []
     for i in range(config.clips + 2):
         record = stack.put(clip_key(seq + i, device="bench", session=label), data)
-        event = sqs_event(_event_body(record))
+        event = sqs_event(body(s3_event(record)))
         start = time.perf_counter()
         lambda_handler(event, LocalContext(timeout_s=60))
         if i >= 2:  # the first two of each size warm caches up
@@ -185,7 +180,8 @@ def _warm(config: BenchConfig, stack: Any, clips: dict[str, bytes]) -> dict[str,
             for s in (*STAGES, "total")
         }
         stats = latency_stats(walls)
-        stages["idempotency_and_send"] = round(max(0.0, stats["median"] - stages["total"]), 1)
+        spent = (stats["median"] or 0.0) - (stages["total"] or 0.0)
+        stages["idempotency_and_send"] = round(max(0.0, spent), 1)
         statuses = sorted({r.status.value for r in results})
         out[res] = {**stats, "stages_ms": stages, "statuses": statuses}
         _say(config, f"{res}: median {stats['median']} ms, p95 {stats['p95']} ms ({statuses})")
@@ -256,11 +252,10 @@ def _host_task_root(artifact: Path, workdir: Path) -> Path:
 def _cold_start(
     stack: Any, clip: bytes, env: dict[str, str], *, artifact: Path, workdir: Path
 ) -> tuple[float, dict[str, Any]]:
-    from rollcall_tools.testkit.handler_stack import clip_key, sqs_event
 
     task_root = _host_task_root(artifact, workdir)
     record = stack.put(clip_key(1, device="bench", session="cold"), clip)
-    event = json.dumps(sqs_event(_event_body(record)))
+    event = json.dumps(sqs_event(body(s3_event(record))))
     child_env = {**os.environ, **env, "ROLLCALL_MODEL_DIR": str(task_root / "model")}
     spawned = time.time()
     done = subprocess.run(  # -I: isolated (no user site, no PYTHON* variables); -S: no site
@@ -286,12 +281,13 @@ def _cold_start(
 
 def _throughput(config: BenchConfig, stack: Any, clip: bytes) -> float:
     from cloud_handler.local_runner import RunnerConfig, run_local, wait_until
-    from rollcall_tools.testkit.handler_stack import clip_key
 
     def push(n: int, offset: int) -> None:
         for i in range(n):
             record = stack.put(clip_key(offset + i, device="bench", session="runner"), clip)
-            stack.sqs.send_message(QueueUrl=stack.events_queue_url, MessageBody=_event_body(record))
+            stack.sqs.send_message(
+                QueueUrl=stack.events_queue_url, MessageBody=body(s3_event(record))
+            )
 
     seen: list[Any] = []
 
@@ -327,14 +323,12 @@ def _throughput(config: BenchConfig, stack: Any, clip: bytes) -> float:
     return round(config.runner_clips / elapsed, 2)
 
 
-def _naive(config: BenchConfig, stack: Any, clip: bytes, artifact: Path) -> dict[str, float]:
-    import boto3
-
+def _naive(config: BenchConfig, stack: Any, clip: bytes, artifact: Path) -> dict[str, float | None]:
+    from rollcall_tools.aws import AwsTarget
     from rollcall_tools.bench.naive import naive_invocation
-    from rollcall_tools.testkit.handler_stack import clip_key
 
-    session = boto3.session.Session(region_name="us-east-1")
-    clients = {n: session.client(n, endpoint_url=stack.endpoint) for n in ("s3", "dynamodb", "sqs")}
+    target = AwsTarget(endpoint_url=stack.endpoint)
+    clients = {n: target.client(n) for n in ("s3", "dynamodb", "sqs")}
     queue = stack.sqs.create_queue(QueueName=f"naive-{stack.bucket}")["QueueUrl"]
     walls = []
     for i in range(config.naive_clips):

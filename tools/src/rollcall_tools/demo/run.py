@@ -13,6 +13,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from edge_capture.gate import GateMode
 from rollcall_tools.aws import LOCAL_CREDENTIALS
 from rollcall_tools.demo.inputs import VideoInput, resolve_inputs
 from rollcall_tools.demo.recognizer import choose_recognizer
@@ -34,7 +35,7 @@ class DemoOptions:
     backbone: str | None = None
     weights: Path | None = None
     person_seconds: float = 3.0
-    gate: str = "motion"
+    gate: GateMode = "motion"
     workers: int = 1
     region: str = "us-east-1"
     stack: str = "rollcall"

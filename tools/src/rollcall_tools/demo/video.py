@@ -29,7 +29,7 @@ def grace_hopper() -> np.ndarray:
     """The public-domain portrait of Grace Hopper in matplotlib's sample data (RGB)."""
     from matplotlib import cbook
 
-    with cbook.get_sample_data("grace_hopper.jpg") as handle, Image.open(handle) as image:
+    with Image.open(cbook.get_sample_data("grace_hopper.jpg", asfileobj=False)) as image:
         return np.asarray(image.convert("RGB"), dtype=np.uint8)
 
 
@@ -127,4 +127,4 @@ def write_demo_video(path: Path, appearances: list[Appearance], fps: int = FPS) 
     """Encode the demo video (H.264 MP4, with edge-capture's encoder) to ``path``."""
     images = (image for _, image in frames(appearances, duration(appearances), fps))
     settings = EncoderSettings(fps=fps, preset="veryfast", tune=None, crf=20)
-    return write_video(path, images, width=WIDTH, height=HEIGHT, fps=fps, settings=settings)
+    return write_video(path, images, fps=fps, settings=settings)

@@ -7,7 +7,7 @@ import os
 import signal
 import subprocess
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -52,6 +52,17 @@ class ProcessRecord:
     @property
     def alive(self) -> bool:
         return self.process() is not None
+
+
+SETTINGS = ("ROLLCALL_", "AWS_")
+"""The prefixes of rollcall's and AWS's settings in an environment."""
+
+
+def clean_environment(*, keep: Iterable[str] = ()) -> dict[str, str]:
+    """This process's environment without its rollcall and AWS settings (but those named in
+    ``keep``): for a child process that is given its own."""
+    kept = set(keep)
+    return {k: v for k, v in os.environ.items() if not k.startswith(SETTINGS) or k in kept}
 
 
 def start(

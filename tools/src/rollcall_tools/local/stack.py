@@ -9,7 +9,6 @@ the mapping's maximum concurrency.
 from __future__ import annotations
 
 import os
-import shlex
 import shutil
 import sys
 import time
@@ -84,23 +83,11 @@ def runner_executable() -> str:
     return found
 
 
-def runner_command() -> list[str]:
-    """The local runner's command: ``cloud-handler``, or ``ROLLCALL_RUNNER_COMMAND`` (split
-    like a shell would) to try another runner that takes the same ``serve`` arguments."""
-    override = os.environ.get("ROLLCALL_RUNNER_COMMAND")
-    return shlex.split(override) if override else [runner_executable()]
-
-
 def runner_env(state: LocalState, outputs: dict[str, Any]) -> dict[str, str]:
     """The local runner's environment: the handler's env vars (api.md) for this stack, and
     torch threads sized so that the workers share this machine's cores."""
     threads = max(1, (os.cpu_count() or 1) // max(1, state.workers))
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if not k.startswith(("ROLLCALL_", "AWS_"))
-        or k in ("ROLLCALL_SHARED_MODELS", "ROLLCALL_MODEL_CACHE")
-    }
+    env = processes.clean_environment(keep=("ROLLCALL_SHARED_MODELS", "ROLLCALL_MODEL_CACHE"))
     env.update(
         {
             "AWS_REGION": state.region,
@@ -140,7 +127,7 @@ def serve_arguments(state: LocalState) -> list[str]:
 
 def start_runner(state: LocalState) -> ProcessRecord:
     """Start ``cloud-handler serve`` on the events queue; fail with its log if it dies at once."""
-    command = [*runner_command(), *serve_arguments(state)]
+    command = [runner_executable(), *serve_arguments(state)]
     record = processes.start(
         command, state.state_dir / "runner.log", env=runner_env(state, state.outputs)
     )

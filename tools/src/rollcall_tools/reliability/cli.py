@@ -11,6 +11,7 @@ from typing import Annotated, Any
 
 import typer
 
+from rollcall_tools.cli_common import ModelDir
 from rollcall_tools.errors import ConfigError, JobFailedError
 from rollcall_tools.output import err, handles_errors, out, print_json
 from rollcall_tools.reliability.faults import RUNNERS, SCENARIOS, FaultPlan, ScenarioResult
@@ -33,6 +34,7 @@ from rollcall_tools.reliability.soak import (
     search_saturation,
     warm_up,
 )
+from rollcall_tools.settings import load_settings
 from rollcall_tools.stack.settings import QUEUE_MAX_RECEIVES
 
 Json = Annotated[bool, typer.Option("--json", help="Print one JSON object only (on stdout).")]
@@ -40,7 +42,6 @@ Workers = Annotated[
     int | None,
     typer.Option(
         "--workers",
-        envvar="ROLLCALL_WORKERS",
         min=1,
         max=64,
         help="Local runner worker processes (default: one per core).",
@@ -51,14 +52,6 @@ WorkDir = Annotated[
     typer.Option(
         "--work-dir",
         help="Keep logs (moto, runner, edge) here; default: a temporary directory, removed.",
-    ),
-]
-ModelDir = Annotated[
-    Path | None,
-    typer.Option(
-        "--model-dir",
-        envvar="ROLLCALL_MODEL_DIR",
-        help="Exported recognizer artifact for the handler (default: detection-only).",
     ),
 ]
 Visibility = Annotated[
@@ -90,6 +83,7 @@ def _options(
     visibility: int | None,
     max_receives: int = QUEUE_MAX_RECEIVES,
 ) -> StackOptions:
+    model_dir = model_dir or load_settings().model_dir
     if model_dir is not None and not (model_dir / "manifest.json").is_file():
         raise ConfigError(f"--model-dir {model_dir}: no manifest.json there (not an artifact)")
     return StackOptions(
@@ -104,6 +98,27 @@ def _options(
 def _say(quiet: bool, message: str) -> None:
     if not quiet:
         err.print(message)
+
+
+@contextlib.contextmanager
+def _warm_stack(
+    work_dir: Path | None,
+    workers: int | None,
+    model_dir: Path | None,
+    visibility: int | None,
+    *,
+    quiet: bool,
+    max_receives: int = QUEUE_MAX_RECEIVES,
+) -> Iterator[tuple[Path, InstrumentedStack, float]]:
+    """The instrumented stack, started in ``work_dir`` (default: a temporary directory) and
+    warmed up (every worker has loaded its model): the directory, the stack, the warm-up's
+    seconds."""
+    logging.getLogger("botocore").setLevel(logging.ERROR)
+    with _work_dir(work_dir) as work:
+        options = _options(work, workers, model_dir, visibility, max_receives)
+        _say(quiet, f"starting the local stack ({options.workers} runner workers) in {work}")
+        with InstrumentedStack(options) as stack:
+            yield work, stack, warm_up(stack, 2 * options.workers)
 
 
 @handles_errors
@@ -181,36 +196,29 @@ def soak(
     """Load test: N simulated devices, each sending a real H.264 clip every 1/rate s for M s,
     to a local stack on loopback. Reports sent, answered, lost, latency and CPU; exits 1 if
     any clip is lost."""
-    logging.getLogger("botocore").setLevel(logging.ERROR)
-    with _work_dir(work_dir) as work:
-        options = _options(work, workers, model_dir, visibility)
-        _say(as_json, f"starting the local stack ({options.workers} runner workers) in {work}")
-        with InstrumentedStack(options) as stack:
-            took = warm_up(stack, 2 * options.workers)
+    with _warm_stack(work_dir, workers, model_dir, visibility, quiet=as_json) as (_, stack, took):
+        _say(
+            as_json, f"warm-up {took:.1f} s; {devices} devices x {rate:g} clips/s for {seconds:g} s"
+        )
+        report = run_load(
+            stack, LoadPlan(devices=devices, seconds=seconds, clips_per_s=rate, drain_s=drain)
+        )
+        found: Saturation | None = None
+        if saturation:
             _say(
                 as_json,
-                f"warm-up {took:.1f} s; {devices} devices x {rate:g} clips/s for {seconds:g} s",
+                f"saturation search up to {max_devices} devices, {step_seconds:g} s per step",
             )
-            report = run_load(
-                stack, LoadPlan(devices=devices, seconds=seconds, clips_per_s=rate, drain_s=drain)
+            found = search_saturation(
+                stack,
+                max_devices=max_devices,
+                seconds=step_seconds,
+                clips_per_s=rate,
+                drain_s=drain,
+                on_step=lambda r: _say(
+                    as_json, f"  {r.devices} devices: p95 {r.latency_ms['p95']} ms, lost {r.lost}"
+                ),
             )
-            found: Saturation | None = None
-            if saturation:
-                _say(
-                    as_json,
-                    f"saturation search up to {max_devices} devices, {step_seconds:g} s per step",
-                )
-                found = search_saturation(
-                    stack,
-                    max_devices=max_devices,
-                    seconds=step_seconds,
-                    clips_per_s=rate,
-                    drain_s=drain,
-                    on_step=lambda r: _say(
-                        as_json,
-                        f"  {r.devices} devices: p95 {r.latency_ms['p95']} ms, lost {r.lost}",
-                    ),
-                )
     if plot is not None:
         plot_latency(report, plot, found)
     data: dict[str, Any] = report.to_json()
@@ -289,7 +297,6 @@ def faults(
 ) -> None:
     """Fault scenarios on a local stack (loopback only); each must end with every captured
     clip answered exactly once. Exits 1 if any scenario fails."""
-    logging.getLogger("botocore").setLevel(logging.ERROR)
     chosen = list(scenarios or SCENARIOS)
     unknown = [s for s in chosen if s not in SCENARIOS]
     if unknown:
@@ -304,18 +311,14 @@ def faults(
         edge_tail_s=edge_seconds,
     )
     results: list[ScenarioResult] = []
-    with _work_dir(work_dir) as work:
-        options = _options(work, workers, model_dir, visibility, max_receives)
-        _say(as_json, f"starting the local stack ({options.workers} runner workers) in {work}")
-        with InstrumentedStack(options) as stack:
-            warm_up(stack, 2 * options.workers)
-            for name in chosen:
-                _say(as_json, f"scenario {name} ...")
-                result = RUNNERS[name](stack, work, plan)
-                _say(
-                    as_json, f"  {name}: {'ok' if result.ok else 'FAILED'} ({result.seconds:.0f} s)"
-                )
-                results.append(result)
+    with _warm_stack(
+        work_dir, workers, model_dir, visibility, quiet=as_json, max_receives=max_receives
+    ) as (work, stack, _):
+        for name in chosen:
+            _say(as_json, f"scenario {name} ...")
+            result = RUNNERS[name](stack, work, plan)
+            _say(as_json, f"  {name}: {'ok' if result.ok else 'FAILED'} ({result.seconds:.0f} s)")
+            results.append(result)
     ok = all(r.ok for r in results)
     if as_json:
         print_json(
@@ -323,7 +326,7 @@ def faults(
                 "ok": ok,
                 "outage_seconds": outage_s,
                 "outage_mode": mode,
-                "workers": options.workers,
+                "workers": stack.options.workers,
                 "scenarios": {r.name: r.to_json() for r in results},
             }
         )

@@ -22,7 +22,7 @@ def write_face_video(path: Path, seconds: float = 4.0, fps: int = 15) -> None:
     """A longer face video on disk, for edge-capture's ``--source FILE``."""
     count = max(1, round(seconds * fps))
     frames = (place_faces(640, 480, 1, shift=i % 40) for i in range(count))
-    write_video(path, frames, width=640, height=480, fps=fps)
+    write_video(path, frames, fps=fps)
 
 
 def clip_key(device: str, session: str, seq: int, captured_at: datetime) -> str:

@@ -30,6 +30,8 @@ class Gate:
         self._listener: socket.socket | None = None
         self._conns: set[socket.socket] = set()
         self.shut_count = 0
+        self.relayed = 0
+        """Connections relayed so far."""
 
     @property
     def url(self) -> str:
@@ -86,6 +88,7 @@ class Gate:
                     _reset(upstream)
                     return
                 self._conns.update((client, upstream))
+                self.relayed += 1
             for src, dst in ((client, upstream), (upstream, client)):
                 threading.Thread(
                     target=self._pump, args=(src, dst), name="gate-pump", daemon=True

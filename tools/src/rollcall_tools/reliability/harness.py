@@ -29,6 +29,7 @@ from typing import Any
 import psutil
 
 from rollcall_tools.local.moto import MotoServer
+from rollcall_tools.local.processes import clean_environment
 from rollcall_tools.local.stack import (
     deploy_local,
     local_target,
@@ -253,7 +254,7 @@ class InstrumentedStack:
     def edge_env(self, results_queue: str) -> dict[str, str]:
         """Environment for an edge-capture process aimed at this stack (through the gate),
         reading ``results_queue`` (its device's, from :meth:`add_device`)."""
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("ROLLCALL_", "AWS_"))}
+        env = clean_environment()
         env.update(
             {
                 "AWS_REGION": self.options.region,
@@ -332,7 +333,7 @@ class InstrumentedStack:
         victim.send_signal(signal.SIGKILL)
         with contextlib.suppress(psutil.Error):
             victim.wait(5)
-        return victim.pid
+        return int(victim.pid)
 
     def runner_alive(self) -> bool:
         return self.runner is not None and self.runner.poll() is None and bool(self.workers())

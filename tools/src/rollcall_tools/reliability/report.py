@@ -9,6 +9,7 @@ from rich.table import Table
 
 from rollcall_tools.reliability.faults import ScenarioResult
 from rollcall_tools.reliability.soak import P95_LIMIT_MS, Saturation, SoakReport
+from rollcall_tools.stats import latency_stats
 
 
 def plot_latency(report: SoakReport, path: Path, saturation: Saturation | None = None) -> None:
@@ -27,7 +28,10 @@ def plot_latency(report: SoakReport, path: Path, saturation: Saturation | None =
             t, ms = (np.asarray(v, dtype=float) for v in zip(*sorted(report.timeline), strict=True))
             ax.scatter(t, ms, s=6, alpha=0.5, label="clip")
             window = max(5, len(ms) // 30)
-            rolling = [np.percentile(ms[max(0, i - window) : i + 1], 95) for i in range(len(ms))]
+            rolling = [
+                latency_stats(ms[max(0, i - window) : i + 1].tolist())["p95"]
+                for i in range(len(ms))
+            ]
             ax.plot(t, rolling, color="r", label=f"rolling p95 ({window} clips)")
         ax.axhline(P95_LIMIT_MS, color="k", linestyle="--", label="2 s target")
         ax.set_xlabel("capture end (s since start)")

@@ -146,19 +146,11 @@ def run_load(
     session = "soak" + uuid.uuid4().hex[:10]
 
     def upload(item: Sent) -> None:
-        for attempt in range(5):
-            try:
-                s3.put_object(
-                    Bucket=bucket,
-                    Key=item.key,
-                    Body=body,
-                    ContentType="video/mp4",
-                )
-                item.uploaded_at = time.time()
-                return
-            except Exception as exc:  # retried like the edge's uploader would
-                item.error = f"{type(exc).__name__}: {exc}"
-                time.sleep(0.2 * 2**attempt)
+        try:  # botocore retries what can be retried (the client's standard mode)
+            s3.put_object(Bucket=bucket, Key=item.key, Body=body, ContentType="video/mp4")
+            item.uploaded_at = time.time()
+        except Exception as exc:
+            item.error = f"{type(exc).__name__}: {exc}"
 
     sent: list[Sent] = []
     lock = threading.Lock()

@@ -4,10 +4,9 @@ source mapping on the events queue."""
 from __future__ import annotations
 
 import json
-import time
 from typing import Any
 
-from rollcall_tools.aws import AwsTarget, error_code
+from rollcall_tools.aws import AwsTarget, if_present
 from rollcall_tools.stack.names import StackNames
 from rollcall_tools.stack.plan import Resource, differs
 from rollcall_tools.stack.policy import ASSUME_ROLE_POLICY
@@ -46,25 +45,14 @@ class Repository(Resource):
         }
 
     def read(self) -> dict[str, Any] | None:
-        try:
-            repo = self.ecr.describe_repositories(repositoryNames=[self.repository])[
-                "repositories"
-            ][0]
-        except Exception as exc:
-            if error_code(exc) == "RepositoryNotFoundException":
-                return None
-            raise
-        try:
-            policy = json.loads(
-                self.ecr.get_lifecycle_policy(repositoryName=self.repository)["lifecyclePolicyText"]
-            )
-        except Exception as exc:
-            if error_code(exc) != "LifecyclePolicyNotFoundException":
-                raise
-            policy = None
+        found = if_present(self.ecr.describe_repositories, repositoryNames=[self.repository])
+        if found is None:
+            return None
+        repo = found["repositories"][0]
+        policy = if_present(self.ecr.get_lifecycle_policy, repositoryName=self.repository)
         return {
             "scan_on_push": repo.get("imageScanningConfiguration", {}).get("scanOnPush", False),
-            "lifecycle": policy,
+            "lifecycle": policy and json.loads(policy["lifecyclePolicyText"]),
         }
 
     def diff(self, current: dict[str, Any]) -> list[str]:
@@ -100,14 +88,10 @@ class Repository(Resource):
 
     def image_digest(self, tag: str) -> str | None:
         """The digest of ``repository:tag`` (None when the repository or tag is missing)."""
-        try:
-            details = self.ecr.describe_images(
-                repositoryName=self.repository, imageIds=[{"imageTag": tag}]
-            )["imageDetails"]
-        except Exception as exc:
-            if error_code(exc) in {"ImageNotFoundException", "RepositoryNotFoundException"}:
-                return None
-            raise
+        found = if_present(
+            self.ecr.describe_images, repositoryName=self.repository, imageIds=[{"imageTag": tag}]
+        )
+        details = found["imageDetails"] if found else []
         return str(details[0]["imageDigest"]) if details else None
 
 
@@ -161,12 +145,10 @@ class Role(Resource):
         return self.role
 
     def read(self) -> dict[str, Any] | None:
-        try:
-            role = self.iam.get_role(RoleName=self.role)["Role"]
-        except Exception as exc:
-            if error_code(exc) == "NoSuchEntity":
-                return None
-            raise
+        found = if_present(self.iam.get_role, RoleName=self.role)
+        if found is None:
+            return None
+        role = found["Role"]
         inline = self.iam.list_role_policies(RoleName=self.role)["PolicyNames"]
         attached = [
             p["PolicyArn"]
@@ -294,12 +276,9 @@ class Function(Resource):
         return None
 
     def read(self) -> dict[str, Any] | None:
-        try:
-            fn = self.aws.get_function(FunctionName=self.names.function)
-        except Exception as exc:
-            if error_code(exc) == "ResourceNotFoundException":
-                return None
-            raise
+        fn = if_present(self.aws.get_function, FunctionName=self.names.function)
+        if fn is None:
+            return None
         config = fn["Configuration"]
         return {
             "config": {
@@ -324,26 +303,15 @@ class Function(Resource):
         return out
 
     def create(self) -> None:
-        image = self.image_uri()
-        deadline = time.monotonic() + 90
-        while True:  # a fresh role takes a few seconds before Lambda may assume it
-            try:
-                self.aws.create_function(
-                    FunctionName=self.names.function,
-                    PackageType="Image",
-                    Code={"ImageUri": image},
-                    Description="rollcall: recognise faces in new videos",
-                    Publish=False,
-                    Architectures=["x86_64"],
-                    **self.desired_config(),
-                )
-                break
-            except Exception as exc:
-                if error_code(exc) != "InvalidParameterValueException" or (
-                    time.monotonic() > deadline
-                ):
-                    raise
-                time.sleep(5)
+        self.aws.create_function(
+            FunctionName=self.names.function,
+            PackageType="Image",
+            Code={"ImageUri": self.image_uri()},
+            Description="rollcall: recognise faces in new videos",
+            Publish=False,
+            Architectures=["x86_64"],
+            **self.desired_config(),
+        )
         self._wait("function_active_v2")
 
     def _wait(self, waiter: str) -> None:
@@ -397,17 +365,14 @@ class EventSourceMapping(Resource):
         return None
 
     def read(self) -> dict[str, Any] | None:
-        try:
-            found = self.aws.list_event_source_mappings(
-                FunctionName=self.names.function, EventSourceArn=self.queue_arn
-            )["EventSourceMappings"]
-        except Exception as exc:
-            if error_code(exc) == "ResourceNotFoundException":
-                return None
-            raise
-        if not found:
+        listed = if_present(
+            self.aws.list_event_source_mappings,
+            FunctionName=self.names.function,
+            EventSourceArn=self.queue_arn,
+        )
+        if not listed or not listed["EventSourceMappings"]:
             return None
-        mapping = found[0]
+        mapping = listed["EventSourceMappings"][0]
         return {
             "UUID": mapping["UUID"],
             "Enabled": mapping.get("State") not in {"Disabled", "Disabling"},

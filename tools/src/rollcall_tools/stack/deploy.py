@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -13,7 +12,7 @@ from rollcall_tools.stack.compute import EventSourceMapping, Function, LogGroup,
 from rollcall_tools.stack.devices import Devices
 from rollcall_tools.stack.messaging import Notification, Topic
 from rollcall_tools.stack.names import StackNames
-from rollcall_tools.stack.plan import Change, PlanResult, Resource
+from rollcall_tools.stack.plan import OnChange, PlanResult, Resource
 from rollcall_tools.stack.policy import bucket_policy, events_queue_policy, handler_policy
 from rollcall_tools.stack.routes import DLQ_RETENTION_S, foreign_route
 from rollcall_tools.stack.settings import StackSettings
@@ -120,9 +119,7 @@ class Stack:
             env["ROLLCALL_ENDPOINT_URL"] = self.target.endpoint_url
         return env
 
-    def deploy(
-        self, *, dry_run: bool = False, on_change: Callable[[Change], None] | None = None
-    ) -> PlanResult:
+    def deploy(self, *, dry_run: bool = False, on_change: OnChange | None = None) -> PlanResult:
         """Create or update every resource (``dry_run``: only say what would change)."""
         return plan.run(self.resources(), dry_run=dry_run, on_change=on_change)
 
@@ -131,7 +128,7 @@ class Stack:
         *,
         force: bool = False,
         dry_run: bool = False,
-        on_change: Callable[[Change], None] | None = None,
+        on_change: OnChange | None = None,
     ) -> PlanResult:
         """Delete every registered device's route, then every resource, last-created first.
         Refuses (before deleting anything) when the bucket still holds objects, unless
@@ -144,9 +141,7 @@ class Stack:
             )
         devices = self.devices
         result = devices.remove(devices.registered(), dry_run=dry_run, on_change=on_change)
-        for resource in reversed(self.resources()):
-            change = resource.remove(dry_run=dry_run)
-            result.changes.append(change)
-            if on_change:
-                on_change(change)
+        result.changes += plan.remove(
+            reversed(self.resources()), dry_run=dry_run, on_change=on_change
+        ).changes
         return result

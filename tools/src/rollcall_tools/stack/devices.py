@@ -2,19 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from rollcall_tools.aws import AwsTarget, aws_errors, error_code
+from rollcall_tools.aws import AwsTarget, aws_errors, if_present
 from rollcall_tools.errors import ConfigError
+from rollcall_tools.stack import plan
 from rollcall_tools.stack.messaging import Topic
 from rollcall_tools.stack.names import StackNames, check_device_id
-from rollcall_tools.stack.plan import Change, PlanResult, Resource
+from rollcall_tools.stack.plan import OnChange, PlanResult, Resource
 from rollcall_tools.stack.policy import edge_policy
 from rollcall_tools.stack.routes import TAG_DEVICE, TAG_ROLE, TAG_STACK, device_route
-
-_MISSING_QUEUE = {"AWS.SimpleQueueService.NonExistentQueue", "QueueDoesNotExist"}
 
 
 @dataclass(frozen=True)
@@ -56,37 +55,25 @@ class Devices:
         device_ids: Iterable[str],
         *,
         dry_run: bool = False,
-        on_change: Callable[[Change], None] | None = None,
+        on_change: OnChange | None = None,
     ) -> PlanResult:
         """Create (or repair) each device's route; idempotent."""
         ids = [check_device_id(d) for d in device_ids]
         self._require_topic()
-        result = PlanResult()
-        for device_id in ids:
-            for resource in self.resources(device_id):
-                change = resource.plan() if dry_run else resource.ensure()
-                result.changes.append(change)
-                if on_change:
-                    on_change(change)
-        return result
+        routes = (r for device_id in ids for r in self.resources(device_id))
+        return plan.run(routes, dry_run=dry_run, on_change=on_change)
 
     def remove(
         self,
         device_ids: Iterable[str],
         *,
         dry_run: bool = False,
-        on_change: Callable[[Change], None] | None = None,
+        on_change: OnChange | None = None,
     ) -> PlanResult:
         """Delete each device's route (results still waiting on it go with it)."""
         ids = [check_device_id(d) for d in device_ids]
-        result = PlanResult()
-        for device_id in ids:
-            for resource in reversed(self.resources(device_id)):
-                change = resource.remove(dry_run=dry_run)
-                result.changes.append(change)
-                if on_change:
-                    on_change(change)
-        return result
+        routes = (r for device_id in ids for r in reversed(self.resources(device_id)))
+        return plan.remove(routes, dry_run=dry_run, on_change=on_change)
 
     def registered(self) -> list[str]:
         """The ids of this stack's registered devices (from their queues' tags), sorted."""
@@ -97,18 +84,11 @@ class Devices:
             )
             for page in pages:
                 for url in page.get("QueueUrls", []):
-                    tags = self._tags(url)
+                    listed = if_present(self.sqs.list_queue_tags, QueueUrl=url)  # or deleted
+                    tags = (listed or {}).get("Tags", {})
                     if tags.get(TAG_STACK) == self.names.prefix and tags.get(TAG_ROLE) == "results":
                         found.append(tags[TAG_DEVICE])
         return sorted(set(found))
-
-    def _tags(self, url: str) -> dict[str, str]:
-        try:
-            return dict(self.sqs.list_queue_tags(QueueUrl=url).get("Tags", {}))
-        except Exception as exc:
-            if error_code(exc) in _MISSING_QUEUE:  # deleted since it was listed
-                return {}
-            raise
 
     def describe(self) -> list[DeviceInfo]:
         """Every registered device with its queue depths and whether it is subscribed."""
@@ -133,14 +113,11 @@ class Devices:
 
     def depth(self, queue: str) -> tuple[int, int]:
         """(visible, in flight) messages of ``queue``; (0, 0) when it does not exist."""
-        try:
-            url = self.sqs.get_queue_url(QueueName=queue)["QueueUrl"]
-        except Exception as exc:
-            if error_code(exc) in _MISSING_QUEUE:
-                return 0, 0
-            raise
+        found = if_present(self.sqs.get_queue_url, QueueName=queue)
+        if found is None:
+            return 0, 0
         attrs = self.sqs.get_queue_attributes(
-            QueueUrl=url,
+            QueueUrl=found["QueueUrl"],
             AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
         )["Attributes"]
         return int(attrs["ApproximateNumberOfMessages"]), int(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from rollcall_tools.aws import AwsTarget, error_code
+from rollcall_tools.aws import AwsTarget, if_present
 from rollcall_tools.stack.plan import Resource, differs
 
 NOTIFICATION_ID = "new-objects"
@@ -36,12 +36,9 @@ class Notification(Resource):
         return {"QueueConfigurations": [entry]}
 
     def read(self) -> dict[str, Any] | None:
-        try:
-            config = self.s3.get_bucket_notification_configuration(Bucket=self.bucket)
-        except Exception as exc:
-            if error_code(exc) in {"NoSuchBucket", "404"}:
-                return None
-            raise
+        config = if_present(self.s3.get_bucket_notification_configuration, Bucket=self.bucket)
+        if config is None:
+            return None
         state: dict[str, Any] = {}
         for section in (
             "QueueConfigurations",
@@ -102,13 +99,10 @@ class Topic(Resource):
         return self.topic
 
     def read(self) -> dict[str, Any] | None:
-        try:
-            attrs = self.sns.get_topic_attributes(TopicArn=self.arn)["Attributes"]
-        except Exception as exc:
-            if error_code(exc) in {"NotFound", "NotFoundException"}:
-                return None
-            raise
-        return {"KmsMasterKeyId": attrs.get("KmsMasterKeyId")}
+        found = if_present(self.sns.get_topic_attributes, TopicArn=self.arn)
+        if found is None:
+            return None
+        return {"KmsMasterKeyId": found["Attributes"].get("KmsMasterKeyId")}
 
     def diff(self, current: dict[str, Any]) -> list[str]:
         return differs("KmsMasterKeyId", current["KmsMasterKeyId"], TOPIC_KMS_KEY)
@@ -167,17 +161,14 @@ class Subscription(Resource):
         }
 
     def _find(self) -> str | None:
-        try:
-            for page in self.sns.get_paginator("list_subscriptions_by_topic").paginate(
-                TopicArn=self.topic_arn
-            ):
-                for sub in page.get("Subscriptions", []):
-                    if sub.get("Protocol") == "sqs" and sub.get("Endpoint") == self.queue_arn:
-                        return str(sub["SubscriptionArn"])
-        except Exception as exc:
-            if error_code(exc) in {"NotFound", "NotFoundException"}:
-                return None
-            raise
+        paginator = self.sns.get_paginator("list_subscriptions_by_topic")
+        pages: list[dict[str, Any]] | None = if_present(
+            list, paginator.paginate(TopicArn=self.topic_arn)
+        )
+        for page in pages or []:
+            for sub in page.get("Subscriptions", []):
+                if sub.get("Protocol") == "sqs" and sub.get("Endpoint") == self.queue_arn:
+                    return str(sub["SubscriptionArn"])
         return None
 
     def diff(self, current: dict[str, Any]) -> list[str]:

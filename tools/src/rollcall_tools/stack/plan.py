@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
@@ -142,16 +142,31 @@ class PlanResult:
         return [c for c in self.changes if c.action is Action.BLOCKED]
 
 
+OnChange = Callable[[Change], None]
+
+
 def run(
-    resources: Sequence[Resource],
-    *,
-    dry_run: bool,
-    on_change: Callable[[Change], None] | None = None,
+    resources: Iterable[Resource], *, dry_run: bool, on_change: OnChange | None = None
 ) -> PlanResult:
     """Plan (``dry_run``) or ensure every resource in order."""
+    return _each(resources, lambda r: r.plan() if dry_run else r.ensure(), on_change)
+
+
+def remove(
+    resources: Iterable[Resource], *, dry_run: bool, on_change: OnChange | None = None
+) -> PlanResult:
+    """Delete (``dry_run``: say what would go) every resource, in the order given."""
+    return _each(resources, lambda r: r.remove(dry_run=dry_run), on_change)
+
+
+def _each(
+    resources: Iterable[Resource],
+    apply: Callable[[Resource], Change],
+    on_change: OnChange | None,
+) -> PlanResult:
     result = PlanResult()
     for resource in resources:
-        change = resource.plan() if dry_run else resource.ensure()
+        change = apply(resource)
         result.changes.append(change)
         if on_change:
             on_change(change)

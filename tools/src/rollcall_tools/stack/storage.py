@@ -6,15 +6,9 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from rollcall_tools.aws import AwsTarget, error_code
+from rollcall_tools.aws import AwsTarget, if_present, is_absent, is_denied
 from rollcall_tools.errors import ConfigError
 from rollcall_tools.stack.plan import Resource, differs
-
-_MISSING_QUEUE = {"AWS.SimpleQueueService.NonExistentQueue", "QueueDoesNotExist"}
-
-
-def _absent(exc: Exception, *codes: str) -> bool:
-    return error_code(exc) in codes
 
 
 class Bucket(Resource):
@@ -75,55 +69,24 @@ class Bucket(Resource):
         try:
             self.s3.head_bucket(Bucket=self.bucket)
         except Exception as exc:
-            if _absent(exc, "404", "NoSuchBucket", "NotFound"):
+            if is_absent(exc):
                 return None
-            if _absent(exc, "403", "AccessDenied"):
+            if is_denied(exc):
                 raise ConfigError(
                     f"bucket {self.bucket} exists but is not accessible with these credentials "
                     "(another account owns it, or access is denied): choose another --stack"
                 ) from None
             raise
-        state: dict[str, Any] = {}
-        try:
-            state["public_access_block"] = self.s3.get_public_access_block(Bucket=self.bucket)[
-                "PublicAccessBlockConfiguration"
-            ]
-        except Exception as exc:
-            if not _absent(exc, "NoSuchPublicAccessBlockConfiguration"):
-                raise
-            state["public_access_block"] = None
-        try:
-            enc = self.s3.get_bucket_encryption(Bucket=self.bucket)
-            rules = enc["ServerSideEncryptionConfiguration"]["Rules"]
-            state["encryption"] = {
-                "Rules": [
-                    {
-                        "ApplyServerSideEncryptionByDefault": {
-                            "SSEAlgorithm": r["ApplyServerSideEncryptionByDefault"]["SSEAlgorithm"]
-                        },
-                        "BucketKeyEnabled": bool(r.get("BucketKeyEnabled", False)),
-                    }
-                    for r in rules
-                ]
-            }
-        except Exception as exc:
-            if not _absent(exc, "ServerSideEncryptionConfigurationNotFoundError"):
-                raise
-            state["encryption"] = None
-        try:
-            rules = self.s3.get_bucket_lifecycle_configuration(Bucket=self.bucket)["Rules"]
-            state["lifecycle"] = [_normal_rule(r) for r in rules]
-        except Exception as exc:
-            if not _absent(exc, "NoSuchLifecycleConfiguration"):
-                raise
-            state["lifecycle"] = None
-        try:
-            state["policy"] = json.loads(self.s3.get_bucket_policy(Bucket=self.bucket)["Policy"])
-        except Exception as exc:
-            if not _absent(exc, "NoSuchBucketPolicy"):
-                raise
-            state["policy"] = None
-        return state
+        block = if_present(self.s3.get_public_access_block, Bucket=self.bucket)
+        encryption = if_present(self.s3.get_bucket_encryption, Bucket=self.bucket)
+        lifecycle = if_present(self.s3.get_bucket_lifecycle_configuration, Bucket=self.bucket)
+        policy = if_present(self.s3.get_bucket_policy, Bucket=self.bucket)
+        return {
+            "public_access_block": block and block["PublicAccessBlockConfiguration"],
+            "encryption": encryption and _normal_encryption(encryption),
+            "lifecycle": lifecycle and [_normal_rule(r) for r in lifecycle["Rules"]],
+            "policy": policy and json.loads(policy["Policy"]),
+        }
 
     def diff(self, current: dict[str, Any]) -> list[str]:
         desired = self.desired()
@@ -167,17 +130,11 @@ class Bucket(Resource):
 
     def object_count(self, prefix: str = "") -> int:
         """How many objects the bucket holds under ``prefix`` (0 when it does not exist)."""
-        count = 0
-        try:
-            for page in self.s3.get_paginator("list_objects_v2").paginate(
-                Bucket=self.bucket, Prefix=prefix
-            ):
-                count += page.get("KeyCount", 0)
-        except Exception as exc:
-            if _absent(exc, "NoSuchBucket", "404"):
-                return 0
-            raise
-        return count
+        paginator = self.s3.get_paginator("list_objects_v2")
+        pages: list[dict[str, Any]] | None = if_present(
+            list, paginator.paginate(Bucket=self.bucket, Prefix=prefix)
+        )
+        return sum(int(page.get("KeyCount", 0)) for page in pages or [])
 
     def delete(self, current: Any) -> None:
         for page in self.s3.get_paginator("list_object_versions").paginate(Bucket=self.bucket):
@@ -192,6 +149,22 @@ class Bucket(Resource):
             if objects:
                 self.s3.delete_objects(Bucket=self.bucket, Delete={"Objects": objects})
         self.s3.delete_bucket(Bucket=self.bucket)
+
+
+def _normal_encryption(reply: dict[str, Any]) -> dict[str, Any]:
+    """The default encryption as written by :meth:`Bucket.desired`."""
+    rules = reply["ServerSideEncryptionConfiguration"]["Rules"]
+    return {
+        "Rules": [
+            {
+                "ApplyServerSideEncryptionByDefault": {
+                    "SSEAlgorithm": r["ApplyServerSideEncryptionByDefault"]["SSEAlgorithm"]
+                },
+                "BucketKeyEnabled": bool(r.get("BucketKeyEnabled", False)),
+            }
+            for r in rules
+        ]
+    }
 
 
 def _normal_rule(rule: dict[str, Any]) -> dict[str, Any]:
@@ -266,12 +239,10 @@ class Queue(Resource):
         return self.spec.name
 
     def read(self) -> dict[str, Any] | None:
-        try:
-            url = self.sqs.get_queue_url(QueueName=self.spec.name)["QueueUrl"]
-        except Exception as exc:
-            if _absent(exc, *_MISSING_QUEUE):
-                return None
-            raise
+        found = if_present(self.sqs.get_queue_url, QueueName=self.spec.name)
+        if found is None:
+            return None
+        url = found["QueueUrl"]
         attrs = self.sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["All"])["Attributes"]
         tags = self.sqs.list_queue_tags(QueueUrl=url).get("Tags", {}) if self.spec.tags else {}
         return {"url": url, "attributes": attrs, "tags": tags}
@@ -331,12 +302,10 @@ class Table(Resource):
         return self.table
 
     def read(self) -> dict[str, Any] | None:
-        try:
-            desc = self.ddb.describe_table(TableName=self.table)["Table"]
-        except Exception as exc:
-            if _absent(exc, "ResourceNotFoundException"):
-                return None
-            raise
+        found = if_present(self.ddb.describe_table, TableName=self.table)
+        if found is None:
+            return None
+        desc = found["Table"]
         ttl = self.ddb.describe_time_to_live(TableName=self.table)["TimeToLiveDescription"]
         ttl_on = ttl.get("TimeToLiveStatus") in {"ENABLED", "ENABLING"}
         return {

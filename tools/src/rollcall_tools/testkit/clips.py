@@ -16,14 +16,15 @@ from pathlib import Path
 import av
 import numpy as np
 
-from edge_capture.encoder import ClipWriter, EncoderSettings
+from edge_capture import encoder
+from edge_capture.encoder import EncoderSettings
 
 
 def astronaut() -> np.ndarray:
     """scikit-image's astronaut photo (Eileen Collins), RGB uint8 512x512 (dev dependency)."""
     from skimage import data
 
-    return np.asarray(data.astronaut())
+    return np.asarray(data.astronaut())  # type: ignore[no-untyped-call]
 
 
 def place_faces(
@@ -51,33 +52,18 @@ def place_faces(
 
 
 def write_video(
-    path: Path,
-    frames: Iterable[np.ndarray],
-    *,
-    width: int,
-    height: int,
-    fps: float,
-    settings: EncoderSettings | None = None,
+    path: Path, frames: Iterable[np.ndarray], *, fps: float, settings: EncoderSettings | None = None
 ) -> Path:
-    """Stream RGB frames into an H.264 MP4 file with edge-capture's encoder."""
+    """RGB frames as an H.264 MP4 file, written by edge-capture's encoder."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    writer = ClipWriter(path, width, height, settings or EncoderSettings(fps=fps))
-    try:
-        for image in frames:
-            writer.add(image)
-    except BaseException:
-        writer.abort()
-        raise
-    writer.close()
+    encoder.encode_clip(path, list(frames), settings or EncoderSettings(fps=fps))
     return path
 
 
 def encode_mp4(frames: Sequence[np.ndarray], *, fps: float = 30) -> bytes:
     """A rollcall clip's bytes: ``frames`` encoded as edge-capture encodes a clip."""
-    height, width = frames[0].shape[:2]
     with tempfile.TemporaryDirectory(prefix="rollcall-clip-") as tmp:
-        path = write_video(Path(tmp) / "clip.mp4", frames, width=width, height=height, fps=fps)
-        return path.read_bytes()
+        return write_video(Path(tmp) / "clip.mp4", frames, fps=fps).read_bytes()
 
 
 def encode_clip(
@@ -97,6 +83,7 @@ def encode_clip(
     height, width = frames[0].shape[:2]
     with av.open(buffer, mode="w", format=container, options=options) as out:
         stream = out.add_stream(codec, rate=Fraction(fps))
+        assert isinstance(stream, av.VideoStream)
         stream.width, stream.height = width, height
         stream.pix_fmt = "yuv420p"
         if codec == "libx264":

@@ -54,10 +54,6 @@ def publish(sns: Any, topic_arn: str, res: RecognitionResult) -> None:
     sns.publish(TopicArn=topic_arn, Message=res.to_message(), MessageAttributes=attributes)
 
 
-def clip_key(device: str, seq: int = 0) -> str:
-    return f"clips/{device}/s1/{seq:08d}-{1_764_000_000_000 + seq * 500:013d}.mp4"
-
-
 def drain(sqs: Any, queue_url: str) -> list[RecognitionResult]:
     """Everything on a queue (deleted), as results."""
     out: list[RecognitionResult] = []
