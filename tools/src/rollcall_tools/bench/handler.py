@@ -202,7 +202,9 @@ def _torch_path(config: BenchConfig, stack: Any, clip: bytes) -> dict[str, Any] 
     _say(config, "the torch path (MTCNN on facenet-pytorch, every frame) for comparison")
     detector = get_runtime().recognizer.detector
     onnx_mtcnn, track_within = detector.mtcnn, pipeline.TRACK_WITHIN_MS
-    detector.mtcnn, pipeline.TRACK_WITHIN_MS = TorchMtcnn(threads=config.threads), -1
+    # detect() alike; no refine(), which is only called when faces are followed (off here)
+    detector.mtcnn = TorchMtcnn(threads=config.threads)  # type: ignore[assignment]
+    pipeline.TRACK_WITHIN_MS = -1
     try:
         walls, results = _timed_handler_runs(config, stack, clip, "torch", 8000)
     finally:
@@ -280,7 +282,8 @@ def _cold_start(
 
 
 def _throughput(config: BenchConfig, stack: Any, clip: bytes) -> float:
-    from cloud_handler.local_runner import RunnerConfig, run_local, wait_until
+    from cloud_handler.local_runner import RunnerConfig, run_local
+    from rollcall_tools.testkit.handler_stack import wait_until
 
     def push(n: int, offset: int) -> None:
         for i in range(n):
