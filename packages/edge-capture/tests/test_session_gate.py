@@ -44,9 +44,7 @@ def recording(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, int]:
     """The video, and how many of its 30 clips show the face."""
     scene = SceneMaker(W, H, noise=3.0, seed=7)
     frames = [scene.frame(person=person_at(k)) for k in range(FRAMES)]
-    path = write_video(
-        tmp_path_factory.mktemp("video") / "walk.mp4", frames, width=W, height=H, fps=FPS
-    )
+    path = write_video(tmp_path_factory.mktemp("video") / "walk.mp4", frames, fps=FPS)
     empty = np.clip(room(W, H), 0, 255).astype(int)
     face_clips = sum(
         any(shows_face(f, empty) for f in frames[c : c + PER_CLIP])

@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 
 from rollcall_tools import testkit
+from rollcall_tools.testkit import reap
 from rollcall_tools.demo.video import FPS, duration, timeline
 from rollcall_tools.local.processes import clean_environment
 
@@ -73,20 +74,35 @@ def _inside(clip_seq: int) -> str | None:
     return None
 
 
-def test_demo_names_who_is_on_screen_in_every_clip(reaped: Path) -> None:
-    """The bundled demo with every clip uploaded (edge-capture's own tests cover its motion
-    gate): each clip is answered and names exactly who is on screen, with the record."""
-    code, report, err = _demo(reaped, "--fast", "--gate", "off")
+def _run_demo(cwd: Path, *args: str) -> dict[str, Any]:
+    """The bundled demo (fast) with ``args``; it succeeds, cleans up and leaves no process."""
+    try:
+        code, report, err = _demo(cwd, "--fast", *args)
+    finally:
+        left = reap(cwd)
     assert code == 0, err
-    assert list(reaped.glob("rollcall-demo-*")) == [], "the demo removes its temp files"
+    assert not left, f"processes left running: {left}"
+    assert list(cwd.glob("rollcall-demo-*")) == [], "the demo removes its temp files"
     assert "the same photos are enrolled" in err
+    return report
+
+
+@pytest.fixture(scope="module")
+def every_clip(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    """The demo's report with the gate off: every clip uploaded."""
+    return _run_demo(tmp_path_factory.mktemp("gate-off"), "--gate", "off")
+
+
+def test_demo_names_who_is_on_screen_in_every_clip(every_clip: dict[str, Any]) -> None:
+    """With every clip uploaded, each clip is answered and names exactly who is on
+    screen, with the record."""
+    report = every_clip
     assert report["recognizer"] == "pretrained" and report["backbone"] == "dlib-resnet-v1"
     total = round(duration(timeline()) * FPS / FRAMES_PER_CLIP + 0.49)
     assert report["clips"] == report["uploaded"] == report["answered"] == total
     assert report["missing"] == 0
     assert report["upload_line"] == f"uploaded {total} of {total} clips (gate: off)"
-    records = {p["name"]: (p["major"], p["year"]) for p in report["people_seen"]}
-    assert records == {
+    assert _records(report) == {
         "eileen_collins": ("aerospace_engineering", "senior"),
         "grace_hopper": ("mathematics", "graduate"),
     }
@@ -101,6 +117,29 @@ def test_demo_names_who_is_on_screen_in_every_clip(reaped: Path) -> None:
         else:  # entering or leaving: that person or nobody
             assert set(names) <= shown, clip
     assert report["latency_ms"]["median"] > 0
+
+
+def test_the_default_motion_gate_skips_clips_and_names_the_same_people(
+    every_clip: dict[str, Any], tmp_path: Path
+) -> None:
+    """The demo as a user runs it (gate on by default) uploads fewer clips, answers every
+    one it uploads, and recognizes the same people as with every clip uploaded."""
+    report = _run_demo(tmp_path)
+    assert report["gate"] == "motion"
+    assert report["clips"] == every_clip["clips"]
+    assert 0 < report["uploaded"] < report["clips"]
+    assert report["answered"] == report["uploaded"] and report["missing"] == 0
+    assert report["upload_line"] == (
+        f"uploaded {report['uploaded']} of {report['clips']} clips (gate: motion)"
+    )
+    assert _records(report) == _records(every_clip)
+    (clips,) = report["outcomes"].values()
+    for clip in clips:  # seq counts uploaded clips only; one person on screen at a time
+        assert len(_named(clip)) <= 1, clip
+
+
+def _records(report: dict[str, Any]) -> dict[str, tuple[str, str]]:
+    return {p["name"]: (p["major"], p["year"]) for p in report["people_seen"]}
 
 
 @pytest.mark.shared_data
