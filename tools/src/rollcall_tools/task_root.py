@@ -138,11 +138,23 @@ def _install(args: list[str], what: str, cwd: Path) -> None:
         raise JobFailedError(f"installing {what} failed: {detail}")
 
 
+ONNXRUNTIME_UNUSED = ("transformers", "quantization", "tools")
+"""onnxruntime's model-conversion and optimisation subpackages (pure Python, never imported
+when a session runs)."""
+
+
 def _prune(out: Path) -> None:
-    """Drop what the handler never loads: numpy's test suites, unused botocore models."""
+    """Drop what the handler never loads: numpy's test suites, unused botocore models,
+    onnxruntime's C API library (the Python binding has the runtime built in and does not
+    link it: 34 MB) and its conversion tools."""
     for tests in sorted((out / "numpy").rglob("tests")):
         if tests.is_dir():
             shutil.rmtree(tests)
+    ort = out / "onnxruntime"
+    for library in sorted((ort / "capi").glob("libonnxruntime.so*")):
+        library.unlink()
+    for package in ONNXRUNTIME_UNUSED:
+        shutil.rmtree(ort / package, ignore_errors=True)
     data = out / "botocore" / "data"
     for service in data.iterdir() if data.is_dir() else ():
         if service.is_dir() and service.name not in BOTOCORE_SERVICES:

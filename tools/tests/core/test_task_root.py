@@ -53,6 +53,8 @@ def task_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
     assert not [n for n in names if FORBIDDEN.match(n) or n in NOT_SERVED]
     assert (task.path / "model" / "manifest.json").is_file()
     assert not (task.path / "numpy" / "_core" / "tests").exists()
+    assert not list((task.path / "onnxruntime" / "capi").glob("libonnxruntime.so*"))
+    assert not (task.path / "onnxruntime" / "transformers").exists()
     assert sorted(p.name for p in (task.path / "botocore" / "data").iterdir() if p.is_dir()) == [
         "dynamodb", "s3", "sns", "sqs", "sts",
     ]  # fmt: skip

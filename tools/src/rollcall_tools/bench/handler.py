@@ -102,7 +102,7 @@ def _run(config: BenchConfig, endpoint: str, workdir: Path) -> dict[str, Any]:
         "ROLLCALL_THREADS": str(config.threads),
         "ROLLCALL_MODEL_DIR": str(artifact),
     }
-    env.pop("ROLLCALL_AWS_MAX_ATTEMPTS", None)  # the handler's own retry setting
+    env.pop("AWS_MAX_ATTEMPTS", None)  # the test kit's; the bench runs the handler's default
     os.environ.update(env)
     os.environ.pop("ROLLCALL_MODEL_S3_URI", None)
     clips = {

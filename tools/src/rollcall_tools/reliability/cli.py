@@ -54,14 +54,19 @@ WorkDir = Annotated[
         help="Keep logs (moto, runner, edge) here; default: a temporary directory, removed.",
     ),
 ]
+VISIBILITY_S = 30
+"""The events queue's visibility timeout for the proofs: a function timeout of 5 s (clips take
+well under a second here). Deploy's default (180 s) would hold a dead worker's clip for 3
+minutes and a dead-letter run (6 deliveries) for 18."""
 Visibility = Annotated[
-    int | None,
+    int,
     typer.Option(
         "--visibility-timeout",
-        min=5,
+        min=6,
         max=900,
-        help="Runner's visibility timeout (s): how soon a dead worker's clips come back "
-        "(default: the runner's own, 60 s).",
+        help="The events queue's visibility timeout (s): how soon a failed or dead worker's "
+        "clip is delivered again. The stack gets a function timeout of a sixth of it, as "
+        "deploy does.",
     ),
 ]
 
@@ -80,7 +85,7 @@ def _options(
     work: Path,
     workers: int | None,
     model_dir: Path | None,
-    visibility: int | None,
+    visibility: int,
     max_receives: int = QUEUE_MAX_RECEIVES,
 ) -> StackOptions:
     model_dir = model_dir or load_settings().model_dir
@@ -105,7 +110,7 @@ def _warm_stack(
     work_dir: Path | None,
     workers: int | None,
     model_dir: Path | None,
-    visibility: int | None,
+    visibility: int,
     *,
     quiet: bool,
     max_receives: int = QUEUE_MAX_RECEIVES,
@@ -189,7 +194,7 @@ def soak(
     ] = None,
     workers: Workers = None,
     model_dir: ModelDir = None,
-    visibility: Visibility = None,
+    visibility: Visibility = VISIBILITY_S,
     work_dir: WorkDir = None,
     as_json: Json = False,
 ) -> None:
@@ -291,7 +296,7 @@ def faults(
     ] = QUEUE_MAX_RECEIVES,
     workers: Workers = None,
     model_dir: ModelDir = None,
-    visibility: Visibility = None,
+    visibility: Visibility = VISIBILITY_S,
     work_dir: WorkDir = None,
     as_json: Json = False,
 ) -> None:
