@@ -29,15 +29,6 @@ class Detection:
         """The shorter side of the box."""
         return min(self.box[2] - self.box[0], self.box[3] - self.box[1])
 
-    def frontality(self) -> float:
-        """1.0 for a frontal face, towards 0 for a profile (nose between the eyes or not)."""
-        left_eye, right_eye, nose = self.landmarks[0], self.landmarks[1], self.landmarks[2]
-        span = float(right_eye[0] - left_eye[0])
-        if span <= 1e-6:
-            return 0.0
-        offset = abs(float(nose[0]) - float(left_eye[0] + right_eye[0]) / 2) / span
-        return float(max(0.0, 1.0 - 2.0 * offset))
-
 
 def _resize(frame: np.ndarray, max_side: int | None) -> tuple[np.ndarray, float]:
     height, width = frame.shape[:2]

@@ -9,9 +9,7 @@ the students and idempotency tables.
 from __future__ import annotations
 
 import json
-import os
 import time
-import unittest
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -339,20 +337,6 @@ def throttle(client: Any, event: str, times: int, code: str) -> list[int]:
     """Throttle the next ``times`` attempts of ``event`` (``service.Operation``, e.g.
     ``dynamodb.BatchGetItem``) with AWS error ``code``; see :func:`fail_calls`."""
     return fail_calls(client, event.split(".", 1)[1], times, code)
-
-
-def shared_path(var: str, *parts: str) -> Path:
-    """A path under a shared folder, or skip the test naming what is missing.
-
-    Raises :class:`unittest.SkipTest`, which pytest reports as a skip with this reason.
-    """
-    root = os.environ.get(var)
-    if not root:
-        raise unittest.SkipTest(f"{var} is not set: real third-party data/weights are absent")
-    path = Path(root, *parts)
-    if not path.exists():
-        raise unittest.SkipTest(f"{path} does not exist ({var}={root})")
-    return path
 
 
 def wait_until(predicate: Callable[[], bool], timeout_s: float, interval_s: float = 0.1) -> bool:
