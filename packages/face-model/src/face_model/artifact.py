@@ -128,19 +128,28 @@ def _write_embedder(
     return diff
 
 
-def _write_detector(staging: Path) -> dict[str, Any]:
-    """The MTCNN graphs from face-model's cache (built on first need)."""
-    from face_model.model_cache import MTCNN_STAGES, ensure_all
+def _write_detector(
+    staging: Path, *, min_face_size: int, min_detection_probability: float
+) -> dict[str, Any]:
+    """The MTCNN graphs from face-model's cache (built on first need); the manifest's
+    ``detector`` block."""
+    from face_model.model_cache import mtcnn_networks
 
-    built = ensure_all(MTCNN_STAGES)
     (staging / "detector").mkdir()
-    for name, path in built.items():
-        shutil.copyfile(path, staging / DETECTOR_FILES[name.removeprefix("mtcnn-")])
-    return {"name": "mtcnn", "source": "facenet-pytorch " + package_version("facenet-pytorch")}
+    for stage, path in mtcnn_networks().items():
+        shutil.copyfile(path, staging / DETECTOR_FILES[stage])
+    return {
+        "name": "mtcnn",
+        "source": "facenet-pytorch " + package_version("facenet-pytorch"),
+        "files": DETECTOR_FILES,
+        "min_face_size": min_face_size,
+        "min_detection_probability": min_detection_probability,
+    }
 
 
 def _finish(staging: Path, out: Path, manifest: dict[str, Any]) -> dict[str, Any]:
-    """Hash every staged file into the manifest, then copy the artifact to ``out``."""
+    """Hash every staged file into the manifest, then copy the artifact to ``out`` (which
+    the caller checked with :func:`_check_target` before staging)."""
     files = {
         p.relative_to(staging).as_posix(): sha256_file(p)
         for p in sorted(staging.rglob("*"))
@@ -159,7 +168,6 @@ def _finish(staging: Path, out: Path, manifest: dict[str, Any]) -> dict[str, Any
         "files": files,
     }
     (staging / MANIFEST_FILE).write_text(json.dumps(manifest, indent=2) + "\n")
-    _check_target(out)
     if out.exists():
         shutil.rmtree(out)
     shutil.copytree(staging, out)
@@ -212,7 +220,11 @@ def export_model(
     with tempfile.TemporaryDirectory(prefix="face-model-export-") as tmp:
         staging = Path(tmp) / "artifact"
         staging.mkdir()
-        detector = _write_detector(staging)
+        detector = _write_detector(
+            staging,
+            min_face_size=config.min_face_size,
+            min_detection_probability=config.min_detection_probability,
+        )
         diff = _write_embedder(model, staging, parity_crops)
         model.gallery.save(staging / GALLERY_FILE)
         manifest = _finish(
@@ -222,12 +234,7 @@ def export_model(
                 "name": config.name,
                 "backbone": spec.name,
                 "pretrained": bool(config.pretrained) and not degenerate,
-                "detector": {
-                    **detector,
-                    "files": DETECTOR_FILES,
-                    "min_face_size": config.min_face_size,
-                    "min_detection_probability": config.min_detection_probability,
-                },
+                "detector": detector,
                 "embedder": {
                     "file": ONNX_FILE,
                     "input": "the graph's first input: N x 3 x H x W float32",
@@ -275,7 +282,9 @@ def export_detection_only(
     with tempfile.TemporaryDirectory(prefix="face-model-export-") as tmp:
         staging = Path(tmp) / "artifact"
         staging.mkdir()
-        detector = _write_detector(staging)
+        detector = _write_detector(
+            staging, min_face_size=min_face_size, min_detection_probability=min_probability
+        )
         manifest = _finish(
             staging,
             out,
@@ -283,12 +292,7 @@ def export_detection_only(
                 "name": "rollcall-detection-only",
                 "backbone": DETECTION_ONLY,
                 "pretrained": False,
-                "detector": {
-                    **detector,
-                    "files": DETECTOR_FILES,
-                    "min_face_size": min_face_size,
-                    "min_detection_probability": min_probability,
-                },
+                "detector": detector,
                 "threshold": 1.0,
                 "people": [],
             },

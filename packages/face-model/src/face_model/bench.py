@@ -15,7 +15,7 @@ import numpy as np
 
 from face_model.backbones import BACKBONES, get_spec
 from face_model.detect import Detection
-from face_model.torch_support import torch_available
+from face_model.torch_support import require_torch, torch_available
 
 
 def _median_ms(fn: Callable[[], object], repeats: int) -> float:
@@ -61,7 +61,7 @@ def run_bench(
     if not faces:
         raise RuntimeError("benchmark image has no detectable face")
     report: dict[str, Any] = {"threads": threads, "repeats": repeats, "image": list(frame.shape)}
-    report["detect"] = _bench_detect(detector, frame, threads, repeats)
+    report["detect"] = _bench_detect(detector, frame, repeats)
     report["backbones"] = {
         name: _bench_backbone(
             name, frame, faces[0], weights=weights.get(name), threads=threads, repeats=repeats
@@ -71,9 +71,7 @@ def run_bench(
     return report
 
 
-def _bench_detect(
-    detector: Any, frame: np.ndarray, threads: int, repeats: int
-) -> dict[str, float | None]:
+def _bench_detect(detector: Any, frame: np.ndarray, repeats: int) -> dict[str, float | None]:
     """ms per frame at batch 1 and 8, onnxruntime and (when installed) torch."""
     out: dict[str, float | None] = {}
     for batch in (1, 8):
@@ -83,10 +81,9 @@ def _bench_detect(
     if not torch_available():
         out |= {"torch_batch1_ms_per_frame": None, "torch_vs_onnx_batch1": None}
         return out
-    import torch
     from facenet_pytorch import MTCNN
 
-    torch.set_num_threads(threads)
+    require_torch("the torch MTCNN benchmark")  # applies run_bench's thread count to torch
     mtcnn = MTCNN(keep_all=True, device="cpu", min_face_size=detector.min_face_size).eval()
     ms = _median_ms(lambda: mtcnn.detect(frame, landmarks=True), repeats)
     out["torch_batch1_ms_per_frame"] = ms

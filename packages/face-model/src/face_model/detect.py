@@ -71,13 +71,11 @@ class FaceDetector:
         from face_model.mtcnn import MtcnnDetector
 
         if networks is None:
-            from face_model.model_cache import MTCNN_STAGES, ensure_all
+            from face_model.model_cache import mtcnn_networks
 
-            built = ensure_all(MTCNN_STAGES)
-            networks = {name.removeprefix("mtcnn-"): path for name, path in built.items()}
+            networks = mtcnn_networks()
         self.min_probability = min_probability
         self.min_face_size = min_face_size
-        self.networks = dict(networks)
         self.mtcnn = MtcnnDetector(
             networks["pnet"], networks["rnet"], networks["onet"], threads=threads
         )
@@ -119,15 +117,16 @@ class FaceDetector:
         if len(checked) < 2 or len({f.shape for f in checked}) != 1:
             return self.detect(checked, max_side=max_side)
         key = len(checked) // 2
+        others = [i for i in range(len(checked)) if i != key]
         found = self.detect([checked[key]], max_side=max_side)[0]
         if not found:
-            others = [i for i in range(len(checked)) if i != key]
             rest = self.detect([checked[i] for i in others], max_side=max_side)
             out: list[list[Detection]] = [[] for _ in checked]
             for i, dets in zip(others, rest, strict=True):
                 out[i] = dets
             return out
-        small = [_resize(f, max_side) for f in checked]
+        # detect() resized the middle frame itself; the others share its shape and scale
+        small = [_resize(checked[i], max_side) for i in others]
         scale = small[0][1]
         seeds = np.asarray([d.box for d in found], np.float32) * np.float32(scale)
         # each face where it was, and slightly larger: O-Net re-centres and re-sizes it
@@ -135,8 +134,7 @@ class FaceDetector:
         half = (seeds[:, 2:] - seeds[:, :2]) / 2
         grown = np.concatenate([centre - 1.2 * half, centre + 1.2 * half], axis=1)
         candidates = np.concatenate([seeds, grown])
-        others = [i for i in range(len(checked)) if i != key]
-        refined = self.mtcnn.refine([small[i][0] for i in others], [candidates for _ in others])
+        refined = self.mtcnn.refine([img for img, _ in small], [candidates for _ in others])
         out = [[] for _ in checked]
         out[key] = found
         for i, (boxes, probs, points) in zip(others, refined, strict=True):

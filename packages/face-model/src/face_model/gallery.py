@@ -197,6 +197,4 @@ class Gallery:
             labels = [str(x) for x in data["labels"]]
             sources = [str(x) for x in data["sources"]] if "sources" in data else []
             metric = str(data["metric"]) if "metric" in data else "cosine"
-        if metric not in ("cosine", "euclidean"):
-            raise ValueError(f"unknown gallery metric {metric!r}")
         return cls(embeddings, labels, sources or [""] * len(labels), metric)  # type: ignore[arg-type]

@@ -82,10 +82,10 @@ def _mtcnn(stage: str) -> BuiltinModel:
         return mtcnn_weight_files()[stage]
 
     def convert(source: Path) -> onnx.ModelProto:
-        from face_model.mtcnn import build_onet, build_pnet, build_rnet, read_legacy_state_dict
+        from face_model.mtcnn import read_legacy_state_dict
+        from face_model.mtcnn.graphs import BUILDERS
 
-        builders = {"pnet": build_pnet, "rnet": build_rnet, "onet": build_onet}
-        return builders[stage](read_legacy_state_dict(source))
+        return BUILDERS[stage](read_legacy_state_dict(source))
 
     return BuiltinModel(
         name=f"mtcnn-{stage}",
@@ -275,16 +275,29 @@ def verify(name: str, directory: Path | None = None) -> CachedModel:
     return record
 
 
-def ensure(name: str, *, progress: Progress | None = None) -> Path:
-    """The verified ONNX file of ``name``, built first when missing or out of date."""
+def ensure_record(name: str, *, progress: Progress | None = None) -> CachedModel:
+    """The record of ``name`` with its file's sha256 checked, built first when missing or
+    out of date, rebuilt when the file does not match its record."""
     record = build(name, progress=progress)
     actual = sha256_file(record.path)
     if actual != record.sha256:
         log.warning("%s failed its sha256 check; rebuilding", record.path)
         record = build(name, force=True, progress=progress)
-    return record.path
+    return record
+
+
+def ensure(name: str, *, progress: Progress | None = None) -> Path:
+    """The verified ONNX file of ``name``, built first when missing or out of date."""
+    return ensure_record(name, progress=progress).path
 
 
 def ensure_all(names: tuple[str, ...], *, progress: Progress | None = None) -> dict[str, Path]:
     """:func:`ensure` for several networks."""
     return {name: ensure(name, progress=progress) for name in names}
+
+
+def mtcnn_networks(*, progress: Progress | None = None) -> dict[str, Path]:
+    """The verified MTCNN graphs keyed by stage (``pnet``, ``rnet``, ``onet``), built first
+    when missing or out of date."""
+    built = ensure_all(MTCNN_STAGES, progress=progress)
+    return {name.removeprefix("mtcnn-"): path for name, path in built.items()}

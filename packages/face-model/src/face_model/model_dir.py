@@ -69,14 +69,14 @@ class TrainedModel:
         """The backbone's static facts."""
         return self.config.spec
 
-    def embedder(self, *, threads: int | None = None) -> Embedder:
+    def embedder(self) -> Embedder:
         """Crops -> embeddings with this model's network."""
         from face_model.embed import OnnxEmbedder, TorchEmbedder
 
         if self.net is not None:
             return TorchEmbedder(self.net, self.spec)
         assert self.onnx_path is not None
-        return OnnxEmbedder(self.onnx_path, self.spec, threads=threads)
+        return OnnxEmbedder(self.onnx_path, self.spec)
 
     def save(self, directory: str | Path) -> Path:
         """Write model.json, gallery.npz and (torch backbones) backbone.pt into ``directory``."""
@@ -129,11 +129,10 @@ def load_gallery(directory: str | Path) -> Gallery:
 
 def builtin_network(spec: BackboneSpec) -> tuple[Path, str]:
     """The cached ONNX graph of a built-in backbone (built on first need) and its sha256."""
-    from face_model.model_cache import ensure, verify
+    from face_model.model_cache import ensure_record
 
     assert spec.builtin is not None
-    ensure(spec.builtin)
-    record = verify(spec.builtin)
+    record = ensure_record(spec.builtin)
     return record.path, record.sha256
 
 

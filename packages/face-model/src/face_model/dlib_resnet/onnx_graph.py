@@ -19,9 +19,7 @@ from onnx import TensorProto, helper, numpy_helper
 
 from face_model.dlib_resnet.network import (
     DLIB_CHANNEL_MEANS,
-    DLIB_CHIP_POINTS,
     DLIB_DESCRIPTOR_SIZE,
-    DLIB_DISTANCE_THRESHOLD,
     DLIB_INPUT_SCALE,
     DLIB_INPUT_SIZE,
     AddPrev,
@@ -41,11 +39,6 @@ from face_model.dlib_resnet.network import (
 )
 
 __all__ = [
-    "DLIB_CHANNEL_MEANS",
-    "DLIB_CHIP_POINTS",
-    "DLIB_DESCRIPTOR_SIZE",
-    "DLIB_DISTANCE_THRESHOLD",
-    "DLIB_INPUT_SIZE",
     "INPUT_NAME",
     "OPSET",
     "OUTPUT_NAME",

@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 import onnxruntime as ort
 
+from face_model.detect import check_frame
 from face_model.errors import WeightsError
 
 Detections = tuple[np.ndarray, np.ndarray, np.ndarray]
@@ -36,15 +37,7 @@ def _empty() -> Detections:
 
 
 def _check_frames(frames: Sequence[Any]) -> list[np.ndarray]:
-    checked = []
-    for i, frame in enumerate(frames):
-        arr = np.asarray(frame)
-        if arr.ndim != 3 or arr.shape[2] != 3 or arr.dtype != np.uint8:
-            raise ValueError(
-                f"frame {i}: expected an RGB uint8 HxWx3 array, got {arr.dtype} {arr.shape}"
-            )
-        checked.append(arr)
-    return checked
+    return [check_frame(frame, i) for i, frame in enumerate(frames)]
 
 
 def _integral(frame: np.ndarray) -> np.ndarray:
@@ -208,7 +201,6 @@ class MtcnnDetector:
     ) -> None:
         if threads is not None and threads < 1:
             raise ValueError(f"threads must be >= 1, got {threads}")
-        self.threads = threads
         self._sessions = {
             net: self._session(net, Path(path), threads)
             for net, path in (("pnet", pnet), ("rnet", rnet), ("onet", onet))
