@@ -66,6 +66,17 @@ def test_claim_release_remove(tmp_path: Path) -> None:
     assert spool.used_bytes == 0
 
 
+def test_release_puts_every_waiting_clip_in_age_order(tmp_path: Path) -> None:
+    spool = Spool(tmp_path, 10**6)
+    k1, k3, k2 = _commit(spool, 1), _commit(spool, 3), _commit(spool, 2)  # k2 older than k3
+    stop = threading.Event()
+    failed = spool.claim(stop)
+    assert failed is not None and failed.key == k1
+    spool.release(failed)  # the failed upload goes back: the waiting clips are sorted by age
+    claimed = [spool.claim(stop) for _ in range(3)]
+    assert [e.key for e in claimed if e is not None] == [k1, k2, k3]
+
+
 def test_drop_oldest_evicts_the_oldest_waiting_clip(tmp_path: Path) -> None:
     spool = Spool(tmp_path, 2500, policy="drop-oldest")
     k0, k1 = _commit(spool, 0), _commit(spool, 1)

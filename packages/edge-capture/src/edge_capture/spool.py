@@ -26,6 +26,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cached_property
 from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
@@ -68,12 +69,12 @@ class SpoolEntry:
     capture_end: float
     """Wall-clock time (epoch seconds) the clip's last frame was captured."""
 
-    @property
+    @cached_property
     def captured_at(self) -> datetime:
-        """When the clip's first frame was captured (from its key)."""
+        """When the clip's first frame was captured (from its key; parsed once)."""
         return parse_key(self.key).captured_at
 
-    @property
+    @cached_property
     def order(self) -> tuple[datetime, str]:
         """Upload order: oldest clip first."""
         return self.captured_at, self.key
