@@ -214,8 +214,6 @@ class MotionGate:
         self._clip_start = 0.0
         self._due: GateReason | None = None
         self._motion = False
-        self.changed_fraction = 0.0
-        """Share of watched cells counted as changed in the last frame (for diagnostics)."""
 
     # -- per frame --------------------------------------------------------------------------
     def motion_in(self, cells: np.ndarray, t: float) -> bool:
@@ -247,7 +245,6 @@ class MotionGate:
         if not self._all_watched:
             changed &= self.watched
         counted = int(_with_neighbour(changed).sum())
-        self.changed_fraction = counted / max(1, self.watched_cells)
         alpha = np.float32(1.0 - math.exp(-step / self.settings.background_s))
         background += alpha * (cells - background)
         return counted >= self.min_cells
