@@ -30,14 +30,13 @@ from __future__ import annotations
 import math
 from collections import deque
 from dataclasses import dataclass
-from typing import Literal, Protocol
+from typing import Literal, Protocol, get_args
 
 import numpy as np
 
 GateMode = Literal["motion", "off"]
-GATE_MODES: tuple[str, ...] = ("motion", "off")
+GATE_MODES: tuple[str, ...] = get_args(GateMode)
 GateReason = Literal["first", "motion", "keep-alive", "off"]
-GATE_REASONS: tuple[str, ...] = ("first", "motion", "keep-alive", "off")
 
 SAMPLED_WIDTH = 320
 """The gate samples about this many pixels across a frame, whatever its resolution."""
