@@ -10,6 +10,7 @@ real face photo: scikit-image's astronaut (install ``edge-capture[bench]``).
 
 from __future__ import annotations
 
+import functools
 import itertools
 import math
 import time
@@ -31,8 +32,10 @@ IN_VIEW = 0.005
 TIMING_SIZES: tuple[tuple[int, int], ...] = ((640, 480), (1280, 720))
 
 
+@functools.cache
 def astronaut_luma() -> np.ndarray:
-    """The astronaut photo's luma (``float32``, 512x512), the face of every generated person.
+    """The astronaut photo's luma (``float32``, 512x512, read-only), the face of every generated
+    person; read once.
 
     Raises:
         ConfigError: scikit-image is not installed.
@@ -45,7 +48,9 @@ def astronaut_luma() -> np.ndarray:
             "pip install 'edge-capture[bench]' (or run bench with --no-gate)"
         ) from None
     rgb = np.asarray(data.astronaut(), dtype=np.float32)  # type: ignore[no-untyped-call]
-    return np.asarray((rgb[..., 0] + 2 * rgb[..., 1] + rgb[..., 2]) / 4, dtype=np.float32)
+    luma = np.asarray((rgb[..., 0] + 2 * rgb[..., 1] + rgb[..., 2]) / 4, dtype=np.float32)
+    luma.flags.writeable = False  # shared by every caller
+    return luma
 
 
 def room(height: int, width: int) -> np.ndarray:
