@@ -74,6 +74,7 @@ class _Index:
 
     @property
     def timed(self) -> bool:
+        """Every packet has a timestamp (a scan of them all: read it once per pass)."""
         return self.time_base is not None and all(p is not None for p in self.pts)
 
 
@@ -271,6 +272,8 @@ class _Picker:
         self._next = 0  # the pick being looked for
         self._base = 0  # frame number of the keyframe decoding started from
         self._produced = 0  # frames out of the decoder since then
+        # timestamps to go by, or None: frame numbers (read per frame, so found out once)
+        self._time_base = index.time_base if index.timed else None
 
     def run(self, packets: Iterator[av.Packet[av.video.stream.VideoStream]], budget: int) -> None:
         """Feed ``packets``, skipping those before the next pick's keyframe."""
@@ -308,7 +311,7 @@ class _Picker:
     def _offer(self, frame: av.VideoFrame) -> None:
         _check_size(frame.width, frame.height, self.max_frame_pixels, self.where)
         self.decoded += 1
-        position = frame.pts if self.index.timed else self._base + self._produced
+        position = frame.pts if self._time_base is not None else self._base + self._produced
         self._produced += 1
         targets = self.plan.targets
         if position is None or self._next >= len(targets) or position < targets[self._next]:
@@ -319,8 +322,8 @@ class _Picker:
             self._next += 1
 
     def _time_ms(self, position: int) -> int:
-        if self.index.timed and self.index.time_base is not None:
-            return round(float((position - self.plan.origin) * self.index.time_base) * 1000)
+        if self._time_base is not None:
+            return round(float((position - self.plan.origin) * self._time_base) * 1000)
         return round(position * 1000 / self.index.rate)
 
 
