@@ -44,12 +44,10 @@ MAX_SIDE = 16384
 
 @dataclass(frozen=True)
 class SampledFrames:
-    """RGB frames picked evenly over a video, with their times and the video's geometry."""
+    """RGB frames picked evenly over a video, with their times."""
 
     frames: list[np.ndarray]
     times_ms: list[int]
-    width: int
-    height: int
     codec: str
     decoded: int
     """Frames decoded to get the picks."""
@@ -121,7 +119,6 @@ def sample_frames(
         stream.thread_type = "AUTO"
         picker = _Picker(plan, stream, index, max_frame_pixels, where)
         picker.run(_packets(container, stream), max_decode_frames)
-        width, height = stream.codec_context.width, stream.codec_context.height
     if not picker.frames:
         if index.error or index.corrupt or picker.bad:
             raise ClipError(
@@ -149,8 +146,6 @@ def sample_frames(
     return SampledFrames(
         frames=picker.frames,
         times_ms=picker.times_ms,
-        width=width or picker.frames[0].shape[1],
-        height=height or picker.frames[0].shape[0],
         codec=codec,
         decoded=picker.decoded,
         total=len(index.pts),
