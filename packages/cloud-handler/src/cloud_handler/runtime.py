@@ -45,7 +45,7 @@ _runtime: Runtime | None = None
 _pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="rollcall-init")
 
 
-def build_runtime(settings: Settings | None = None) -> Runtime:
+def build_runtime() -> Runtime:
     """Validate the environment, create the clients and load the model.
 
     The model loads in a background thread (file hashing and onnxruntime's sessions are C
@@ -54,7 +54,7 @@ def build_runtime(settings: Settings | None = None) -> Runtime:
     Raises:
         ConfigError: the environment or the model artifact is unusable.
     """
-    settings = settings or load_settings()
+    settings = load_settings()
     aws = session(settings.region)
 
     def make(service: str) -> Any:
