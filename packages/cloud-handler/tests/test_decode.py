@@ -12,10 +12,10 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from cloud_handler.decode import HORIZON_MS, MAX_SIDE, sample_frames
+from cloud_handler.decode import HORIZON_MS, sample_frames
 from cloud_handler.errors import ClipError
 from rollcall_tools.testkit.clips import encode_clip
-from shared_schema import BoundingBox, ErrorCode, FaceResult, RecordLookup
+from shared_schema import MAX_FRAME_SIDE, BoundingBox, ErrorCode, FaceResult, RecordLookup
 
 LIMITS = {"max_frame_pixels": 4096 * 2304, "max_decode_frames": 1800}
 
@@ -130,12 +130,12 @@ def test_frame_too_large(clip_bytes: Callable[..., bytes]) -> None:
     assert _code(data, max_frame_pixels=640 * 480 - 1) is ErrorCode.FRAME_TOO_LARGE
     # few pixels, but wider than a result's box can describe
     wide = encode_clip(
-        [np.zeros((8, MAX_SIDE + 16, 3), np.uint8)] * 2, codec="ffv1", container="matroska"
+        [np.zeros((8, MAX_FRAME_SIDE + 16, 3), np.uint8)] * 2, codec="ffv1", container="matroska"
     )
     assert _code(wide, max_frame_pixels=10**9) is ErrorCode.FRAME_TOO_LARGE
-    BoundingBox(x1=0, y1=0, x2=MAX_SIDE, y2=MAX_SIDE)  # the schema's bound
+    BoundingBox(x1=0, y1=0, x2=MAX_FRAME_SIDE, y2=MAX_FRAME_SIDE)  # the schema's bound
     with pytest.raises(ValueError, match="less than or equal"):
-        BoundingBox(x1=0, y1=0, x2=MAX_SIDE + 1, y2=1)
+        BoundingBox(x1=0, y1=0, x2=MAX_FRAME_SIDE + 1, y2=1)
 
 
 def test_a_video_longer_than_an_hour_is_sampled_over_its_first_hour() -> None:

@@ -12,10 +12,10 @@ import pytest
 from pydantic import ValidationError
 
 from cloud_handler.context import LocalContext
-from cloud_handler.errors import MESSAGE_MAX, ClipError
+from cloud_handler.errors import ClipError
 from cloud_handler.events import ClipTask
-from cloud_handler.handler import MAX_ATTEMPT, lambda_handler
-from cloud_handler.pipeline import MAX_STAGE_MS, process_clip
+from cloud_handler.handler import lambda_handler
+from cloud_handler.pipeline import process_clip
 from cloud_handler.runtime import get_runtime
 from rollcall_tools.testkit.handler_stack import (
     Stack,
@@ -25,7 +25,15 @@ from rollcall_tools.testkit.handler_stack import (
     s3_record,
     sqs_event,
 )
-from shared_schema import ErrorCode, RecognitionResult, ResultStatus, StageTimings
+from shared_schema import (
+    MAX_ATTEMPT,
+    MAX_MESSAGE_LENGTH,
+    MAX_STAGE_MS,
+    ErrorCode,
+    RecognitionResult,
+    ResultStatus,
+    StageTimings,
+)
 
 pytestmark = pytest.mark.slow
 
@@ -43,8 +51,8 @@ def test_the_bounds_are_the_schemas() -> None:
             {"clip": {"bucket": "bkt", "key": "k", "clip": None}, "status": "no_face",
              "processed_at": "2026-11-29T00:00:00Z", "attempt": MAX_ATTEMPT + 1}
         )  # fmt: skip
-    detail = ClipError(ErrorCode.INTERNAL, "x" * (MESSAGE_MAX + 100), "decode").detail()
-    assert len(detail.message) == MESSAGE_MAX
+    detail = ClipError(ErrorCode.INTERNAL, "x" * (MAX_MESSAGE_LENGTH + 100), "decode").detail()
+    assert len(detail.message) == MAX_MESSAGE_LENGTH
 
 
 def test_a_stage_longer_than_an_hour_still_answers(

@@ -6,8 +6,8 @@ picks need, jumping from keyframe to keyframe, so that a long video costs about
 ``count`` groups of pictures rather than every frame. A short clip (one group of
 pictures) is decoded straight through up to its last pick. Picks lie within the first
 :data:`HORIZON_MS` (a result's frame times stop there), at most :data:`MAX_DECODE_FRAMES`
-frames are decoded, and no frame side may exceed :data:`MAX_SIDE` (a result's boxes stop
-there).
+frames are decoded, and no frame side may exceed the schema's ``MAX_FRAME_SIDE`` (a result's
+boxes stop there).
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ import av.error
 import numpy as np
 
 from cloud_handler.errors import ClipError
-from shared_schema import ErrorCode
+from shared_schema import MAX_FRAME_SIDE, MAX_FRAME_TIME_MS, ErrorCode
 
 VIDEO_FORMATS = frozenset(
     {
@@ -36,10 +36,8 @@ image, a GIF, audio, text its ``tty`` demuxer would render - is "not a video".""
 _VIDEO_MAGIC = (b"ftyp", b"moov", b"mdat", b"free", b"wide", b"skip")
 MAX_DECODE_FRAMES = 1800
 """At most this many frames are decoded per object (60 s at 30 fps without a keyframe)."""
-HORIZON_MS = 3_600_000
+HORIZON_MS = MAX_FRAME_TIME_MS
 """Picks lie within a video's first hour: a result's ``frame_time_ms`` holds at most this."""
-MAX_SIDE = 16384
-"""The widest or tallest frame accepted: a result's box coordinates hold at most this."""
 
 
 @dataclass(frozen=True)
@@ -327,8 +325,8 @@ def _check_size(width: int, height: int, limit: int, where: str) -> None:
         over = (
             f"({width * height} pixels), over the {limit}-pixel limit (ROLLCALL_MAX_FRAME_PIXELS)"
         )
-    elif max(width, height) > MAX_SIDE:
-        over = f"wider or taller than the {MAX_SIDE} pixels a result's box can hold"
+    elif max(width, height) > MAX_FRAME_SIDE:
+        over = f"wider or taller than the {MAX_FRAME_SIDE} pixels a result's box can hold"
     else:
         return
     raise ClipError(

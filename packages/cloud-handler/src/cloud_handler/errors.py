@@ -4,11 +4,9 @@ from __future__ import annotations
 
 from typing import Literal
 
-from shared_schema import ErrorCode, ErrorDetail
+from shared_schema import MAX_MESSAGE_LENGTH, ErrorCode, ErrorDetail
 
 Stage = Literal["event", "download", "decode", "detect", "embed", "lookup", "send"]
-MESSAGE_MAX = 2048
-"""The longest message an error result holds (``ErrorDetail.message``)."""
 
 
 class ClipError(Exception):
@@ -22,7 +20,9 @@ class ClipError(Exception):
 
     def detail(self) -> ErrorDetail:
         """The result's ``error`` field (a longer message is cut to what the schema holds)."""
-        return ErrorDetail(code=self.code, message=self.message[:MESSAGE_MAX], stage=self.stage)
+        return ErrorDetail(
+            code=self.code, message=self.message[:MAX_MESSAGE_LENGTH], stage=self.stage
+        )
 
 
 class TransientError(RuntimeError):

@@ -27,13 +27,11 @@ from cloud_handler.aws import describe, result_code
 from cloud_handler.events import Ignored, Item, Malformed, parse_record
 from cloud_handler.observability import count, logger, metrics
 from cloud_handler.runtime import get_runtime
+from shared_schema import MAX_ATTEMPT
 
 __all__ = ["lambda_handler", "logger", "metrics"]
 
 _processors = threading.local()
-MAX_ATTEMPT = 1000
-"""The highest ``attempt`` a result holds: SQS's largest ``maxReceiveCount``. A queue
-without a redrive policy may deliver a message more often; its answer says 1000."""
 
 
 def _processor() -> BatchProcessor:
@@ -74,6 +72,7 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> PartialItem
 
 def _record(record: SQSRecord) -> None:
     """Answer every item of one SQS record; raise (the record fails) when any must be retried."""
+    # a queue without a redrive policy may deliver more often than a result can say
     attempt = min(int(record.attributes.approximate_receive_count or 1), MAX_ATTEMPT)
     failures = []
     for item in parse_record(record):

@@ -29,6 +29,7 @@ from cloud_handler.fetch import fetch_clip
 from cloud_handler.lookup import lookup_students
 from shared_schema import (
     MAX_FACES,
+    MAX_STAGE_MS,
     BoundingBox,
     ClipId,
     ClipRef,
@@ -59,8 +60,6 @@ TRACK_WITHIN_MS = 1000
 """Sampled frames at most this far apart show one moment: faces are detected in full in the
 middle frame only and followed into the others (a whole uploaded video is searched in full,
 frame by frame)."""
-MAX_STAGE_MS = 3_600_000.0
-"""The longest duration ``StageTimings`` holds (an hour)."""
 
 
 @dataclass
@@ -239,5 +238,5 @@ def _split(wall_ms: float, detect_ms: float, embed_ms: float) -> tuple[float, fl
 def _ms(seconds: float) -> float:
     """Milliseconds for a result. A stage longer than the schema holds (an hour: only
     possible locally, e.g. a machine suspended mid-clip; Lambda stops after 15 minutes) is
-    reported as :data:`MAX_STAGE_MS`, so that the object is still answered."""
-    return round(min(seconds * 1000, MAX_STAGE_MS), 3)
+    reported as the schema's ``MAX_STAGE_MS``, so that the object is still answered."""
+    return round(min(seconds * 1000, float(MAX_STAGE_MS)), 3)

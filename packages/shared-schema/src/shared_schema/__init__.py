@@ -18,7 +18,12 @@ from shared_schema.clip import (
     parse_key,
 )
 from shared_schema.result import (
+    MAX_ATTEMPT,
     MAX_FACES,
+    MAX_FRAME_SIDE,
+    MAX_FRAME_TIME_MS,
+    MAX_MESSAGE_LENGTH,
+    MAX_STAGE_MS,
     SQS_MAX_BYTES,
     BoundingBox,
     ClipRef,
@@ -52,8 +57,13 @@ if TYPE_CHECKING:
 __all__ = [
     "CLIP_KEY_PREFIX",
     "DEVICE_ATTRIBUTE",
+    "MAX_ATTEMPT",
     "MAX_FACES",
+    "MAX_FRAME_SIDE",
+    "MAX_FRAME_TIME_MS",
+    "MAX_MESSAGE_LENGTH",
     "MAX_SEQUENCE",
+    "MAX_STAGE_MS",
     "ROUTE_ATTRIBUTE",
     "SQS_MAX_BYTES",
     "BoundingBox",

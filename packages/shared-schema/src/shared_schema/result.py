@@ -16,9 +16,20 @@ SQS_MAX_BYTES = 262_144
 """SQS's (and SNS's) hard limit on a message body (256 KiB)."""
 MAX_FACES = 32
 """At most this many faces are reported per clip; ``faces_truncated`` says when more were seen."""
+MAX_MESSAGE_LENGTH = 2048
+"""The longest error message a result holds (``ErrorDetail.message``, in characters)."""
+MAX_STAGE_MS = 3_600_000
+"""The longest stage duration a result holds (``StageTimings``, an hour)."""
+MAX_FRAME_TIME_MS = 3_600_000
+"""The latest frame time a result holds (``FaceResult.frame_time_ms``, an hour in)."""
+MAX_FRAME_SIDE = 16384
+"""The largest box coordinate a result holds (``BoundingBox``, pixels of the original frame):
+the widest or tallest frame a result can describe."""
+MAX_ATTEMPT = 1000
+"""The highest delivery ``attempt`` a result holds: SQS's largest ``maxReceiveCount``."""
 
-Text = Annotated[str, StringConstraints(max_length=2048)]
-Ms = Annotated[float, Field(ge=0, le=3_600_000)]
+Text = Annotated[str, StringConstraints(max_length=MAX_MESSAGE_LENGTH)]
+Ms = Annotated[float, Field(ge=0, le=MAX_STAGE_MS)]
 
 
 class ResultStatus(StrEnum):
@@ -69,10 +80,10 @@ class BoundingBox(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    x1: float = Field(ge=0, le=16384)
-    y1: float = Field(ge=0, le=16384)
-    x2: float = Field(ge=0, le=16384)
-    y2: float = Field(ge=0, le=16384)
+    x1: float = Field(ge=0, le=MAX_FRAME_SIDE)
+    y1: float = Field(ge=0, le=MAX_FRAME_SIDE)
+    x2: float = Field(ge=0, le=MAX_FRAME_SIDE)
+    y2: float = Field(ge=0, le=MAX_FRAME_SIDE)
 
     @model_validator(mode="after")
     def _ordered(self) -> Self:
@@ -99,7 +110,9 @@ class FaceResult(BaseModel):
     identity: PersonName | None = Field(description="enrolled name, or null for an unknown face")
     similarity: float = Field(ge=-1, le=1, description="cosine similarity to the best match")
     box: BoundingBox
-    frame_time_ms: int = Field(ge=0, le=3_600_000, description="time of the frame in the clip")
+    frame_time_ms: int = Field(
+        ge=0, le=MAX_FRAME_TIME_MS, description="time of the frame in the clip"
+    )
     votes: int = Field(default=1, ge=1, le=1000, description="sampled frames that agreed")
     lookup: RecordLookup
     record: StudentRecord | None = None
@@ -172,7 +185,9 @@ class RecognitionResult(BaseModel):
     model: ModelInfo | None = None
     timings: StageTimings = Field(default_factory=StageTimings)
     processed_at: UtcMs
-    attempt: int = Field(default=1, ge=1, le=1000, description="delivery attempt that produced it")
+    attempt: int = Field(
+        default=1, ge=1, le=MAX_ATTEMPT, description="delivery attempt that produced it"
+    )
 
     @model_validator(mode="after")
     def _consistent(self) -> Self:
