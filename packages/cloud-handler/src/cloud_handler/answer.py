@@ -18,7 +18,6 @@ from __future__ import annotations
 import hashlib
 import threading
 from collections.abc import Callable
-from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools.utilities.idempotency import (
@@ -30,9 +29,9 @@ from aws_lambda_powertools.utilities.idempotency import (
 from cloud_handler.errors import ClipError
 from cloud_handler.events import ClipTask, Malformed
 from cloud_handler.observability import count, logger, milliseconds
-from cloud_handler.pipeline import Outcome, clip_id, process_clip
+from cloud_handler.pipeline import Outcome, error_result, process_clip
 from cloud_handler.publish import publish_result
-from shared_schema import ClipRef, ErrorCode, RecognitionResult, ResultStatus
+from shared_schema import ErrorCode
 
 if TYPE_CHECKING:
     from cloud_handler.runtime import Runtime
@@ -125,17 +124,10 @@ def _on_replay(response: Any, record: Any) -> Any:
 def _outcome(clip: dict[str, Any], runtime: Runtime, attempt: int) -> Outcome:
     if "malformed" not in clip:
         return process_clip(ClipTask.from_payload(clip), runtime, attempt=attempt)
-    key = clip["key"]  # bucket and key were checked against the schema when parsed
+    # bucket and key were checked against the schema when parsed
+    task = ClipTask(bucket=clip["bucket"], key=clip["key"])
     error = ClipError(ErrorCode.MALFORMED_EVENT, str(clip["malformed"]), "event")
-    result = RecognitionResult(
-        clip=ClipRef(bucket=clip["bucket"], key=key, clip=clip_id(key)),
-        status=ResultStatus.ERROR,
-        error=error.detail(),
-        model=runtime.model,
-        processed_at=datetime.now(UTC),
-        attempt=attempt,
-    )
-    return Outcome(result)
+    return Outcome(error_result(task, error, runtime.model, attempt))
 
 
 def log_outcome(outcome: Outcome) -> None:

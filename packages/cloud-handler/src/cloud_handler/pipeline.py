@@ -89,7 +89,7 @@ def process_clip(
     ref = _ref(task, task.etag)
 
     def error(exc: ClipError) -> Outcome:
-        return Outcome(_error(ref, exc, runtime.model, attempt, _ms(clock() - start)))
+        return Outcome(error_result(task, exc, runtime.model, attempt, _ms(clock() - start)))
 
     try:
         return _recognize(task, ref, runtime, attempt=attempt, stage=stage, clock=clock)
@@ -105,7 +105,22 @@ def process_clip(
         return error(ClipError(ErrorCode.INTERNAL, f"{type(exc).__name__}: {exc}", stage[0]))
 
 
-def clip_id(key: str) -> ClipId | None:
+def error_result(
+    task: ClipTask, exc: ClipError, model: ModelInfo, attempt: int, total_ms: float = 0.0
+) -> RecognitionResult:
+    """The ``error`` result that answers ``task`` (its ETag as the event gave it)."""
+    return RecognitionResult(
+        clip=_ref(task, task.etag),
+        status=ResultStatus.ERROR,
+        error=exc.detail(),
+        model=model,
+        timings=StageTimings(total_ms=total_ms),
+        processed_at=datetime.now(UTC),
+        attempt=attempt,
+    )
+
+
+def _clip_id(key: str) -> ClipId | None:
     """The rollcall clip a key names, or None for any other object (a whole video)."""
     try:
         return parse_key(key)
@@ -117,7 +132,7 @@ def _ref(task: ClipTask, etag: str | None) -> ClipRef:
     return ClipRef(
         bucket=task.bucket,
         key=task.key,
-        clip=clip_id(task.key),
+        clip=_clip_id(task.key),
         etag=etag,
         version_id=task.version_id,
     )
@@ -210,20 +225,6 @@ def _recognize(
     )
     missing = [f.identity for f in faces if f.identity and f.lookup is RecordLookup.MISSING]
     return Outcome(result, notes=sampled.notes, missing_records=missing)
-
-
-def _error(
-    ref: ClipRef, exc: ClipError, model: ModelInfo, attempt: int, total_ms: float
-) -> RecognitionResult:
-    return RecognitionResult(
-        clip=ref,
-        status=ResultStatus.ERROR,
-        error=exc.detail(),
-        model=model,
-        timings=StageTimings(total_ms=total_ms),
-        processed_at=datetime.now(UTC),
-        attempt=attempt,
-    )
 
 
 def _split(wall_ms: float, detect_ms: float, embed_ms: float) -> tuple[float, float]:
