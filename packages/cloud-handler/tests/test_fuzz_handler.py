@@ -26,7 +26,8 @@ from hypothesis import strategies as st
 from cloud_handler import runtime as runtime_module
 from cloud_handler.context import LocalContext
 from cloud_handler.handler import lambda_handler
-from rollcall_tools.testkit.handler_stack import subscribe_queue
+from rollcall_tools.testkit.handler_stack import sqs_event, subscribe_queue
+from rollcall_tools.testkit.results import drain
 from shared_schema import ClipId, RecognitionResult, ResultStatus, format_key
 
 REGION = "us-east-1"
@@ -110,47 +111,6 @@ def _s3_record(key: str, *, size: int | None = 0, version: str = "2.1") -> dict[
     }
 
 
-def _sqs_event(bodies: list[str]) -> dict[str, Any]:
-    return {
-        "Records": [
-            {
-                "messageId": f"m{i}-{uuid.uuid4().hex[:8]}",
-                "receiptHandle": f"rh{i}",
-                "body": body,
-                "attributes": {
-                    "ApproximateReceiveCount": "1",
-                    "SentTimestamp": "1700000000000",
-                    "SenderId": "fuzz",
-                    "ApproximateFirstReceiveTimestamp": "1700000000000",
-                },
-                "messageAttributes": {},
-                "md5OfBody": "",
-                "eventSource": "aws:sqs",
-                "eventSourceARN": f"arn:aws:sqs:{REGION}:123456789012:fuzz-events",
-                "awsRegion": REGION,
-            }
-            for i, body in enumerate(bodies)
-        ]
-    }
-
-
-def _drain(aws: dict[str, Any]) -> list[RecognitionResult]:
-    """Every result message now on the queue (deleted as read)."""
-    out: list[RecognitionResult] = []
-    while True:
-        reply = aws["sqs"].receive_message(
-            QueueUrl=aws["queue_url"], MaxNumberOfMessages=10, WaitTimeSeconds=0
-        )
-        messages = reply.get("Messages", [])
-        if not messages:
-            return out
-        for message in messages:
-            out.append(RecognitionResult.from_message(message["Body"]))
-            aws["sqs"].delete_message(
-                QueueUrl=aws["queue_url"], ReceiptHandle=message["ReceiptHandle"]
-            )
-
-
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=20),
     lambda inner: (
@@ -201,9 +161,9 @@ def test_fuzzed_batches_answer_or_refuse_every_record(
     aws: dict[str, Any], batch: list[tuple[str, Any]]
 ) -> None:
     built = [_build(kind, payload, aws) for kind, payload in batch]
-    response = lambda_handler(_sqs_event([body for body, _ in built]), LocalContext())
+    response = lambda_handler(sqs_event(*[body for body, _ in built]), LocalContext())
     assert response == {"batchItemFailures": []}, "final problems must never be retried"
-    results = _drain(aws)
+    results = drain(aws["sqs"], aws["queue_url"])
     by_key: dict[str, list[RecognitionResult]] = {}
     for result in results:
         by_key.setdefault(result.clip.key, []).append(result)
@@ -238,9 +198,9 @@ def _one(aws: dict[str, Any], body: bytes, size: int | None = None) -> Recogniti
     key = _fresh_key()
     aws["s3"].put_object(Bucket=BUCKET, Key=key, Body=body)
     size = len(body) if size is None else size
-    event = _sqs_event([json.dumps({"Records": [_s3_record(key, size=size)]})])
+    event = sqs_event(json.dumps({"Records": [_s3_record(key, size=size)]}))
     assert lambda_handler(event, LocalContext()) == {"batchItemFailures": []}
-    results = [r for r in _drain(aws) if r.clip.key == key]
+    results = [r for r in drain(aws["sqs"], aws["queue_url"]) if r.clip.key == key]
     assert len(results) == 1
     return results[0]
 
@@ -292,8 +252,8 @@ def test_a_poison_record_does_not_lose_its_batch_mates(aws: dict[str, Any]) -> N
         json.dumps({"Records": [_s3_record("clips/../../etc/passwd")]}),
         json.dumps({"Records": [_s3_record(good)]}),
     ]
-    assert lambda_handler(_sqs_event(bodies), LocalContext()) == {"batchItemFailures": []}
-    results = {r.clip.key: r for r in _drain(aws)}
+    assert lambda_handler(sqs_event(*bodies), LocalContext()) == {"batchItemFailures": []}
+    results = {r.clip.key: r for r in drain(aws["sqs"], aws["queue_url"])}
     assert results[good].status is ResultStatus.NO_FACE
     assert results[poison].status is ResultStatus.ERROR
     assert results["clips/../../etc/passwd"].error is not None
