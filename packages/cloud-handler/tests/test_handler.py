@@ -9,13 +9,12 @@ from typing import Any
 
 import pytest
 
-from cloud_handler.context import LocalContext
-from cloud_handler.handler import lambda_handler
 from rollcall_tools.testkit.handler_stack import (
     Stack,
     body,
     clip_key,
     fail_calls,
+    invoke,
     s3_event,
     s3_record,
     sqs_event,
@@ -25,15 +24,11 @@ from shared_schema import ErrorCode, RecordLookup, ResultStatus
 pytestmark = pytest.mark.slow
 
 
-def run(event: dict[str, Any]) -> dict[str, Any]:
-    return lambda_handler(event, LocalContext(timeout_s=30))
-
-
 def test_one_face_clip_is_published_to_its_device(
     stack: Stack, clip_bytes: Callable[..., bytes]
 ) -> None:
     record = stack.put(clip_key(1), clip_bytes(640, 480, faces=1))
-    assert run(sqs_event(body(s3_event(record)))) == {"batchItemFailures": []}
+    assert invoke(sqs_event(body(s3_event(record)))) == {"batchItemFailures": []}
     [delivered] = stack.deliveries()
     assert delivered.attributes == {"route": "device", "device": "cam1"}
     result = delivered.result
@@ -64,7 +59,7 @@ def test_sqs_batch_mixed_records(
     event = sqs_event(
         body(s3_event(good)), body(s3_event(empty_scene)), json.dumps(test_event), "{oops"
     )
-    assert run(event) == {"batchItemFailures": []}
+    assert invoke(event) == {"batchItemFailures": []}
     results = {r.clip.key: r for r in stack.results()}
     assert set(results) == {clip_key(2), clip_key(3)}
     several = results[clip_key(2)]
@@ -80,7 +75,7 @@ def test_sqs_batch_mixed_records(
 
 
 def _error_for(stack: Stack, record: dict[str, Any], logs: list[dict[str, Any]]) -> Any:
-    assert run(sqs_event(body(s3_event(record)))) == {"batchItemFailures": []}
+    assert invoke(sqs_event(body(s3_event(record)))) == {"batchItemFailures": []}
     [result] = stack.results()
     assert result.status is ResultStatus.ERROR
     assert result.error is not None
@@ -162,8 +157,8 @@ def test_any_key_is_answered_and_a_malformed_record_once(
     broken = s3_record(stack.bucket, clip_key(11))
     broken["s3"]["object"]["size"] = "big"
     message = body(s3_event(broken))
-    assert run(sqs_event(message)) == {"batchItemFailures": []}
-    assert run(sqs_event(message, receive_count=2)) == {"batchItemFailures": []}
+    assert invoke(sqs_event(message)) == {"batchItemFailures": []}
+    assert invoke(sqs_event(message, receive_count=2)) == {"batchItemFailures": []}
     [delivered] = stack.deliveries()
     result = delivered.result
     assert result.error is not None and result.error.code is ErrorCode.MALFORMED_EVENT
@@ -192,12 +187,14 @@ def test_a_refused_publish_leaves_the_record_for_redelivery(
     record = stack.put(clip_key(12), b"not a video" * 10)
     calls = fail_calls(get_runtime().sns, "Publish", 1, "AuthorizationError", 403)
     event = sqs_event(body(s3_event(record)))
-    assert run(event)["batchItemFailures"] == [{"itemIdentifier": event["Records"][0]["messageId"]}]
+    assert invoke(event)["batchItemFailures"] == [
+        {"itemIdentifier": event["Records"][0]["messageId"]}
+    ]
     assert calls[0] == 1  # a refusal is not retried
     [line] = [line for line in logs if line["message"].startswith("clip not answered")]
     assert line["error_code"] == "access_denied"
     assert not stack.results()
-    assert run(sqs_event(body(s3_event(record)), receive_count=2)) == {"batchItemFailures": []}
+    assert invoke(sqs_event(body(s3_event(record)), receive_count=2)) == {"batchItemFailures": []}
     [result] = stack.results()
     assert result.error is not None and result.error.code is ErrorCode.NOT_A_VIDEO
     assert result.attempt == 2
@@ -208,7 +205,7 @@ def test_an_event_that_is_not_an_sqs_batch_is_refused(
 ) -> None:
     """S3 no longer invokes the function directly: such an event is logged, not processed."""
     record = stack.put(clip_key(13), b"x")
-    assert run(s3_event(record)) == {"batchItemFailures": []}
+    assert invoke(s3_event(record)) == {"batchItemFailures": []}
     assert not stack.results()
     [line] = [line for line in logs if line["message"] == "malformed event"]
     assert line["reason"] == "not an SQS batch event"
@@ -223,7 +220,7 @@ def test_configuration_error_names_the_variable(
     monkeypatch.delenv("ROLLCALL_TABLE")
     reset_runtime()
     with pytest.raises(ConfigError, match="ROLLCALL_TABLE is not set"):
-        run(sqs_event(body(s3_event(s3_record(stack.bucket, clip_key(0))))))
+        invoke(sqs_event(body(s3_event(s3_record(stack.bucket, clip_key(0))))))
 
 
 def test_metrics_disabled_print_nothing(
@@ -235,11 +232,11 @@ def test_metrics_disabled_print_nothing(
     monkeypatch.setenv("POWERTOOLS_METRICS_DISABLED", "true")
     monkeypatch.setattr(cold_start, "is_cold_start", True)
     record = stack.put(clip_key(14), b"x" * 10)
-    run(sqs_event(body(s3_event(record))))
+    invoke(sqs_event(body(s3_event(record))))
     assert '"_aws"' not in capsys.readouterr().out
     monkeypatch.setenv("POWERTOOLS_METRICS_DISABLED", "false")
     monkeypatch.setattr(cold_start, "is_cold_start", True)
-    run(sqs_event(body(s3_event(stack.put(clip_key(15), b"x" * 10)))))
+    invoke(sqs_event(body(s3_event(stack.put(clip_key(15), b"x" * 10)))))
     out = capsys.readouterr().out
     assert '"ColdStart"' in out and '"Records"' in out
 
@@ -264,13 +261,15 @@ def test_dynamodb_unreachable_through_its_own_endpoint(
     reset_runtime()
     record = stack.put(clip_key(16), b"not a video" * 10)
     event = sqs_event(body(s3_event(record)))
-    assert run(event)["batchItemFailures"] == [{"itemIdentifier": event["Records"][0]["messageId"]}]
+    assert invoke(event)["batchItemFailures"] == [
+        {"itemIdentifier": event["Records"][0]["messageId"]}
+    ]
     [line] = [line for line in logs if line["message"].startswith("clip not answered")]
     assert line["error_code"] == "transient" and "EndpointConnectionError" in line["reason"]
     assert not stack.results()
     monkeypatch.delenv("AWS_ENDPOINT_URL_DYNAMODB")
     reset_runtime()
-    assert run(sqs_event(body(s3_event(record)), receive_count=2)) == {"batchItemFailures": []}
+    assert invoke(sqs_event(body(s3_event(record)), receive_count=2)) == {"batchItemFailures": []}
     [result] = stack.results()
     assert result.error is not None and result.error.code is ErrorCode.NOT_A_VIDEO
     assert result.attempt == 2

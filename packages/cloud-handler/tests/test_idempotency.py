@@ -16,6 +16,7 @@ from rollcall_tools.testkit.handler_stack import (
     body,
     clip_key,
     expire_in_progress,
+    invoke,
     leave_in_progress,
     s3_event,
     sqs_event,
@@ -24,10 +25,6 @@ from rollcall_tools.testkit.handler_stack import (
 from shared_schema import ResultStatus
 
 pytestmark = pytest.mark.slow
-
-
-def run(event: dict[str, Any]) -> dict[str, Any]:
-    return lambda_handler(event, LocalContext(timeout_s=30))
 
 
 def _processed(logs: list[dict[str, Any]]) -> int:
@@ -43,9 +40,9 @@ def test_duplicate_deliveries_give_one_answer(
 ) -> None:
     record = stack.put(clip_key(20), clip_bytes(320, 240, faces=0))
     message = body(s3_event(record))
-    assert run(sqs_event(message)) == {"batchItemFailures": []}
-    assert run(sqs_event(message, receive_count=2)) == {"batchItemFailures": []}
-    assert run(sqs_event(message, message)) == {"batchItemFailures": []}  # twice in one batch
+    assert invoke(sqs_event(message)) == {"batchItemFailures": []}
+    assert invoke(sqs_event(message, receive_count=2)) == {"batchItemFailures": []}
+    assert invoke(sqs_event(message, message)) == {"batchItemFailures": []}  # twice in one batch
     [result] = stack.results()
     assert result.status is ResultStatus.NO_FACE
     assert result.attempt == 1
@@ -61,10 +58,10 @@ def test_a_new_version_of_the_object_is_a_new_clip(
     stack: Stack, clip_bytes: Callable[..., bytes]
 ) -> None:
     first = stack.put(clip_key(21), clip_bytes(320, 240, faces=0))
-    run(sqs_event(body(s3_event(first))))
+    invoke(sqs_event(body(s3_event(first))))
     second = stack.put(clip_key(21), b"now it is not a video" * 10)
     assert second["s3"]["object"]["eTag"] != first["s3"]["object"]["eTag"]
-    run(sqs_event(body(s3_event(second))))
+    invoke(sqs_event(body(s3_event(second))))
     statuses = sorted(r.status.value for r in stack.results())
     assert statuses == ["error", "no_face"]
 
@@ -78,12 +75,12 @@ def test_worker_killed_mid_clip_is_redelivered_and_answered_once(
     leave_in_progress(stack, task.as_payload(), remaining_ms=60_000)
     message = body(s3_event(record))
     # redelivered while the dead worker's record is still "in progress": retried later
-    failed = run(sqs_event(message, receive_count=2))["batchItemFailures"]
+    failed = invoke(sqs_event(message, receive_count=2))["batchItemFailures"]
     assert len(failed) == 1
     assert not stack.results()
     assert expire_in_progress(stack) == 1  # the dead worker's deadline passes
-    assert run(sqs_event(message, receive_count=3)) == {"batchItemFailures": []}
-    assert run(sqs_event(message, receive_count=4)) == {"batchItemFailures": []}
+    assert invoke(sqs_event(message, receive_count=3)) == {"batchItemFailures": []}
+    assert invoke(sqs_event(message, receive_count=4)) == {"batchItemFailures": []}
     [result] = stack.results()
     assert result.attempt == 3
     assert _processed(logs) == 1
@@ -116,7 +113,7 @@ def test_s3_throttling_is_retried_by_botocore(
 ) -> None:
     record = stack.put(clip_key(23), clip_bytes(320, 240, faces=0))
     calls = throttle(get_runtime().s3, "s3.GetObject", 2, "SlowDown")
-    assert run(sqs_event(body(s3_event(record)))) == {"batchItemFailures": []}
+    assert invoke(sqs_event(body(s3_event(record)))) == {"batchItemFailures": []}
     assert calls[0] == 3
     [result] = stack.results()
     assert result.status is ResultStatus.NO_FACE
@@ -132,14 +129,16 @@ def test_a_publish_that_keeps_failing_is_recomputed_on_redelivery(
     throttled = stack.put(clip_key(25), clip_bytes(320, 240, faces=0, duration_s=0.4))
     calls = throttle(get_runtime().sns, "sns.Publish", 3, "Throttling")  # 3 attempts
     event = sqs_event(body(s3_event(throttled)), body(s3_event(good)))
-    response = run(event)
+    response = invoke(event)
     assert response["batchItemFailures"] == [{"itemIdentifier": event["Records"][0]["messageId"]}]
     assert calls[0] == 4  # three throttled attempts, then the good clip's publish
     assert [r.clip.key for r in stack.results()] == [clip_key(24)]
     assert [i["status"]["S"] for i in _records(stack)] == ["COMPLETED"]
     [line] = [line for line in logs if line["message"].startswith("clip not answered")]
     assert line["error_code"] == "transient" and "Throttling" in line["reason"]
-    assert run(sqs_event(body(s3_event(throttled)), receive_count=2)) == {"batchItemFailures": []}
+    assert invoke(sqs_event(body(s3_event(throttled)), receive_count=2)) == {
+        "batchItemFailures": []
+    }
     [result] = stack.results()
     assert result.clip.key == clip_key(25)
     assert result.attempt == 2

@@ -11,16 +11,15 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from cloud_handler.context import LocalContext
 from cloud_handler.errors import ClipError
 from cloud_handler.events import ClipTask
-from cloud_handler.handler import lambda_handler
 from cloud_handler.pipeline import process_clip
 from cloud_handler.runtime import get_runtime
 from rollcall_tools.testkit.handler_stack import (
     Stack,
     body,
     clip_key,
+    invoke,
     s3_event,
     s3_record,
     sqs_event,
@@ -36,10 +35,6 @@ from shared_schema import (
 )
 
 pytestmark = pytest.mark.slow
-
-
-def run(event: dict[str, Any]) -> dict[str, Any]:
-    return lambda_handler(event, LocalContext(timeout_s=30))
 
 
 def test_the_bounds_are_the_schemas() -> None:
@@ -79,7 +74,9 @@ def test_a_stage_longer_than_an_hour_still_answers(
 
 def test_a_queue_without_redrive_delivering_past_1000_times(stack: Stack) -> None:
     record = stack.put(clip_key(62), b"not a video" * 10)
-    assert run(sqs_event(body(s3_event(record)), receive_count=1500)) == {"batchItemFailures": []}
+    assert invoke(sqs_event(body(s3_event(record)), receive_count=1500)) == {
+        "batchItemFailures": []
+    }
     [result] = stack.results()
     assert result.attempt == MAX_ATTEMPT
 
@@ -90,7 +87,7 @@ def test_an_event_naming_what_no_result_can_hold(stack: Stack, logs: list[dict[s
     refused = s3_record("b", clip_key(63))
     impossible = s3_record(stack.bucket, clip_key(64), etag="e" * 200)
     event = sqs_event(body(s3_event(refused)), body(s3_event(impossible)))
-    assert run(event) == {"batchItemFailures": []}
+    assert invoke(event) == {"batchItemFailures": []}
     [result] = stack.results()
     assert result.clip.key == clip_key(64) and result.clip.etag is None
     assert result.error is not None and result.error.code is ErrorCode.MALFORMED_EVENT

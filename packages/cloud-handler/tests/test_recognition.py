@@ -8,13 +8,12 @@ from __future__ import annotations
 
 import csv
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from cloud_handler.context import LocalContext
-from cloud_handler.handler import lambda_handler
 from cloud_handler.runtime import get_runtime, reset_runtime
 from rollcall_tools import testkit
 from rollcall_tools.testkit.handler_stack import (
@@ -22,6 +21,7 @@ from rollcall_tools.testkit.handler_stack import (
     body,
     clip_key,
     fail_calls,
+    invoke,
     s3_event,
     sqs_event,
     throttle,
@@ -37,8 +37,8 @@ def _use(monkeypatch: pytest.MonkeyPatch, artifact: Path) -> None:
     reset_runtime()
 
 
-def run(event: dict[str, Any]) -> dict[str, Any]:
-    return lambda_handler(event, LocalContext(timeout_s=60))
+run = partial(invoke, timeout_s=60)
+"""The handler, with a real model's longer deadline."""
 
 
 def test_astronaut_recognized_with_record(

@@ -5,24 +5,17 @@ length; results carry the key and go to the foreign route."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
 
 import pytest
 
-from cloud_handler.context import LocalContext
-from cloud_handler.handler import lambda_handler
 from rollcall_tools.testkit.clips import encode_clip, place_faces
-from rollcall_tools.testkit.handler_stack import Stack, body, s3_event, sqs_event
+from rollcall_tools.testkit.handler_stack import Stack, body, invoke, s3_event, sqs_event
 from shared_schema import ErrorCode, ResultStatus
 
 pytestmark = pytest.mark.slow
 
 FPS, SECONDS, FACE_FROM = 10, 6, 55
 """60 frames; the face shows only in the last half second (frames 55-59)."""
-
-
-def run(event: dict[str, Any]) -> dict[str, Any]:
-    return lambda_handler(event, LocalContext(timeout_s=30))
 
 
 @pytest.fixture(scope="module")
@@ -56,7 +49,7 @@ def test_a_whole_video_is_sampled_to_its_end(
     stack: Stack, late_face: Callable[[str, str], bytes], key: str, container: str, codec: str
 ) -> None:
     record = stack.put(key, late_face(container, codec))
-    assert run(sqs_event(body(s3_event(record)))) == {"batchItemFailures": []}
+    assert invoke(sqs_event(body(s3_event(record)))) == {"batchItemFailures": []}
     [delivered] = stack.deliveries()
     assert delivered.attributes == {"route": "foreign"}
     result = delivered.result
@@ -74,7 +67,7 @@ def test_a_rollcall_clip_key_keeps_the_clip_sampling(
     from rollcall_tools.testkit.handler_stack import clip_key
 
     record = stack.put(clip_key(7, device="pi-lab"), clip_bytes(320, 240, faces=1))
-    run(sqs_event(body(s3_event(record))))
+    invoke(sqs_event(body(s3_event(record))))
     [delivered] = stack.deliveries()
     assert delivered.attributes == {"route": "device", "device": "pi-lab"}
     assert delivered.result.frames_sampled == 3
@@ -93,7 +86,7 @@ def test_other_objects_get_an_error_result(
     stack: Stack, key: str, data: bytes, code: ErrorCode
 ) -> None:
     record = stack.put(key, data)
-    assert run(sqs_event(body(s3_event(record)))) == {"batchItemFailures": []}
+    assert invoke(sqs_event(body(s3_event(record)))) == {"batchItemFailures": []}
     [delivered] = stack.deliveries()
     assert delivered.attributes == {"route": "foreign"}
     assert delivered.result.clip.key == key

@@ -223,6 +223,16 @@ def sqs_event(*bodies: str, receive_count: int = 1) -> dict[str, Any]:
     }
 
 
+def invoke(event: dict[str, Any], timeout_s: float = 30) -> dict[str, Any]:
+    """Run the handler on ``event`` as Lambda would, ``timeout_s`` before its deadline;
+    returns its ``{"batchItemFailures": [...]}``."""
+    from cloud_handler.context import LocalContext
+    from cloud_handler.handler import lambda_handler
+
+    response: dict[str, Any] = lambda_handler(event, LocalContext(timeout_s=timeout_s))
+    return response
+
+
 def clip_key(seq: int = 0, device: str = "cam1", session: str = "s1") -> str:
     """A valid rollcall clip key."""
     return f"clips/{device}/{session}/{seq:08d}-{1_764_000_000_000 + seq * 500:013d}.mp4"
