@@ -7,7 +7,6 @@ on the queue, so that the queue's redrive policy moves it to the dead-letter que
 from __future__ import annotations
 
 import math
-import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -81,12 +80,11 @@ class FollowStats:
 
     results: int = 0
     malformed_ids: set[str] = field(default_factory=set)
-    delete_failures: int = 0
 
 
 @dataclass
 class Follower:
-    """Long-poll ``queue_url`` until ``count`` results, ``timeout_s`` or ``stop``.
+    """Long-poll ``queue_url`` until ``count`` results or ``timeout_s``.
 
     ``clock`` measures the timeout (tests inject one); ``poll_s`` bounds each long poll.
     """
@@ -104,13 +102,10 @@ class Follower:
         on_malformed: Callable[[str, str], None] = lambda _id, _why: None,
         timeout_s: float | None = None,
         count: int | None = None,
-        stop: threading.Event | None = None,
     ) -> FollowStats:
         """Receive, hand over (``on_result``), then delete each result; returns the stats."""
         deadline = None if timeout_s is None else self.clock() + timeout_s
-        while not (stop is not None and stop.is_set()):
-            if count is not None and self.stats.results >= count:
-                break
+        while count is None or self.stats.results < count:
             wait = self.poll_s
             if deadline is not None:
                 remaining = deadline - self.clock()
@@ -152,5 +147,4 @@ class Follower:
             entries = [
                 {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(done)
             ]
-            reply = self.sqs.delete_message_batch(QueueUrl=self.queue_url, Entries=entries)
-            self.stats.delete_failures += len(reply.get("Failed", []))
+            self.sqs.delete_message_batch(QueueUrl=self.queue_url, Entries=entries)

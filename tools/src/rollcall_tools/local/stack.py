@@ -152,7 +152,6 @@ def up(
     timeout_s: int = DEFAULT_TIMEOUT_S,
     devices: list[str] | None = None,
     port: int = 0,
-    with_runner: bool = True,
     say: Say = _quiet,
 ) -> LocalState:
     """Start the whole local stack, register ``devices`` and record it; on failure, stop
@@ -192,17 +191,16 @@ def up(
         state.save()
         report = seed_records(deployed.target, deployed.names.students_table, roster)
         say(f"stack {stack!r} deployed; {len(report.written)} student record(s) seeded")
-        if with_runner:
-            state.runner = start_runner(state)
-            state.save()
-            deployed.devices.add([PROBE_DEVICE])
-            waited = wait_until_answering(state, deployed.names.device_queue(PROBE_DEVICE))
-            deployed.devices.remove([PROBE_DEVICE])
-            say(
-                f"local runner (cloud-handler serve, {workers} worker(s), batches of "
-                f"{batch_size}, {timeout_s} s timeout) consuming "
-                f"{state.outputs['events_queue']}; a probe clip was answered in {waited:.1f} s"
-            )
+        state.runner = start_runner(state)
+        state.save()
+        deployed.devices.add([PROBE_DEVICE])
+        waited = wait_until_answering(state, deployed.names.device_queue(PROBE_DEVICE))
+        deployed.devices.remove([PROBE_DEVICE])
+        say(
+            f"local runner (cloud-handler serve, {workers} worker(s), batches of "
+            f"{batch_size}, {timeout_s} s timeout) consuming "
+            f"{state.outputs['events_queue']}; a probe clip was answered in {waited:.1f} s"
+        )
         if devices:
             deployed.devices.add(devices)
             state.devices = {d: deployed.devices.settings(d) for d in devices}
