@@ -111,15 +111,20 @@ def _release(sqs: Any, url: str, messages: list[dict[str, Any]]) -> None:
         )
 
 
-def depth(sqs: Any, url: str) -> int:
-    """Messages in the queue, visible or not."""
+def queue_counts(sqs: Any, url: str) -> tuple[int, int]:
+    """(visible, in flight) messages of the queue at ``url``."""
     attrs = sqs.get_queue_attributes(
         QueueUrl=url,
         AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
     )["Attributes"]
-    return int(attrs["ApproximateNumberOfMessages"]) + int(
+    return int(attrs["ApproximateNumberOfMessages"]), int(
         attrs["ApproximateNumberOfMessagesNotVisible"]
     )
+
+
+def depth(sqs: Any, url: str) -> int:
+    """Messages in the queue, visible or not."""
+    return sum(queue_counts(sqs, url))
 
 
 def peek(sqs: Any, dlq_url: str, *, hold_s: int = HOLD_S, wait_s: int = WAIT_S) -> list[DeadLetter]:

@@ -261,8 +261,7 @@ def _events_quiet(stack: InstrumentedStack, timeout_s: float, settle_s: float = 
 
 
 def _dlq_depth(stack: InstrumentedStack) -> int:
-    visible, in_flight = stack.queue_depth(stack.names.events_dlq)
-    return visible + in_flight
+    return dlq.depth(stack.client("sqs"), stack.queue_url(stack.names.events_dlq))
 
 
 def _finish(

@@ -28,6 +28,7 @@ from typing import Any
 
 import psutil
 
+from rollcall_tools.dlq import queue_counts
 from rollcall_tools.local.moto import MotoServer
 from rollcall_tools.local.processes import clean_environment
 from rollcall_tools.local.stack import (
@@ -231,13 +232,7 @@ class InstrumentedStack:
 
     def queue_depth(self, name: str) -> tuple[int, int]:
         """(visible, in flight) messages of queue ``name``."""
-        attrs = self.client("sqs").get_queue_attributes(
-            QueueUrl=self.queue_url(name),
-            AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
-        )["Attributes"]
-        return int(attrs["ApproximateNumberOfMessages"]), int(
-            attrs["ApproximateNumberOfMessagesNotVisible"]
-        )
+        return queue_counts(self.client("sqs"), self.queue_url(name))
 
     @property
     def names(self) -> StackNames:

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from rollcall_tools.aws import AwsTarget, aws_errors, if_present
+from rollcall_tools.dlq import queue_counts
 from rollcall_tools.errors import ConfigError
 from rollcall_tools.stack import plan
 from rollcall_tools.stack.messaging import Topic
@@ -116,13 +117,7 @@ class Devices:
         found = if_present(self.sqs.get_queue_url, QueueName=queue)
         if found is None:
             return 0, 0
-        attrs = self.sqs.get_queue_attributes(
-            QueueUrl=found["QueueUrl"],
-            AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
-        )["Attributes"]
-        return int(attrs["ApproximateNumberOfMessages"]), int(
-            attrs["ApproximateNumberOfMessagesNotVisible"]
-        )
+        return queue_counts(self.sqs, found["QueueUrl"])
 
     def settings(self, device_id: str) -> dict[str, Any]:
         """What the device's edge-capture needs: its queue, environment and IAM policy."""
