@@ -64,7 +64,7 @@ def _artifact(config: BenchConfig, workdir: Path) -> tuple[Path, str]:
     from PIL import Image
 
     from face_model import build_model, export_model
-    from rollcall_tools.testkit.clips import astronaut
+    from rollcall_tools.clips import astronaut
 
     photo = workdir / "astronaut.png"
     Image.fromarray(astronaut()).save(photo)
@@ -82,7 +82,7 @@ def run_bench(config: BenchConfig) -> dict[str, Any]:
 
 
 def _run(config: BenchConfig, endpoint: str, workdir: Path) -> dict[str, Any]:
-    from rollcall_tools.testkit.clips import make_clip
+    from rollcall_tools.clips import make_clip
 
     # the handler's JSON logs and EMF metrics would drown the report (here and in workers)
     os.environ["POWERTOOLS_METRICS_DISABLED"] = "true"

@@ -20,7 +20,7 @@ import numpy as np
 from PIL import Image, ImageEnhance
 
 from edge_capture.encoder import EncoderSettings
-from rollcall_tools.testkit.clips import astronaut, write_video
+from rollcall_tools.clips import astronaut, write_video
 
 WIDTH, HEIGHT, FPS = 640, 480, 15
 

@@ -9,10 +9,10 @@ from datetime import UTC, datetime
 from typing import Any
 
 from rollcall_tools.aws import AwsTarget, aws_errors
+from rollcall_tools.clips import make_clip
 from rollcall_tools.errors import ServiceUnreachableError
 from rollcall_tools.local.processes import log_tail
 from rollcall_tools.local.state import LocalState
-from rollcall_tools.testkit.clips import make_clip
 from shared_schema import ClipId, RecognitionResult
 
 PROBE_DEVICE = "probe"

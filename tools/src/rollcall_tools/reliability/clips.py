@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from functools import lru_cache
 from pathlib import Path
 
-from rollcall_tools.testkit.clips import make_clip, place_faces, write_video
+from rollcall_tools.clips import make_clip, place_faces, write_video
 from shared_schema import ClipId, format_key
 
 
