@@ -3,18 +3,20 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any, cast
+from typing import TYPE_CHECKING, Annotated, Any, cast
 
 import typer
 from rich.console import Console
 from rich.table import Table as RichTable
 
-from edge_capture.gate import GATE_MODES, GateMode
 from rollcall_tools.cli_common import Region, StackName
 from rollcall_tools.errors import ConfigError
 from rollcall_tools.output import err, handles_errors, out, print_json
 from rollcall_tools.settings import load_settings
 from rollcall_tools.stack.names import check_prefix
+
+if TYPE_CHECKING:
+    from edge_capture.gate import GateMode
 
 
 def _print_summary(console: Console, data: dict[str, Any]) -> None:
@@ -114,6 +116,7 @@ def demo(
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object only.")] = False,
 ) -> None:
     """Run the whole system locally: local AWS, recognizer, edge streaming, live results."""
+    from edge_capture.gate import GATE_MODES
     from rollcall_tools.demo.run import DemoOptions, run_demo
 
     settings = load_settings()
