@@ -75,9 +75,9 @@ def _artifact(config: BenchConfig, workdir: Path) -> tuple[Path, str]:
 
 def run_bench(config: BenchConfig) -> dict[str, Any]:
     """Measure everything; returns the JSON-able report."""
-    from rollcall_tools.local.moto import MotoServer
+    from rollcall_tools.testkit.local_aws import local_aws
 
-    with MotoServer() as endpoint, tempfile.TemporaryDirectory(prefix="rollcall-bench-") as tmp:
+    with local_aws() as endpoint, tempfile.TemporaryDirectory(prefix="rollcall-bench-") as tmp:
         return _run(config, endpoint, Path(tmp))
 
 
@@ -87,12 +87,6 @@ def _run(config: BenchConfig, endpoint: str, workdir: Path) -> dict[str, Any]:
     # the handler's JSON logs and EMF metrics would drown the report (here and in workers)
     os.environ["POWERTOOLS_METRICS_DISABLED"] = "true"
     os.environ["POWERTOOLS_LOG_LEVEL"] = "WARNING"
-    for name, value in {
-        "AWS_ACCESS_KEY_ID": "bench",
-        "AWS_SECRET_ACCESS_KEY": "bench",
-        "AWS_DEFAULT_REGION": "us-east-1",
-    }.items():
-        os.environ.setdefault(name, value)
     _say(config, "enrolling the recognizer and encoding clips")
     artifact, model_note = _artifact(config, workdir)
     stack = make_stack(endpoint, events_visibility_s=180)  # 6x the runner's function timeout

@@ -140,6 +140,37 @@ def start_runner(state: LocalState) -> ProcessRecord:
     return record
 
 
+def start_moto(
+    log_dir: Path,
+    state_dir: Path,
+    *,
+    region: str,
+    stack: str,
+    port: int = 0,
+    model_dir: str | None = None,
+    workers: int = 1,
+    batch_size: int = DEFAULT_BATCH_SIZE,
+    timeout_s: int = DEFAULT_TIMEOUT_S,
+) -> tuple[MotoServer, LocalState]:
+    """Start moto on ``port`` (0: any free port; its log in ``log_dir``) and the state that
+    records it (not saved)."""
+    moto = MotoServer(log_dir, port=port)
+    moto.start()
+    assert moto.record is not None
+    state = LocalState(
+        state_dir=state_dir,
+        region=region,
+        stack=stack,
+        port=moto.port,
+        server=moto.record,
+        model_dir=model_dir,
+        workers=workers,
+        batch_size=batch_size,
+        timeout_s=timeout_s,
+    )
+    return moto, state
+
+
 def up(
     state_dir: Path,
     *,
@@ -166,16 +197,13 @@ def up(
         down(state_dir)
     if model_dir is not None and not (model_dir / "manifest.json").is_file():
         raise ConfigError(f"--model-dir {model_dir}: no manifest.json there (not an artifact)")
-    moto = MotoServer(state_dir, port=port)
-    moto.start()  # outlives this command: `tools local down` stops it by its record
-    assert moto.record is not None
-    server, bound = moto.record, moto.port
-    state = LocalState(
-        state_dir=state_dir,
+    # moto outlives this command: `tools local down` stops it by its record
+    _, state = start_moto(
+        state_dir,
+        state_dir,
         region=region,
         stack=stack,
-        port=bound,
-        server=server,
+        port=port,
         model_dir=str(model_dir.resolve()) if model_dir else None,
         workers=workers,
         batch_size=batch_size,
@@ -185,7 +213,7 @@ def up(
     try:
         say(f"local AWS (moto) listening on {state.endpoint_url}")
         deployed = deploy_local(
-            local_target(bound, region), stack, timeout_s=timeout_s, batch_size=batch_size
+            local_target(state.port, region), stack, timeout_s=timeout_s, batch_size=batch_size
         )
         state.outputs = deployed.outputs()
         state.save()

@@ -37,6 +37,7 @@ from rollcall_tools.local.stack import (
     runner_env,
     runner_executable,
     serve_arguments,
+    start_moto,
 )
 from rollcall_tools.local.state import LocalState
 from rollcall_tools.reliability.book import AnswerBook
@@ -139,27 +140,22 @@ class InstrumentedStack:
     def start(self) -> None:
         o = self.options
         state_dir = o.work_dir / "stack"
+        timeout = DEFAULT_TIMEOUT_S if o.visibility_s is None else max(1, o.visibility_s // 6)
         try:
-            self.moto = MotoServer(o.work_dir)
-            self.moto.start()
-            port = self.moto.port
-            assert self.moto.record is not None
-            server = self.moto.record
-            self.state = LocalState(
-                state_dir=state_dir,
+            self.moto, self.state = start_moto(
+                o.work_dir,
+                state_dir,
                 region=o.region,
                 stack=o.stack,
-                port=port,
-                server=server,
                 model_dir=str(o.model_dir) if o.model_dir else None,
                 workers=o.workers,
+                timeout_s=timeout,
             )
+            port = self.state.port
             self.gate = Gate(port)
             self.gate.open()
             self.dynamodb_gate = Gate(port)
             self.dynamodb_gate.open()
-            timeout = DEFAULT_TIMEOUT_S if o.visibility_s is None else max(1, o.visibility_s // 6)
-            self.state.timeout_s = timeout
             deployed = deploy_local(
                 local_target(port, o.region),
                 o.stack,
