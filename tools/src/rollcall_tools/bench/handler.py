@@ -19,6 +19,7 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
+from rollcall_tools.stack.settings import StackSettings
 from rollcall_tools.stats import latency_stats
 from rollcall_tools.testkit.handler_stack import body, clip_key, make_stack, s3_event, sqs_event
 
@@ -89,7 +90,8 @@ def _run(config: BenchConfig, endpoint: str, workdir: Path) -> dict[str, Any]:
     os.environ["POWERTOOLS_LOG_LEVEL"] = "WARNING"
     _say(config, "enrolling the recognizer and encoding clips")
     artifact, model_note = _artifact(config, workdir)
-    stack = make_stack(endpoint, events_visibility_s=180)  # 6x the runner's function timeout
+    # the deployed stack's: 6x the runner's function timeout
+    stack = make_stack(endpoint, events_visibility_s=StackSettings().events_visibility_s)
     stack.seed([{"name": PERSON, "major": "astronautics", "year": "senior"}])
     env = {
         **stack.env,

@@ -44,7 +44,11 @@ from rollcall_tools.reliability.book import AnswerBook
 from rollcall_tools.reliability.gate import Gate
 from rollcall_tools.stack.devices import Devices
 from rollcall_tools.stack.names import StackNames
-from rollcall_tools.stack.settings import DEFAULT_TIMEOUT_S, QUEUE_MAX_RECEIVES
+from rollcall_tools.stack.settings import (
+    DEFAULT_TIMEOUT_S,
+    QUEUE_MAX_RECEIVES,
+    VISIBILITY_PER_TIMEOUT,
+)
 
 log = logging.getLogger(__name__)
 
@@ -140,7 +144,9 @@ class InstrumentedStack:
     def start(self) -> None:
         o = self.options
         state_dir = o.work_dir / "stack"
-        timeout = DEFAULT_TIMEOUT_S if o.visibility_s is None else max(1, o.visibility_s // 6)
+        timeout = DEFAULT_TIMEOUT_S
+        if o.visibility_s is not None:
+            timeout = max(1, o.visibility_s // VISIBILITY_PER_TIMEOUT)
         try:
             self.moto, self.state = start_moto(
                 o.work_dir,
