@@ -20,11 +20,19 @@ dlq_app = typer.Typer(
 )
 
 
-def _urls(stack: Stack) -> tuple[Any, str, str]:
-    sqs = stack.target.client("sqs")
+def _hint(stack: Stack) -> str:
     names = stack.names
-    hint = f"stack {names.prefix!r} is not deployed in {names.region} (run `tools deploy`)"
-    return sqs, find_queue(sqs, names.events_dlq, hint), find_queue(sqs, names.events_queue, hint)
+    return f"stack {names.prefix!r} is not deployed in {names.region} (run `tools deploy`)"
+
+
+def _dlq_url(stack: Stack) -> tuple[Any, str]:
+    sqs = stack.target.client("sqs")
+    return sqs, find_queue(sqs, stack.names.events_dlq, _hint(stack))
+
+
+def _urls(stack: Stack) -> tuple[Any, str, str]:
+    sqs, dlq_url = _dlq_url(stack)
+    return sqs, dlq_url, find_queue(sqs, stack.names.events_queue, _hint(stack))
 
 
 def _table(letters: list[dlq.DeadLetter]) -> RichTable:
@@ -41,7 +49,7 @@ def _table(letters: list[dlq.DeadLetter]) -> RichTable:
 def list_dead_letters(where: Where, as_json: Json = False) -> None:
     """List the dead-lettered events and the objects they name; leaves them in the DLQ."""
     target = where.resolve()
-    sqs, dlq_url, _ = _urls(target)
+    sqs, dlq_url = _dlq_url(target)
     with aws_errors(f"reading {target.names.events_dlq}"):
         letters = dlq.peek(sqs, dlq_url)
     if as_json:

@@ -222,8 +222,12 @@ class InstrumentedStack:
 
     def client(self, service: str, *, direct: bool = True) -> Any:
         assert self.state is not None
-        url = self.direct_url if direct else self.endpoint_url
-        return local_target(int(url.rsplit(":", 1)[1]), self.options.region).client(service)
+        if direct:
+            port = self.state.port
+        else:
+            assert self.gate is not None
+            port = self.gate.port
+        return local_target(port, self.options.region).client(service)
 
     @property
     def bucket(self) -> str:
@@ -244,7 +248,8 @@ class InstrumentedStack:
     def add_device(self, device_id: str) -> str:
         """Register a device (its own results route, as `tools devices add` does); the name of
         its results queue."""
-        target = local_target(int(self.direct_url.rsplit(":", 1)[1]), self.options.region)
+        assert self.state is not None
+        target = local_target(self.state.port, self.options.region)
         Devices(target, self.names).add([device_id])
         return self.names.device_queue(device_id)
 
