@@ -45,7 +45,6 @@ from rollcall_tools.reliability.clips import (
     write_face_video,
 )
 from rollcall_tools.reliability.harness import InstrumentedStack
-from rollcall_tools.testkit.handler_stack import s3_event, s3_record
 
 log = logging.getLogger(__name__)
 SCENARIOS = (
@@ -446,6 +445,8 @@ def _replayed_in_runner_logs(work: Path, keys: set[str]) -> set[str]:
 
 def _notification(stack: InstrumentedStack, key: str) -> str:
     """The S3 notification moto sends for ``key`` (same fields, same etag)."""
+    from rollcall_tools.testkit.handler_stack import s3_event, s3_record  # only this scenario
+
     head = stack.client("s3").head_object(Bucket=stack.bucket, Key=key)
     record = s3_record(stack.bucket, key, size=head["ContentLength"], etag=head["ETag"].strip('"'))
     return json.dumps(s3_event(record))
