@@ -217,6 +217,14 @@ def _session_keys(stack: InstrumentedStack, device: str, session: str) -> set[st
     return keys
 
 
+def _await_upload(stack: InstrumentedStack, device: str, session: str, timeout_s: float) -> int:
+    """Wait (bounded) until the edge session's first clip is in the bucket; the clips there."""
+    deadline = time.monotonic() + timeout_s
+    while not (keys := _session_keys(stack, device, session)) and time.monotonic() < deadline:
+        time.sleep(0.25)
+    return len(keys)
+
+
 def _spool_keys(spool: Path) -> set[str]:
     """Clips committed to a spool and still waiting there (never uploaded)."""
     root = spool / "clips"
@@ -299,8 +307,10 @@ def outage(stack: InstrumentedStack, work: Path, plan: FaultPlan) -> ScenarioRes
         stack, work, video=video, spool=spool, device=device, session=session,
         duration_s=duration, tag="outage",
     )  # fmt: skip
-    time.sleep(plan.edge_lead_s + 1.0)  # the edge needs about a second to start
-    before = len(_session_keys(stack, device, session))
+    # the outage starts once the edge is up and uploading (its start-up check would otherwise
+    # meet the outage on a loaded machine and exit 3), after the lead it was planned with
+    before = _await_upload(stack, device, session, timeout_s=duration + 120)
+    time.sleep(plan.edge_lead_s)
     stack.outage(plan.outage_s, plan.outage_mode)
     code = edge.wait(duration + 400)
     summary = edge.summary()
