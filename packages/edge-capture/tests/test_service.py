@@ -3,8 +3,12 @@ really does with ``--duration inf``), restarts always, and names only absolute p
 
 from __future__ import annotations
 
+import getpass
 import re
 import shlex
+import shutil
+import subprocess
+import sys
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -150,3 +154,20 @@ def test_duration_inf_records_until_stopped(tmp_path: Path) -> None:
     loop.run(_Frames(stop, stop_after=40), stop)
     assert loop.frames_seen == 40  # 5 clips of 0.5 s, far past any finite default
     assert loop.clips == 5
+
+
+def test_systemd_itself_accepts_the_unit(tmp_path: Path) -> None:
+    analyze = shutil.which("systemd-analyze")
+    if analyze is None:
+        pytest.skip("systemd-analyze is not installed here (the parser above still ran)")
+    env = tmp_path / "edge.env"
+    env.write_text("ROLLCALL_DEVICE_ID=pi-lab-1\n")
+    executable = Path(sys.executable).absolute()  # any existing executable file
+    spec = ServiceSpec(getpass.getuser(), tmp_path, executable, env)
+    unit = tmp_path / "rollcall-edge.service"
+    unit.write_text(render_unit(spec))
+    done = subprocess.run(
+        [analyze, "verify", str(unit)], capture_output=True, text=True, timeout=60, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    assert "rollcall-edge.service" not in done.stderr, done.stderr  # no warning about it
