@@ -31,7 +31,7 @@ _ABSENT = frozenset(
         "NoSuchPublicAccessBlockConfiguration", "ServerSideEncryptionConfigurationNotFoundError",
         "AWS.SimpleQueueService.NonExistentQueue", "QueueDoesNotExist",
         "RepositoryNotFoundException", "LifecyclePolicyNotFoundException",
-        "ImageNotFoundException",
+        "ImageNotFoundException", "RepositoryPolicyNotFoundException",
     }
 )  # fmt: skip
 """Codes that say "it does not exist": a resource to create, a setting never made."""
@@ -99,8 +99,30 @@ class AwsTarget:
 
     def account_id(self) -> str:
         """The account the credentials belong to (moto answers 123456789012)."""
+        return self.identity().account
+
+    def identity(self) -> CallerIdentity:
+        """Who the credentials are (one sts:GetCallerIdentity call): account and partition."""
         with aws_errors("reading the account id (sts:GetCallerIdentity)"):
-            return str(self.client("sts").get_caller_identity()["Account"])
+            found = self.client("sts").get_caller_identity()
+        return CallerIdentity(str(found["Account"]), partition_of(str(found["Arn"])))
+
+
+@dataclass(frozen=True)
+class CallerIdentity:
+    """The account the credentials belong to and its partition (``aws``, ``aws-cn``,
+    ``aws-us-gov``): every ARN the stack writes starts ``arn:<partition>:``."""
+
+    account: str
+    partition: str
+
+
+def partition_of(arn: str) -> str:
+    """The partition of an ARN (``arn:aws-cn:sts::...`` -> ``aws-cn``)."""
+    parts = arn.split(":")
+    if len(parts) < 6 or parts[0] != "arn" or not parts[1]:
+        raise ConfigError(f"not an ARN: {arn!r} (from sts:GetCallerIdentity)")
+    return parts[1]
 
 
 def _known_region(session: boto3.Session, region: str) -> bool:

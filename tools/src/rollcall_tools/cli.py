@@ -37,6 +37,7 @@ from rollcall_tools.stack.settings import (
     DEFAULT_MEMORY_MB,
     DEFAULT_RETENTION_DAYS,
     DEFAULT_TIMEOUT_S,
+    LAMBDA_ARCHITECTURES,
     QUEUE_MAX_RECEIVES,
     StackSettings,
 )
@@ -88,6 +89,14 @@ Local = Annotated[
 ]
 
 
+Architecture = Annotated[
+    str,
+    typer.Option(
+        help="Lambda architecture: x86_64 or arm64 (build-image and deploy must name the same)."
+    ),
+]
+
+
 @app.command()
 @handles_errors
 @located
@@ -126,6 +135,7 @@ def deploy(
     image_tag: Annotated[str, typer.Option(help="ECR image tag the Lambda runs.")] = (
         DEFAULT_IMAGE_TAG
     ),
+    architecture: Architecture = LAMBDA_ARCHITECTURES[0],
     model_s3_uri: Annotated[
         str | None,
         typer.Option(
@@ -151,6 +161,7 @@ def deploy(
             batching_window_s=batching_window,
             max_concurrency=max_concurrency,
             max_receives=max_receives,
+            architecture=architecture,
         ),
     )
     flavour = "local" if target.settings.local else "aws"
@@ -255,9 +266,7 @@ def build_image(
             help="Bake a detection-only artifact instead: faces are found, nobody is named.",
         ),
     ] = False,
-    architecture: Annotated[
-        str, typer.Option(help="Lambda architecture of the image: x86_64 or arm64.")
-    ] = "x86_64",
+    architecture: Architecture = LAMBDA_ARCHITECTURES[0],
     tag: Annotated[str, typer.Option(help="Image tag to build and push.")] = DEFAULT_IMAGE_TAG,
     push: Annotated[
         bool, typer.Option("--push/--no-push", help="Push to ECR after building.")

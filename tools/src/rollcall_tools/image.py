@@ -37,7 +37,8 @@ class ImagePlan:
 
 
 def docker_binary() -> str:
-    """The docker client's path, after checking that an engine answers it."""
+    """The docker client's path, after checking that an engine answers it and that the
+    buildx plugin is there (the build's flags are buildx's)."""
     docker = shutil.which("docker")
     if docker is None:
         raise ConfigError(
@@ -61,7 +62,28 @@ def docker_binary() -> str:
             "start the engine (e.g. `sudo systemctl start docker`) or run build-image where "
             "one runs"
         )
+    _check_buildx(docker)
     return docker
+
+
+def _check_buildx(docker: str) -> None:
+    """Raise ConfigError unless ``docker buildx`` answers."""
+    try:
+        probe = subprocess.run(
+            [docker, "buildx", "version"],
+            capture_output=True,
+            text=True,
+            timeout=_INFO_TIMEOUT_S,
+            check=False,
+        )
+    except subprocess.TimeoutExpired:
+        probe = None
+    if probe is None or probe.returncode != 0:
+        raise ConfigError(
+            "docker buildx is not installed: build-image builds with buildx (one platform, "
+            "loaded into the engine, then pushed); install the plugin (Debian/Ubuntu: "
+            "`sudo apt install docker-buildx-plugin`; Docker Desktop has it)"
+        )
 
 
 def plan_image(
@@ -110,25 +132,32 @@ def _run(args: list[str], what: str, stdin: str | None = None) -> None:
         raise JobFailedError(f"{what} failed (exit {done.returncode}): see docker's output above")
 
 
+def build_arguments(docker: str, plan: ImagePlan) -> list[str]:
+    """``docker buildx build`` of one platform, loaded into the local engine (``--load``:
+    a docker-container builder would otherwise keep it in its cache), as a single image
+    manifest that Lambda accepts (no provenance or SBOM attestations, which make an index)."""
+    return [
+        docker,
+        "buildx",
+        "build",
+        "--platform",
+        DOCKER_PLATFORMS[plan.architecture],
+        "--build-arg",
+        f"ARCH={plan.architecture}",
+        "--load",
+        "--provenance=false",
+        "--sbom=false",
+        "-f",
+        str(plan.dockerfile),
+        "-t",
+        plan.reference,
+        str(plan.context),
+    ]
+
+
 def build_and_push(target: AwsTarget, plan: ImagePlan, docker: str, *, push: bool) -> None:
-    """docker build, then (``push``) ECR login with a fresh token and docker push."""
-    _run(
-        [
-            docker,
-            "build",
-            "--platform",
-            DOCKER_PLATFORMS[plan.architecture],
-            "--build-arg",
-            f"ARCH={plan.architecture}",
-            "--provenance=false",
-            "-f",
-            str(plan.dockerfile),
-            "-t",
-            plan.reference,
-            str(plan.context),
-        ],
-        "docker build",
-    )
+    """docker buildx build, then (``push``) ECR login with a fresh token and docker push."""
+    _run(build_arguments(docker, plan), "docker buildx build")
     if not push:
         return
     with aws_errors("getting an ECR login token"):

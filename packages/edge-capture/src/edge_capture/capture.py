@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import math
 import threading
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -103,9 +104,10 @@ class CaptureLoop:
     """Cuts a source's frames into clips of ``config.frames_per_clip`` frames.
 
     ``--duration`` counts recorded video: capture ends after ``duration * fps`` frames
-    (wall-clock time in real-time mode), at the end of a file (unless looping), or when
-    ``stop`` is set. A final partial clip is kept. The gate sees every frame of every clip
-    and, at the clip's end, decides whether it is committed to the spool or skipped.
+    (wall-clock time in real-time mode; never for ``inf``), at the end of a file (unless
+    looping), or when ``stop`` is set. A final partial clip is kept. The gate sees every
+    frame of every clip and, at the clip's end, decides whether it is committed to the spool
+    or skipped.
     """
 
     def __init__(
@@ -135,7 +137,8 @@ class CaptureLoop:
 
     def run(self, source: FrameSource, stop: threading.Event) -> None:
         """Record until the duration is reached, the source ends, or ``stop`` is set."""
-        limit = round(self.config.duration_s * self.config.fps)
+        duration = self.config.duration_s
+        limit = round(duration * self.config.fps) if math.isfinite(duration) else None
         self._current: _OpenClip | None = None
         self._paused = False
         try:
@@ -146,7 +149,7 @@ class CaptureLoop:
                     break
                 self.frames_seen += 1
                 self._take(frame)
-                if self.frames_seen >= limit:
+                if limit is not None and self.frames_seen >= limit:
                     break
             if self._current is not None and self._current.frames > 0:
                 current, self._current = self._current, None

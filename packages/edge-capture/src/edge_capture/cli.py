@@ -345,3 +345,71 @@ def bench(  # noqa: PLR0917 - a Typer command takes its options as parameters
 
     for table in bench_tables(figures, f"{source}, {clip_seconds:g} s clips"):
         out.print(table)
+
+
+@app.command()
+def service(  # noqa: PLR0917 - a Typer command takes its options as parameters
+    user: Annotated[
+        str | None,
+        typer.Option(
+            help="Account the service runs as (User=); it must exist and may use the camera "
+            "(default: you).",
+            show_default=False,
+        ),
+    ] = None,
+    working_dir: Annotated[
+        Path,
+        typer.Option(
+            help="Directory it runs in (WorkingDirectory=), where results.jsonl and "
+            "latency.png are written; made here if missing.",
+        ),
+    ] = Path("~/rollcall-edge"),
+    env_file: Annotated[
+        Path,
+        typer.Option(
+            help="KEY=VALUE settings file the unit reads (EnvironmentFile=): AWS_REGION, "
+            "ROLLCALL_BUCKET, ROLLCALL_RESULTS_QUEUE, ROLLCALL_DEVICE_ID.",
+        ),
+    ] = Path("/etc/rollcall/edge.env"),
+    executable: Annotated[
+        Path | None,
+        typer.Option(
+            help="The edge-capture to run (default: this environment's, e.g. the venv's "
+            "bin/edge-capture).",
+            show_default=False,
+        ),
+    ] = None,
+    source: Annotated[str, typer.Option(help="The --source it records.")] = "picamera",
+    output: Annotated[
+        Path | None,
+        typer.Option(
+            "--output", "-o", help="Write the unit to FILE (default: stdout).", show_default=False
+        ),
+    ] = None,
+) -> None:
+    """Print the systemd unit that runs `edge-capture run` at boot until stopped (restarted
+    whenever it exits); install it as /etc/systemd/system/rollcall-edge.service."""
+    import getpass
+
+    from edge_capture.service import ServiceSpec, default_executable, render_unit
+
+    with friendly_errors():
+        workdir = working_dir.expanduser().absolute()
+        spec = ServiceSpec(
+            user=user or getpass.getuser(),
+            working_directory=workdir,
+            executable=(executable or default_executable()).expanduser(),
+            environment_file=env_file.expanduser(),
+            source=source,
+        )
+        unit = render_unit(spec)
+        if not spec.executable.is_file():
+            raise ConfigError(f"--executable {spec.executable}: no such file")
+        workdir.mkdir(parents=True, exist_ok=True)
+        if output is None:
+            typer.echo(unit, nl=False)
+        else:
+            output.write_text(unit, encoding="utf-8")
+            err.print(
+                f"wrote {output}: install it with sudo install -m 644 {output} /etc/systemd/system/"
+            )

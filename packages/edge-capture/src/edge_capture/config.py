@@ -35,7 +35,8 @@ class EdgeConfig(EdgeSettings):
     duration_s: float = Field(
         300.0,
         ge=0,
-        description="Seconds of video to record (0: only upload the spool and collect results)",
+        description="Seconds of video to record (0: only upload the spool and collect "
+        "results; inf: until stopped, as the systemd service runs)",
     )
     fast: bool = Field(
         False,

@@ -250,12 +250,8 @@ class PicameraSource:
         self.description = f"picamera {spec.width}x{spec.height}@{spec.fps:g}"
         try:
             from picamera2 import Picamera2
-        except ImportError:
-            raise SourceError(
-                "source 'picamera': picamera2 is not installed "
-                "(on a Raspberry Pi: pip install 'edge-capture[pi]' "
-                "or apt install python3-picamera2)"
-            ) from None
+        except Exception as exc:
+            raise picamera_import_error(exc) from None
         try:
             self.camera = Picamera2()
             config = self.camera.create_video_configuration(
@@ -278,6 +274,32 @@ class PicameraSource:
     def close(self) -> None:
         self.camera.stop()
         self.camera.close()
+
+
+PI_CONSTRAINTS = "packages/edge-capture/pi-constraints.txt"
+"""What the Pi install pins so that Raspberry Pi OS's picamera2 imports (numpy 1.x)."""
+
+
+def picamera_import_error(exc: BaseException) -> SourceError:
+    """One line for a failed ``from picamera2 import Picamera2``: missing, or present but
+    broken, most often apt's simplejpeg (built for numpy 1.x) under a pip-installed numpy 2
+    ("ValueError: numpy.dtype size changed")."""
+    if isinstance(exc, ModuleNotFoundError) and exc.name == "picamera2":
+        return SourceError(
+            "source 'picamera': picamera2 is not installed (on Raspberry Pi OS: "
+            "sudo apt install python3-picamera2, in a venv made with --system-site-packages)"
+        )
+    first = (str(exc).strip().splitlines() or [""])[0]
+    hint = "see packages/edge-capture/README.md (Raspberry Pi)"
+    if isinstance(exc, ValueError) or "numpy" in first:
+        hint = (
+            "Raspberry Pi OS's picamera2 and simplejpeg are built for numpy 1.x: in the venv, "
+            f"pip install -c {PI_CONSTRAINTS} 'numpy<2'"
+        )
+    return SourceError(
+        f"source 'picamera': picamera2 is installed but cannot be imported "
+        f"({type(exc).__name__}: {first}): {hint}"
+    )
 
 
 def open_source(spec: SourceSpec, stop: threading.Event) -> FrameSource:

@@ -7,6 +7,7 @@ import json
 from typing import Any
 
 from rollcall_tools.aws import AwsTarget, if_present
+from rollcall_tools.stack.eventual import PATIENT, Patience, role_not_assumable
 from rollcall_tools.stack.names import StackNames
 from rollcall_tools.stack.plan import Resource, differs
 from rollcall_tools.stack.policy import ASSUME_ROLE_POLICY
@@ -16,12 +17,16 @@ KEEP_IMAGES = 10
 
 
 class Repository(Resource):
-    """The ECR repository for the handler image: scan on push, keep the last images."""
+    """The ECR repository for the handler image: scan on push, keep the last images; with
+    ``policy``, the repository policy that lets Lambda pull the image (so a deployer needs no
+    rights for Lambda to add it at CreateFunction)."""
 
     kind = "ecr repository"
 
-    def __init__(self, target: AwsTarget, repository: str) -> None:
-        self.repository = repository
+    def __init__(
+        self, target: AwsTarget, repository: str, policy: dict[str, Any] | None = None
+    ) -> None:
+        self.repository, self.policy = repository, policy
         self.ecr = target.client("ecr")
 
     @property
@@ -50,15 +55,20 @@ class Repository(Resource):
             return None
         repo = found["repositories"][0]
         policy = if_present(self.ecr.get_lifecycle_policy, repositoryName=self.repository)
+        access = if_present(self.ecr.get_repository_policy, repositoryName=self.repository)
         return {
             "scan_on_push": repo.get("imageScanningConfiguration", {}).get("scanOnPush", False),
             "lifecycle": policy and json.loads(policy["lifecyclePolicyText"]),
+            "policy": access and json.loads(access["policyText"]),
         }
 
     def diff(self, current: dict[str, Any]) -> list[str]:
-        return differs("scan_on_push", current["scan_on_push"], True) + differs(
+        out = differs("scan_on_push", current["scan_on_push"], True) + differs(
             "lifecycle", current["lifecycle"], self.lifecycle()
         )
+        if self.policy is not None:
+            out += differs("policy", current["policy"], self.policy)
+        return out
 
     def create(self) -> None:
         self.ecr.create_repository(
@@ -68,6 +78,13 @@ class Repository(Resource):
             encryptionConfiguration={"encryptionType": "AES256"},
         )
         self._put_lifecycle()
+        self._put_policy()
+
+    def _put_policy(self) -> None:
+        if self.policy is not None:
+            self.ecr.set_repository_policy(
+                repositoryName=self.repository, policyText=json.dumps(self.policy)
+            )
 
     def _put_lifecycle(self) -> None:
         self.ecr.put_lifecycle_policy(
@@ -82,6 +99,8 @@ class Repository(Resource):
             )
         if "lifecycle" in changed:
             self._put_lifecycle()
+        if "policy" in changed:
+            self._put_policy()
 
     def delete(self, current: Any) -> None:
         self.ecr.delete_repository(repositoryName=self.repository, force=True)
@@ -245,8 +264,10 @@ class Function(Resource):
         names: StackNames,
         settings: StackSettings,
         repository: Repository,
+        patience: Patience = PATIENT,
     ) -> None:
         self.names, self.settings, self.repository = names, settings, repository
+        self.patience = patience
         self.aws = target.client("lambda")
 
     @property
@@ -288,6 +309,7 @@ class Function(Resource):
                 "Environment": {"Variables": config.get("Environment", {}).get("Variables", {})},
             },
             "image": fn.get("Code", {}).get("ImageUri"),
+            "architectures": config.get("Architectures", ["x86_64"]),
         }
 
     def diff(self, current: dict[str, Any]) -> list[str]:
@@ -300,16 +322,24 @@ class Function(Resource):
         image = self.image_uri()
         if image is not None and current["image"] != image:
             out.append(f"image: {current['image']} -> {image}")
-        return out
+        return out + differs("architectures", current["architectures"], self.architectures)
+
+    @property
+    def architectures(self) -> list[str]:
+        """The instruction set the function runs (the image must be built for it)."""
+        return [self.settings.architecture]
 
     def create(self) -> None:
-        self.aws.create_function(
+        # a role created seconds ago may not be assumable yet (eventual.py)
+        self.patience.call(
+            role_not_assumable,
+            self.aws.create_function,
             FunctionName=self.names.function,
             PackageType="Image",
             Code={"ImageUri": self.image_uri()},
             Description="rollcall: recognise faces in new videos",
             Publish=False,
-            Architectures=["x86_64"],
+            Architectures=self.architectures,
             **self.desired_config(),
         )
         self._wait("function_active_v2")
@@ -320,14 +350,19 @@ class Function(Resource):
         )
 
     def update(self, current: dict[str, Any], differences: list[str]) -> None:
-        if any(not d.startswith("image:") for d in differences):
+        code = ("image:", "architectures:")
+        if any(not d.startswith(code) for d in differences):
             self.aws.update_function_configuration(
                 FunctionName=self.names.function, **self.desired_config()
             )
             self._wait("function_updated_v2")
-        image = self.image_uri()
-        if image is not None and current["image"] != image:
-            self.aws.update_function_code(FunctionName=self.names.function, ImageUri=image)
+        if any(d.startswith(code) for d in differences):
+            # the architecture changes only with the code: UpdateFunctionCode takes both
+            self.aws.update_function_code(
+                FunctionName=self.names.function,
+                ImageUri=self.image_uri() or current["image"],
+                Architectures=self.architectures,
+            )
             self._wait("function_updated_v2")
 
     def delete(self, current: Any) -> None:

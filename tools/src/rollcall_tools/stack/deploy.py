@@ -13,7 +13,12 @@ from rollcall_tools.stack.devices import Devices
 from rollcall_tools.stack.messaging import Notification, Topic
 from rollcall_tools.stack.names import StackNames
 from rollcall_tools.stack.plan import OnChange, PlanResult, Resource
-from rollcall_tools.stack.policy import bucket_policy, events_queue_policy, handler_policy
+from rollcall_tools.stack.policy import (
+    bucket_policy,
+    events_queue_policy,
+    handler_policy,
+    repository_policy,
+)
 from rollcall_tools.stack.routes import DLQ_RETENTION_S, foreign_route
 from rollcall_tools.stack.settings import StackSettings
 from rollcall_tools.stack.storage import Bucket, Queue, QueueSpec, Table
@@ -29,8 +34,9 @@ class Stack:
 
     @classmethod
     def resolve(cls, target: AwsTarget, prefix: str, settings: StackSettings) -> Stack:
-        """Look up the account (one STS call) and name everything."""
-        return cls(target, StackNames(prefix, target.region, target.account_id()), settings)
+        """Look up the account and its partition (one STS call) and name everything."""
+        who = target.identity()
+        return cls(target, StackNames(prefix, target.region, who.account, who.partition), settings)
 
     @property
     def bucket(self) -> Bucket:
@@ -75,7 +81,7 @@ class Stack:
         ]
         if s.local:
             return out
-        repository = Repository(t, n.repository)
+        repository = Repository(t, n.repository, repository_policy(n))
         function = Function(t, n, s, repository)
         out += [
             repository,

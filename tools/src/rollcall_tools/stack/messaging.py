@@ -6,6 +6,7 @@ import json
 from typing import Any
 
 from rollcall_tools.aws import AwsTarget, if_present
+from rollcall_tools.stack.eventual import PATIENT, Patience, destination_not_validated
 from rollcall_tools.stack.plan import Resource, differs
 
 NOTIFICATION_ID = "new-objects"
@@ -19,8 +20,10 @@ class Notification(Resource):
 
     kind = "s3 notification"
 
-    def __init__(self, target: AwsTarget, bucket: str, queue_arn: str) -> None:
-        self.bucket, self.queue_arn = bucket, queue_arn
+    def __init__(
+        self, target: AwsTarget, bucket: str, queue_arn: str, patience: Patience = PATIENT
+    ) -> None:
+        self.bucket, self.queue_arn, self.patience = bucket, queue_arn, patience
         self.s3 = target.client("s3")
 
     @property
@@ -54,8 +57,12 @@ class Notification(Resource):
         return differs("notification", current, self.desired())
 
     def create(self) -> None:
-        self.s3.put_bucket_notification_configuration(
-            Bucket=self.bucket, NotificationConfiguration=self.desired()
+        # S3 may not validate the queue yet, just after its policy was set (eventual.py)
+        self.patience.call(
+            destination_not_validated,
+            self.s3.put_bucket_notification_configuration,
+            Bucket=self.bucket,
+            NotificationConfiguration=self.desired(),
         )
 
     def update(self, current: Any, differences: list[str]) -> None:

@@ -1,4 +1,5 @@
-"""Every resource name and ARN of a stack, derived from its prefix, region and account."""
+"""Every resource name and ARN of a stack, derived from its prefix, region, account and the
+account's partition (``aws``, ``aws-cn``, ``aws-us-gov``)."""
 
 from __future__ import annotations
 
@@ -14,6 +15,9 @@ _DEVICE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")  # shared-schema's 
 QUEUE_NAME_MAX = 80
 """SQS's limit on a queue name."""
 _DIGEST_CHARS = 10
+DEFAULT_PARTITION = "aws"
+_DNS_SUFFIX = {"aws-cn": "amazonaws.com.cn"}
+"""Service domains that are not ``amazonaws.com`` (the China regions)."""
 
 
 def check_device_id(device_id: str) -> str:
@@ -43,6 +47,8 @@ class StackNames:
     prefix: str
     region: str
     account: str
+    partition: str = DEFAULT_PARTITION
+    """The ARNs' partition: from the caller's identity (:meth:`AwsTarget.identity`)."""
 
     def __post_init__(self) -> None:
         check_prefix(self.prefix)
@@ -130,37 +136,44 @@ class StackNames:
     # --- ARNs ------------------------------------------------------------------------
     @property
     def bucket_arn(self) -> str:
-        return f"arn:aws:s3:::{self.bucket}"
+        return f"arn:{self.partition}:s3:::{self.bucket}"
 
     def queue_arn(self, name: str) -> str:
-        return f"arn:aws:sqs:{self.region}:{self.account}:{name}"
+        return f"arn:{self.partition}:sqs:{self.region}:{self.account}:{name}"
 
     def queue_url(self, endpoint_url: str | None, name: str) -> str:
         """The queue URL (as SQS's GetQueueUrl would answer for AWS)."""
         base = (
-            endpoint_url.rstrip("/") if endpoint_url else f"https://sqs.{self.region}.amazonaws.com"
+            endpoint_url.rstrip("/")
+            if endpoint_url
+            else f"https://sqs.{self.region}.{self.dns_suffix}"
         )
         return f"{base}/{self.account}/{name}"
 
     @property
     def results_topic_arn(self) -> str:
-        return f"arn:aws:sns:{self.region}:{self.account}:{self.results_topic}"
+        return f"arn:{self.partition}:sns:{self.region}:{self.account}:{self.results_topic}"
 
     def table_arn(self, name: str) -> str:
-        return f"arn:aws:dynamodb:{self.region}:{self.account}:table/{name}"
+        return f"arn:{self.partition}:dynamodb:{self.region}:{self.account}:table/{name}"
 
     @property
     def role_arn(self) -> str:
-        return f"arn:aws:iam::{self.account}:role/{self.role}"
+        return f"arn:{self.partition}:iam::{self.account}:role/{self.role}"
 
     @property
     def function_arn(self) -> str:
-        return f"arn:aws:lambda:{self.region}:{self.account}:function:{self.function}"
+        return f"arn:{self.partition}:lambda:{self.region}:{self.account}:function:{self.function}"
 
     @property
     def log_group_arn(self) -> str:
-        return f"arn:aws:logs:{self.region}:{self.account}:log-group:{self.log_group}"
+        return f"arn:{self.partition}:logs:{self.region}:{self.account}:log-group:{self.log_group}"
 
     @property
     def registry(self) -> str:
-        return f"{self.account}.dkr.ecr.{self.region}.amazonaws.com"
+        return f"{self.account}.dkr.ecr.{self.region}.{self.dns_suffix}"
+
+    @property
+    def dns_suffix(self) -> str:
+        """The partition's service domain (``amazonaws.com``; ``amazonaws.com.cn`` in China)."""
+        return _DNS_SUFFIX.get(self.partition, "amazonaws.com")

@@ -19,11 +19,12 @@ ASSUME_ROLE_POLICY: dict[str, Any] = {
 }
 
 
-def _model_object_arn(uri: str) -> tuple[str, str, str]:
+def _model_object_arn(uri: str, partition: str) -> tuple[str, str, str]:
     """(bucket ARN, object-prefix ARN, key prefix) of an ``s3://bucket/prefix`` URI."""
     bucket, _, prefix = uri.removeprefix("s3://").partition("/")
     prefix = prefix.rstrip("/") + "/" if prefix else ""
-    return f"arn:aws:s3:::{bucket}", f"arn:aws:s3:::{bucket}/{prefix}*", prefix
+    arn = f"arn:{partition}:s3:::{bucket}"
+    return arn, f"{arn}/{prefix}*", prefix
 
 
 def handler_policy(names: StackNames, settings: StackSettings) -> dict[str, Any]:
@@ -81,7 +82,7 @@ def handler_policy(names: StackNames, settings: StackSettings) -> dict[str, Any]
         },
     ]
     if settings.model_s3_uri:
-        bucket_arn, objects_arn, prefix = _model_object_arn(settings.model_s3_uri)
+        bucket_arn, objects_arn, prefix = _model_object_arn(settings.model_s3_uri, names.partition)
         statements.append(
             {
                 "Sid": "ReadModelArtifact",
@@ -100,6 +101,25 @@ def handler_policy(names: StackNames, settings: StackSettings) -> dict[str, Any]
             }
         )
     return {"Version": "2012-10-17", "Statement": statements}
+
+
+def repository_policy(names: StackNames) -> dict[str, Any]:
+    """Let Lambda pull the handler image for this stack's function only. Lambda adds such a
+    statement itself at CreateFunction, but only with the deployer's ecr:SetRepositoryPolicy;
+    deploy sets it ahead, so the function never fails with "Lambda does not have permission
+    to access the ECR image"."""
+    return {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Sid": "LambdaECRImageRetrievalPolicy",
+                "Effect": "Allow",
+                "Principal": {"Service": "lambda.amazonaws.com"},
+                "Action": ["ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"],
+                "Condition": {"StringLike": {"aws:sourceArn": names.function_arn}},
+            }
+        ],
+    }
 
 
 def bucket_policy(names: StackNames) -> dict[str, Any]:

@@ -17,6 +17,8 @@ QUEUE_MAX_RECEIVES = 5
 DEFAULT_BATCH_SIZE = 5
 DEFAULT_BATCHING_WINDOW_S = 0
 DEFAULT_MAX_CONCURRENCY = 10
+LAMBDA_ARCHITECTURES = ("x86_64", "arm64")
+"""What Lambda runs (``tools build-image --architecture`` builds the image for one)."""
 VISIBILITY_PER_TIMEOUT = 6
 """The events queue hides a received message for 6x the function timeout (plus the batching
 window), as AWS advises for an SQS event source: a slow batch is never delivered twice."""
@@ -45,6 +47,8 @@ class StackSettings:
     """Concurrent invocations the mapping may start (the local runner's --workers stand in)."""
     max_receives: int = QUEUE_MAX_RECEIVES
     """Receives of an event before the events queue dead-letters it."""
+    architecture: str = LAMBDA_ARCHITECTURES[0]
+    """The function's instruction set: x86_64 or arm64, as the image was built."""
 
     @property
     def events_visibility_s(self) -> int:
@@ -71,5 +75,7 @@ class StackSettings:
             raise ConfigError(f"--max-concurrency must be 2..1000, got {self.max_concurrency}")
         if not 1 <= self.max_receives <= 1000:
             raise ConfigError(f"--max-receives must be 1..1000, got {self.max_receives}")
+        if self.architecture not in LAMBDA_ARCHITECTURES:
+            raise ConfigError(f"--architecture must be x86_64 or arm64, not {self.architecture!r}")
         if self.model_s3_uri is not None and not self.model_s3_uri.startswith("s3://"):
             raise ConfigError(f"--model-s3-uri must start with s3://, got {self.model_s3_uri!r}")
