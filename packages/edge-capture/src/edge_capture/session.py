@@ -55,12 +55,10 @@ def run_session(
     ledger = Ledger(config)
     if on_result is not None:
         ledger.on_result(on_result)
-    first_seq = 0
     for entry in spool.recover():
-        clip = parse_key(entry.key)
-        ledger.add(entry, resumed=True, seq=clip.seq)
-        if clip.device_id == config.device_id and clip.session_id == config.session_id:
-            first_seq = max(first_seq, clip.seq + 1)
+        ledger.add(entry, resumed=True, seq=parse_key(entry.key).seq)
+    # a resumed session continues its numbering, even where its clips were all uploaded
+    first_seq = spool.next_seq(config.device_id, config.session_id)
     resumed = ledger.snapshot()["resumed"]
     if resumed:
         log.info("spool: %d clip(s) from an earlier run will be uploaded first", resumed)
