@@ -48,7 +48,12 @@ def run_session(
     """
     stop = stop or threading.Event()
     abort = abort or threading.Event()
-    clients: AwsClients = make_clients(config.endpoint_url, config.region)
+    clients: AwsClients = make_clients(
+        config.endpoint_url,
+        config.region,
+        timeout_s=config.aws_timeout_s,
+        long_poll_s=config.poll_wait_s,
+    )
     check_resources(clients, config.bucket, config.results_queue)
 
     spool = Spool(config.spool_dir, config.spool_max_bytes, config.spool_policy)
@@ -71,7 +76,7 @@ def run_session(
         source = open_source(spec, stop)
 
     poller = ResultsPoller(
-        clients.sqs,
+        clients.poll_sqs,
         clients.queue_url,
         ledger,
         device_id=config.device_id,
