@@ -134,6 +134,16 @@ def test_missing_source_file(stack: Stack, tmp_path: Path) -> None:
     assert f"source '{missing}': no such file" in _one_line_error(err)
 
 
+def test_a_directory_as_source(stack: Stack, tmp_path: Path) -> None:
+    folder = tmp_path / "videos"
+    folder.mkdir()
+    code, _, err = _run(
+        _session_args(stack, tmp_path, **{"--source": str(folder), "--duration": "5"})
+    )
+    assert code == 2
+    assert f"source '{folder}': is a directory, not a video file" in _one_line_error(err)
+
+
 def test_config_file_and_env(stack: Stack, tmp_path: Path) -> None:
     """A TOML file supplies what options and env vars leave unset; --duration 0 only flushes."""
     path = tmp_path / "edge.toml"

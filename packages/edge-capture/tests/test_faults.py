@@ -6,6 +6,7 @@ front of the test kit's moto server that refuses connections while down."""
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import signal
@@ -18,11 +19,14 @@ from typing import Any
 
 import pytest
 from edge_testkit import Responder, Stack
+from rich.console import Console
 from test_session import config
 
 from edge_capture import SessionSummary, run_session
 from edge_capture.ledger import Ledger
+from edge_capture.live import summary_table
 from edge_capture.spool import Spool
+from shared_schema import parse_key
 
 pytestmark = pytest.mark.slow
 
@@ -126,6 +130,14 @@ def test_killed_process_resumes_its_spool(outage_stack: Stack, tmp_path: Path) -
     assert responder.errors == []
     assert summary.clips_captured == 0
     assert summary.clips_resumed == len(spooled) >= 3
+    # --duration 0 drained the spool: the one-line account counts what it uploaded
+    n = len(spooled)
+    line = f"uploaded {n} of {n} clips (0 of 0 captured, gate: {summary.gate}; {n} of {n} "
+    assert summary.upload_line == line + "resumed from the spool)"
+    assert json.loads(summary.to_json())["clips_uploaded"] == n
+    console = Console(file=io.StringIO(), width=300)
+    console.print(summary_table(summary))
+    assert summary.upload_line in console.file.getvalue()  # type: ignore[attr-defined]
     assert sorted(o.key for o in summary.outcomes) == spooled
     assert summary.missing_keys == []
     assert all(o.resumed for o in summary.outcomes)
@@ -133,6 +145,10 @@ def test_killed_process_resumes_its_spool(outage_stack: Stack, tmp_path: Path) -
     assert all(count == 1 for count in stack.versions().values())
     assert not list(spool_dir.joinpath("clips").rglob("*.mp4"))
     assert not list(spool_dir.joinpath("tmp").iterdir()), "the partial clip must be cleaned up"
+    # the session resumed again (every clip uploaded now) numbers its next clip after them
+    stored = stack.keys()
+    last = max(parse_key(key).seq for key in stored)
+    assert Spool(spool_dir, 10**6).next_seq("pi-1", "lecture") == last + 1
 
 
 def _full_spool_run(stack: Stack, tmp_path: Path, policy: str) -> tuple[SessionSummary, int]:

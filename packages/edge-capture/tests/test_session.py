@@ -12,7 +12,15 @@ from typer.testing import CliRunner
 
 from edge_capture import ClipOutcome, EdgeConfig, run_session
 from edge_capture.cli import app
-from shared_schema import ClipId, ClipRef, ModelInfo, RecognitionResult, ResultStatus, format_key
+from shared_schema import (
+    ClipId,
+    ClipRef,
+    ModelInfo,
+    RecognitionResult,
+    ResultStatus,
+    format_key,
+    parse_key,
+)
 
 
 def config(stack: Stack, tmp_path: Path, **changes: Any) -> EdgeConfig:
@@ -64,6 +72,18 @@ def test_every_clip_is_uploaded_and_answered(stack: Stack, tmp_path: Path) -> No
     assert not list((tmp_path / "spool" / "clips").rglob("*.mp4"))  # spool flushed
     data = json.loads(summary.to_json())
     assert data["clips_missing"] == 0 and len(data["outcomes"]) == 6
+
+
+def test_a_resumed_session_continues_its_clip_numbers(stack: Stack, tmp_path: Path) -> None:
+    """A second run of one --session-id (after a crash, or not) whose first run's clips were
+    all uploaded numbers its clips after them: no key is used twice."""
+    with Responder(stack):
+        first = run_session(config(stack, tmp_path, duration_s=1.0))
+        second = run_session(config(stack, tmp_path, duration_s=1.0))
+    assert first.clips_captured == second.clips_captured == 2
+    seqs = [parse_key(o.key).seq for o in (*first.outcomes, *second.outcomes)]
+    assert seqs == [0, 1, 2, 3]
+    assert all(count == 1 for count in stack.versions().values())
 
 
 def _post(stack: Stack, body: str) -> None:

@@ -136,3 +136,25 @@ def test_a_sidecar_with_a_foreign_key_is_ignored(tmp_path: Path) -> None:
     sidecar = (tmp_path / key).with_suffix(".json")
     sidecar.write_text(json.dumps({"key": "uploads/photo.jpg", "capture_end": 1.0}))
     assert Spool(tmp_path, 10**6).recover() == []
+
+
+def test_a_session_continues_its_numbering_after_its_clips_left(tmp_path: Path) -> None:
+    """Clip numbers survive the clips: uploaded (removed) clips still count on restart."""
+    spool = Spool(tmp_path, 10**6)
+    assert spool.next_seq("pi", "s1") == 0
+    for seq in (0, 1, 2):
+        _commit(spool, seq)
+    _commit(spool, 0, session="s2")
+    while (entry := spool.claim(threading.Event(), timeout=0)) is not None:
+        spool.remove(entry)  # all uploaded: the spool holds nothing of s1 any more
+    assert not list(spool.clips_dir.rglob("*.mp4"))
+    again = Spool(tmp_path, 10**6)  # a restart (after SIGKILL the files are the same)
+    again.recover()
+    assert again.next_seq("pi", "s1") == 3
+    assert again.next_seq("pi", "s2") == 1
+    assert again.next_seq("pi", "s3") == 0
+    _commit(again, 7)  # a clip still waiting counts too
+    assert Spool(tmp_path, 10**6).next_seq("pi", "s1") == 8
+    (tmp_path / "sessions" / "pi" / "s1.seq").write_text("garbage")
+    with pytest.raises(ConfigError, match=r"unreadable clip number in .*s1\.seq"):
+        Spool(tmp_path, 10**6).next_seq("pi", "s1")

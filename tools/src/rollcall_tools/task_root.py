@@ -169,13 +169,14 @@ def assemble(
     architecture: str = "x86_64",
     python: str = IMAGE_PYTHON,
     platform: str | None = None,
-    offline: bool = False,
 ) -> TaskRoot:
     """Write the task root for ``architecture`` into ``out`` (replaced if it exists).
 
     ``platform`` and ``python`` override the target (tests and the cold-start benchmark use
-    the host's, ``offline`` from uv's cache). No bytecode is written: the Dockerfile compiles
-    it with the image's own interpreter.
+    the host's). The locked versions are resolved against the package index, never from
+    uv's cache alone: a fresh machine's cache holds no index pages (uv's HTTP caching keeps
+    a warm one cheap). No bytecode is written: the Dockerfile compiles it with the image's
+    own interpreter.
     """
     if architecture not in PLATFORMS:
         raise ConfigError(f"unknown architecture {architecture!r}: {', '.join(PLATFORMS)}")
@@ -194,8 +195,6 @@ def assemble(
         "--target", str(out), "--python-version", python,
         "--python-platform", platform or PLATFORMS[architecture], "--no-deps",
     ]  # fmt: skip
-    if offline:
-        target.append("--offline")
     _install([*target, "--only-binary", ":all:", "-r", str(requirements)], "the requirements", root)
     _install([*target, *WORKSPACE_PACKAGES], "the workspace packages", root)
     _prune(out)

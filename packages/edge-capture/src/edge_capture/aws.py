@@ -11,10 +11,12 @@ from botocore.config import Config
 from botocore.exceptions import (
     BotoCoreError,
     ClientError,
+    ConnectTimeoutError,
     EndpointConnectionError,
     NoCredentialsError,
     PartialCredentialsError,
     ProfileNotFound,
+    ReadTimeoutError,
 )
 
 from edge_capture.errors import ConfigError, ServiceError, UnreachableError
@@ -24,6 +26,11 @@ RETRIES: dict[str, Any] = {"mode": "standard", "total_max_attempts": 3}
 """Every call is retried by botocore itself: standard mode (jittered exponential backoff for
 throttling, 5xx answers, connection errors and timeouts), three attempts in all. Nothing in
 edge-capture retries a call; see :mod:`edge_capture.backoff` for what happens after that."""
+TIMEOUT_S = 2.5
+"""Connect and read timeout of each attempt of a call (no byte for 2.5 s: a stalled link).
+An endpoint that accepts connections and never answers fails a call after three attempts
+and standard mode's backoff (under 1 s, then under 2 s) within 3 x 2.5 + 3 = 10.5 s, the
+start-up check included. The results long poll reads for its wait plus this."""
 
 Problem = Literal["missing", "exists", "denied", "credentials", "other"]
 _PROBLEMS: dict[str, Problem] = {
@@ -67,10 +74,20 @@ class AwsClients:
     sqs: Any
     endpoint: str
     queue_url: str = ""
+    poll_sqs: Any = None
+    """SQS for the results long poll: its read timeout is the poll's wait plus the timeout."""
 
 
-def make_clients(endpoint_url: str | None, region: str | None) -> AwsClients:
-    """S3 and SQS clients for any endpoint, with botocore's retries (:data:`RETRIES`).
+def make_clients(
+    endpoint_url: str | None,
+    region: str | None,
+    *,
+    timeout_s: float = TIMEOUT_S,
+    long_poll_s: int = 20,
+) -> AwsClients:
+    """S3 and SQS clients for any endpoint, with botocore's retries (:data:`RETRIES`) and
+    ``timeout_s`` to connect and to read (:data:`TIMEOUT_S`); the results poller's SQS
+    client reads for ``long_poll_s`` more.
 
     Raises:
         ConfigError: AWS_PROFILE names no known profile.
@@ -81,14 +98,32 @@ def make_clients(endpoint_url: str | None, region: str | None) -> AwsClients:
         raise ConfigError(f"AWS profile: {exc} (check AWS_PROFILE and ~/.aws/config)") from None
     region_name = session.region_name or DEFAULT_REGION
     config = Config(
-        connect_timeout=3,
-        read_timeout=30,  # more than SQS's longest long poll (20 s)
+        connect_timeout=timeout_s,
+        read_timeout=timeout_s,
         retries=RETRIES,
         s3={"addressing_style": "path"} if endpoint_url else None,
     )
+    poll = config.merge(Config(read_timeout=long_poll_s + timeout_s))
     s3 = session.client("s3", endpoint_url=endpoint_url, region_name=region_name, config=config)
     sqs = session.client("sqs", endpoint_url=endpoint_url, region_name=region_name, config=config)
-    return AwsClients(s3, sqs, endpoint_url or f"AWS ({region_name})")
+    poll_sqs = session.client(
+        "sqs", endpoint_url=endpoint_url, region_name=region_name, config=poll
+    )
+    return AwsClients(s3, sqs, endpoint_url or f"AWS ({region_name})", poll_sqs=poll_sqs)
+
+
+def _unreachable(exc: BotoCoreError, what: str, endpoint: str) -> UnreachableError:
+    """Why the endpoint could not be used: refused, silent (timeouts), or another failure."""
+    attempts = RETRIES["total_max_attempts"]
+    if isinstance(exc, EndpointConnectionError):
+        why = "is unreachable"
+    elif isinstance(exc, ConnectTimeoutError):
+        why = f"is unreachable: no connection within the connect timeout ({attempts} attempts)"
+    elif isinstance(exc, ReadTimeoutError):
+        why = f"accepted the connection but never answered (read timeout, {attempts} attempts)"
+    else:
+        why = f"failed: {exc}"
+    return UnreachableError(f"{what}: endpoint {endpoint} {why}")
 
 
 def describe_failure(exc: Exception, what: str, endpoint: str) -> Exception:
@@ -98,10 +133,8 @@ def describe_failure(exc: Exception, what: str, endpoint: str) -> Exception:
             f"{what}: no AWS credentials found (set AWS_PROFILE or AWS_ACCESS_KEY_ID/"
             "AWS_SECRET_ACCESS_KEY)"
         )
-    if isinstance(exc, EndpointConnectionError):
-        return UnreachableError(f"{what}: endpoint {endpoint} is unreachable")
     if isinstance(exc, BotoCoreError):
-        return UnreachableError(f"{what}: endpoint {endpoint} failed: {exc}")
+        return _unreachable(exc, what, endpoint)
     if not isinstance(exc, ClientError):
         return exc
     code = error_code(exc)

@@ -9,6 +9,7 @@ from typing import Any, Self
 from pydantic import Field, ValidationError, model_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource
 
+from edge_capture.aws import TIMEOUT_S
 from edge_capture.errors import ConfigError
 from edge_capture.settings import EdgeSettings, SafeId, config_error
 
@@ -54,6 +55,13 @@ class EdgeConfig(EdgeSettings):
         0.25, gt=0, description="First pause of the uploaders after a failed round"
     )
     retry_max_s: float = Field(10.0, gt=0, description="Longest pause of the uploaders")
+    aws_timeout_s: float = Field(
+        TIMEOUT_S,
+        gt=0,
+        le=60,
+        description="Connect and read timeout of each attempt of an AWS call (the results "
+        "long poll reads poll-wait longer)",
+    )
     preset: str = Field("ultrafast", description="x264 preset")
     tune: str = Field("zerolatency", description="x264 tune ('' for none)")
 

@@ -48,19 +48,22 @@ def run_session(
     """
     stop = stop or threading.Event()
     abort = abort or threading.Event()
-    clients: AwsClients = make_clients(config.endpoint_url, config.region)
+    clients: AwsClients = make_clients(
+        config.endpoint_url,
+        config.region,
+        timeout_s=config.aws_timeout_s,
+        long_poll_s=config.poll_wait_s,
+    )
     check_resources(clients, config.bucket, config.results_queue)
 
     spool = Spool(config.spool_dir, config.spool_max_bytes, config.spool_policy)
     ledger = Ledger(config)
     if on_result is not None:
         ledger.on_result(on_result)
-    first_seq = 0
     for entry in spool.recover():
-        clip = parse_key(entry.key)
-        ledger.add(entry, resumed=True, seq=clip.seq)
-        if clip.device_id == config.device_id and clip.session_id == config.session_id:
-            first_seq = max(first_seq, clip.seq + 1)
+        ledger.add(entry, resumed=True, seq=parse_key(entry.key).seq)
+    # a resumed session continues its numbering, even where its clips were all uploaded
+    first_seq = spool.next_seq(config.device_id, config.session_id)
     resumed = ledger.snapshot()["resumed"]
     if resumed:
         log.info("spool: %d clip(s) from an earlier run will be uploaded first", resumed)
@@ -73,7 +76,7 @@ def run_session(
         source = open_source(spec, stop)
 
     poller = ResultsPoller(
-        clients.sqs,
+        clients.poll_sqs,
         clients.queue_url,
         ledger,
         device_id=config.device_id,

@@ -125,6 +125,8 @@ class FileSource:
     def __init__(self, spec: SourceSpec, stop: threading.Event) -> None:
         self.spec, self.stop = spec, stop
         self.path = Path(spec.source).expanduser()
+        if self.path.is_dir():
+            raise SourceError(f"source {spec.source!r}: is a directory, not a video file")
         if not self.path.is_file():
             raise SourceError(f"source {spec.source!r}: no such file")
         self.description = f"file {self.path.name}{' (fast)' if spec.fast else ''}"

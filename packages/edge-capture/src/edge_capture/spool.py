@@ -6,6 +6,9 @@ clips being written.
 A clip is committed by writing the sidecar (temp name, fsync, rename) and then renaming the
 finished, fsynced MP4 into place; only committed MP4s with a sidecar are ever uploaded.
 At start-up anything in ``tmp/`` (a clip cut short by a crash) and orphan sidecars are deleted.
+``sessions/<device>/<session>.seq`` holds the highest clip number a session committed, so a
+run that resumes the session (after a crash, with its clips uploaded and gone from the
+spool) continues the numbering instead of reusing keys.
 
 When the spool is over its bound, the policy decides:
 
@@ -103,6 +106,7 @@ class Spool:
     def __init__(self, root: Path, max_bytes: int, policy: str = "pause") -> None:
         self.root, self.max_bytes, self.policy = Path(root), max_bytes, policy
         self.clips_dir, self.tmp_dir = self.root / "clips", self.root / "tmp"
+        self.sessions_dir = self.root / "sessions"
         try:
             self.clips_dir.mkdir(parents=True, exist_ok=True)
             self.tmp_dir.mkdir(parents=True, exist_ok=True)
@@ -165,6 +169,50 @@ class Spool:
             return None
         return SpoolEntry(record.key, mp4, meta_path, size, record.capture_end)
 
+    # -- clip numbers -----------------------------------------------------------------------
+    def _seq_path(self, device_id: str, session_id: str) -> Path:
+        return self.sessions_dir / device_id / f"{session_id}.seq"
+
+    def _recorded_seq(self, device_id: str, session_id: str) -> int:
+        """The highest clip number recorded for the session (-1: none)."""
+        path = self._seq_path(device_id, session_id)
+        try:
+            return int(path.read_text().strip())
+        except FileNotFoundError:
+            return -1
+        except (OSError, ValueError) as exc:
+            raise ConfigError(
+                f"spool-dir {self.root}: unreadable clip number in {path} ({exc}); "
+                "delete it to start the session's numbering from the clips in the spool"
+            ) from None
+
+    def next_seq(self, device_id: str, session_id: str) -> int:
+        """The first clip number a run of this session may use: one past the highest it
+        committed to this spool in any earlier run, uploaded since or not (0 for a new one)."""
+        with self._lock:
+            entries = [*self._pending, *self._claimed.values()]
+        waiting = [
+            clip.seq
+            for clip in (parse_key(e.key) for e in entries)
+            if (clip.device_id, clip.session_id) == (device_id, session_id)
+        ]
+        return max([self._recorded_seq(device_id, session_id), *waiting]) + 1
+
+    def _record_seq(self, key: str) -> None:
+        """Remember ``key``'s clip number as its session's highest, durably, before the clip
+        is committed (a crash in between leaves a gap in the numbers, never a reuse)."""
+        clip = parse_key(key)
+        if clip.seq <= self._recorded_seq(clip.device_id, clip.session_id):
+            return
+        path = self._seq_path(clip.device_id, clip.session_id)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        temp = self.tmp_dir / f"{uuid.uuid4().hex}.seq"
+        with temp.open("w") as fh:
+            fh.write(f"{clip.seq}\n")
+            fh.flush()
+            os.fsync(fh.fileno())
+        temp.replace(path)
+
     # -- writing ----------------------------------------------------------------------------
     def path_for(self, key: str) -> Path:
         """Where the committed clip with S3 key ``key`` lives."""
@@ -183,6 +231,7 @@ class Spool:
         self, temp: Path, key: str, capture_end: float
     ) -> tuple[SpoolEntry, list[SpoolEntry]]:
         """Move a finished clip into the spool atomically; returns it and any clips evicted."""
+        self._record_seq(key)  # first: a crash after the clip lands must not lose its number
         final = self.path_for(key)
         meta_path = final.with_suffix(".json")
         final.parent.mkdir(parents=True, exist_ok=True)

@@ -142,9 +142,18 @@ class SessionSummary:
     @property
     def upload_line(self) -> str:
         """``"uploaded N of M clips (gate: motion)"``: S3-confirmed clips of this run of all
-        clips this run captured."""
+        clips this run captured. With clips resumed from an earlier run's spool, N and M
+        count them too (N is ``clips_uploaded``), split in brackets: ``"uploaded 11 of 11
+        clips (0 of 0 captured, gate: off; 11 of 11 resumed from the spool)"``."""
         fresh = sum(1 for o in self.outcomes if not o.resumed and o.uploaded_at is not None)
-        return f"uploaded {fresh} of {self.clips_captured} clips (gate: {self.gate})"
+        if not self.clips_resumed:
+            return f"uploaded {fresh} of {self.clips_captured} clips (gate: {self.gate})"
+        total = self.clips_captured + self.clips_resumed
+        return (
+            f"uploaded {self.clips_uploaded} of {total} clips ({fresh} of "
+            f"{self.clips_captured} captured, gate: {self.gate}; "
+            f"{self.clips_uploaded - fresh} of {self.clips_resumed} resumed from the spool)"
+        )
 
     @property
     def clips_missing(self) -> int:

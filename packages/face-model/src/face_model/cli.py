@@ -339,7 +339,8 @@ def enroll(
     threads: ThreadsOpt = None,
     verbose: VerboseOpt = False,
 ) -> None:
-    """Add a person (or more photos of one) to a model without retraining."""
+    """Add a person (or more photos of one) to a model without retraining. A photo whose
+    content is already enrolled for that person is skipped and listed."""
     from face_model.images import list_images
     from face_model.training import enroll as do_enroll
 
@@ -356,7 +357,11 @@ def enroll(
         fail(f"no image files in {', '.join(map(str, images))}")
     with friendly_errors():
         report = do_enroll(model, person, paths, replace=replace)
-    out.print(f"enrolled [bold]{person}[/] from {report.enrolled.get(person, 0)} image(s)")
+    skipped = sum(issue.kind == "duplicate" for issue in report.issues)
+    out.print(
+        f"enrolled [bold]{person}[/] from {report.enrolled.get(person, 0)} image(s)"
+        + (f"; skipped {skipped} already enrolled (same content)" if skipped else "")
+    )
     if report.issues:
         _print_issues(report.issues)
 

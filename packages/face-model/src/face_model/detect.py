@@ -167,21 +167,14 @@ class FaceDetector:
         found = self.detect([image], max_side=max_side)[0]
         if found:
             return found
-        height, width = image.shape[:2]
+        # pad the copy detection would look at (longer side at most max_side / 2), not the
+        # original: padding doubles both sides, 4x the pixels of a photo of any size
+        small, scale = _resize(check_frame(image), None if max_side is None else max_side // 2)
+        height, width = small.shape[:2]
         pad_y, pad_x = height // 2, width // 2
-        padded = np.pad(image, ((pad_y, pad_y), (pad_x, pad_x), (0, 0)), mode="edge")
-        found = self.detect([padded], max_side=max_side)[0]
+        padded = np.pad(small, ((pad_y, pad_y), (pad_x, pad_x), (0, 0)), mode="edge")
+        [(boxes, probs, points)] = self.mtcnn.detect(
+            [padded], max(12.0, self.min_face_size * scale)
+        )
         shift = np.array([pad_x, pad_y], dtype=np.float32)
-        return [
-            Detection(
-                box=(
-                    d.box[0] - pad_x,
-                    d.box[1] - pad_y,
-                    d.box[2] - pad_x,
-                    d.box[3] - pad_y,
-                ),
-                probability=d.probability,
-                landmarks=d.landmarks - shift,
-            )
-            for d in found
-        ]
+        return self._keep((boxes - np.tile(shift, 2)) / scale, probs, (points - shift) / scale)

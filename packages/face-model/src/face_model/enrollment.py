@@ -13,15 +13,17 @@ from face_model.align import align_face
 from face_model.backbones import BackboneSpec
 from face_model.detect import Detection, FaceDetector
 from face_model.embed import Embedder
-from face_model.errors import DataError
+from face_model.errors import DataError, ImageTooLargeError
 from face_model.images import read_rgb
+from face_model.weights import sha256_file
 
 log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
 class ImageIssue:
-    """An image that was skipped or needed a choice: kind is unreadable, no-face or multi-face."""
+    """An image that was skipped or needed a choice: kind is unreadable, too-large, no-face,
+    multi-face or duplicate."""
 
     path: str
     kind: str
@@ -50,17 +52,49 @@ class PersonFaces:
     crops: list[np.ndarray] = field(default_factory=list)  # the chosen aligned face per image
 
 
+def content_digest(path: Path) -> str:
+    """sha256 of the file's bytes; ``""`` when it cannot be read (find_faces reports it)."""
+    try:
+        return sha256_file(path)
+    except OSError:
+        return ""
+
+
+def skip_duplicates(
+    person: str, paths: Sequence[Path], enrolled: dict[str, str]
+) -> tuple[list[Path], dict[str, str], list[ImageIssue]]:
+    """(new paths, their sha256 by path, issues): a file whose content (sha256) is already
+    enrolled for ``person`` (``enrolled``: sha256 -> source), or given twice, is skipped."""
+    seen = dict(enrolled)
+    fresh: list[Path] = []
+    digests: dict[str, str] = {}
+    issues: list[ImageIssue] = []
+    for path in paths:
+        digest = content_digest(path)
+        if digest and digest in seen:
+            detail = f"same content as {seen[digest]}, already enrolled for {person}; skipped"
+            issues.append(ImageIssue(str(path), "duplicate", detail))
+            continue
+        if digest:
+            seen[digest] = str(path)
+        fresh.append(path)
+        digests[str(path)] = digest
+    return fresh, digests, issues
+
+
 def find_faces(
     paths: Sequence[Path], detector: FaceDetector, spec: BackboneSpec, embed: Embedder
 ) -> tuple[list[FaceCandidates], list[ImageIssue]]:
-    """Detect and embed every face in each image; unreadable and faceless images are issues."""
+    """Detect and embed every face in each image; unreadable, too large and faceless images
+    are issues."""
     found: list[FaceCandidates] = []
     issues: list[ImageIssue] = []
     for path in paths:
         try:
             image = read_rgb(path)
         except DataError as exc:
-            issues.append(ImageIssue(str(path), "unreadable", str(exc)))
+            kind = "too-large" if isinstance(exc, ImageTooLargeError) else "unreadable"
+            issues.append(ImageIssue(str(path), kind, str(exc)))
             continue
         detections = detector.detect_image(image)
         if not detections:

@@ -23,6 +23,10 @@ class DataError(FaceModelError):
     """Input images or folders are unusable (empty, unreadable, no face)."""
 
 
+class ImageTooLargeError(DataError):
+    """An image declares more pixels than face-model decodes (a possible decompression bomb)."""
+
+
 class UntrainedModelError(FaceModelError):
     """A model without pretrained or trained weights was asked to recognize people."""
 

@@ -41,7 +41,8 @@ def pairwise_similarity(a: np.ndarray, b: np.ndarray, metric: Metric) -> np.ndar
 
 
 class Gallery:
-    """Embeddings (N x D; unit rows for cosine) with a person label and source path per row."""
+    """Embeddings (N x D; unit rows for cosine) with a person label, source path and the
+    source file's sha256 (``""`` where unknown: galleries written before it) per row."""
 
     def __init__(
         self,
@@ -49,6 +50,7 @@ class Gallery:
         labels: list[str],
         sources: list[str],
         metric: Metric = "cosine",
+        digests: list[str] | None = None,
     ) -> None:
         if metric not in ("cosine", "euclidean"):
             raise ValueError(f"unknown gallery metric {metric!r}")
@@ -62,6 +64,9 @@ class Gallery:
         self.metric: Metric = metric
         self.labels = list(labels)
         self.sources = list(sources)
+        self.digests = list(digests) if digests is not None else [""] * len(labels)
+        if len(self.digests) != len(labels):
+            raise ValueError(f"gallery: {len(labels)} labels, {len(self.digests)} digests")
         self._centroids: tuple[list[str], np.ndarray] | None = None
 
     @classmethod
@@ -86,16 +91,32 @@ class Gallery:
             out[label] = out.get(label, 0) + 1
         return dict(sorted(out.items()))
 
-    def add(self, person: str, embeddings: np.ndarray, sources: list[str]) -> None:
-        """Enroll more embeddings of ``person``."""
+    def enrolled_digests(self, person: str) -> dict[str, str]:
+        """sha256 -> source path of the files ``person`` was enrolled from (known ones)."""
+        return {
+            digest: source
+            for label, source, digest in zip(self.labels, self.sources, self.digests, strict=True)
+            if label == person and digest
+        }
+
+    def add(
+        self,
+        person: str,
+        embeddings: np.ndarray,
+        sources: list[str],
+        digests: list[str] | None = None,
+    ) -> None:
+        """Enroll more embeddings of ``person`` (``digests``: their files' sha256)."""
         embeddings = np.asarray(embeddings, dtype=np.float32).reshape(-1, self.dim)
-        if len(embeddings) != len(sources):
-            raise ValueError("one source per embedding")
+        digests = [""] * len(sources) if digests is None else digests
+        if not len(embeddings) == len(sources) == len(digests):
+            raise ValueError("one source and one digest per embedding")
         if self.metric == "cosine":
             embeddings = l2_normalise(embeddings)
         self.embeddings = np.concatenate([self.embeddings, embeddings])
         self.labels = [*self.labels, *([person] * len(embeddings))]
         self.sources = [*self.sources, *sources]
+        self.digests = [*self.digests, *digests]
         self._centroids = None
 
     def remove(self, person: str) -> int:
@@ -107,6 +128,7 @@ class Gallery:
         self.embeddings = self.embeddings[keep]
         self.labels = [self.labels[i] for i in keep]
         self.sources = [self.sources[i] for i in keep]
+        self.digests = [self.digests[i] for i in keep]
         self._centroids = None
         return removed
 
@@ -186,6 +208,7 @@ class Gallery:
             embeddings=self.embeddings.astype(np.float32),
             labels=np.asarray(self.labels, dtype=np.str_),
             sources=np.asarray(self.sources, dtype=np.str_),
+            digests=np.asarray(self.digests, dtype=np.str_),
             metric=np.asarray(self.metric, dtype=np.str_),
         )
 
@@ -197,4 +220,11 @@ class Gallery:
             labels = [str(x) for x in data["labels"]]
             sources = [str(x) for x in data["sources"]] if "sources" in data else []
             metric = str(data["metric"]) if "metric" in data else "cosine"
-        return cls(embeddings, labels, sources or [""] * len(labels), metric)  # type: ignore[arg-type]
+            digests = [str(x) for x in data["digests"]] if "digests" in data else None
+        return cls(
+            embeddings,
+            labels,
+            sources or [""] * len(labels),
+            metric,  # type: ignore[arg-type]
+            digests,
+        )

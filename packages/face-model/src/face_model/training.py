@@ -10,7 +10,13 @@ from typing import TYPE_CHECKING, Any
 
 from face_model.backbones import DEFAULT_BACKBONE, TORCH_BACKBONES, BackboneSpec, get_spec
 from face_model.detect import DEFAULT_MIN_FACE_SIZE, FaceDetector
-from face_model.enrollment import ImageIssue, PersonFaces, choose_faces, find_faces
+from face_model.enrollment import (
+    ImageIssue,
+    PersonFaces,
+    choose_faces,
+    find_faces,
+    skip_duplicates,
+)
 from face_model.errors import DataError
 from face_model.gallery import DEFAULT_K, DEFAULT_MARGIN, DEFAULT_METHOD, Gallery
 from face_model.model_dir import (
@@ -122,18 +128,25 @@ def enroll_people(
     progress: Progress | None = None,
     tune: TuneRequest | None = None,
 ) -> EnrollReport:
-    """Add each person's images to ``model.gallery`` (in place)."""
+    """Add each person's images to ``model.gallery`` (in place). A file whose content is
+    already enrolled for that person (same sha256) is skipped and reported as a duplicate."""
     pipeline = pipeline or FacePipeline(model)
     report = EnrollReport()
     empty: list[str] = []
     found: dict[str, PersonFaces] = {}
+    digests: dict[str, str] = {}
     for person, paths in people.items():
-        faces = pipeline.person_faces(person, list(paths))
+        fresh, person_digests, duplicates = skip_duplicates(
+            person, list(paths), model.gallery.enrolled_digests(person)
+        )
+        digests.update(person_digests)
+        report.issues.extend(duplicates)
+        faces = pipeline.person_faces(person, fresh)
         report.issues.extend(faces.issues)
-        if len(faces.sources) == 0:
-            empty.append(f"{person} ({len(paths)} images)")
-        else:
+        if faces.sources:
             found[person] = faces
+        elif fresh:  # only duplicates given: nothing new, not an error
+            empty.append(f"{person} ({len(paths)} images)")
         if progress:
             progress(person, len(paths))
     if empty:
@@ -142,7 +155,9 @@ def enroll_people(
     if tune is not None:
         report.fine_tune = _fine_tune(model, found, tune, pipeline)
     for person, faces in found.items():
-        model.gallery.add(person, faces.embeddings, faces.sources)
+        model.gallery.add(
+            person, faces.embeddings, faces.sources, [digests[s] for s in faces.sources]
+        )
         report.enrolled[person] = len(faces.sources)
     return report
 

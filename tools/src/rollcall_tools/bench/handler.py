@@ -228,7 +228,8 @@ print(json.dumps({**marks, "leaked": leaked}))
 
 def _host_task_root(artifact: Path, workdir: Path) -> Path:
     """The image's task root assembled for this interpreter (Python and platform of the
-    host, wheels from uv's cache), so that a child can run the handler from it alone."""
+    host, the locked wheels from the package index), so that a child can run the handler
+    from it alone."""
     import platform
 
     from rollcall_tools.task_root import assemble, workspace_root
@@ -241,7 +242,6 @@ def _host_task_root(artifact: Path, workdir: Path) -> Path:
         artifact=artifact,
         python=version,
         platform=f"{machine}-manylinux_2_28",
-        offline=True,
     )
     subprocess.run([sys.executable, "-m", "compileall", "-q", str(task.path)], check=True)
     return task.path
