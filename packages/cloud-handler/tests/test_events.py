@@ -20,9 +20,44 @@ def test_keys_are_url_decoded_and_identify_the_upload() -> None:
     record = s3_record("bkt", "uploads/My Clip (1)+x.mp4", size=10, etag="abc", version_id="v1")
     assert record["s3"]["object"]["key"] == "uploads/My+Clip+%281%29%2Bx.mp4"
     [task] = items(json.dumps(s3_event(record)))
-    assert task == ClipTask("bkt", "uploads/My Clip (1)+x.mp4", "abc", "v1", 10)
-    assert task.idempotency_id == "bkt/uploads/My Clip (1)+x.mp4#v1#abc"
+    when = record["eventTime"]
+    assert task == ClipTask("bkt", "uploads/My Clip (1)+x.mp4", "abc", "v1", 10, None, when)
+    assert task.idempotency_id == f"bkt/uploads/My Clip (1)+x.mp4#v1#abc#{when}"
     assert ClipTask.from_payload(task.as_payload()) == task
+
+
+def test_the_upload_marker_is_the_sequencer_on_aws_and_the_event_time_on_moto() -> None:
+    """AWS-shaped records carry ``s3.object.sequencer``: it alone tells uploads apart, whatever
+    the event time says. moto-shaped records carry none: ``eventTime`` does."""
+    aws = s3_record("bkt", "test_0.mp4", etag="abc")
+    aws["s3"]["object"]["sequencer"] = "0055AED6DCD90281E5"
+    again = json.loads(json.dumps(aws))
+    again["s3"]["object"]["sequencer"] = "0055AED6DCD90281E6"  # a later PUT, same ms and bytes
+    [first] = items(json.dumps(s3_event(aws)))
+    [copy] = items(json.dumps(s3_event(aws)))  # the same event delivered again
+    [later] = items(json.dumps(s3_event(again)))
+    assert isinstance(first, ClipTask) and isinstance(later, ClipTask)
+    assert first.upload_marker == ("sequencer", "0055AED6DCD90281E5")
+    assert first == copy and first.idempotency_id == copy.idempotency_id
+    assert later.idempotency_id != first.idempotency_id
+    moto = s3_record("bkt", "test_0.mp4", etag="abc")  # moto's shape: no sequencer, no versionId
+    assert "sequencer" not in moto["s3"]["object"] and "versionId" not in moto["s3"]["object"]
+    [task] = items(json.dumps(s3_event(moto)))
+    assert isinstance(task, ClipTask)
+    assert task.upload_marker == ("eventTime", moto["eventTime"])
+    moto["eventTime"] = "2026-11-24T17:30:00.001Z"  # the next PUT, a millisecond later
+    [next_put] = items(json.dumps(s3_event(moto)))
+    assert isinstance(next_put, ClipTask)
+    assert next_put.idempotency_id != task.idempotency_id
+    del moto["eventTime"]  # a hand-made event: bucket, key, version and ETag alone
+    [bare] = items(json.dumps(s3_event(moto)))
+    assert isinstance(bare, ClipTask)
+    assert bare.upload_marker is None and bare.idempotency_id == "bkt/test_0.mp4##abc"
+    assert ClipTask.from_payload(first.as_payload()) == first
+    odd = s3_record("bkt", "k.mp4")
+    odd["s3"]["object"]["sequencer"] = 12
+    [item] = items(json.dumps(s3_event(odd)))
+    assert isinstance(item, Malformed) and "sequencer" in item.reason and item.key == "k.mp4"
 
 
 def test_test_event_and_non_create_events_are_ignored() -> None:

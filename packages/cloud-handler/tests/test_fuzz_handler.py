@@ -92,8 +92,13 @@ def _fresh_key() -> str:
     return format_key(clip)
 
 
-def _s3_record(key: str, *, size: int | None = 0, version: str = "2.1") -> dict[str, Any]:
-    obj: dict[str, Any] = {"key": quote_plus(key), "eTag": uuid.uuid4().hex, "sequencer": "0A"}
+def _s3_record(
+    key: str, *, size: int | None = 0, version: str = "2.1", etag: str | None = None
+) -> dict[str, Any]:
+    """An AWS-shaped record; ``etag`` the object's (the handler GETs with If-Match on it),
+    a random one for an object that is not there."""
+    obj: dict[str, Any] = {"key": quote_plus(key), "eTag": etag or uuid.uuid4().hex}
+    obj["sequencer"] = "0A"
     if size is not None:
         obj["size"] = size
     return {
@@ -135,8 +140,8 @@ def _build(kind: str, payload: Any, aws: dict[str, Any]) -> tuple[str, str | Non
     """An SQS body and the key that must get exactly one error result (None: refusal)."""
     if kind == "bytes":
         key = _fresh_key()
-        aws["s3"].put_object(Bucket=BUCKET, Key=key, Body=payload)
-        return json.dumps({"Records": [_s3_record(key, size=len(payload))]}), key
+        etag = _put(aws, key, payload)
+        return json.dumps({"Records": [_s3_record(key, size=len(payload), etag=etag)]}), key
     if kind == "missing":
         key = _fresh_key()
         return json.dumps({"Records": [_s3_record(key)]}), key
@@ -147,8 +152,13 @@ def _build(kind: str, payload: Any, aws: dict[str, Any]) -> tuple[str, str | Non
     if kind == "json":
         return json.dumps(payload), None
     key = _fresh_key()
-    aws["s3"].put_object(Bucket=BUCKET, Key=key, Body=b"\x00\x00\x00\x01garbage")
-    return json.dumps({"Records": [_s3_record(key, version=payload)]}), key
+    etag = _put(aws, key, b"\x00\x00\x00\x01garbage")
+    return json.dumps({"Records": [_s3_record(key, version=payload, etag=etag)]}), key
+
+
+def _put(aws: dict[str, Any], key: str, data: bytes) -> str:
+    """PUT ``data``; its ETag, as S3's notification names it."""
+    return str(aws["s3"].put_object(Bucket=BUCKET, Key=key, Body=data)["ETag"]).strip('"')
 
 
 @settings(
@@ -196,9 +206,9 @@ def _h264(width: int, height: int, frames: int = 1) -> bytes:
 
 def _one(aws: dict[str, Any], body: bytes, size: int | None = None) -> RecognitionResult:
     key = _fresh_key()
-    aws["s3"].put_object(Bucket=BUCKET, Key=key, Body=body)
+    etag = _put(aws, key, body)
     size = len(body) if size is None else size
-    event = sqs_event(json.dumps({"Records": [_s3_record(key, size=size)]}))
+    event = sqs_event(json.dumps({"Records": [_s3_record(key, size=size, etag=etag)]}))
     assert lambda_handler(event, LocalContext()) == {"batchItemFailures": []}
     results = [r for r in drain(aws["sqs"], aws["queue_url"]) if r.clip.key == key]
     assert len(results) == 1
@@ -242,15 +252,13 @@ def test_oversized_objects_are_refused_whatever_the_event_says(
 def test_a_poison_record_does_not_lose_its_batch_mates(aws: dict[str, Any]) -> None:
     """Corrupt bytes, garbage, a key naming nothing and a real (faceless) clip in one batch."""
     good, poison = _fresh_key(), _fresh_key()
-    aws["s3"].put_object(Bucket=BUCKET, Key=good, Body=_h264(320, 240, frames=8))
-    aws["s3"].put_object(
-        Bucket=BUCKET, Key=poison, Body=b"\x00\x00\x00\x20ftypisom" + b"\xff" * 500
-    )
+    good_etag = _put(aws, good, _h264(320, 240, frames=8))
+    poison_etag = _put(aws, poison, b"\x00\x00\x00\x20ftypisom" + b"\xff" * 500)
     bodies = [
-        json.dumps({"Records": [_s3_record(poison)]}),
+        json.dumps({"Records": [_s3_record(poison, etag=poison_etag)]}),
         "not json at all",
         json.dumps({"Records": [_s3_record("clips/../../etc/passwd")]}),
-        json.dumps({"Records": [_s3_record(good)]}),
+        json.dumps({"Records": [_s3_record(good, etag=good_etag)]}),
     ]
     assert lambda_handler(sqs_event(*bodies), LocalContext()) == {"batchItemFailures": []}
     results = {r.clip.key: r for r in drain(aws["sqs"], aws["queue_url"])}

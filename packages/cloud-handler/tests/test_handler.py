@@ -131,7 +131,7 @@ def test_oversized_object(
     assert error.code is ErrorCode.OBJECT_TOO_LARGE and "ROLLCALL_MAX_OBJECT_BYTES" in error.message
     # an event that under-reports the size is caught while reading
     record["s3"]["object"]["size"] = 10
-    record["s3"]["object"]["eTag"] = "other"
+    record["eventTime"] = "2026-11-24T17:30:01.000Z"  # another event, not a duplicate delivery
     assert _error_for(stack, record, logs).code is ErrorCode.OBJECT_TOO_LARGE
 
 

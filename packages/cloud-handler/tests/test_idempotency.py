@@ -71,7 +71,9 @@ def test_worker_killed_mid_clip_is_redelivered_and_answered_once(
 ) -> None:
     record = stack.put(clip_key(22), clip_bytes(320, 240, faces=0))
     obj = record["s3"]["object"]
-    task = ClipTask(stack.bucket, clip_key(22), obj["eTag"], None, obj["size"])
+    task = ClipTask(
+        stack.bucket, clip_key(22), obj["eTag"], None, obj["size"], None, record["eventTime"]
+    )
     leave_in_progress(stack, task.as_payload(), remaining_ms=60_000)
     message = body(s3_event(record))
     # redelivered while the dead worker's record is still "in progress": retried later

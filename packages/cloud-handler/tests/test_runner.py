@@ -102,7 +102,9 @@ def test_runner_answers_every_clip_and_deletes_only_successes(
         # another worker "holds" clip 43: its message fails and is left alone; that worker's
         # deadline passes, and the message comes back after the queue's visibility timeout
         obj = busy["s3"]["object"]
-        task = ClipTask(stack.bucket, clip_key(43), obj["eTag"], None, obj["size"])
+        task = ClipTask(
+            stack.bucket, clip_key(43), obj["eTag"], None, obj["size"], None, busy["eventTime"]
+        )
         leave_in_progress(stack, task.as_payload(), remaining_ms=600_000)
         _notify(stack, busy)
         assert wait_until(_said(logs, "clip in progress elsewhere"), 60)

@@ -56,3 +56,23 @@ def test_all_answered_once_is_ok_and_wait_for_returns() -> None:
     assert not book.wait_for(["a", "x"], 0)
     verdict = book.verdict(["a", "b"])
     assert verdict.ok and verdict.to_json()["answered_once"] == 2
+
+
+def test_re_uploaded_keys_count_each_upload_since_the_scenario_began() -> None:
+    """The re-upload scenario's accounting on 2 keys uploaded twice: an answer from before
+    the scenario does not count; a third answer for a key is a duplicate."""
+    book = AnswerBook()
+    book.add_message(_result("test_0.mp4"), received_at=100.0)  # an earlier run's answer
+    for key in ("test_0.mp4", "test_1.mp4"):
+        book.add_message(_result(key), received_at=200.0)
+    assert book.wait_for(["test_0.mp4", "test_1.mp4"], 0, since=150.0)
+    assert not book.wait_for(["test_0.mp4", "test_1.mp4"], 0, per_key=2, since=150.0)
+    half = book.verdict(["test_0.mp4", "test_1.mp4"], per_key=2, since=150.0)
+    assert (half.clips, half.answered_once, half.lost) == (4, 2, 2) and not half.ok
+    for key in ("test_0.mp4", "test_1.mp4"):
+        book.add_message(_result(key), received_at=300.0)
+    done = book.verdict(["test_0.mp4", "test_1.mp4"], per_key=2, since=150.0)
+    assert done.ok and (done.clips, done.answered_once, done.duplicates) == (4, 4, 0)
+    book.add_message(_result("test_1.mp4"), received_at=400.0)
+    extra = book.verdict(["test_0.mp4", "test_1.mp4"], per_key=2, since=150.0)
+    assert extra.duplicates == 1 and extra.duplicate_keys == ["test_1.mp4"] and not extra.ok

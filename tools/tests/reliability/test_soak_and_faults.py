@@ -4,7 +4,9 @@ moto in its own process, deployed by ``tools deploy``'s code, cloud-handler's lo
 
 Sizes are cut for the suite's time budget (2 devices for 3 s; a 3 s outage; 3 clips per
 runner-side scenario; a 6 s visibility timeout; dead-lettered after 2 deliveries); the
-commands' defaults are the real runs.
+commands' defaults are the real runs. re-upload runs its logic on 2 short clips named like
+the course's videos: the course's 1080p videos take longer than this stack's 1 s function
+timeout on a loaded machine (measured with ``tools faults --scenario re-upload``, README).
 """
 
 from __future__ import annotations
@@ -12,10 +14,12 @@ from __future__ import annotations
 import subprocess
 import sys
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
+from rollcall_tools.reliability.clips import face_clip
 from rollcall_tools.reliability.faults import RUNNERS, SCENARIOS, FaultPlan
 from rollcall_tools.reliability.harness import InstrumentedStack, StackOptions
 from rollcall_tools.reliability.report import plot_latency
@@ -56,7 +60,14 @@ def test_soak_answers_every_clip_once_and_measures_latency(
 def test_fault_scenario_ends_with_every_clip_answered_exactly_once(
     stack: InstrumentedStack, scenario: str, tmp_path: Path
 ) -> None:
-    result = RUNNERS[scenario](stack, tmp_path, PLAN)
+    plan = PLAN
+    if scenario == "re-upload":  # two videos at the bucket root under their own names
+        videos = tmp_path / "videos"
+        videos.mkdir()
+        (videos / "test_0.mp4").write_bytes(face_clip())
+        (videos / "test_1.mp4").write_bytes(face_clip(320, 240))
+        plan = replace(PLAN, videos=videos)
+    result = RUNNERS[scenario](stack, tmp_path, plan)
     summary = result.to_json()
     assert result.verdict.clips > 0
     assert summary["lost"] == 0, summary
@@ -69,6 +80,10 @@ def test_fault_scenario_ends_with_every_clip_answered_exactly_once(
         assert details["answered_while_down"] == 0
         assert details["dead_lettered"] == details["redriven"] == summary["clips"]
         assert details["receive_counts"] == [details["max_receives"] + 1]  # + the listing
+    if scenario == "re-upload":  # each key uploaded twice, identical bytes: two answers
+        assert details["uploads"] == summary["clips"] == 2 * details["videos"] == 4
+    if scenario == "duplicates":  # one notification record, three deliveries: one answer
+        assert details["deliveries"] == 3 * details["notifications"] == 3 * summary["clips"]
     if scenario == "three-devices":
         assert sorted(details["devices"]) == ["fault-dev0", "fault-dev1", "fault-dev2"]
         for facts in details["devices"].values():
@@ -86,4 +101,25 @@ def test_faults_cli_refuses_an_unknown_scenario_before_starting_anything() -> No
     )
     assert proc.returncode == 2
     assert "meteor" in proc.stderr and "Traceback" not in proc.stderr
+    assert proc.stdout == ""
+
+
+def test_faults_cli_refuses_a_videos_folder_without_videos(tmp_path: Path) -> None:
+    proc = subprocess.run(
+        [
+            str(Path(sys.executable).with_name("tools")),
+            "faults",
+            "--scenario",
+            "re-upload",
+            "--videos",
+            str(tmp_path),
+            "--json",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert proc.returncode == 2
+    assert "--videos" in proc.stderr and "Traceback" not in proc.stderr
     assert proc.stdout == ""

@@ -4,6 +4,25 @@ Parsed with Powertools' event source data classes (``SQSRecord`` and the S3 even
 its body), which read real notifications whatever optional fields S3 leaves out. The object's
 bucket, key, ETag and version are checked against the result's schema (``ClipRef``) here,
 once: what a result could not name is malformed.
+
+Which upload an event is about (:attr:`ClipTask.idempotency_id`): a duplicate *delivery* of
+one event (S3 may send one notification twice, as two SQS messages) carries the very same
+record, while a new PUT of a key is a new object, even with identical bytes (same ETag). The
+identity is bucket, key, ``versionId`` (versioned buckets), ETag, and the first of these that
+the record carries (:attr:`ClipTask.upload_marker`):
+
+- ``s3.object.sequencer`` (AWS, every ``ObjectCreated`` record): hex that S3 gives each event
+  of a key, increasing with later PUTs; it is the field S3 documents for telling apart and
+  ordering the events of one key, so on AWS nothing else is relied on.
+- ``eventTime``: moto's notifications carry no ``sequencer`` (nor ``versionId``), only the
+  time it made the notification, to the millisecond. A copy of one notification repeats it,
+  so duplicates still match; two PUTs of one key would collide only if moto notified both
+  within the same millisecond with the same ETag. Each PUT is an HTTP round trip to moto,
+  which takes longer than that, so sequential uploads never collide; concurrent uploads of
+  identical bytes to one key could (on AWS the sequencer tells them apart). eventTime is not
+  used when a sequencer is present: it is S3's time of the request, one millisecond apart
+  at best, and two PUTs within one millisecond are possible on AWS.
+- neither (a hand-made event): bucket, key, version and ETag alone, as before.
 """
 
 from __future__ import annotations
@@ -19,6 +38,9 @@ from pydantic import ValidationError
 
 from shared_schema import ClipRef
 
+MAX_MARKER = 256
+"""Longest ``sequencer`` / ``eventTime`` accepted (S3's are 16-32 and 24 characters)."""
+
 
 @dataclass(frozen=True)
 class ClipTask:
@@ -29,11 +51,28 @@ class ClipTask:
     etag: str | None = None
     version_id: str | None = None
     size: int | None = None
+    sequencer: str | None = None
+    """``s3.object.sequencer`` (AWS): tells apart and orders the events of one key."""
+    event_time: str | None = None
+    """``eventTime``: the event's time, to the millisecond (the only marker moto gives)."""
+
+    @property
+    def upload_marker(self) -> tuple[str, str] | None:
+        """The field that tells this upload apart from other uploads of the key, and its
+        value: ``sequencer`` when S3 gave one, else ``eventTime`` (see the module doc)."""
+        if self.sequencer:
+            return "sequencer", self.sequencer
+        if self.event_time:
+            return "eventTime", self.event_time
+        return None
 
     @property
     def idempotency_id(self) -> str:
-        """What makes two deliveries "the same object": bucket, key, version and etag."""
-        return f"{self.bucket}/{self.key}#{self.version_id or ''}#{self.etag or ''}"
+        """What makes two deliveries "the same upload": bucket, key, version, etag and the
+        upload marker (the same record delivered twice has them all equal)."""
+        marker = self.upload_marker
+        where = f"{self.bucket}/{self.key}#{self.version_id or ''}#{self.etag or ''}"
+        return f"{where}#{marker[1]}" if marker else where
 
     def as_payload(self) -> dict[str, Any]:
         """A JSON-able dict (what Powertools idempotency hashes: its ``id``)."""
@@ -44,6 +83,8 @@ class ClipTask:
             "etag": self.etag,
             "version_id": self.version_id,
             "size": self.size,
+            "sequencer": self.sequencer,
+            "event_time": self.event_time,
         }
 
     @classmethod
@@ -55,6 +96,8 @@ class ClipTask:
             etag=payload.get("etag"),
             version_id=payload.get("version_id"),
             size=payload.get("size"),
+            sequencer=payload.get("sequencer"),
+            event_time=payload.get("event_time"),
         )
 
 
@@ -114,19 +157,34 @@ def _read_s3_record(record: S3EventRecord) -> Item:
         size = obj.raw_event.get("size")
         etag = obj.etag
         version = obj.version_id
+        sequencer = obj.raw_event.get("sequencer")
+        event_time = raw.get("eventTime")
     except (KeyError, TypeError, AttributeError) as exc:
         return Malformed(f"S3 record lacks {exc}", bucket if isinstance(bucket, str) else None, key)
     if not isinstance(bucket, str) or not bucket or not isinstance(key, str) or not key:
         return Malformed("S3 record has an empty bucket or key")
-    if size is not None and (isinstance(size, bool) or not isinstance(size, int) or size < 0):
-        return Malformed(f"S3 record size {size!r} is not a byte count", bucket, key)
+    problem = _field_problem(size, sequencer, event_time)
+    if problem:
+        return Malformed(problem, bucket, key)
     return ClipTask(
         bucket=bucket,
         key=key,
         etag=str(etag).strip('"') if etag else None,
         version_id=str(version) if version else None,
         size=size,
+        sequencer=sequencer or None,
+        event_time=event_time or None,
     )
+
+
+def _field_problem(size: Any, sequencer: Any, event_time: Any) -> str | None:
+    """What is wrong with a record's size, sequencer or event time (None: nothing)."""
+    if size is not None and (isinstance(size, bool) or not isinstance(size, int) or size < 0):
+        return f"S3 record size {size!r} is not a byte count"
+    for name, value in (("sequencer", sequencer), ("eventTime", event_time)):
+        if value is not None and (not isinstance(value, str) or len(value) > MAX_MARKER):
+            return f"S3 record {name} {str(value)[:80]!r} is not a short text"
+    return None
 
 
 def _checked(item: Item) -> Item:

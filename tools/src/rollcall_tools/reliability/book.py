@@ -107,39 +107,50 @@ class AnswerBook:
         with self._lock:
             return len(self.answers.get(key, ()))
 
-    def wait_for(self, keys: Iterable[str], timeout_s: float) -> bool:
-        """Wait until every key has at least one answer; False on timeout."""
+    def wait_for(
+        self, keys: Iterable[str], timeout_s: float, *, per_key: int = 1, since: float = 0.0
+    ) -> bool:
+        """Wait until every key has at least ``per_key`` answers (received at or after
+        ``since``, epoch seconds); False on timeout."""
         wanted = set(keys)
         deadline = time.monotonic() + timeout_s
         with self._lock:
-            while not wanted.issubset(self.answers):
+            while any(n < per_key for n in self._counts(wanted, since).values()):
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
                     return False
                 self._lock.wait(min(remaining, 0.5))
             return True
 
+    def _counts(self, keys: Iterable[str], since: float) -> dict[str, int]:
+        """Answers per key received at or after ``since`` (the lock held)."""
+        return {k: sum(1 for a in self.answers.get(k, ()) if a.received_at >= since) for k in keys}
+
     def answered(self, keys: Iterable[str]) -> int:
         with self._lock:
             return sum(1 for k in keys if k in self.answers)
 
-    def verdict(self, keys: Iterable[str]) -> Verdict:
-        """The accounting for ``keys`` (every clip captured)."""
+    def verdict(self, keys: Iterable[str], *, per_key: int = 1, since: float = 0.0) -> Verdict:
+        """The accounting for ``keys`` (every clip captured), each uploaded ``per_key`` times
+        (a re-upload of a key is a new object: answered again); only answers received at or
+        after ``since`` (epoch seconds) count. ``clips`` counts uploads."""
         wanted = sorted(set(keys))
         with self._lock:
-            counts = {k: len(self.answers.get(k, ())) for k in wanted}
+            counts = self._counts(wanted, since)
             conflicting = sum(
-                1 for k in wanted if len({a.digest for a in self.answers.get(k, ())}) > 1
+                1
+                for k in wanted
+                if len({a.digest for a in self.answers.get(k, ()) if a.received_at >= since}) > 1
             )
             unexpected = sum(1 for k in self.answers if k not in counts)
             malformed = self.malformed
-        lost = [k for k, n in counts.items() if n == 0]
-        dup = [k for k, n in counts.items() if n > 1]
+        lost = [k for k, n in counts.items() if n < per_key]
+        dup = [k for k, n in counts.items() if n > per_key]
         return Verdict(
-            clips=len(wanted),
-            answered_once=sum(1 for n in counts.values() if n == 1),
-            lost=len(lost),
-            duplicates=sum(n - 1 for n in counts.values() if n > 1),
+            clips=len(wanted) * per_key,
+            answered_once=sum(n for n in counts.values() if n <= per_key),
+            lost=sum(max(0, per_key - n) for n in counts.values()),
+            duplicates=sum(max(0, n - per_key) for n in counts.values()),
             conflicting=conflicting,
             unexpected=unexpected,
             malformed=malformed,

@@ -14,7 +14,14 @@ import typer
 from rollcall_tools.cli_common import ModelDir
 from rollcall_tools.errors import ConfigError, JobFailedError
 from rollcall_tools.output import err, handles_errors, out, print_json
-from rollcall_tools.reliability.faults import RUNNERS, SCENARIOS, FaultPlan, ScenarioResult
+from rollcall_tools.reliability.faults import (
+    DEFAULT_VIDEOS,
+    RUNNERS,
+    SCENARIOS,
+    FaultPlan,
+    ScenarioResult,
+    course_videos,
+)
 from rollcall_tools.reliability.harness import (
     OUTAGE_MODES,
     InstrumentedStack,
@@ -294,6 +301,14 @@ def faults(
             help="Deliveries of a failing message before the events queue dead-letters it.",
         ),
     ] = QUEUE_MAX_RECEIVES,
+    videos: Annotated[
+        Path,
+        typer.Option(
+            "--videos",
+            help="Folder of .mp4 videos the re-upload scenario uploads at the bucket root "
+            "(the first --clips of them, by name): the course's test videos.",
+        ),
+    ] = DEFAULT_VIDEOS,
     workers: Workers = None,
     model_dir: ModelDir = None,
     visibility: Visibility = VISIBILITY_S,
@@ -308,12 +323,15 @@ def faults(
         raise ConfigError(f"--scenario {unknown[0]!r}: choose from {', '.join(SCENARIOS)}")
     if mode not in OUTAGE_MODES:
         raise ConfigError(f"--outage-mode {mode!r}: choose 'refuse' or 'freeze'")
+    if "re-upload" in chosen and not course_videos(videos, clips):
+        raise ConfigError(f"--videos {videos}: no .mp4 videos there (the re-upload scenario)")
     plan = FaultPlan(
         outage_s=outage_s,
         outage_mode=mode,
         clips=clips,
         edge_lead_s=edge_seconds,
         edge_tail_s=edge_seconds,
+        videos=videos,
     )
     results: list[ScenarioResult] = []
     with _warm_stack(

@@ -5,8 +5,11 @@
 * ``edge-kill``: edge-capture is SIGKILLed mid-run and started again on the same spool.
 * ``worker-kill``: the local runner is SIGKILLed while it holds clips in flight, then restarted;
   the events queue redelivers them after its visibility timeout.
-* ``duplicates``: every clip's S3 notification is delivered again (a copy in the events queue,
-  and the identical object PUT again, as an uploader retry would).
+* ``duplicates``: every clip's S3 notification (the very record moto sent) is delivered three
+  times, as S3 itself may: twice at once, and once more after the clip was answered.
+* ``re-upload``: the course's test videos uploaded at the bucket root under their own names,
+  then uploaded again (identical bytes, as the course's workload generator does on every run):
+  a new PUT is a new object, so each upload is answered once (twice per key).
 * ``poison``: a clip of corrupt bytes under a valid key among good ones.
 * ``dead-letter``: DynamoDB is unreachable for the runner, so every delivery of some clips
   fails; the events queue dead-letters them after ``maxReceiveCount`` deliveries, nothing is
@@ -48,8 +51,11 @@ from rollcall_tools.reliability.harness import InstrumentedStack
 
 log = logging.getLogger(__name__)
 SCENARIOS = (
-    "outage", "edge-kill", "worker-kill", "duplicates", "poison", "dead-letter", "three-devices",
+    "outage", "edge-kill", "worker-kill", "duplicates", "re-upload", "poison", "dead-letter",
+    "three-devices",
 )  # fmt: skip
+DEFAULT_VIDEOS = Path("../shared/data/cse546-videos/videos")
+"""The course's test videos (the re-upload scenario), from the repository root."""
 POISON = b"\x00\x00\x00\x20ftypisom\x00\x00\x02\x00" + bytes(range(256)) * 40
 
 
@@ -66,6 +72,8 @@ class FaultPlan:
     edge_tail_s: float = 4.0
     """Seconds it records after the fault (outage) or in its second run (edge-kill)."""
     answer_timeout_s: float = 240.0
+    videos: Path = DEFAULT_VIDEOS
+    """Folder of the ``.mp4`` videos the re-upload scenario uploads (at most ``clips``)."""
 
 
 @dataclass
@@ -277,11 +285,16 @@ def _finish(
     keys: set[str],
     started: float,
     plan: FaultPlan,
+    *,
+    per_key: int = 1,
+    since: float = 0.0,
     **details: Any,
 ) -> ScenarioResult:
-    stack.book.wait_for(keys, plan.answer_timeout_s)
+    """The verdict once every key has ``per_key`` answers received since ``since`` (epoch
+    seconds) and the events queue is quiet."""
+    stack.book.wait_for(keys, plan.answer_timeout_s, per_key=per_key, since=since)
     quiet = _events_quiet(stack, float(stack.outputs["events_visibility_s"]) + 60.0)
-    verdict = stack.book.verdict(keys)
+    verdict = stack.book.verdict(keys, per_key=per_key, since=since)
     result = ScenarioResult(name, verdict, time.monotonic() - started, details)
     if not quiet:
         result.problems.append("the events queue never drained (something keeps looping)")
@@ -453,39 +466,94 @@ def _replayed_in_runner_logs(work: Path, keys: set[str]) -> set[str]:
     return found
 
 
-def _notification(stack: InstrumentedStack, key: str) -> str:
-    """The S3 notification moto sends for ``key`` (same fields, same etag)."""
-    from rollcall_tools.testkit.handler_stack import s3_event, s3_record  # only this scenario
+def _captured_notifications(stack: InstrumentedStack, uploads: dict[str, bytes]) -> list[str]:
+    """PUT ``uploads`` (key -> bytes) while the bucket notifies a capture queue instead of the
+    events queue; returns the notifications moto sent (message bodies, one per object), for
+    the scenario to deliver as often as it likes. The bucket's configuration is put back."""
+    s3, sqs = stack.client("s3"), stack.client("sqs")
+    saved = s3.get_bucket_notification_configuration(Bucket=stack.bucket)
+    saved.pop("ResponseMetadata", None)
+    url = sqs.create_queue(QueueName=f"capture-{uuid.uuid4().hex[:12]}")["QueueUrl"]
+    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]
+    capture = {
+        **saved,
+        "QueueConfigurations": [
+            {**c, "QueueArn": arn["QueueArn"]} for c in saved.get("QueueConfigurations", [])
+        ],
+    }
+    bodies: list[str] = []
+    try:
+        s3.put_bucket_notification_configuration(
+            Bucket=stack.bucket, NotificationConfiguration=capture
+        )
+        for key, data in uploads.items():
+            _upload(stack, key, data)
+        deadline = time.monotonic() + 60
+        while len(bodies) < len(uploads) and time.monotonic() < deadline:
+            reply = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=1)
+            for message in reply.get("Messages", []):
+                if "Records" in json.loads(message["Body"]):  # not S3's s3:TestEvent
+                    bodies.append(message["Body"])
+    finally:
+        s3.put_bucket_notification_configuration(
+            Bucket=stack.bucket, NotificationConfiguration=saved
+        )
+        sqs.delete_queue(QueueUrl=url)
+    return bodies
 
-    head = stack.client("s3").head_object(Bucket=stack.bucket, Key=key)
-    record = s3_record(stack.bucket, key, size=head["ContentLength"], etag=head["ETag"].strip('"'))
-    return json.dumps(s3_event(record))
+
+DELIVERIES = 3
+"""Deliveries of each notification in the duplicates scenario."""
 
 
 def duplicates(stack: InstrumentedStack, work: Path, plan: FaultPlan) -> ScenarioResult:
-    """Every clip notified twice more: a copied notification and an identical re-upload."""
+    """Each clip's own S3 notification delivered :data:`DELIVERIES` times: twice at once (two
+    SQS messages carrying the one record, as S3 may send), once more after its answer (the
+    store must still say "done"). One answer per clip."""
     started = time.monotonic()
     body = face_clip()
     keys, _ = _new_keys("fault-dup", plan.clips)
     sqs = stack.client("sqs")
     events_url = stack.queue_url(str(stack.outputs["events_queue"]))
-    copies = reuploads = 0
-    for key in keys:
-        _upload(stack, key, body)
-        sqs.send_message(QueueUrl=events_url, MessageBody=_notification(stack, key))
-        copies += 1
+    notifications = _captured_notifications(stack, dict.fromkeys(keys, body))
+    for message in notifications:
+        for _ in range(DELIVERIES - 1):
+            sqs.send_message(QueueUrl=events_url, MessageBody=message)
     stack.book.wait_for(keys, plan.answer_timeout_s)
-    for i, key in enumerate(keys):  # after the answer: the store must still say "done"
-        if i % 2 == 0:
-            _upload(stack, key, body)
-            reuploads += 1
-        else:
-            sqs.send_message(QueueUrl=events_url, MessageBody=_notification(stack, key))
-            copies += 1
-    return _finish(
+    for message in notifications:
+        sqs.send_message(QueueUrl=events_url, MessageBody=message)
+    result = _finish(
         "duplicates", stack, set(keys), started, plan,
-        duplicate_notifications=copies, identical_reuploads=reuploads,
+        notifications=len(notifications), deliveries=len(notifications) * DELIVERIES,
     )  # fmt: skip
+    if len(notifications) != len(keys):
+        result.problems.append(f"moto sent {len(notifications)} notifications for {len(keys)}")
+    return result
+
+
+def course_videos(folder: Path, limit: int) -> list[Path]:
+    """The first ``limit`` ``.mp4`` videos of ``folder``, by name."""
+    return sorted(folder.glob("*.mp4"))[:limit]
+
+
+def re_upload(stack: InstrumentedStack, work: Path, plan: FaultPlan) -> ScenarioResult:
+    """The course's videos PUT at the bucket root under their own names, answered, then PUT
+    again with identical bytes: a new PUT is a new object, so every upload is answered once
+    (two answers per key, never a third)."""
+    started, since = time.monotonic(), time.time()
+    videos = {v.name: v.read_bytes() for v in course_videos(plan.videos, plan.clips)}
+    for key, data in videos.items():
+        _upload(stack, key, data)
+    first_round = stack.book.wait_for(videos, plan.answer_timeout_s, since=since)
+    for key, data in videos.items():
+        _upload(stack, key, data)
+    result = _finish(
+        "re-upload", stack, set(videos), started, plan, per_key=2, since=since,
+        videos=len(videos), uploads=2 * len(videos), first_round_answered=first_round,
+    )  # fmt: skip
+    if not videos:
+        result.problems.append(f"no .mp4 videos in {plan.videos}")
+    return result
 
 
 def poison(stack: InstrumentedStack, work: Path, plan: FaultPlan) -> ScenarioResult:
@@ -600,6 +668,7 @@ RUNNERS: dict[str, Callable[[InstrumentedStack, Path, FaultPlan], ScenarioResult
     "edge-kill": edge_kill,
     "worker-kill": worker_kill,
     "duplicates": duplicates,
+    "re-upload": re_upload,
     "poison": poison,
     "dead-letter": dead_letter,
     "three-devices": three_devices,
