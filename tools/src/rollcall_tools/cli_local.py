@@ -118,6 +118,11 @@ def up(
         )
         return
     out.print(f"local stack up: {state.endpoint_url} (state {state.path})")
+    if state.outputs.get("output_bucket"):
+        out.print(
+            f"upload bucket {state.outputs['bucket']}; output bucket "
+            f"{state.outputs['output_bucket']} ({state.outputs['output_format']} format)"
+        )
     print_edge_settings(env, state.devices)
 
 
