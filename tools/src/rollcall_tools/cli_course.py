@@ -124,7 +124,7 @@ def _default_videos(where: Where) -> Path:
 def _print(report: dict[str, object]) -> None:
     table = RichTable(header_style="bold", box=None)
     for name in ("uploaded", "output", "answer", "right", "latency ms"):
-        table.add_column(name, justify="right" if name == "latency ms" else "left")
+        table.add_column(name, justify="right" if name == "latency ms" else "left", overflow="fold")
     objects = report["objects"]
     assert isinstance(objects, list)
     for row in objects:
