@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from cloud_handler.output import course_text, output_key, render
+from cloud_handler.output import course_text, output_key, render, write_output
 from cloud_handler.runtime import reset_runtime
 from rollcall_tools.testkit.handler_stack import Stack, invoke
 from rollcall_tools.testkit.results import result
@@ -80,6 +80,13 @@ def test_course_format_has_one_line_per_person_and_a_line_for_every_other_answer
     assert _result("error", [], error) == "error,,"
     full = result("in-bucket", "test_0.mp4", "mr_bean")
     assert RecognitionResult.from_message(render(full, "json")) == full
+
+
+def test_nothing_is_written_for_an_object_of_the_output_bucket_itself() -> None:
+    """Were the output bucket notified (by hand), its own objects would not loop."""
+    answer = result("out-bucket", "test_0.txt")
+    assert write_output(None, "out-bucket", "course", answer) is None  # no S3 call at all
+    assert write_output(None, "out-bucket", "json", result("in-bucket", "k" * 1024)) is None
 
 
 @pytest.fixture
