@@ -12,8 +12,11 @@ from rollcall_tools.cli_bench import bench
 from rollcall_tools.cli_common import (
     Devices,
     DryRun,
+    InputBucket,
     Json,
     ModelDir,
+    OutputBucket,
+    OutputFormat,
     Where,
     confirm,
     located,
@@ -21,6 +24,7 @@ from rollcall_tools.cli_common import (
     print_deleted,
     summary,
 )
+from rollcall_tools.cli_course import course
 from rollcall_tools.cli_demo import demo
 from rollcall_tools.cli_devices import devices_app, print_edge_settings
 from rollcall_tools.cli_dlq import dlq_app
@@ -29,6 +33,7 @@ from rollcall_tools.cli_results import results
 from rollcall_tools.errors import ConfigError
 from rollcall_tools.output import err, handles_errors, out, print_json
 from rollcall_tools.reliability import cli as reliability_cli
+from rollcall_tools.stack.buckets import Buckets
 from rollcall_tools.stack.settings import (
     DEFAULT_BATCH_SIZE,
     DEFAULT_BATCHING_WINDOW_S,
@@ -55,6 +60,7 @@ app.add_typer(dlq_app, name="dlq")
 app.command("results")(results)
 app.command("demo")(demo)
 app.command("bench")(bench)
+app.command("course")(course)
 app.command("soak")(reliability_cli.soak)
 app.command("faults")(reliability_cli.faults)
 
@@ -145,12 +151,16 @@ def deploy(
         ),
     ] = None,
     device: Devices = None,
+    input_bucket: InputBucket = None,
+    output_bucket: OutputBucket = None,
+    output_format: OutputFormat = "course",
     dry_run: DryRun = False,
     as_json: Json = False,
 ) -> None:
     """Create or update the whole stack, idempotently; print the settings edge-capture needs."""
     target = where.resolve(
         local=local,
+        buckets=Buckets.from_options(input_bucket, output_bucket, output_format),
         settings=StackSettings(
             clip_retention_days=retention_days,
             timeout_s=timeout,
@@ -206,11 +216,19 @@ def destroy(
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="Show what would be deleted; delete nothing.")
     ] = False,
+    input_bucket: Annotated[
+        str | None,
+        typer.Option(help="The upload bucket's name, when deployed with --input-bucket."),
+    ] = None,
+    output_bucket: Annotated[
+        str | None,
+        typer.Option(help="The output bucket, when deployed with --output-bucket."),
+    ] = None,
     as_json: Json = False,
 ) -> None:
     """Remove everything deploy made and every registered device's route (asks first unless
     --yes; keeps a bucket that holds objects unless --force)."""
-    target = where.resolve(local=local)
+    target = where.resolve(local=local, buckets=Buckets(input_bucket, output_bucket))
     confirm(
         f"Delete stack {where.stack!r} in {where.region} (account {target.names.account})?",
         yes or dry_run,
@@ -303,7 +321,8 @@ def build_image(
     if not task_root_only:
         docker = docker_binary()
         target = where.target()
-        names = StackNames(where.stack, where.region, target.account_id())
+        who = target.identity()
+        names = StackNames(where.stack, where.region, who.account, who.partition)
         plan = plan_image(target, names, root, tag, architecture)
     task = prepare_task_root(
         root, model_dir=model_dir, architecture=architecture, progress=err.print

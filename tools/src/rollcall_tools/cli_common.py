@@ -16,6 +16,7 @@ from rollcall_tools.aws import AwsTarget, aws_errors, if_present, is_loopback
 from rollcall_tools.errors import ConfigError
 from rollcall_tools.output import err, print_json
 from rollcall_tools.settings import Settings, load_settings
+from rollcall_tools.stack.buckets import Buckets
 from rollcall_tools.stack.deploy import Stack
 from rollcall_tools.stack.names import check_prefix
 from rollcall_tools.stack.plan import Action, Change, PlanResult
@@ -56,6 +57,32 @@ StackName = Annotated[
     ),
 ]
 Json = Annotated[bool, typer.Option("--json", help="Print JSON only.")]
+InputBucket = Annotated[
+    str | None,
+    typer.Option(
+        "--input-bucket",
+        help="Name of the upload bucket instead of the generated <stack>-clips-<account>-"
+        "<region>, e.g. the course's <id>-input.",
+        show_default=False,
+    ),
+]
+OutputBucket = Annotated[
+    str | None,
+    typer.Option(
+        "--output-bucket",
+        help="Also write one output object per answered object to this bucket (created, "
+        "never notified), e.g. the course's <id>-output.",
+        show_default=False,
+    ),
+]
+OutputFormat = Annotated[
+    str,
+    typer.Option(
+        "--output-format",
+        help="What the output bucket receives: course (<stem>.txt holding name,major,year) "
+        "or json (<stem>.json, the full result).",
+    ),
+]
 Devices = Annotated[
     list[str] | None,
     typer.Option(
@@ -102,13 +129,21 @@ class Where:
         """The account, region and endpoint (no AWS call yet)."""
         return AwsTarget(region=self.region, profile=self.profile, endpoint_url=self.endpoint_url)
 
-    def resolve(self, *, local: bool | None = None, settings: StackSettings | None = None) -> Stack:
+    def resolve(
+        self,
+        *,
+        local: bool | None = None,
+        settings: StackSettings | None = None,
+        buckets: Buckets | None = None,
+    ) -> Stack:
         """The named stack (one STS call for the account); the local flavour by default when
-        the endpoint is on this machine."""
+        the endpoint is on this machine; ``buckets``: its upload and output buckets."""
         flavour = is_loopback(self.endpoint_url) if local is None else local
-        return Stack.resolve(
-            self.target(), self.stack, replace(settings or StackSettings(), local=flavour)
+        buckets = buckets or Buckets()
+        chosen = replace(
+            settings or StackSettings(), local=flavour, output_format=buckets.output_format
         )
+        return Stack.resolve(self.target(), self.stack, chosen, **buckets.names())
 
 
 _LOCATION = {

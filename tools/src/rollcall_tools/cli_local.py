@@ -8,12 +8,23 @@ from typing import Annotated
 import typer
 from rich.table import Table as RichTable
 
-from rollcall_tools.cli_common import Devices, Json, ModelDir, Region, StackName, StateDir
+from rollcall_tools.cli_common import (
+    Devices,
+    InputBucket,
+    Json,
+    ModelDir,
+    OutputBucket,
+    OutputFormat,
+    Region,
+    StackName,
+    StateDir,
+)
 from rollcall_tools.cli_devices import print_edge_settings
 from rollcall_tools.errors import ConfigError
 from rollcall_tools.local import stack as local_stack
 from rollcall_tools.output import err, handles_errors, out, print_json
 from rollcall_tools.settings import load_settings
+from rollcall_tools.stack.buckets import Buckets
 from rollcall_tools.stack.names import check_prefix
 from rollcall_tools.stack.settings import DEFAULT_BATCH_SIZE, DEFAULT_TIMEOUT_S
 
@@ -55,6 +66,9 @@ def up(
     ] = DEFAULT_TIMEOUT_S,
     device: Devices = None,
     port: Annotated[int, typer.Option(min=0, help="Port (0: any free port).")] = 0,
+    input_bucket: InputBucket = None,
+    output_bucket: OutputBucket = None,
+    output_format: OutputFormat = "course",
     as_json: Json = False,
 ) -> None:
     """Start moto on 127.0.0.1, deploy the stack into it, seed it, start the local runner
@@ -64,6 +78,7 @@ def up(
 
     settings = load_settings()
     region, stack = region or settings.region, check_prefix(stack or settings.stack)
+    buckets = Buckets.from_options(input_bucket, output_bucket, output_format)
     records = list(DEMO_ROSTER)
     if roster is not None:
         records, invalid = load_seed(roster)
@@ -83,6 +98,7 @@ def up(
         timeout_s=timeout,
         devices=device,
         port=port,
+        buckets=buckets,
         say=err.print,
     )
     env = {
@@ -102,6 +118,11 @@ def up(
         )
         return
     out.print(f"local stack up: {state.endpoint_url} (state {state.path})")
+    if state.outputs.get("output_bucket"):
+        out.print(
+            f"upload bucket {state.outputs['bucket']}; output bucket "
+            f"{state.outputs['output_bucket']} ({state.outputs['output_format']} format)"
+        )
     print_edge_settings(env, state.devices)
 
 

@@ -3,7 +3,8 @@
 The shared names of CONTRIBUTING.md: where the stack is (``AWS_REGION``, ``AWS_PROFILE``,
 ``ROLLCALL_ENDPOINT_URL``, ``ROLLCALL_STACK``, ``ROLLCALL_TABLE``), which recognizer
 (``ROLLCALL_MODEL_DIR``, ``ROLLCALL_MODEL_S3_URI``, ``ROLLCALL_BACKBONE``,
-``ROLLCALL_WEIGHTS``), and where ``tools local`` keeps its state (``ROLLCALL_STATE_DIR``).
+``ROLLCALL_WEIGHTS``), where ``tools local`` keeps its state (``ROLLCALL_STATE_DIR``), and
+the shared data ``tools course`` defaults to (``ROLLCALL_SHARED_DATA``).
 Everything else (sizes, counts, output format, paths of inputs and outputs) is a command
 option only. An option given on the command line wins over the variable.
 """
@@ -48,6 +49,9 @@ class Settings(BaseSettings):
     backbone: str | None = Field(default=None, description="embedding network to enroll with")
     weights: Path | None = Field(default=None, description="weights file of a torch backbone")
     state_dir: Path = Field(default=DEFAULT_STATE_DIR, description="the local stack's state")
+    shared_data: Path | None = Field(
+        default=None, description="../shared/data: the course's videos for `tools course`"
+    )
 
 
 def load_settings() -> Settings:

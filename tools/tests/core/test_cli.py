@@ -58,6 +58,21 @@ def test_deploy_json_twice_then_destroy(
     assert json.loads(out)["changed"] is False
     assert json.loads(out)["counts"] == {"no change": 10}
 
+    # the course's buckets: a named upload bucket and an output bucket, a stack of their own
+    course = ("--input-bucket", f"{prefix}-input", "--output-bucket", f"{prefix}-output")
+    code, out, _ = tools("deploy", "--json", *course, stack=f"{prefix}c")
+    assert code == 0, out
+    named = json.loads(out)
+    assert named["counts"] == {"create": 11}
+    assert (named["outputs"]["bucket"], named["env"]["ROLLCALL_BUCKET"]) == (
+        f"{prefix}-input",
+        f"{prefix}-input",
+    )
+    assert named["outputs"]["output_bucket"] == f"{prefix}-output"
+    assert named["outputs"]["output_format"] == "course"
+    code, out, _ = tools("destroy", "--yes", "--json", *course, stack=f"{prefix}c")
+    assert json.loads(out)["counts"] == {"delete": 11}
+
     code, out, err = tools("deploy", "--device", "cam1")
     assert code == 0
     assert f"export ROLLCALL_BUCKET={outputs['bucket']}" in out
@@ -132,6 +147,14 @@ def test_where_the_stack_is_comes_from_the_environment_and_options_win(
         (("results", "--device", "nope"), 2, "run `tools devices add nope`"),
         (("dlq", "list", "--stack", "nostack"), 2, "stack 'nostack' is not deployed"),
         (("deploy", "--endpoint-url", "http://127.0.0.1:9"), 3, "unreachable"),
+        (("deploy", "--output-format", "xml"), 2, "--output-format must be course or json"),
+        (("deploy", "--input-bucket", "x"), 2, "--input-bucket 'x' is not a valid S3 bucket"),
+        (
+            ("local", "up", "--input-bucket", "a-in", "--output-bucket", "a-in", "--no-endpoint"),
+            2,
+            "--output-bucket must differ from --input-bucket",
+        ),
+        (("course", "--videos", "/nonexistent"), 2, "--videos /nonexistent: no such folder"),
         (("deploy", "--region", "mars-north-1", "--no-endpoint"), 2, "not an AWS region"),
     ],
 )
@@ -184,7 +207,7 @@ def test_version_and_help() -> None:
     commands = [
         ("deploy",), ("destroy",), ("seed-db",), ("build-image",), ("local", "up"), ("demo",),
         ("results",), ("devices", "add"), ("devices", "list"), ("devices", "remove"),
-        ("dlq", "list"), ("dlq", "redrive"),
+        ("dlq", "list"), ("dlq", "redrive"), ("course",),
     ]  # fmt: skip
     for command in commands:
         code, out, _ = _run(*command, "--help")

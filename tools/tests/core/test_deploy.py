@@ -251,7 +251,9 @@ def test_aws_deploy_function_role_and_event_source_mapping(target: AwsTarget, pr
     assert not bigger.deploy().changed
 
 
-def _check_least_privilege(target: AwsTarget, stack: Stack) -> None:
+def _check_least_privilege(
+    target: AwsTarget, stack: Stack, extra: frozenset[tuple[str, str]] = frozenset()
+) -> None:
     iam, names = target.client("iam"), stack.names
     assert iam.list_attached_role_policies(RoleName=names.role)["AttachedPolicies"] == []
     (policy_name,) = iam.list_role_policies(RoleName=names.role)["PolicyNames"]
@@ -282,6 +284,7 @@ def _check_least_privilege(target: AwsTarget, stack: Stack) -> None:
         ("sqs:GetQueueAttributes", events),
         ("logs:CreateLogStream", streams),
         ("logs:PutLogEvents", streams),
+        *extra,
     }
     trust = iam.get_role(RoleName=names.role)["Role"]["AssumeRolePolicyDocument"]
     assert trust["Statement"][0]["Principal"] == {"Service": "lambda.amazonaws.com"}
@@ -405,3 +408,63 @@ def test_destroy_removes_the_aws_flavour_entirely(target: AwsTarget, prefix: str
     assert stack.names.role not in [r["RoleName"] for r in iam.list_roles()["Roles"]]
     again = stack.destroy()
     assert {str(c.action) for c in again.changes} == {"absent"}
+
+
+def test_course_buckets_named_written_never_notified(target: AwsTarget, prefix: str) -> None:
+    """--input-bucket names the upload bucket; --output-bucket adds a bucket the function may
+    only PutObject into, protected like the clips bucket, never notified; destroy keeps it
+    while it holds objects."""
+    buckets = {"input_bucket": f"{prefix}-input", "output_bucket": f"{prefix}-output"}
+    stack = Stack.resolve(target, prefix, StackSettings(output_format="json"), **buckets)
+    names = stack.names
+    assert (names.bucket, names.output_bucket) == (f"{prefix}-input", f"{prefix}-output")
+    stack.deploy()
+    _push_fake_image(target, names.repository)
+    assert _actions(stack.deploy())[f"lambda function {names.function}"] == "create"
+    env = target.client("lambda").get_function(FunctionName=names.function)["Configuration"][
+        "Environment"
+    ]["Variables"]
+    assert (env["ROLLCALL_OUTPUT_BUCKET"], env["ROLLCALL_OUTPUT_FORMAT"]) == (
+        f"{prefix}-output",
+        "json",
+    )
+    output_arn = f"arn:aws:s3:::{prefix}-output"
+    _check_least_privilege(target, stack, frozenset({("s3:PutObject", f"{output_arn}/*")}))
+    _check_messaging(target, stack, visibility=180)  # the input bucket notifies the queue
+    s3 = target.client("s3")
+    assert s3.get_bucket_notification_configuration(Bucket=f"{prefix}-output").get(
+        "QueueConfigurations", []
+    ) == []  # fmt: skip
+    block = s3.get_public_access_block(Bucket=f"{prefix}-output")
+    assert all(block["PublicAccessBlockConfiguration"].values())
+    (rule,) = s3.get_bucket_lifecycle_configuration(Bucket=f"{prefix}-output")["Rules"]
+    assert rule["Expiration"]["Days"] == 7  # outputs expire with the clips, any key
+    (deny,) = json.loads(s3.get_bucket_policy(Bucket=f"{prefix}-output")["Policy"])["Statement"]
+    assert deny["Resource"] == [output_arn, f"{output_arn}/*"]
+    assert stack.outputs()["output_bucket"] == f"{prefix}-output"
+    assert not stack.deploy().changed
+
+    assert len(stack.destroy().changes) == 16
+
+    local = Stack.resolve(target, prefix, StackSettings(local=True), **buckets)
+    assert len(local.deploy().changes) == 11
+    s3.put_object(Bucket=f"{prefix}-output", Key="test_0.txt", Body=b"mr_bean,lawyer,freshmen")
+    with pytest.raises(JobFailedError, match=f"{prefix}-output still holds 1 object"):
+        local.destroy()
+    assert {str(c.action) for c in local.destroy(force=True).changes} == {"delete"}
+
+
+@pytest.mark.parametrize(
+    ("buckets", "message"),
+    [
+        ({"input_bucket": "Bad_Name"}, "--input-bucket 'Bad_Name' is not a valid"),
+        ({"output_bucket": "192.168.1.1"}, "--output-bucket '192.168.1.1' is not a valid"),
+        ({"input_bucket": "same-one", "output_bucket": "same-one"}, "is the upload bucket"),
+    ],
+)
+def test_bad_bucket_names_are_refused(buckets: dict[str, str], message: str) -> None:
+    from rollcall_tools.errors import ConfigError
+    from rollcall_tools.stack.names import StackNames
+
+    with pytest.raises(ConfigError, match=message):
+        StackNames("rollcall", "us-east-1", "123456789012", **buckets)

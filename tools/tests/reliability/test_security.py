@@ -26,6 +26,7 @@ from rollcall_tools.stack.settings import StackSettings
 pytestmark = pytest.mark.slow
 MODEL_URI = "s3://rollcall-models-example/recognizer/v1/"
 MODEL_BUCKET_ARN = "arn:aws:s3:::rollcall-models-example"
+OUTPUT_BUCKET = "rollcall-secure-output-example"
 # Modules of cloud_handler that never run inside the Lambda function (the local runner and
 # the CLI run elsewhere, with other credentials); every other module is scanned.
 NOT_IN_FUNCTION = {"cli", "local_runner", "__main__"}
@@ -35,6 +36,7 @@ CALLS = {
     ("s3", "head_object"): "s3:GetObject",
     ("s3", "download_file"): "s3:GetObject",
     ("s3", "get_paginator"): "s3:ListBucket",  # list_objects_v2 (model artifact in S3)
+    ("s3", "put_object"): "s3:PutObject",  # the output object (ROLLCALL_OUTPUT_BUCKET)
     ("dynamodb", "batch_get_item"): "dynamodb:BatchGetItem",
     ("dynamodb", "get_item"): "dynamodb:GetItem",
     ("sns", "publish"): "sns:Publish",
@@ -52,7 +54,8 @@ NOT_FOUND_NOT_DENIED = {"s3:ListBucket"}
 @pytest.fixture(scope="module")
 def deployed(moto_endpoint: str) -> tuple[Stack, AwsTarget]:
     target = AwsTarget(region="us-east-1", endpoint_url=moto_endpoint)
-    stack = Stack.resolve(target, "secure", StackSettings(model_s3_uri=MODEL_URI))
+    settings = StackSettings(model_s3_uri=MODEL_URI)
+    stack = Stack.resolve(target, "secure", settings, output_bucket=OUTPUT_BUCKET)
     stack.deploy()  # the AWS flavour: the function itself is blocked (no image in moto)
     stack.devices.add(["cam1"])
     local = Stack.resolve(target, "securelocal", StackSettings(local=True))
@@ -110,6 +113,7 @@ def test_policy_grants_exactly_what_the_function_calls_on_its_own_resources(
         "dynamodb:UpdateItem": {n.table_arn(n.idempotency_table)},
         "dynamodb:DeleteItem": {n.table_arn(n.idempotency_table)},
         "sns:Publish": {n.results_topic_arn},
+        "s3:PutObject": {f"arn:aws:s3:::{OUTPUT_BUCKET}/*"},
         "sqs:ReceiveMessage": {events},
         "sqs:DeleteMessage": {events},
         "sqs:GetQueueAttributes": {events},
@@ -130,18 +134,19 @@ def test_policy_grants_exactly_what_the_function_calls_on_its_own_resources(
 def test_bucket_blocks_public_access_and_encrypts(deployed: tuple[Stack, AwsTarget]) -> None:
     stack, target = deployed
     s3 = target.client("s3")
-    block = s3.get_public_access_block(Bucket=stack.names.bucket)["PublicAccessBlockConfiguration"]
-    assert block == {
-        "BlockPublicAcls": True,
-        "IgnorePublicAcls": True,
-        "BlockPublicPolicy": True,
-        "RestrictPublicBuckets": True,
-    }
-    rules = s3.get_bucket_encryption(Bucket=stack.names.bucket)[
-        "ServerSideEncryptionConfiguration"
-    ]["Rules"]
-    algorithms = {r["ApplyServerSideEncryptionByDefault"]["SSEAlgorithm"] for r in rules}
-    assert algorithms and algorithms <= {"AES256", "aws:kms", "aws:kms:dsse"}
+    for bucket in (stack.names.bucket, OUTPUT_BUCKET):  # the clips, the output objects
+        block = s3.get_public_access_block(Bucket=bucket)["PublicAccessBlockConfiguration"]
+        assert block == {
+            "BlockPublicAcls": True,
+            "IgnorePublicAcls": True,
+            "BlockPublicPolicy": True,
+            "RestrictPublicBuckets": True,
+        }
+        rules = s3.get_bucket_encryption(Bucket=bucket)["ServerSideEncryptionConfiguration"][
+            "Rules"
+        ]
+        algorithms = {r["ApplyServerSideEncryptionByDefault"]["SSEAlgorithm"] for r in rules}
+        assert algorithms and algorithms <= {"AES256", "aws:kms", "aws:kms:dsse"}
 
 
 def test_every_queue_and_topic_encrypts_at_rest(deployed: tuple[Stack, AwsTarget]) -> None:

@@ -11,6 +11,9 @@ first write until the result is published, then ``COMPLETED`` with the message i
   the redelivery computes and publishes afresh: nothing was published yet;
 - a worker killed mid-object leaves an ``INPROGRESS`` record that expires at its
   invocation's deadline (the Lambda context), before the queue redelivers the message.
+
+With an output bucket (``ROLLCALL_OUTPUT_BUCKET``) the step also writes the object's output
+object, before publishing (:mod:`cloud_handler.output`): a replay writes nothing.
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ from aws_lambda_powertools.utilities.idempotency import (
 from cloud_handler.errors import ClipError
 from cloud_handler.events import ClipTask, Malformed
 from cloud_handler.observability import count, logger, milliseconds
+from cloud_handler.output import write_output
 from cloud_handler.pipeline import Outcome, error_result, process_clip
 from cloud_handler.publish import publish_result
 from shared_schema import ErrorCode
@@ -85,7 +89,10 @@ def build_answer(runtime: Runtime) -> Answer:
     def answer(*, clip: dict[str, Any], attempt: int) -> dict[str, Any]:
         outcome = _outcome(clip, runtime, attempt)
         result = outcome.result
-        topic = runtime.settings.results_topic_arn
+        settings = runtime.settings
+        if settings.output_bucket:  # before publishing: a retry rewrites it, never publishes twice
+            write_output(runtime.s3, settings.output_bucket, settings.output_format, result)
+        topic = settings.results_topic_arn
         message_id = publish_result(runtime.sns, topic, result, dedup=clip["id"])
         log_outcome(outcome)
         return {"key": result.clip.key, "status": result.status.value, "message_id": message_id}

@@ -8,7 +8,7 @@ else is a constant of the code (see the package README).
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import AliasChoices, Field, ValidationError, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -50,6 +50,10 @@ class Settings(BaseSettings):
     min_face_size: int = Field(default=40, ge=12, le=4096)
     max_object_bytes: int = Field(default=50 * MIB, ge=1, le=2**40)
     max_frame_pixels: int = Field(default=4096 * 2304, ge=1, le=2**31)
+    output_bucket: str | None = Field(default=None, min_length=3, max_length=63)
+    """Where each answered object's output object goes (unset: none is written)."""
+    output_format: Literal["course", "json"] = "course"
+    """``course``: ``<stem>.txt`` holding ``name,major,year``; ``json``: the full result."""
 
     @field_validator("results_topic_arn")
     @classmethod

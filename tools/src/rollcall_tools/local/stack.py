@@ -25,6 +25,7 @@ from rollcall_tools.local.probe import PROBE_DEVICE, wait_until_answering
 from rollcall_tools.local.processes import ProcessRecord
 from rollcall_tools.local.state import LocalState
 from rollcall_tools.seed import seed_records
+from rollcall_tools.stack.buckets import Buckets
 from rollcall_tools.stack.deploy import Stack
 from rollcall_tools.stack.devices import Devices
 from rollcall_tools.stack.names import StackNames
@@ -58,13 +59,19 @@ def deploy_local(
     timeout_s: int = DEFAULT_TIMEOUT_S,
     batch_size: int = DEFAULT_BATCH_SIZE,
     max_receives: int = QUEUE_MAX_RECEIVES,
+    buckets: Buckets | None = None,
 ) -> Stack:
     """Deploy the local flavour of the stack (no Lambda: the runner consumes the events
-    queue) into ``target``."""
+    queue) into ``target``; ``buckets``: the upload and output buckets' names and format."""
+    buckets = buckets or Buckets()
     settings = StackSettings(
-        local=True, timeout_s=timeout_s, batch_size=batch_size, max_receives=max_receives
+        local=True,
+        timeout_s=timeout_s,
+        batch_size=batch_size,
+        max_receives=max_receives,
+        output_format=buckets.output_format,
     )
-    deployed = Stack.resolve(target, stack, settings)
+    deployed = Stack.resolve(target, stack, settings, **buckets.names())
     deployed.deploy()
     return deployed
 
@@ -104,6 +111,9 @@ def runner_env(state: LocalState, outputs: dict[str, Any]) -> dict[str, str]:
     )
     if state.model_dir:
         env["ROLLCALL_MODEL_DIR"] = state.model_dir
+    if outputs.get("output_bucket"):
+        env["ROLLCALL_OUTPUT_BUCKET"] = str(outputs["output_bucket"])
+        env["ROLLCALL_OUTPUT_FORMAT"] = str(outputs["output_format"])
     return env
 
 
@@ -183,6 +193,7 @@ def up(
     timeout_s: int = DEFAULT_TIMEOUT_S,
     devices: list[str] | None = None,
     port: int = 0,
+    buckets: Buckets | None = None,
     say: Say = _quiet,
 ) -> LocalState:
     """Start the whole local stack, register ``devices`` and record it; on failure, stop
@@ -213,7 +224,11 @@ def up(
     try:
         say(f"local AWS (moto) listening on {state.endpoint_url}")
         deployed = deploy_local(
-            local_target(state.port, region), stack, timeout_s=timeout_s, batch_size=batch_size
+            local_target(state.port, region),
+            stack,
+            timeout_s=timeout_s,
+            batch_size=batch_size,
+            buckets=buckets,
         )
         state.outputs = deployed.outputs()
         state.save()

@@ -244,6 +244,9 @@ def function_environment(names: StackNames, settings: StackSettings) -> dict[str
         "ROLLCALL_TABLE": names.students_table,
         "ROLLCALL_IDEMPOTENCY_TABLE": names.idempotency_table,
     }
+    if names.output_bucket:
+        env["ROLLCALL_OUTPUT_BUCKET"] = names.output_bucket
+        env["ROLLCALL_OUTPUT_FORMAT"] = settings.output_format
     # The image bakes ROLLCALL_MODEL_DIR in; an empty value switches it off (cloud-handler
     # treats "" as unset) so that the S3 artifact applies instead.
     if settings.model_s3_uri:

@@ -33,10 +33,28 @@ class Stack:
     settings: StackSettings
 
     @classmethod
-    def resolve(cls, target: AwsTarget, prefix: str, settings: StackSettings) -> Stack:
-        """Look up the account and its partition (one STS call) and name everything."""
+    def resolve(
+        cls,
+        target: AwsTarget,
+        prefix: str,
+        settings: StackSettings,
+        *,
+        input_bucket: str | None = None,
+        output_bucket: str | None = None,
+    ) -> Stack:
+        """Look up the account and its partition (one STS call) and name everything (the
+        upload bucket ``input_bucket`` when given; an output bucket when ``output_bucket`` is
+        given)."""
         who = target.identity()
-        return cls(target, StackNames(prefix, target.region, who.account, who.partition), settings)
+        names = StackNames(
+            prefix,
+            target.region,
+            who.account,
+            who.partition,
+            input_bucket=input_bucket,
+            output_bucket=output_bucket,
+        )
+        return cls(target, names, settings)
 
     @property
     def bucket(self) -> Bucket:
@@ -46,6 +64,16 @@ class Stack:
             self.settings.clip_retention_days,
             None if self.settings.local else bucket_policy(self.names),
         )
+
+    @property
+    def output_bucket(self) -> Bucket | None:
+        """The output bucket, when the stack has one: never notified (the handler's own
+        writes trigger nothing); its objects expire with the clips."""
+        name, arn = self.names.output_bucket, self.names.output_bucket_arn
+        if name is None or arn is None:
+            return None
+        policy = None if self.settings.local else bucket_policy(self.names, arn)
+        return Bucket(self.target, name, self.settings.clip_retention_days, policy, "")
 
     @property
     def devices(self) -> Devices:
@@ -79,6 +107,8 @@ class Stack:
             Table(t, n.students_table, "name"),
             Table(t, n.idempotency_table, "id", ttl_attribute="expiration"),
         ]
+        if self.output_bucket is not None:
+            out.append(self.output_bucket)
         if s.local:
             return out
         repository = Repository(t, n.repository, repository_policy(n))
@@ -112,6 +142,9 @@ class Stack:
             "batch_size": self.settings.batch_size,
             "function_timeout_s": self.settings.timeout_s,
         }
+        if n.output_bucket:
+            out["output_bucket"] = n.output_bucket
+            out["output_format"] = self.settings.output_format
         if not self.settings.local:
             out["function"] = n.function
             out["repository"] = f"{n.registry}/{n.repository}"
@@ -139,12 +172,13 @@ class Stack:
         """Delete every registered device's route, then every resource, last-created first.
         Refuses (before deleting anything) when the bucket still holds objects, unless
         ``force``."""
-        objects = self.bucket.object_count()
-        if objects and not force:
-            raise JobFailedError(
-                f"bucket {self.names.bucket} still holds {objects} object(s): nothing was "
-                "deleted; download what you need, then run destroy with --force"
-            )
+        for bucket in (self.bucket, self.output_bucket):
+            objects = bucket.object_count() if bucket else 0
+            if bucket and objects and not force:
+                raise JobFailedError(
+                    f"bucket {bucket.name} still holds {objects} object(s): nothing was "
+                    "deleted; download what you need, then run destroy with --force"
+                )
         devices = self.devices
         result = devices.remove(devices.registered(), dry_run=dry_run, on_change=on_change)
         result.changes += plan.remove(

@@ -30,6 +30,19 @@ def check_device_id(device_id: str) -> str:
     return device_id
 
 
+_BUCKET_RE = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
+
+
+def check_bucket_name(name: str, option: str) -> str:
+    """Validate an S3 bucket name given with ``option`` (S3's rules for new buckets)."""
+    if not _BUCKET_RE.fullmatch(name) or ".." in name or re.fullmatch(r"\d+\.\d+\.\d+\.\d+", name):
+        raise ConfigError(
+            f"{option} {name!r} is not a valid S3 bucket name: use 3-63 characters of a-z, "
+            "0-9, dots and hyphens, starting and ending with a letter or digit"
+        )
+    return name
+
+
 def check_prefix(prefix: str) -> str:
     """Validate a stack prefix: it becomes part of S3, SQS, DynamoDB, ECR and IAM names."""
     if not _PREFIX_RE.fullmatch(prefix) or prefix.endswith("-") or "--" in prefix:
@@ -49,15 +62,29 @@ class StackNames:
     account: str
     partition: str = DEFAULT_PARTITION
     """The ARNs' partition: from the caller's identity (:meth:`AwsTarget.identity`)."""
+    input_bucket: str | None = None
+    """The upload bucket's name instead of the generated one (``--input-bucket``)."""
+    output_bucket: str | None = None
+    """A bucket for one output object per answered object (``--output-bucket``), or none."""
 
     def __post_init__(self) -> None:
         check_prefix(self.prefix)
+        if self.input_bucket is not None:
+            check_bucket_name(self.input_bucket, "--input-bucket")
+        if self.output_bucket is not None:
+            check_bucket_name(self.output_bucket, "--output-bucket")
+            if self.output_bucket == self.bucket:
+                raise ConfigError(
+                    f"--output-bucket {self.output_bucket!r} is the upload bucket: the handler "
+                    "would be notified of its own output; name another bucket"
+                )
 
     # --- names -----------------------------------------------------------------------
     @property
     def bucket(self) -> str:
-        """The clips bucket (S3 names are global, hence account and region in it)."""
-        return f"{self.prefix}-clips-{self.account}-{self.region}"
+        """The clips (upload) bucket: ``input_bucket``, else a generated name (S3 names are
+        global, hence account and region in it)."""
+        return self.input_bucket or f"{self.prefix}-clips-{self.account}-{self.region}"
 
     @property
     def events_queue(self) -> str:
@@ -137,6 +164,10 @@ class StackNames:
     @property
     def bucket_arn(self) -> str:
         return f"arn:{self.partition}:s3:::{self.bucket}"
+
+    @property
+    def output_bucket_arn(self) -> str | None:
+        return f"arn:aws:s3:::{self.output_bucket}" if self.output_bucket else None
 
     def queue_arn(self, name: str) -> str:
         return f"arn:{self.partition}:sqs:{self.region}:{self.account}:{name}"

@@ -31,7 +31,8 @@ def handler_policy(names: StackNames, settings: StackSettings) -> dict[str, Any]
     """The handler's inline policy: read any new object of the bucket (and list it, so that
     a missing object is 404, not 403), read students, use the idempotency table, publish
     results to the topic, take batches from the events queue (the event source mapping runs
-    with this role), write its own log streams (and read its model artifact, when in S3)."""
+    with this role), write its own log streams (and write to the output bucket, when the
+    stack has one; read its model artifact, when in S3)."""
     statements: list[dict[str, Any]] = [
         {
             "Sid": "ReadObjects",
@@ -81,6 +82,15 @@ def handler_policy(names: StackNames, settings: StackSettings) -> dict[str, Any]
             "Resource": [f"{names.log_group_arn}:log-stream:*"],
         },
     ]
+    if names.output_bucket_arn:
+        statements.append(
+            {
+                "Sid": "WriteOutputObjects",
+                "Effect": "Allow",
+                "Action": ["s3:PutObject"],
+                "Resource": [f"{names.output_bucket_arn}/*"],
+            }
+        )
     if settings.model_s3_uri:
         bucket_arn, objects_arn, prefix = _model_object_arn(settings.model_s3_uri, names.partition)
         statements.append(
@@ -122,8 +132,9 @@ def repository_policy(names: StackNames) -> dict[str, Any]:
     }
 
 
-def bucket_policy(names: StackNames) -> dict[str, Any]:
-    """Deny every request to the clips bucket that does not use TLS."""
+def bucket_policy(names: StackNames, bucket_arn: str | None = None) -> dict[str, Any]:
+    """Deny every request to the clips bucket (or ``bucket_arn``) that does not use TLS."""
+    arn = bucket_arn or names.bucket_arn
     return {
         "Version": "2012-10-17",
         "Statement": [
@@ -132,7 +143,7 @@ def bucket_policy(names: StackNames) -> dict[str, Any]:
                 "Effect": "Deny",
                 "Principal": {"AWS": "*"},
                 "Action": "s3:*",
-                "Resource": [names.bucket_arn, f"{names.bucket_arn}/*"],
+                "Resource": [arn, f"{arn}/*"],
                 "Condition": {"Bool": {"aws:SecureTransport": "false"}},
             }
         ],

@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from rollcall_tools.errors import ConfigError
+from rollcall_tools.stack.buckets import OUTPUT_FORMATS, OutputFormat
 
 DEFAULT_RETENTION_DAYS = 7
 DEFAULT_TIMEOUT_S = 30
@@ -49,6 +50,8 @@ class StackSettings:
     """Receives of an event before the events queue dead-letters it."""
     architecture: str = LAMBDA_ARCHITECTURES[0]
     """The function's instruction set: x86_64 or arm64, as the image was built."""
+    output_format: OutputFormat = "course"
+    """What the output bucket (when the stack has one) receives per answered object."""
 
     @property
     def events_visibility_s(self) -> int:
@@ -77,5 +80,7 @@ class StackSettings:
             raise ConfigError(f"--max-receives must be 1..1000, got {self.max_receives}")
         if self.architecture not in LAMBDA_ARCHITECTURES:
             raise ConfigError(f"--architecture must be x86_64 or arm64, not {self.architecture!r}")
+        if self.output_format not in OUTPUT_FORMATS:
+            raise ConfigError(f"--output-format must be course or json, got {self.output_format!r}")
         if self.model_s3_uri is not None and not self.model_s3_uri.startswith("s3://"):
             raise ConfigError(f"--model-s3-uri must start with s3://, got {self.model_s3_uri!r}")

@@ -24,6 +24,7 @@ class Bucket(Resource):
         bucket: str,
         retention_days: int,
         policy: dict[str, Any] | None,
+        expire_prefix: str = "clips/",
     ) -> None:
         self.target, self.bucket, self.retention_days, self.policy = (
             target,
@@ -31,6 +32,8 @@ class Bucket(Resource):
             retention_days,
             policy,
         )
+        self.expire_prefix = expire_prefix
+        """Objects under it expire after ``retention_days`` ("": every object)."""
         self.s3 = target.client("s3")
 
     @property
@@ -56,7 +59,7 @@ class Bucket(Resource):
             "lifecycle": [
                 {
                     "ID": "expire-clips",
-                    "Filter": {"Prefix": "clips/"},
+                    "Filter": {"Prefix": self.expire_prefix},
                     "Status": "Enabled",
                     "Expiration": {"Days": self.retention_days},
                     "AbortIncompleteMultipartUpload": {"DaysAfterInitiation": 1},
@@ -171,7 +174,7 @@ def _normal_rule(rule: dict[str, Any]) -> dict[str, Any]:
     """A lifecycle rule as written by :meth:`Bucket.desired` (S3 adds/drops some fields)."""
     out: dict[str, Any] = {"ID": rule.get("ID"), "Status": rule.get("Status")}
     prefix = rule.get("Filter", {}).get("Prefix", rule.get("Prefix"))
-    out["Filter"] = {"Prefix": prefix}
+    out["Filter"] = {"Prefix": prefix or ""}  # an empty prefix may come back absent
     if "Expiration" in rule:
         out["Expiration"] = {"Days": rule["Expiration"].get("Days")}
     if "AbortIncompleteMultipartUpload" in rule:
