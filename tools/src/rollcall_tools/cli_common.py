@@ -62,7 +62,7 @@ InputBucket = Annotated[
     typer.Option(
         "--input-bucket",
         help="Name of the upload bucket instead of the generated <stack>-clips-<account>-"
-        "<region>, e.g. the course's <id>-input.",
+        "<region>, e.g. the course's <id>-input (default: ROLLCALL_BUCKET).",
         show_default=False,
     ),
 ]
@@ -137,9 +137,12 @@ class Where:
         buckets: Buckets | None = None,
     ) -> Stack:
         """The named stack (one STS call for the account); the local flavour by default when
-        the endpoint is on this machine; ``buckets``: its upload and output buckets."""
+        the endpoint is on this machine; ``buckets``: its upload and output buckets (the
+        upload bucket ``ROLLCALL_BUCKET`` names unless ``--input-bucket`` was given)."""
         flavour = is_loopback(self.endpoint_url) if local is None else local
         buckets = buckets or Buckets()
+        if buckets.input_bucket is None and self.settings.bucket:
+            buckets = replace(buckets, input_bucket=self.settings.bucket)
         chosen = replace(
             settings or StackSettings(), local=flavour, output_format=buckets.output_format
         )

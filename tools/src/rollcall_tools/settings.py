@@ -1,8 +1,8 @@
 """What a deployment sets for tools: environment variables, read once per command.
 
 The shared names of CONTRIBUTING.md: where the stack is (``AWS_REGION``, ``AWS_PROFILE``,
-``ROLLCALL_ENDPOINT_URL``, ``ROLLCALL_STACK``, ``ROLLCALL_TABLE``), which recognizer
-(``ROLLCALL_MODEL_DIR``, ``ROLLCALL_MODEL_S3_URI``, ``ROLLCALL_BACKBONE``,
+``ROLLCALL_ENDPOINT_URL``, ``ROLLCALL_STACK``, ``ROLLCALL_TABLE``, ``ROLLCALL_BUCKET``), which
+recognizer (``ROLLCALL_MODEL_DIR``, ``ROLLCALL_MODEL_S3_URI``, ``ROLLCALL_BACKBONE``,
 ``ROLLCALL_WEIGHTS``), where ``tools local`` keeps its state (``ROLLCALL_STATE_DIR``), and
 the shared data ``tools course`` defaults to (``ROLLCALL_SHARED_DATA``).
 Everything else (sizes, counts, output format, paths of inputs and outputs) is a command
@@ -44,6 +44,9 @@ class Settings(BaseSettings):
     )
     stack: str = Field(default=DEFAULT_STACK, description="resource-name prefix")
     table: str | None = Field(default=None, description="students table (<stack>-students)")
+    bucket: str | None = Field(
+        default=None, description="the upload bucket, when deployed with --input-bucket"
+    )
     model_dir: Path | None = Field(default=None, description="exported recognizer artifact")
     model_s3_uri: str | None = Field(default=None, description="the artifact in S3")
     backbone: str | None = Field(default=None, description="embedding network to enroll with")

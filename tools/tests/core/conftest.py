@@ -62,9 +62,15 @@ def tools(moto_url: str, prefix: str) -> Callable[..., Ran]:
     """Runs ``tools ARGS`` (in this process) on this test's stack: the moto server, the
     region above, the test's prefix unless ``stack`` names another."""
 
-    def run(*args: str, stdin: str | None = None, stack: str | None = None) -> Ran:
+    def run(
+        *args: str,
+        stdin: str | None = None,
+        stack: str | None = None,
+        env: dict[str, str] | None = None,
+    ) -> Ran:
         where = ["--endpoint-url", moto_url, "--region", REGION, "--stack", stack or prefix]
-        got = CliRunner().invoke(app, [*args, *where], input=stdin, env={"COLUMNS": "200"})
+        environ = {"COLUMNS": "200", **(env or {})}
+        got = CliRunner().invoke(app, [*args, *where], input=stdin, env=environ)
         return got.exit_code, got.stdout, got.stderr
 
     return run

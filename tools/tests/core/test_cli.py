@@ -70,6 +70,13 @@ def test_deploy_json_twice_then_destroy(
     )
     assert named["outputs"]["output_bucket"] == f"{prefix}-output"
     assert named["outputs"]["output_format"] == "course"
+    # a device of that stack: ROLLCALL_BUCKET (what deploy printed) names the upload bucket
+    chosen = {"ROLLCALL_BUCKET": f"{prefix}-input"}
+    code, out, _ = tools("devices", "add", "cam9", "--json", stack=f"{prefix}c", env=chosen)
+    assert code == 0, out
+    assert json.loads(out)["devices"]["cam9"]["env"]["ROLLCALL_BUCKET"] == f"{prefix}-input"
+    code, out, _ = tools("devices", "remove", "cam9", "--yes", stack=f"{prefix}c")
+    assert code == 0, out
     code, out, _ = tools("destroy", "--yes", "--json", *course, stack=f"{prefix}c")
     assert json.loads(out)["counts"] == {"delete": 11}
 
