@@ -21,6 +21,7 @@ from rollcall_tools.cli_common import (
     print_deleted,
     summary,
 )
+from rollcall_tools.cli_dashboard import dashboard
 from rollcall_tools.cli_demo import demo
 from rollcall_tools.cli_devices import devices_app, print_edge_settings
 from rollcall_tools.cli_dlq import dlq_app
@@ -56,6 +57,7 @@ app.command("demo")(demo)
 app.command("bench")(bench)
 app.command("soak")(reliability_cli.soak)
 app.command("faults")(reliability_cli.faults)
+app.command("dashboard")(dashboard)
 
 
 def _version(value: bool) -> None:
