@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
@@ -135,7 +136,10 @@ def _redrive(dashboard: Dashboard) -> dlq.Redrive:
 async def redrive(request: Request) -> Response:
     """POST (CSRF-checked): move every dead-lettered event back to the events queue."""
     await checked_form(request)
-    report = await run_in_threadpool(_redrive, dashboard_of(request))
+    try:
+        report = await run_in_threadpool(_redrive, dashboard_of(request))
+    except ToolsError as exc:
+        raise HTTPException(503, exc.message) from None
     return RedirectResponse(
         f"/health?moved={len(report.moved)}&failed={len(report.failed)}", status_code=303
     )
