@@ -4,6 +4,7 @@ edge-capture's; `tools dashboard` itself: its help, and a stack that is not depl
 from __future__ import annotations
 
 import subprocess
+import sys
 
 import pytest
 from typer.testing import CliRunner
@@ -50,3 +51,13 @@ def test_a_stack_that_is_not_deployed_is_one_line_and_exit_2(
     assert got.exit_code == 2, got.output
     assert "is not deployed" in got.stderr and "Traceback" not in got.output
     assert got.stdout == ""  # no URL for a dashboard that never served
+
+
+def test_the_other_commands_never_load_the_web_stack() -> None:
+    """`tools` registers the command but imports the dashboard only when it runs."""
+    code = (
+        "import sys, rollcall_tools.cli; "
+        "print(sorted(m for m in ('starlette', 'jinja2', 'uvicorn') if m in sys.modules))"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "[]"
