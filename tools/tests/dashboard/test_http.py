@@ -81,6 +81,26 @@ def test_live_shows_every_route_and_leaves_the_devices_queue_alone(
     assert stack.devices.depth(stack.names.device_queue("cam1")) == (1, 0)
 
 
+def test_files_are_served_only_by_the_ids_the_pages_listed(
+    client: TestClient, following: Dashboard, stack: Stack
+) -> None:
+    key = clip_key(8, device="cam1")
+    stack.target.client("s3").put_object(Bucket=stack.names.bucket, Key=key, Body=b"clip bytes")
+    _publish(stack, result(stack.names.bucket, key))
+    wait_for(lambda: key in {r.line.key for _, rows in following.feed.snapshot() for r in rows})
+    page = client.get("/live").text
+    link = re.search(r'<a href="(/files/[A-Za-z0-9_-]+)" title="download">' + re.escape(key), page)
+    assert link, "no download link for the clip"
+    got = client.get(link.group(1))
+    assert (got.status_code, got.content) == (200, b"clip bytes")
+    assert got.headers["content-disposition"] == f'attachment; filename="{key.rsplit("/", 1)[1]}"'
+    # anything else is unknown: a made-up id, a path, the bucket's other objects
+    for path in ("/files/nope", "/files/..%2F..%2Fetc%2Fpasswd", f"/files/{key}", "/files/"):
+        assert client.get(path).status_code == 404, path
+    # another bucket's object is never listed
+    assert following.listing.url("another-bucket", key) == ""
+
+
 def test_a_hostile_person_name_is_escaped_on_the_page_and_in_the_event(
     client: TestClient, following: Dashboard, stack: Stack
 ) -> None:

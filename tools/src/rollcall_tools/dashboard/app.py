@@ -13,7 +13,7 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.templating import Jinja2Templates
 
-from rollcall_tools.dashboard import health, live
+from rollcall_tools.dashboard import files, health, live
 from rollcall_tools.dashboard.pages import Page
 from rollcall_tools.dashboard.security import Guard
 from rollcall_tools.dashboard.views import Dashboard, environment, render
@@ -41,6 +41,7 @@ def create_app(dashboard: Dashboard, pages: Sequence[Callable[[], Page]] = PAGES
         routes=[
             Route("/", index, name="index"),
             *(route for page in made for route in page.routes),
+            *files.ROUTES,
             Mount("/static", static, name="static"),
         ],
         middleware=[Middleware(Guard, access=dashboard.access)],
@@ -48,6 +49,8 @@ def create_app(dashboard: Dashboard, pages: Sequence[Callable[[], Page]] = PAGES
     )
     app.state.dashboard = dashboard
     app.state.access = dashboard.access
-    app.state.templates = Jinja2Templates(env=environment())
+    templates = Jinja2Templates(env=environment())
+    templates.env.globals["file_url"] = dashboard.listing.url
+    app.state.templates = templates
     app.state.pages = made
     return app

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +12,7 @@ from starlette.responses import Response
 from starlette.templating import Jinja2Templates
 
 from rollcall_tools.dashboard.feed import LiveFeed
+from rollcall_tools.dashboard.files import Listing
 from rollcall_tools.dashboard.security import CSRF_FIELD, Access
 from rollcall_tools.stack.deploy import Stack
 
@@ -27,6 +28,11 @@ class Dashboard:
     """The dashboard's own results queue (None while nothing follows the topic)."""
     state_dir: Path | None = None
     """Where `tools local up` recorded the local stack (its model), if it is that stack."""
+    listing: Listing = field(init=False)
+    """The files the pages listed: the only ones ``/files/{id}`` serves."""
+
+    def __post_init__(self) -> None:
+        self.listing = Listing(self.stack.names.bucket)
 
 
 def environment() -> Environment:
