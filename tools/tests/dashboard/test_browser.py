@@ -120,6 +120,8 @@ def test_live_shows_an_uploaded_clip_and_health_the_stack(running: Running) -> N
             page = browser.new_page(viewport={"width": 1280, "height": 800})
             errors: list[str] = []
             page.on("pageerror", lambda exc: errors.append(str(exc)))
+            # a CSP violation or a failed load is a console error
+            page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
             page.goto(running.url)
             _save(page, "index", shots)
             page.get_by_role("link", name="Live", exact=True).first.click()

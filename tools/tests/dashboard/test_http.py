@@ -124,6 +124,29 @@ def test_a_hostile_person_name_is_escaped_on_the_page_and_in_the_event(
             assert "<script>" not in event["row_html"]
 
 
+def test_the_event_stream_sends_the_rows_after_the_pages_and_ends_when_the_feed_closes(
+    following: Dashboard,
+) -> None:
+    feed = LiveFeed()
+    for seq in range(3):
+        feed.add(_line(clip_key(seq, device="cam1"), device="cam1"))
+    feed.add(_line(QUOTED_KEY))
+    feed.close()  # the server stops: the stream ends after what it has to send
+    app = create_app(dataclasses.replace(following, feed=feed))
+    with TestClient(app, base_url=ORIGIN) as c:
+        page = c.get("/live").text
+        assert 'data-after="4"' in page
+        got = c.get("/live/events?after=1")
+        assert got.headers["content-type"].startswith("text/event-stream")
+        events = [b for b in got.text.split("\n\n") if b.startswith("id: ")]
+        assert [e.split("\n")[0] for e in events] == ["id: 2", "id: 3", "id: 4"]
+        last = json.loads(events[-1].split("data: ", 1)[1])
+        assert XSS not in last["row_html"] and "&lt;img" in last["row_html"]
+        # a reconnect's Last-Event-ID wins over the page's ?after=
+        again = c.get("/live/events?after=1", headers={"last-event-id": "3"}).text
+        assert [b.split("\n")[0] for b in again.split("\n\n") if b.startswith("id: ")] == ["id: 4"]
+
+
 def test_off_loopback_every_request_needs_the_token(following: Dashboard) -> None:
     access = Access.for_host("0.0.0.0")
     assert access.generated and access.token and access.hosts is None

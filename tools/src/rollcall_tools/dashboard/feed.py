@@ -105,11 +105,16 @@ class LiveFeed:
 
     def snapshot(self) -> list[tuple[str, list[LiveRow]]]:
         """(device, its rows newest first) per device, devices sorted, foreign last."""
+        return self.view()[1]
+
+    def view(self) -> tuple[int, list[tuple[str, list[LiveRow]]]]:
+        """The number of the last row added, and :meth:`snapshot`, read together."""
         with self._lock:
-            return sorted(
+            sections = sorted(
                 ((device, list(rows)) for device, rows in self._rows.items()),
                 key=lambda item: (item[0] == FOREIGN, item[0]),
             )
+            return self._seq, sections
 
     def listen(self) -> asyncio.Queue[LiveRow | None]:
         """A queue (of the running event loop) that receives every row added from now on,

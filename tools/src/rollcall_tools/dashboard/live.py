@@ -36,9 +36,15 @@ def _section(device: str, rows: list[LiveRow]) -> dict[str, Any]:
 
 async def live_page(request: Request) -> Response:
     feed = dashboard_of(request).feed
-    sections = [_section(device, rows) for device, rows in feed.snapshot()]
+    seq, snapshot = feed.view()
+    sections = [_section(device, rows) for device, rows in snapshot]
     return render(
-        request, "live.html", sections=sections, error=feed.error, per_device=feed.per_device
+        request,
+        "live.html",
+        sections=sections,
+        after=seq,
+        error=feed.error,
+        per_device=feed.per_device,
     )
 
 
@@ -53,16 +59,28 @@ def _event(templates: Jinja2Templates, row: LiveRow) -> str:
     return f"id: {row.seq}\ndata: {json.dumps(payload)}\n\n"
 
 
+def _seq(text: str | None) -> int:
+    return int(text) if text and text.isdigit() else 0
+
+
 async def live_events(request: Request) -> Response:
-    """``text/event-stream``: one event per result from now on, each with its rendered row
-    (and its device's empty section, for a device the page does not show yet)."""
+    """``text/event-stream``: one event per result after the page's (``?after=SEQ``, or the
+    ``Last-Event-ID`` of a reconnect), each with its rendered row (and its device's empty
+    section, for a device the page does not show yet). Rows kept from before the stream
+    opened are sent first, so none falls between the page and its stream."""
     feed = dashboard_of(request).feed
     templates: Jinja2Templates = request.app.state.templates
+    after = _seq(request.headers.get("last-event-id")) or _seq(request.query_params.get("after"))
     queue = feed.listen()
+    kept = [row for _, rows in feed.snapshot() for row in rows if row.seq > after]
 
     async def stream() -> AsyncIterator[str]:
+        sent = after
         try:
             yield "retry: 2000\n: connected\n\n"
+            for old in sorted(kept, key=lambda r: r.seq):
+                yield _event(templates, old)
+                sent = old.seq
             while True:
                 try:
                     row = await asyncio.wait_for(queue.get(), timeout=KEEPALIVE_S)
@@ -71,7 +89,9 @@ async def live_events(request: Request) -> Response:
                     continue
                 if row is None:  # the server is stopping
                     return
-                yield _event(templates, row)
+                if row.seq > sent:  # not already sent from the kept rows
+                    yield _event(templates, row)
+                    sent = row.seq
         finally:
             feed.unlisten(queue)
 

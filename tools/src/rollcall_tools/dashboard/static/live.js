@@ -4,7 +4,7 @@
   const devices = document.getElementById("devices");
   const dot = document.getElementById("live-state");
   const keep = Number(devices.dataset.perDevice || 20);
-  const source = new EventSource("/live/events");
+  const source = new EventSource("/live/events?after=" + Number(devices.dataset.after || 0));
   source.onopen = function () { dot.classList.add("on"); };
   source.onerror = function () { dot.classList.remove("on"); };
   source.onmessage = function (event) {
