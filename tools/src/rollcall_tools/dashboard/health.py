@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -31,7 +32,7 @@ class QueueDepth:
     in_flight: int | None
 
 
-@dataclass(frozen=True)
+@dataclass
 class Health:
     queues: list[QueueDepth]
     devices: list[DeviceInfo]
@@ -65,9 +66,7 @@ def _local_model(dashboard: Dashboard) -> list[tuple[str, str]]:
 
 def _function_model(dashboard: Dashboard) -> list[tuple[str, str]]:
     names = dashboard.stack.names
-    function = if_present(
-        dashboard.stack.target.client("lambda").get_function, FunctionName=names.function
-    )
+    function = if_present(dashboard.client("lambda").get_function, FunctionName=names.function)
     if function is None:
         return [("function", f"{names.function} is not deployed")]
     variables = function["Configuration"].get("Environment", {}).get("Variables", {})
@@ -80,10 +79,11 @@ def _function_model(dashboard: Dashboard) -> list[tuple[str, str]]:
 
 
 def collect(dashboard: Dashboard) -> Health:
-    """Everything the page shows, read now (one call per queue, device and the function)."""
+    """Everything the page shows, read now: the queues, the devices and the model at once
+    (one call per queue, a few per device, one for the function)."""
     stack = dashboard.stack
     names = stack.names
-    sqs = stack.target.client("sqs")
+    sqs = dashboard.client("sqs")
     roles = [
         ("events", names.events_queue),
         ("events dead letters", names.events_dlq),
@@ -92,12 +92,21 @@ def collect(dashboard: Dashboard) -> Health:
     ]
     if dashboard.queue:
         roles.append(("this dashboard", dashboard.queue))
-    with aws_errors(f"reading the health of stack {names.prefix}"):
-        queues = [_depth(sqs, role, name) for role, name in roles]
-        devices = stack.devices.describe()
-        model = _local_model(dashboard) if stack.settings.local else _function_model(dashboard)
+    model = _local_model if stack.settings.local else _function_model
+    if not stack.settings.local:
+        dashboard.client("lambda")  # made here, not in a worker thread
+    with (
+        aws_errors(f"reading the health of stack {names.prefix}"),
+        ThreadPoolExecutor(max_workers=len(roles) + 2) as pool,
+    ):
+        depths = [pool.submit(_depth, sqs, role, name) for role, name in roles]
+        devices = pool.submit(dashboard.devices.describe)
+        modelled = pool.submit(model, dashboard)
+        queues = [depth.result() for depth in depths]
+        found = Health(queues, devices.result(), 0, modelled.result())
     dead = queues[1]
-    return Health(queues, devices, (dead.visible or 0) + (dead.in_flight or 0), model)
+    found.dead_letters = (dead.visible or 0) + (dead.in_flight or 0)
+    return found
 
 
 def _count(request: Request, name: str) -> int | None:
@@ -125,7 +134,7 @@ def health_page(request: Request) -> Response:
 
 def _redrive(dashboard: Dashboard) -> dlq.Redrive:
     names = dashboard.stack.names
-    sqs = dashboard.stack.target.client("sqs")
+    sqs = dashboard.client("sqs")
     hint = f"stack {names.prefix!r} is not deployed (run `tools deploy`)"
     with aws_errors(f"re-driving {names.events_dlq} to {names.events_queue}"):
         dlq_url = find_queue(sqs, names.events_dlq, hint)

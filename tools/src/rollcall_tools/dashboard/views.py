@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -15,6 +16,7 @@ from rollcall_tools.dashboard.feed import LiveFeed
 from rollcall_tools.dashboard.files import Listing
 from rollcall_tools.dashboard.security import CSRF_FIELD, Access
 from rollcall_tools.stack.deploy import Stack
+from rollcall_tools.stack.devices import Devices
 
 
 @dataclass
@@ -30,9 +32,21 @@ class Dashboard:
     """Where `tools local up` recorded the local stack (its model), if it is that stack."""
     listing: Listing = field(init=False)
     """The files the pages listed: the only ones ``/files/{id}`` serves."""
+    devices: Devices = field(init=False)
+    _clients: dict[str, Any] = field(init=False, default_factory=dict)
+    _lock: threading.Lock = field(init=False, default_factory=threading.Lock)
 
     def __post_init__(self) -> None:
         self.listing = Listing(self.stack.names.bucket)
+        self.devices = self.stack.devices
+
+    def client(self, service: str) -> Any:
+        """One boto3 client per service for every request (clients are thread-safe; making
+        one from the shared session is not, hence the lock)."""
+        with self._lock:
+            if service not in self._clients:
+                self._clients[service] = self.stack.target.client(service)
+            return self._clients[service]
 
 
 def environment() -> Environment:
