@@ -3,13 +3,17 @@ edge-capture's; `tools dashboard` itself: its help, and a stack that is not depl
 
 from __future__ import annotations
 
+import socket
 import subprocess
 import sys
 
 import pytest
 from typer.testing import CliRunner
 
+from rollcall_tools.aws import AwsTarget
 from rollcall_tools.cli import app
+from rollcall_tools.stack.deploy import Stack
+from rollcall_tools.stack.settings import StackSettings
 from rollcall_tools.task_root import FORBIDDEN, served_requirements, workspace_root
 
 WEB_STACK = ("starlette", "jinja2", "uvicorn", "python-multipart")
@@ -61,3 +65,21 @@ def test_the_other_commands_never_load_the_web_stack() -> None:
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "[]"
+
+
+def test_a_port_in_use_is_one_line_and_exit_2_and_leaves_no_queue(
+    moto_endpoint: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("ROLLCALL_DASHBOARD_TOKEN", raising=False)
+    target = AwsTarget(region="eu-west-1", endpoint_url=moto_endpoint)
+    Stack.resolve(target, "dashport", StackSettings(local=True)).deploy()
+    where = ["--endpoint-url", moto_endpoint, "--region", "eu-west-1", "--stack", "dashport"]
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = str(taken.getsockname()[1])
+        got = CliRunner().invoke(app, ["dashboard", "--port", port, *where])
+    assert got.exit_code == 2, got.output
+    assert f"cannot listen on 127.0.0.1:{port}" in got.stderr
+    queues = target.client("sqs").list_queues(QueueNamePrefix="dashport-dashboard")
+    assert not queues.get("QueueUrls")

@@ -172,6 +172,7 @@ class Subscriber:
     on_error: Callable[[str], None] = lambda _message: None
     _stop: threading.Event = field(default_factory=threading.Event)
     _thread: threading.Thread | None = None
+    _creating: bool = False
 
     @property
     def resources(self) -> list[Resource]:
@@ -187,6 +188,7 @@ class Subscriber:
                     f"stack {names.prefix!r} is not deployed in {names.region} (no topic "
                     f"{names.results_topic}): run `tools deploy` or `tools local up` first"
                 )
+        self._creating = True  # from here on, stop() removes what was made
         plan.run(self.resources, dry_run=False)
         sqs = self.stack.target.client("sqs")
         url = str(sqs.get_queue_url(QueueName=self.queue)["QueueUrl"])
@@ -207,8 +209,10 @@ class Subscriber:
                 self._stop.wait(self.poll_s)
 
     def stop(self) -> None:
-        """Stop following and delete the subscription, then the queue."""
+        """Stop following and delete the subscription, then the queue (nothing when start
+        made nothing)."""
         self._stop.set()
         if self._thread is not None:
             self._thread.join(timeout=self.poll_s + 30)
-        plan.remove(reversed(self.resources), dry_run=False)
+        if self._creating:
+            plan.remove(reversed(self.resources), dry_run=False)
