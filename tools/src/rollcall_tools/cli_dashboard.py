@@ -65,4 +65,5 @@ def dashboard(
             announce=announce,
         )
     except KeyboardInterrupt:
-        err.print("dashboard stopped; its queue is deleted")
+        pass  # Ctrl-C is how it ends (uvicorn re-raises the signal once it has stopped)
+    err.print("dashboard stopped; its queue is deleted")
