@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from typing import Annotated
 
 import typer
@@ -55,7 +56,8 @@ def dashboard(
             err.print("access token: ROLLCALL_DASHBOARD_TOKEN")
         out.print(url, markup=False)
 
-    try:
+    # Ctrl-C is how it ends (uvicorn re-raises the signal once it has stopped)
+    with contextlib.suppress(KeyboardInterrupt):
         serve(
             stack,
             access,
@@ -64,6 +66,4 @@ def dashboard(
             state_dir=state_dir or where.settings.state_dir,
             announce=announce,
         )
-    except KeyboardInterrupt:
-        pass  # Ctrl-C is how it ends (uvicorn re-raises the signal once it has stopped)
     err.print("dashboard stopped; its queue is deleted")
