@@ -25,6 +25,7 @@ from rollcall_tools.cli_common import (
     summary,
 )
 from rollcall_tools.cli_course import course
+from rollcall_tools.cli_dashboard import dashboard
 from rollcall_tools.cli_demo import demo
 from rollcall_tools.cli_devices import devices_app, print_edge_settings
 from rollcall_tools.cli_dlq import dlq_app
@@ -63,6 +64,7 @@ app.command("bench")(bench)
 app.command("course")(course)
 app.command("soak")(reliability_cli.soak)
 app.command("faults")(reliability_cli.faults)
+app.command("dashboard")(dashboard)
 
 
 def _version(value: bool) -> None:

@@ -58,7 +58,11 @@ blocked from import."""
 BOTOCORE_SERVICES = frozenset({"s3", "sqs", "sns", "dynamodb", "sts"})
 """The AWS APIs the handler calls (STS for credentials); botocore's other 400-odd service
 models (28 MB) are left out of the image."""
-FORBIDDEN = re.compile(r"^(torch|torchvision|triton|nvidia[-_].*|cuda[-_].*)$", re.IGNORECASE)
+FORBIDDEN = re.compile(
+    r"^(torch|torchvision|triton|nvidia[-_].*|cuda[-_].*"
+    r"|starlette|jinja2|uvicorn|python-multipart)$",  # the dashboard's web stack
+    re.IGNORECASE,
+)
 _NAME = re.compile(r"^([A-Za-z0-9][A-Za-z0-9._-]*)\s*==")
 
 

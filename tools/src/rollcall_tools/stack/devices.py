@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -15,6 +16,9 @@ from rollcall_tools.stack.names import StackNames, check_device_id
 from rollcall_tools.stack.plan import OnChange, PlanResult, Resource
 from rollcall_tools.stack.policy import edge_policy
 from rollcall_tools.stack.routes import TAG_DEVICE, TAG_ROLE, TAG_STACK, device_route
+
+DESCRIBE_THREADS = 16
+"""Queues ``registered`` and ``describe`` read at once (one shared, thread-safe SQS client)."""
 
 
 @dataclass(frozen=True)
@@ -38,6 +42,7 @@ class Devices:
     def __init__(self, target: AwsTarget, names: StackNames) -> None:
         self.target, self.names = target, names
         self.sqs = target.client("sqs")
+        self.sns = target.client("sns")
 
     def resources(self, device_id: str) -> list[Resource]:
         return device_route(self.target, self.names, device_id)
@@ -83,34 +88,53 @@ class Devices:
             pages = self.sqs.get_paginator("list_queues").paginate(
                 QueueNamePrefix=self.names.device_queue_prefix()
             )
-            for page in pages:
-                for url in page.get("QueueUrls", []):
-                    listed = if_present(self.sqs.list_queue_tags, QueueUrl=url)  # or deleted
-                    tags = (listed or {}).get("Tags", {})
+            urls = [url for page in pages for url in page.get("QueueUrls", [])]
+            with ThreadPoolExecutor(max_workers=max(1, min(DESCRIBE_THREADS, len(urls)))) as pool:
+                listed = pool.map(
+                    lambda url: if_present(self.sqs.list_queue_tags, QueueUrl=url), urls
+                )
+                for reply in listed:  # None: deleted meanwhile
+                    tags = (reply or {}).get("Tags", {})
                     if tags.get(TAG_STACK) == self.names.prefix and tags.get(TAG_ROLE) == "results":
                         found.append(tags[TAG_DEVICE])
         return sorted(set(found))
 
     def describe(self) -> list[DeviceInfo]:
-        """Every registered device with its queue depths and whether it is subscribed."""
-        out = []
-        for device_id in self.registered():
-            subscription = self.resources(device_id)[-1]
-            with aws_errors(f"reading the route of device {device_id}"):
-                waiting, in_flight = self.depth(self.names.device_queue(device_id))
-                dead, dead_in_flight = self.depth(self.names.device_dlq(device_id))
-                subscribed = subscription.read() is not None
-            out.append(
-                DeviceInfo(
-                    device_id,
-                    self.names.device_queue(device_id),
-                    waiting,
-                    in_flight,
-                    dead + dead_in_flight,
-                    subscribed,
-                )
-            )
-        return out
+        """Every registered device with its queue depths and whether it is subscribed: one
+        listing of the topic's subscriptions, the devices' queues read concurrently (the
+        dashboard's Health page shows this)."""
+        ids = self.registered()
+        with aws_errors(f"listing the subscriptions of {self.names.results_topic}"):
+            subscribed = self._subscribed_queues()
+        with ThreadPoolExecutor(max_workers=max(1, min(DESCRIBE_THREADS, len(ids)))) as pool:
+            return list(pool.map(lambda device_id: self._describe(device_id, subscribed), ids))
+
+    def _subscribed_queues(self) -> set[str]:
+        """The ARNs of the queues subscribed to the results topic."""
+        paginator = self.sns.get_paginator("list_subscriptions_by_topic")
+        pages: list[dict[str, Any]] | None = if_present(
+            list, paginator.paginate(TopicArn=self.names.results_topic_arn)
+        )
+        return {
+            str(sub["Endpoint"])
+            for page in pages or []
+            for sub in page.get("Subscriptions", [])
+            if sub.get("Protocol") == "sqs"
+        }
+
+    def _describe(self, device_id: str, subscribed: set[str]) -> DeviceInfo:
+        queue = self.names.device_queue(check_device_id(device_id))
+        with aws_errors(f"reading the route of device {device_id}"):
+            waiting, in_flight = self.depth(queue)
+            dead, dead_in_flight = self.depth(self.names.device_dlq(device_id))
+        return DeviceInfo(
+            device_id,
+            queue,
+            waiting,
+            in_flight,
+            dead + dead_in_flight,
+            self.names.queue_arn(queue) in subscribed,
+        )
 
     def depth(self, queue: str) -> tuple[int, int]:
         """(visible, in flight) messages of ``queue``; (0, 0) when it does not exist."""

@@ -1,0 +1,112 @@
+"""Live: per device, the latest results as they arrive, pushed by server-sent events."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+from collections.abc import AsyncIterator
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import Response, StreamingResponse
+from starlette.routing import Route
+from starlette.templating import Jinja2Templates
+
+from rollcall_tools.dashboard.feed import FOREIGN, LiveRow
+from rollcall_tools.dashboard.pages import Page
+from rollcall_tools.dashboard.views import dashboard_of, render
+
+KEEPALIVE_S = 15.0
+"""An SSE comment this often keeps proxies from closing an idle stream."""
+
+
+def section_id(device: str) -> str:
+    """The HTML id of a device's section (a hash: any device string gives a safe id)."""
+    return "device-" + hashlib.blake2s(device.encode(), digest_size=6).hexdigest()
+
+
+def device_label(device: str) -> str:
+    return "foreign uploads" if device == FOREIGN else device
+
+
+def _section(device: str, rows: list[LiveRow]) -> dict[str, Any]:
+    return {"id": section_id(device), "label": device_label(device), "rows": rows}
+
+
+async def live_page(request: Request) -> Response:
+    feed = dashboard_of(request).feed
+    seq, snapshot = feed.view()
+    sections = [_section(device, rows) for device, rows in snapshot]
+    return render(
+        request,
+        "live.html",
+        sections=sections,
+        after=seq,
+        error=feed.error,
+        per_device=feed.per_device,
+    )
+
+
+def _event(templates: Jinja2Templates, row: LiveRow) -> str:
+    device = row.line.device or FOREIGN
+    env = templates.env
+    payload = {
+        "section": section_id(device),
+        "section_html": env.get_template("_live_section.html").render(section=_section(device, [])),
+        "row_html": env.get_template("_live_row.html").render(row=row),
+    }
+    return f"id: {row.seq}\ndata: {json.dumps(payload)}\n\n"
+
+
+def _seq(text: str | None) -> int:
+    return int(text) if text and text.isdigit() else 0
+
+
+async def live_events(request: Request) -> Response:
+    """``text/event-stream``: one event per result after the page's (``?after=SEQ``, or the
+    ``Last-Event-ID`` of a reconnect), each with its rendered row (and its device's empty
+    section, for a device the page does not show yet). Rows kept from before the stream
+    opened are sent first, so none falls between the page and its stream."""
+    feed = dashboard_of(request).feed
+    templates: Jinja2Templates = request.app.state.templates
+    after = _seq(request.headers.get("last-event-id")) or _seq(request.query_params.get("after"))
+    queue = feed.listen()
+    kept = [row for _, rows in feed.snapshot() for row in rows if row.seq > after]
+
+    async def stream() -> AsyncIterator[str]:
+        sent = after
+        try:
+            yield "retry: 2000\n: connected\n\n"
+            for old in sorted(kept, key=lambda r: r.seq):
+                yield _event(templates, old)
+                sent = old.seq
+            while True:
+                try:
+                    row = await asyncio.wait_for(queue.get(), timeout=KEEPALIVE_S)
+                except TimeoutError:
+                    yield ": keep-alive\n\n"
+                    continue
+                if row is None:  # the server is stopping
+                    return
+                if row.seq > sent:  # not already sent from the kept rows
+                    yield _event(templates, row)
+                    sent = row.seq
+        finally:
+            feed.unlisten(queue)
+
+    return StreamingResponse(
+        stream(), media_type="text/event-stream", headers={"x-accel-buffering": "no"}
+    )
+
+
+def page() -> Page:
+    return Page(
+        path="/live",
+        title="Live",
+        summary="The latest results of every device as they arrive.",
+        routes=[
+            Route("/live", live_page, name="live"),
+            Route("/live/events", live_events, name="live-events"),
+        ],
+    )
