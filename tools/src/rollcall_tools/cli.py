@@ -36,6 +36,7 @@ from rollcall_tools.stack.settings import (
     DEFAULT_MAX_CONCURRENCY,
     DEFAULT_MEMORY_MB,
     DEFAULT_RETENTION_DAYS,
+    DEFAULT_SIGHTINGS_RETENTION_DAYS,
     DEFAULT_TIMEOUT_S,
     QUEUE_MAX_RECEIVES,
     StackSettings,
@@ -97,6 +98,9 @@ def deploy(
     retention_days: Annotated[
         int, typer.Option(help="Days before a clip expires.")
     ] = DEFAULT_RETENTION_DAYS,
+    sightings_retention_days: Annotated[
+        int, typer.Option(help="Days a sighting (attendance) is kept: the table's TTL.")
+    ] = DEFAULT_SIGHTINGS_RETENTION_DAYS,
     timeout: Annotated[
         int,
         typer.Option(
@@ -143,6 +147,7 @@ def deploy(
         local=local,
         settings=StackSettings(
             clip_retention_days=retention_days,
+            sightings_retention_days=sightings_retention_days,
             timeout_s=timeout,
             memory_mb=memory,
             image_tag=image_tag,

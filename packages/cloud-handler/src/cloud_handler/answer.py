@@ -31,6 +31,7 @@ from cloud_handler.events import ClipTask, Malformed
 from cloud_handler.observability import count, logger, milliseconds
 from cloud_handler.pipeline import Outcome, error_result, process_clip
 from cloud_handler.publish import publish_result
+from cloud_handler.sightings import record_sightings
 from shared_schema import ErrorCode
 
 if TYPE_CHECKING:
@@ -85,7 +86,10 @@ def build_answer(runtime: Runtime) -> Answer:
     def answer(*, clip: dict[str, Any], attempt: int) -> dict[str, Any]:
         outcome = _outcome(clip, runtime, attempt)
         result = outcome.result
-        topic = runtime.settings.results_topic_arn
+        settings = runtime.settings
+        retention = settings.sightings_retention_days
+        record_sightings(runtime.dynamodb, settings.sightings_table, result, retention)
+        topic = settings.results_topic_arn
         message_id = publish_result(runtime.sns, topic, result, dedup=clip["id"])
         log_outcome(outcome)
         return {"key": result.clip.key, "status": result.status.value, "message_id": message_id}
