@@ -8,6 +8,7 @@ from typing import Annotated
 
 import typer
 
+from rollcall_tools.cli_attendance import attendance_app
 from rollcall_tools.cli_bench import bench
 from rollcall_tools.cli_common import (
     Devices,
@@ -52,6 +53,7 @@ app = typer.Typer(
 app.add_typer(local_app, name="local")
 app.add_typer(devices_app, name="devices")
 app.add_typer(dlq_app, name="dlq")
+app.add_typer(attendance_app, name="attendance")
 app.command("results")(results)
 app.command("demo")(demo)
 app.command("bench")(bench)

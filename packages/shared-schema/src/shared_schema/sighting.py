@@ -7,8 +7,8 @@ the clip key and the person, so a replayed clip overwrites its own items and add
 
 Table layout (the stack's ``<stack>-sightings``):
 
-- ``pk`` = ``<device>#<UTC day of the clip start>``, ``sk`` = ``<start ms:13>#<session>#<seq:8>#<who>``:
-  one device's day, in time order;
+- ``pk`` = ``<device>#<UTC day of the clip start>``,
+  ``sk`` = ``<start ms:13>#<session>#<seq:8>#<who>``: one device's day, in time order;
 - index ``by-person`` (``person``, ``start_ms``): "when was X last seen" (sparse: only named
   people's items carry ``person``);
 - index ``by-session`` (``session``, ``start_ms``): one edge-capture session;

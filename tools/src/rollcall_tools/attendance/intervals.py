@@ -24,8 +24,8 @@ Interval = tuple[int, int]
 def merge(spans: Iterable[Interval], gap_ms: int) -> list[Interval]:
     """``spans`` (in any order) merged where they overlap or lie at most ``gap_ms`` apart."""
     merged: list[Interval] = []
-    for start, end in sorted(spans):
-        end = max(start, end)
+    for start, until in sorted(spans):
+        end = max(start, until)
         if merged and start - merged[-1][1] <= gap_ms:
             merged[-1] = (merged[-1][0], max(merged[-1][1], end))
         else:

@@ -47,9 +47,7 @@ def utc_days(from_ms: int, to_ms: int) -> list[str]:
     return [(first + timedelta(n)).isoformat() for n in range((last - first).days + 1)]
 
 
-def read_window(
-    ddb: Any, table: str, from_ms: int, to_ms: int, device: str | None = None
-) -> Read:
+def read_window(ddb: Any, table: str, from_ms: int, to_ms: int, device: str | None = None) -> Read:
     """Sightings of clips starting in ``[from_ms, to_ms]``: one device's day partitions, or
     (``device`` None) the ``by-day`` index of every device."""
     read = Read([])
@@ -68,7 +66,7 @@ def read_window(
                 },
             )
         else:
-            _query_index(ddb, read, table, BY_DAY, day, from_ms, to_ms)
+            _query_index(ddb, read, table, BY_DAY, day, from_ms=from_ms, to_ms=to_ms)
     return read
 
 
@@ -76,6 +74,7 @@ def read_session(
     ddb: Any,
     table: str,
     session: str,
+    *,
     device: str | None = None,
     from_ms: int | None = None,
     to_ms: int | None = None,
@@ -85,7 +84,7 @@ def read_session(
     read = Read([])
     lo = 0 if from_ms is None else from_ms
     hi = 10**13 if to_ms is None else to_ms
-    _query_index(ddb, read, table, BY_SESSION, session, lo, hi, device=device)
+    _query_index(ddb, read, table, BY_SESSION, session, from_ms=lo, to_ms=hi, device=device)
     return read
 
 
@@ -135,8 +134,9 @@ def delete_person(ddb: Any, table: str, person: str) -> int:
             if not requests:
                 break
         else:
-            raise JobFailedError(f"DynamoDB kept refusing to delete sightings of {person}; "
-                                 "run it again")  # fmt: skip
+            raise JobFailedError(
+                f"DynamoDB kept refusing to delete sightings of {person}; run it again"
+            )
     return len(keys)
 
 
@@ -146,9 +146,9 @@ def _query_index(
     table: str,
     index: str,
     value: str,
+    *,
     from_ms: int,
     to_ms: int,
-    *,
     device: str | None = None,
 ) -> None:
     names = {"#k": INDEXES[index], "#t": INDEX_SORT_KEY}

@@ -36,8 +36,10 @@ def zone(name: str | None) -> tzinfo | None:
     try:
         return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError):
-        raise ConfigError(f"time zone {name!r} is unknown (use an IANA name, e.g. "
-                          "America/Phoenix, or an offset like +01:00)") from None  # fmt: skip
+        raise ConfigError(
+            f"time zone {name!r} is unknown (use an IANA name, e.g. "
+            "America/Phoenix, or an offset like +01:00)"
+        ) from None
 
 
 def in_zone(ms: int, tz: tzinfo | None) -> datetime:
@@ -71,8 +73,10 @@ def parse_time(text: str, tz: tzinfo | None, *, option: str, day: date | None = 
         else:
             moment = datetime.fromisoformat(text)
     except ValueError:
-        raise ConfigError(f"{option} {text!r}: expected ISO 8601 such as 2026-12-07T10:30 "
-                          "(optionally with an offset) or a time of day such as 10:30") from None  # fmt: skip
+        raise ConfigError(
+            f"{option} {text!r}: expected ISO 8601 such as 2026-12-07T10:30 "
+            "(optionally with an offset) or a time of day such as 10:30"
+        ) from None
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=tz) if tz is not None else moment.astimezone()
     return moment
@@ -149,8 +153,10 @@ def load_schedule(path: Path) -> Schedule:
     for meeting in schedule.session:
         bad = [d for d in meeting.days if d[:3].lower() not in DAYS or len(d) < 3]
         if bad:
-            raise ConfigError(f"schedule {path}: session {meeting.name!r}: days {bad} are not "
-                              "weekdays (Mon, Tue, ... or Monday, ...)")  # fmt: skip
+            raise ConfigError(
+                f"schedule {path}: session {meeting.name!r}: days {bad} are not "
+                "weekdays (Mon, Tue, ... or Monday, ...)"
+            )
         if meeting.end <= meeting.start:
             raise ConfigError(f"schedule {path}: session {meeting.name!r} ends before it starts")
         zone(meeting.timezone or schedule.timezone)

@@ -30,7 +30,8 @@ def handler_policy(names: StackNames, settings: StackSettings) -> dict[str, Any]
     """The handler's inline policy: read any new object of the bucket (and list it, so that
     a missing object is 404, not 403), read students, use the idempotency table, put
     sightings in theirs, publish results to the topic, take batches from the events queue
-    (the event source mapping runs with this role), write its own log streams (and read its model artifact, when in S3)."""
+    (the event source mapping runs with this role), write its own log streams (and read its
+    model artifact, when in S3)."""
     statements: list[dict[str, Any]] = [
         {
             "Sid": "ReadObjects",

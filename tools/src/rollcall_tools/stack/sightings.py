@@ -21,7 +21,7 @@ from shared_schema.sighting import (
 def table_definition(table: str) -> dict[str, Any]:
     """``CreateTable``'s arguments for a sightings table named ``table`` (on demand)."""
     attributes = {PARTITION_KEY: "S", SORT_KEY: "S", INDEX_SORT_KEY: "N"}
-    attributes |= {key: "S" for key in INDEXES.values()}
+    attributes |= dict.fromkeys(INDEXES.values(), "S")
     return {
         "TableName": table,
         "AttributeDefinitions": [
