@@ -71,8 +71,8 @@ def print_report(report: Attendance) -> None:
         minutes, seconds = divmod(round(p.present_s), 60)
         table.add_row(
             p.name,
-            iso(p.first_ms, report.tz),
-            iso(p.last_ms, report.tz),
+            iso(p.first_ms, report.tz, "seconds"),
+            iso(p.last_ms, report.tz, "seconds"),
             f"{minutes}:{seconds:02d}",
             str(p.clips),
             f"{p.best_similarity:.2f}",

@@ -139,7 +139,6 @@ def _check_tables(target: AwsTarget, stack: Stack) -> None:
     ]
     assert sorted(g["IndexName"] for g in sightings["GlobalSecondaryIndexes"]) == [
         "by-day",
-        "by-person",
         "by-session",
     ]
     ttl = ddb.describe_time_to_live(TableName=stack.names.sightings_table)

@@ -11,7 +11,7 @@ from typing import Any
 
 from cloud_handler.errors import TransientError
 from shared_schema import RecognitionResult
-from shared_schema.sighting import sightings_of, to_item
+from shared_schema.sighting import clip_items, sightings_of
 
 BATCH_ITEMS = 25
 """DynamoDB's limit on the writes of one BatchWriteItem."""
@@ -21,8 +21,9 @@ DAY_S = 86_400
 def record_sightings(
     dynamodb: Any, table: str | None, result: RecognitionResult, retention_days: int
 ) -> int:
-    """Write ``result``'s sightings to ``table`` (None: sightings are not kept); returns how
-    many. Items expire ``retention_days`` after the clip's start (the table's TTL).
+    """Write ``result``'s sightings to ``table`` (None: sightings are not kept): the clip's
+    item and one per person recognized; returns how many items. They expire
+    ``retention_days`` after the clip's start (the table's TTL).
 
     Raises:
         TransientError: DynamoDB left writes unprocessed (throttled): the delivery fails and
@@ -33,7 +34,9 @@ def record_sightings(
     if table is None:
         return 0
     sightings = sightings_of(result)
-    items = [to_item(s, s.start_ms // 1000 + retention_days * DAY_S) for s in sightings]
+    if not sightings:
+        return 0
+    items = clip_items(sightings, sightings[0].start_ms // 1000 + retention_days * DAY_S)
     for first in range(0, len(items), BATCH_ITEMS):
         batch = items[first : first + BATCH_ITEMS]
         reply = dynamodb.batch_write_item(

@@ -1,19 +1,21 @@
 """Sightings: who was seen in which rollcall clip, as the attendance table stores them.
 
-One item per recognized person per clip, plus one item per clip that showed faces nobody
-recognized (``person`` absent, ``unknown`` = how many). The handler writes them
-(cloud-handler's ``sightings``); ``tools attendance`` reads them. Keys are deterministic in
-the clip key and the person, so a replayed clip overwrites its own items and adds none.
+Per answered rollcall clip the handler writes (cloud-handler's ``sightings``), in one batch:
 
-Table layout (the stack's ``<stack>-sightings``):
+- one **person item** per recognized person: ``pk`` = ``@<person>``,
+  ``sk`` = ``<start ms:13>#<device>#<session>#<seq:8>`` - a person's sightings in time order
+  ("when was X last seen": the newest item; a purge deletes the partition);
+- one **clip item** (the roll of the clip): ``pk`` = ``<device>#<UTC day of the clip start>``,
+  ``sk`` = ``<start ms:13>#<session>#<seq:8>``, with every person seen (``people``: a JSON
+  list of ``[name, similarity, frame ms]``) and the unrecognized faces counted
+  (``unknown``). Reports read these: one item per clip, whoever was in it.
 
-- ``pk`` = ``<device>#<UTC day of the clip start>``,
-  ``sk`` = ``<start ms:13>#<session>#<seq:8>#<who>``: one device's day, in time order;
-- index ``by-person`` (``person``, ``start_ms``): "when was X last seen" (sparse: only named
-  people's items carry ``person``);
-- index ``by-session`` (``session``, ``start_ms``): one edge-capture session;
-- index ``by-day`` (``day``, ``start_ms``): every device's sightings of a day;
-- ``expires`` (epoch seconds): the table's TTL attribute (the stack's retention).
+A person partition starts with ``@``, which no device id does, so the two never meet. The
+clip items alone carry ``session`` and ``day``, so the indexes ``by-session`` (``session``,
+``start_ms``) and ``by-day`` (``day``, ``start_ms``) hold only them (a person item names
+its clip by key alone). ``expires`` (epoch seconds) is the table's TTL attribute (the
+stack's retention). Keys are deterministic in the
+clip key and the person: a replayed clip overwrites its own items and adds none.
 
 Objects that are not rollcall clips (whole videos from other clients) have no device,
 session or capture time: they yield no sightings.
@@ -21,27 +23,26 @@ session or capture time: they yield no sightings.
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from shared_schema._time import to_epoch_ms
-from shared_schema.clip import SafeId
+from shared_schema.clip import SafeId, parse_key
 from shared_schema.result import RecognitionResult
 from shared_schema.student import PersonName
 
 PARTITION_KEY = "pk"
 SORT_KEY = "sk"
 TTL_ATTRIBUTE = "expires"
-BY_PERSON = "by-person"
 BY_SESSION = "by-session"
 BY_DAY = "by-day"
-INDEXES = {BY_PERSON: "person", BY_SESSION: "session", BY_DAY: "day"}
-"""Each global secondary index and its partition key; every index sorts on ``start_ms``."""
+INDEXES = {BY_SESSION: "session", BY_DAY: "day"}
+"""Each global secondary index and its partition key; both sort on ``start_ms``."""
 INDEX_SORT_KEY = "start_ms"
-UNKNOWN_WHO = "?"
-"""The sort key's last part on the item that counts a clip's unrecognized faces."""
+PERSON_PREFIX = "@"
 
 
 class Sighting(BaseModel):
@@ -65,18 +66,24 @@ class Sighting(BaseModel):
         return datetime.fromtimestamp(self.start_ms / 1000, tz=UTC).date().isoformat()
 
 
-def partition_key(device_id: str, day: str) -> str:
-    """The table's partition key of one device's UTC day (``YYYY-MM-DD``)."""
+def clip_partition(device_id: str, day: str) -> str:
+    """The partition of one device's clip items of a UTC day (``YYYY-MM-DD``)."""
     return f"{device_id}#{day}"
 
 
+def person_partition(person: str) -> str:
+    """The partition of one person's items."""
+    return f"{PERSON_PREFIX}{person}"
+
+
 def sort_key_floor(ms: int) -> str:
-    """The lowest sort key of a clip starting at ``ms`` (range queries on the table)."""
+    """The lowest sort key of a clip starting at ``ms`` (range queries)."""
     return f"{ms:013d}"
 
 
 def sightings_of(result: RecognitionResult) -> list[Sighting]:
-    """The sightings a result records: none for an object that is not a rollcall clip."""
+    """The sightings a result records (named people by name, then the unrecognized faces
+    as one); none for an object that is not a rollcall clip."""
     clip = result.clip.clip
     if clip is None:
         return []
@@ -106,43 +113,78 @@ def sightings_of(result: RecognitionResult) -> list[Sighting]:
     return out
 
 
-def to_item(sighting: Sighting, expires_s: int) -> dict[str, Any]:
-    """The DynamoDB item (low-level attribute values) of ``sighting``."""
-    who = sighting.person if sighting.person is not None else UNKNOWN_WHO
-    item: dict[str, Any] = {
-        PARTITION_KEY: {"S": partition_key(sighting.device_id, sighting.day)},
-        SORT_KEY: {
-            "S": f"{sort_key_floor(sighting.start_ms)}#{sighting.session_id}#"
-            f"{sighting.seq:08d}#{who}"
-        },
-        "device": {"S": sighting.device_id},
-        "session": {"S": sighting.session_id},
-        "day": {"S": sighting.day},
-        "seq": {"N": str(sighting.seq)},
-        INDEX_SORT_KEY: {"N": str(sighting.start_ms)},
-        "seen_ms": {"N": str(sighting.seen_ms)},
-        "key": {"S": sighting.key},
-        TTL_ATTRIBUTE: {"N": str(expires_s)},
+def clip_items(sightings: list[Sighting], expires_s: int) -> list[dict[str, Any]]:
+    """The DynamoDB items (low-level attribute values) of one clip's sightings: its clip
+    item, then one person item per named person. None for no sightings."""
+    if not sightings:
+        return []
+    first = sightings[0]
+    named = [s for s in sightings if s.person is not None]
+    people = [[s.person, round(s.similarity or 0.0, 4), s.seen_ms - s.start_ms] for s in named]
+    expires = {"N": str(expires_s)}
+    clip: dict[str, Any] = {
+        PARTITION_KEY: {"S": clip_partition(first.device_id, first.day)},
+        SORT_KEY: {"S": f"{sort_key_floor(first.start_ms)}#{first.session_id}#{first.seq:08d}"},
+        "session": {"S": first.session_id},
+        "day": {"S": first.day},
+        INDEX_SORT_KEY: {"N": str(first.start_ms)},
+        "key": {"S": first.key},
+        "people": {"S": json.dumps(people, separators=(",", ":"))},
+        "unknown": {"N": "0"},
+        TTL_ATTRIBUTE: expires,
     }
-    if sighting.person is not None:
-        item["person"] = {"S": sighting.person}
-        item["similarity"] = {"N": f"{sighting.similarity or 0.0:.4f}"}
-    else:
-        item["unknown"] = {"N": str(sighting.unknown)}
-    return item
+    for s in sightings:
+        if s.person is None:
+            clip["unknown"] = {"N": str(s.unknown)}
+            clip["unknown_ms"] = {"N": str(s.seen_ms - s.start_ms)}
+    return [clip] + [_person_item(s, expires) for s in named]
 
 
-def from_item(item: dict[str, Any]) -> Sighting:
-    """The sighting a DynamoDB item (low-level attribute values) holds."""
-    person = item.get("person", {}).get("S")
+def _person_item(s: Sighting, expires: dict[str, str]) -> dict[str, Any]:
+    return {
+        PARTITION_KEY: {"S": person_partition(str(s.person))},
+        SORT_KEY: {"S": f"{sort_key_floor(s.start_ms)}#{s.device_id}#{s.session_id}#{s.seq:08d}"},
+        INDEX_SORT_KEY: {"N": str(s.start_ms)},
+        "seen_ms": {"N": str(s.seen_ms)},
+        "key": {"S": s.key},
+        "similarity": {"N": f"{s.similarity or 0.0:.4f}"},
+        TTL_ATTRIBUTE: expires,
+    }
+
+
+def from_clip_item(item: dict[str, Any]) -> list[Sighting]:
+    """The sightings a clip item holds (named people, then the unrecognized faces)."""
+    device = item[PARTITION_KEY]["S"].rsplit("#", 1)[0]
+    session, seq = item[SORT_KEY]["S"].split("#")[1:3]
+    start = int(item[INDEX_SORT_KEY]["N"])
+    base = {
+        "device_id": device,
+        "session_id": session,
+        "seq": int(seq),
+        "start_ms": start,
+        "key": item["key"]["S"],
+    }
+    out = [
+        Sighting(**base, person=name, similarity=similarity, seen_ms=start + offset)
+        for name, similarity, offset in json.loads(item["people"]["S"])
+    ]
+    unknown = int(item.get("unknown", {}).get("N", "0"))
+    if unknown:
+        offset = int(item.get("unknown_ms", {}).get("N", "0"))
+        out.append(Sighting(**base, person=None, unknown=unknown, seen_ms=start + offset))
+    return out
+
+
+def from_person_item(item: dict[str, Any]) -> Sighting:
+    """The sighting a person item holds (device, session and seq from its clip key)."""
+    clip = parse_key(item["key"]["S"])
     return Sighting(
-        device_id=item["device"]["S"],
-        session_id=item["session"]["S"],
-        seq=int(item["seq"]["N"]),
+        device_id=clip.device_id,
+        session_id=clip.session_id,
+        seq=clip.seq,
         start_ms=int(item[INDEX_SORT_KEY]["N"]),
         seen_ms=int(item["seen_ms"]["N"]),
         key=item["key"]["S"],
-        person=person,
-        similarity=float(item["similarity"]["N"]) if "similarity" in item else None,
-        unknown=int(item.get("unknown", {}).get("N", "0")),
+        person=item[PARTITION_KEY]["S"][len(PERSON_PREFIX) :],
+        similarity=float(item["similarity"]["N"]),
     )

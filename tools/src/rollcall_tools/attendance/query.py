@@ -76,3 +76,33 @@ def build_report(
         gap_s=request.gap_s,
         items_read=found.items_read,
     )
+
+
+def sessions_report(
+    ddb: Any,
+    sightings_table: str,
+    students_table: str,
+    *,
+    device: str,
+    sessions: list[str],
+    tz: tzinfo | None,
+    gap_s: float,
+) -> Attendance:
+    """The attendance of several edge-capture sessions of one device together (the demo's
+    videos, one session each)."""
+    sightings = []
+    items_read = 0
+    for session in sessions:
+        found = read_session(ddb, sightings_table, session, device=device)
+        sightings += found.sightings
+        items_read += found.items_read
+    return attendance(
+        sightings,
+        roster=roster(ddb, students_table),
+        label=f"device {device}, session {', '.join(sessions)}",
+        from_ms=None,
+        to_ms=None,
+        tz=tz,
+        gap_s=gap_s,
+        items_read=items_read,
+    )

@@ -47,9 +47,9 @@ def in_zone(ms: int, tz: tzinfo | None) -> datetime:
     return datetime.fromtimestamp(ms / 1000, tz=UTC).astimezone(tz)
 
 
-def iso(ms: int, tz: tzinfo | None) -> str:
-    """ISO 8601 with the zone's offset, to the second (``2026-12-07T10:31:04-07:00``)."""
-    return in_zone(ms, tz).isoformat(timespec="seconds")
+def iso(ms: int, tz: tzinfo | None, timespec: str = "milliseconds") -> str:
+    """ISO 8601 with the zone's offset (``2026-12-07T10:31:04.250-07:00``)."""
+    return in_zone(ms, tz).isoformat(timespec=timespec)
 
 
 def epoch_ms(moment: datetime) -> int:
