@@ -73,7 +73,7 @@ def test_no_face_clips_and_whole_videos_leave_no_sightings(
     stack: Stack, clip_bytes: Callable[..., bytes]
 ) -> None:
     empty = stack.put(clip_key(41), clip_bytes(320, 240, faces=0))
-    video = stack.put("uploads/lecture.mp4", clip_bytes(320, 240, faces=1))
+    video = stack.put("uploads/lecture.mp4", clip_bytes(640, 480, faces=1))
     assert invoke(sqs_event(body(s3_event(empty)), body(s3_event(video)))) == {
         "batchItemFailures": []
     }
