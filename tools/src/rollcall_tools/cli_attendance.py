@@ -3,11 +3,14 @@ when someone was last seen; ``tools attendance bench``."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date, tzinfo
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from botocore.exceptions import ClientError
 from rich.table import Table as RichTable
 
 from rollcall_tools.attendance.intervals import DEFAULT_GAP_S
@@ -23,6 +26,7 @@ from rollcall_tools.attendance.window import (
     window_between,
     zone,
 )
+from rollcall_tools.aws import is_absent
 from rollcall_tools.cli_common import Where, located
 from rollcall_tools.errors import ConfigError, JobFailedError
 from rollcall_tools.output import err, handles_errors, out, print_json
@@ -188,11 +192,12 @@ def attendance(
     table is read with Query only."""
     if ctx.invoked_subcommand is not None:
         return
-    stack = where.resolve()
-    ddb = stack.target.client("dynamodb")
     tz = zone(tz_name)
     if person is not None:
-        _last_seen(ddb, stack.names.sightings_table, person, tz, as_json)
+        stack = where.resolve()
+        with _deployed(stack.names.sightings_table):
+            ddb = stack.target.client("dynamodb")
+            _last_seen(ddb, stack.names.sightings_table, person, tz, as_json)
         return
     window = _window(start, end, schedule, meeting, on, tz_name)
     if window is None and session is None:
@@ -201,7 +206,10 @@ def attendance(
     if device is not None:
         check_device_id(device)
     request = Request(device, session, window, window.tz if window else tz, gap)
-    report = build_report(ddb, stack.names.sightings_table, stack.names.students_table, request)
+    stack = where.resolve()
+    ddb = stack.target.client("dynamodb")
+    with _deployed(stack.names.sightings_table):
+        report = build_report(ddb, stack.names.sightings_table, stack.names.students_table, request)
     if csv_path is not None:
         report.write_csv(csv_path)
     if png_path is not None:
@@ -213,6 +221,19 @@ def attendance(
     for kind, path in (("CSV", csv_path), ("timeline", png_path)):
         if path is not None:
             err.print(f"{kind}: {path}")
+
+
+@contextmanager
+def _deployed(table: str) -> Iterator[None]:
+    """A missing table is a configuration error: the stack is not deployed (here)."""
+    try:
+        yield
+    except ClientError as exc:
+        if is_absent(exc):
+            raise ConfigError(
+                f"table {table} does not exist here: run `tools deploy` (or `tools local up`)"
+            ) from None
+        raise
 
 
 def _last_seen(ddb: Any, table: str, person: str, tz: tzinfo | None, as_json: bool) -> None:
@@ -255,8 +276,8 @@ def bench(
     ] = 10.0,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
 ) -> None:
-    """Write an hour-long session of 40 people as the function writes it to a local moto
-    server, then time the report (Query only): seconds, items read, peak memory."""
+    """Time a report of an hour-long session of 40 people (Query only) on a local moto
+    server, against a Scan: seconds, items read, peak memory."""
     from rollcall_tools.attendance.bench import print_bench, run_bench
 
     figures = run_bench(people=people, minutes=minutes, every_s=every, progress=err)
