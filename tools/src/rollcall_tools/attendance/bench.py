@@ -40,7 +40,7 @@ TARGET_S = 2.0
 START = datetime(2026, 12, 7, 17, 30, tzinfo=UTC)
 SHOWN = MAX_FACES - 1
 """Named faces per clip: a result reports at most ``MAX_FACES`` (one is the unknown face), so
-a clip of a full room shows a rotating part of it."""
+a clip of a full room shows part of it (whom the camera caught best)."""
 OTHER_DEVICE_SHARE = 0.5
 """The table also holds another device's session this fraction as large (what a Scan reads
 and a Query does not)."""
@@ -51,7 +51,7 @@ def session_results(
 ) -> list[RecognitionResult]:
     """One session's results: person ``i`` arrives within the first tenth of it and leaves
     within the last tenth; every clip (``every_s`` apart) shows the people present (at most
-    :data:`SHOWN`, rotating) and one unknown face."""
+    :data:`SHOWN`, drawn at random) and one unknown face."""
     rng = random.Random(seed)
     span_s = minutes * 60
     stays = [
@@ -68,7 +68,7 @@ def session_results(
             captured_at=datetime.fromtimestamp(start_ms / 1000 + t, tz=UTC),
         )
         present = [f"student_{i:02d}" for i, (a, b) in enumerate(stays) if a <= t <= b]
-        shown = (present + present)[seq % max(1, len(present)) :][: min(len(present), SHOWN)]
+        shown = sorted(rng.sample(present, min(len(present), SHOWN)))
         faces = [_face(name, 0.6) for name in shown]
         faces.append(_face(None, 0.2))
         out.append(

@@ -8,7 +8,8 @@ from pathlib import Path
 from rollcall_tools.attendance.report import Attendance
 from rollcall_tools.attendance.window import in_zone
 
-TICK_MINUTES = (1, 2, 5, 10, 15, 30, 60, 120, 180, 360, 720, 1440)
+TICK_SECONDS = (1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 10800, 21600,
+                43200, 86400)  # fmt: skip
 MAX_TICKS = 12
 
 ROW_INCHES = 0.3
@@ -41,7 +42,7 @@ def write_timeline(report: Attendance, path: Path) -> Path:
         ax.text(
             1.005,
             row,
-            f"{person.present_s / 60:.0f} min · {person.clips} clips",
+            f"{_duration(person.present_s)} · {person.clips} clips",
             transform=ax.get_yaxis_transform(),
             va="center",
             fontsize=8,
@@ -68,7 +69,8 @@ def write_timeline(report: Attendance, path: Path) -> Path:
     ax.set_ylim(len(rows) - 0.5 if rows else 0.5, -0.5)
     ax.set_xlim(day(report.from_ms), day(report.to_ms))
     ticks = clock_ticks(report.from_ms, report.to_ms, tz)
-    ax.set_xticks([day(ms) for ms in ticks], [in_zone(ms, tz).strftime("%H:%M") for ms in ticks])
+    fmt = tick_format(report.from_ms, report.to_ms)
+    ax.set_xticks([day(ms) for ms in ticks], [in_zone(ms, tz).strftime(fmt) for ms in ticks])
     ax.grid(axis="x", color=GRID)
     ax.set_axisbelow(True)
     zone_name = in_zone(report.from_ms, tz).strftime("%Y-%m-%d, UTC%z")
@@ -87,16 +89,24 @@ def write_timeline(report: Attendance, path: Path) -> Path:
 
 
 def clock_ticks(from_ms: int, to_ms: int, tz: tzinfo | None) -> list[int]:
-    """Round local clock times (every 1, 2, 5, 10, 15, 30... minutes) within the window."""
-    span = max(1, to_ms - from_ms) / 60_000
-    step = next((m for m in TICK_MINUTES if span / m <= MAX_TICKS), TICK_MINUTES[-1])
-    start = in_zone(from_ms, tz)
-    offset_min = (start.utcoffset() or timedelta()).total_seconds() / 60
-    local_min = from_ms / 60_000 + offset_min
-    first = -(-local_min // step) * step
+    """Round local clock times (every 1, 2, 5, 10, 15, 30 s, 1, 2, 5... min) in the window."""
+    span = max(1, to_ms - from_ms) / 1000
+    step = next((s for s in TICK_SECONDS if span / s <= MAX_TICKS), TICK_SECONDS[-1])
+    offset_s = (in_zone(from_ms, tz).utcoffset() or timedelta()).total_seconds()
+    first = -(-(from_ms / 1000 + offset_s) // step) * step
     out: list[int] = []
-    minute = first
-    while (ms := round((minute - offset_min) * 60_000)) <= to_ms:
+    local = first
+    while (ms := round((local - offset_s) * 1000)) <= to_ms:
         out.append(ms)
-        minute += step
+        local += step
     return out
+
+
+def tick_format(from_ms: int, to_ms: int) -> str:
+    """``%H:%M``, or ``%H:%M:%S`` when the ticks are seconds apart."""
+    return "%H:%M:%S" if (to_ms - from_ms) / 1000 / MAX_TICKS < 60 else "%H:%M"
+
+
+def _duration(seconds: float) -> str:
+    """``42 s`` under two minutes, else ``17 min``."""
+    return f"{seconds:.0f} s" if seconds < 120 else f"{seconds / 60:.0f} min"
