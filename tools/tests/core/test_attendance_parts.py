@@ -14,7 +14,7 @@ from edge_capture.settings import EdgeSettings
 from rollcall_tools.attendance.intervals import DEFAULT_GAP_S, merge, total_ms
 from rollcall_tools.attendance.report import attendance
 from rollcall_tools.attendance.store import utc_days
-from rollcall_tools.attendance.timeline import clock_ticks
+from rollcall_tools.attendance.timeline import clock_ticks, write_timeline
 from rollcall_tools.attendance.window import (
     iso,
     load_schedule,
@@ -253,3 +253,12 @@ def test_report_counts_people_absentees_and_unknown_faces() -> None:
     assert data["people"][0]["first_seen"] == "1970-01-01T00:00:00.000+00:00"
     assert data["people"][0]["last_seen"] == "1970-01-01T00:03:30.250+00:00"
     assert set(data) >= {"people", "absent", "unknown_clusters"}
+
+
+def test_a_report_of_nothing_spans_no_time_and_still_draws(tmp_path: Path) -> None:
+    report = attendance([], roster=["ada"], label="empty", from_ms=None, to_ms=None, tz=UTC,
+                        gap_s=60)  # fmt: skip
+    data = report.to_json()
+    assert (data["from"], data["to"], data["people"], data["absent"]) == (None, None, [], ["ada"])
+    png = write_timeline(report, tmp_path / "empty.png")
+    assert png.read_bytes()[:4] == b"\x89PNG"

@@ -4,6 +4,7 @@ similarity; the roster's absentees; unknown faces counted."""
 from __future__ import annotations
 
 import csv
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import tzinfo
@@ -65,13 +66,15 @@ class Attendance:
     seen in one clip: the fewest unknown people that explain the sightings."""
     items_read: int = 0
     sessions: list[str] = field(default_factory=list)
+    spanned: bool = True
+    """False: no window was given and nothing was seen, so the report spans no time."""
 
     def to_json(self) -> dict[str, Any]:
         """The object ``tools attendance --json`` prints."""
         return {
             "label": self.label,
-            "from": iso(self.from_ms, self.tz),
-            "to": iso(self.to_ms, self.tz),
+            "from": iso(self.from_ms, self.tz) if self.spanned else None,
+            "to": iso(self.to_ms, self.tz) if self.spanned else None,
             "gap_s": self.gap_s,
             "people": [
                 {
@@ -149,8 +152,20 @@ def attendance(
     ]
     people.sort(key=lambda p: (p.first_ms, p.name))
     absent = sorted(set(roster) - set(by_person))
-    lo = from_ms if from_ms is not None else min(starts, default=0)
+    spanned = from_ms is not None or bool(starts)
+    now = round(time.time() * 1000)
+    lo = from_ms if from_ms is not None else min(starts, default=now)
     hi = to_ms if to_ms is not None else max(starts, default=lo)
     return Attendance(
-        label, lo, hi, tz, gap_s, people, absent, unknown, items_read, sorted(sessions)
+        label,
+        lo,
+        hi,
+        tz,
+        gap_s,
+        people,
+        absent,
+        unknown,
+        items_read,
+        sorted(sessions),
+        spanned,
     )

@@ -29,7 +29,8 @@ def write_timeline(report: Attendance, path: Path) -> Path:
     rows = [p.name for p in report.people] + report.absent
     height = max(2.5, 1.4 + ROW_INCHES * max(1, len(rows)))
     fig, ax = plt.subplots(figsize=(11, height), dpi=100)
-    span_min = max(1, report.to_ms - report.from_ms) / 60_000
+    end_ms = max(report.to_ms, report.from_ms + 1000)  # never an empty axis
+    span_min = (end_ms - report.from_ms) / 60_000
     min_width = span_min * MIN_BAR_FRACTION
 
     def day(ms: int) -> float:
@@ -67,9 +68,9 @@ def write_timeline(report: Attendance, path: Path) -> Path:
     for tick in ax.get_yticklabels()[first_absent:]:
         tick.set_color(ABSENT)
     ax.set_ylim(len(rows) - 0.5 if rows else 0.5, -0.5)
-    ax.set_xlim(day(report.from_ms), day(report.to_ms))
-    ticks = clock_ticks(report.from_ms, report.to_ms, tz)
-    fmt = tick_format(report.from_ms, report.to_ms)
+    ax.set_xlim(day(report.from_ms), day(end_ms))
+    ticks = clock_ticks(report.from_ms, end_ms, tz)
+    fmt = tick_format(report.from_ms, end_ms)
     ax.set_xticks([day(ms) for ms in ticks], [in_zone(ms, tz).strftime(fmt) for ms in ticks])
     ax.grid(axis="x", color=GRID)
     ax.set_axisbelow(True)
