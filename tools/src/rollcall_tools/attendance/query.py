@@ -99,7 +99,8 @@ def sessions_report(
     return attendance(
         sightings,
         roster=roster(ddb, students_table),
-        label=f"device {device}, session {', '.join(sessions)}",
+        label=f"device {device}, "
+        + (f"session {sessions[0]}" if len(sessions) == 1 else f"{len(sessions)} sessions"),
         from_ms=None,
         to_ms=None,
         tz=tz,
