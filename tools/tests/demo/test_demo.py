@@ -127,7 +127,8 @@ def test_demo_ends_with_the_attendance_of_its_session(every_clip: dict[str, Any]
     assert set(people) == {"eileen_collins", "grace_hopper"}
     assert attendance["absent"] == []  # the demo's roster: the two of them
     eileen, grace = people["eileen_collins"], people["grace_hopper"]
-    assert eileen["first_seen"] < eileen["last_seen"] < grace["first_seen"] < grace["last_seen"]
+    # in turn (--fast compresses the clips' capture times, not the frame times within a clip)
+    assert eileen["first_seen"] < grace["first_seen"] and eileen["last_seen"] < grace["last_seen"]
     assert eileen["clips"] >= 3 and grace["clips"] >= 3
     png = Path(every_clip["attendance_png"])
     assert png.name == "rollcall-attendance.png" and png.read_bytes()[:4] == b"\x89PNG"
