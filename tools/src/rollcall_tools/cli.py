@@ -8,6 +8,7 @@ from typing import Annotated
 
 import typer
 
+from rollcall_tools.cli_attendance import attendance_app
 from rollcall_tools.cli_bench import bench
 from rollcall_tools.cli_common import (
     Devices,
@@ -42,6 +43,7 @@ from rollcall_tools.stack.settings import (
     DEFAULT_MAX_CONCURRENCY,
     DEFAULT_MEMORY_MB,
     DEFAULT_RETENTION_DAYS,
+    DEFAULT_SIGHTINGS_RETENTION_DAYS,
     DEFAULT_TIMEOUT_S,
     LAMBDA_ARCHITECTURES,
     QUEUE_MAX_RECEIVES,
@@ -58,6 +60,7 @@ app = typer.Typer(
 app.add_typer(local_app, name="local")
 app.add_typer(devices_app, name="devices")
 app.add_typer(dlq_app, name="dlq")
+app.add_typer(attendance_app, name="attendance")
 app.command("results")(results)
 app.command("demo")(demo)
 app.command("bench")(bench)
@@ -114,6 +117,9 @@ def deploy(
     retention_days: Annotated[
         int, typer.Option(help="Days before a clip expires.")
     ] = DEFAULT_RETENTION_DAYS,
+    sightings_retention_days: Annotated[
+        int, typer.Option(help="Days a sighting (attendance) is kept: the table's TTL.")
+    ] = DEFAULT_SIGHTINGS_RETENTION_DAYS,
     timeout: Annotated[
         int,
         typer.Option(
@@ -165,6 +171,7 @@ def deploy(
         buckets=Buckets.from_options(input_bucket, output_bucket, output_format),
         settings=StackSettings(
             clip_retention_days=retention_days,
+            sightings_retention_days=sightings_retention_days,
             timeout_s=timeout,
             memory_mb=memory,
             image_tag=image_tag,

@@ -9,6 +9,7 @@ import typer
 from rich.console import Console
 from rich.table import Table as RichTable
 
+from rollcall_tools.cli_attendance import print_report
 from rollcall_tools.cli_common import Region, StackName
 from rollcall_tools.errors import ConfigError
 from rollcall_tools.output import err, handles_errors, out, print_json
@@ -111,6 +112,10 @@ def demo(
         bool,
         typer.Option("--fast", help="Read videos as fast as possible instead of in real time."),
     ] = False,
+    attendance_png: Annotated[
+        Path,
+        typer.Option(help="Where the attendance timeline of the demo's sessions is drawn (PNG)."),
+    ] = Path("rollcall-attendance.png"),
     region: Region = None,
     stack: StackName = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object only.")] = False,
@@ -136,6 +141,7 @@ def demo(
         stack=check_prefix(stack or settings.stack),
         fast=fast,
         clip_seconds=clip_seconds,
+        attendance_png=attendance_png,
     )
     report = run_demo(options, say=lambda line: live.print(line, markup=False))
     data = report.to_json()
@@ -143,6 +149,9 @@ def demo(
         print_json(data)
     else:
         _print_summary(out, data)
+        if report.attendance is not None:
+            print_report(report.attendance)
+            out.print(f"attendance timeline: {report.attendance_png}")
     if report.interrupted:
         raise typer.Exit(130)
     if not report.ok:

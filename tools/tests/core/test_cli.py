@@ -29,7 +29,7 @@ def test_deploy_json_twice_then_destroy(
     assert code == 0
     plan = json.loads(out)
     assert plan["dry_run"] is True
-    assert plan["counts"] == {"create": 10}
+    assert plan["counts"] == {"create": 11}
     buckets = [b["Name"] for b in target.client("s3").list_buckets()["Buckets"]]
     assert not any(name.startswith(prefix + "-clips") for name in buckets)
 
@@ -37,7 +37,7 @@ def test_deploy_json_twice_then_destroy(
     assert code == 0
     first = json.loads(out)
     assert first["changed"] is True
-    assert first["counts"] == {"create": 16}  # the stack, then two devices' routes
+    assert first["counts"] == {"create": 17}  # the stack, then two devices' routes
     outputs = first["outputs"]
     assert outputs["bucket"] == f"{prefix}-clips-123456789012-eu-west-1"
     assert outputs["events_queue"] == f"{prefix}-events"
@@ -56,14 +56,14 @@ def test_deploy_json_twice_then_destroy(
     }
     code, out, _ = tools("deploy", "--json")
     assert json.loads(out)["changed"] is False
-    assert json.loads(out)["counts"] == {"no change": 10}
+    assert json.loads(out)["counts"] == {"no change": 11}
 
     # the course's buckets: a named upload bucket and an output bucket, a stack of their own
     course = ("--input-bucket", f"{prefix}-input", "--output-bucket", f"{prefix}-output")
     code, out, _ = tools("deploy", "--json", *course, stack=f"{prefix}c")
     assert code == 0, out
     named = json.loads(out)
-    assert named["counts"] == {"create": 11}
+    assert named["counts"] == {"create": 12}
     assert (named["outputs"]["bucket"], named["env"]["ROLLCALL_BUCKET"]) == (
         f"{prefix}-input",
         f"{prefix}-input",
@@ -78,7 +78,7 @@ def test_deploy_json_twice_then_destroy(
     code, out, _ = tools("devices", "remove", "cam9", "--yes", stack=f"{prefix}c")
     assert code == 0, out
     code, out, _ = tools("destroy", "--yes", "--json", *course, stack=f"{prefix}c")
-    assert json.loads(out)["counts"] == {"delete": 11}
+    assert json.loads(out)["counts"] == {"delete": 12}
 
     code, out, err = tools("deploy", "--device", "cam1")
     assert code == 0
@@ -91,7 +91,7 @@ def test_deploy_json_twice_then_destroy(
     assert "nothing was deleted" in err
     code, out, _ = tools("destroy", "--yes", "--json")
     assert code == 0
-    assert json.loads(out)["counts"] == {"delete": 16}
+    assert json.loads(out)["counts"] == {"delete": 17}
 
 
 def test_devices_add_list_remove(prefix: str, tools: Callable[..., tuple[int, str, str]]) -> None:

@@ -132,6 +132,17 @@ def _check_tables(target: AwsTarget, stack: Stack) -> None:
             assert status["AttributeName"] == ttl
         else:
             assert status["TimeToLiveStatus"] == "DISABLED"
+    sightings = ddb.describe_table(TableName=stack.names.sightings_table)["Table"]
+    assert [(k["AttributeName"], k["KeyType"]) for k in sightings["KeySchema"]] == [
+        ("pk", "HASH"),
+        ("sk", "RANGE"),
+    ]
+    assert sorted(g["IndexName"] for g in sightings["GlobalSecondaryIndexes"]) == [
+        "by-day",
+        "by-session",
+    ]
+    ttl = ddb.describe_time_to_live(TableName=stack.names.sightings_table)
+    assert ttl["TimeToLiveDescription"]["AttributeName"] == "expires"  # the retention
 
 
 def test_local_deploy_makes_every_resource_with_its_settings(
@@ -141,7 +152,7 @@ def test_local_deploy_makes_every_resource_with_its_settings(
     first = stack.deploy()
     assert first.changed
     assert {str(c.action) for c in first.changes} == {"create"}
-    assert len(first.changes) == 10
+    assert len(first.changes) == 11
     _check_bucket(target, stack, days=3)
     _check_messaging(target, stack, visibility=60)
     _check_tables(target, stack)
@@ -201,6 +212,8 @@ def test_aws_deploy_function_role_and_event_source_mapping(target: AwsTarget, pr
         "ROLLCALL_RESULTS_TOPIC_ARN": names.results_topic_arn,
         "ROLLCALL_TABLE": names.students_table,
         "ROLLCALL_IDEMPOTENCY_TABLE": names.idempotency_table,
+        "ROLLCALL_SIGHTINGS_TABLE": names.sightings_table,
+        "ROLLCALL_SIGHTINGS_RETENTION_DAYS": "180",
     }  # no model variables: the image's baked-in artifact applies
 
     (mapping,) = aws.list_event_source_mappings(FunctionName=names.function)["EventSourceMappings"]
@@ -278,6 +291,7 @@ def _check_least_privilege(
         ("dynamodb:PutItem", idempotency),
         ("dynamodb:UpdateItem", idempotency),
         ("dynamodb:DeleteItem", idempotency),
+        ("dynamodb:BatchWriteItem", names.table_arn(names.sightings_table)),  # put only
         ("sns:Publish", names.results_topic_arn),
         ("sqs:ReceiveMessage", events),  # the event source mapping runs with this role
         ("sqs:DeleteMessage", events),
@@ -387,7 +401,7 @@ def test_destroy_keeps_clips_unless_forced(target: AwsTarget, prefix: str) -> No
 
     done = stack.destroy(force=True)
     assert {str(c.action) for c in done.changes} == {"delete"}
-    assert len(done.changes) == 13  # the device's route (3), then the stack (10)
+    assert len(done.changes) == 14  # the device's route (3), then the stack (11)
     assert not any(_exists(target, stack).values())
     assert stack.devices.registered() == []
 
@@ -400,7 +414,7 @@ def test_destroy_removes_the_aws_flavour_entirely(target: AwsTarget, prefix: str
     assert all(_exists(target, stack).values())
     done = stack.destroy()
     assert {str(c.action) for c in done.changes} == {"delete"}
-    assert len(done.changes) == 15
+    assert len(done.changes) == 16
     assert not any(_exists(target, stack).values())
     mappings = target.client("lambda").list_event_source_mappings()["EventSourceMappings"]
     assert all(m["FunctionArn"] != stack.names.function_arn for m in mappings)
@@ -444,10 +458,10 @@ def test_course_buckets_named_written_never_notified(target: AwsTarget, prefix: 
     assert stack.outputs()["output_bucket"] == f"{prefix}-output"
     assert not stack.deploy().changed
 
-    assert len(stack.destroy().changes) == 16
+    assert len(stack.destroy().changes) == 17
 
     local = Stack.resolve(target, prefix, StackSettings(local=True), **buckets)
-    assert len(local.deploy().changes) == 11
+    assert len(local.deploy().changes) == 12
     s3.put_object(Bucket=f"{prefix}-output", Key="test_0.txt", Body=b"mr_bean,lawyer,freshmen")
     with pytest.raises(JobFailedError, match=f"{prefix}-output still holds 1 object"):
         local.destroy()

@@ -119,6 +119,21 @@ def test_demo_names_who_is_on_screen_in_every_clip(every_clip: dict[str, Any]) -
     assert report["latency_ms"]["median"] > 0
 
 
+def test_demo_ends_with_the_attendance_of_its_session(every_clip: dict[str, Any]) -> None:
+    """The demo's last word: who was there, from when to when (its own session's
+    sightings, as `tools attendance` reports them), and the timeline's path."""
+    attendance = every_clip["attendance"]
+    people = {p["name"]: p for p in attendance["people"]}
+    assert set(people) == {"eileen_collins", "grace_hopper"}
+    assert attendance["absent"] == []  # the demo's roster: the two of them
+    eileen, grace = people["eileen_collins"], people["grace_hopper"]
+    # in turn (--fast compresses the clips' capture times, not the frame times within a clip)
+    assert eileen["first_seen"] < grace["first_seen"] and eileen["last_seen"] < grace["last_seen"]
+    assert eileen["clips"] >= 3 and grace["clips"] >= 3
+    png = Path(every_clip["attendance_png"])
+    assert png.name == "rollcall-attendance.png" and png.read_bytes()[:4] == b"\x89PNG"
+
+
 def test_the_default_motion_gate_skips_clips_and_names_the_same_people(
     every_clip: dict[str, Any], tmp_path: Path
 ) -> None:

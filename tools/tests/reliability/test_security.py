@@ -40,6 +40,7 @@ CALLS = {
     ("dynamodb", "batch_get_item"): "dynamodb:BatchGetItem",
     ("dynamodb", "get_item"): "dynamodb:GetItem",
     ("sns", "publish"): "sns:Publish",
+    ("dynamodb", "batch_write_item"): "dynamodb:BatchWriteItem",
 }
 # Powertools' DynamoDB idempotency layer: get/put/update/delete of its own records.
 IDEMPOTENCY = {"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"}
@@ -112,6 +113,7 @@ def test_policy_grants_exactly_what_the_function_calls_on_its_own_resources(
         "dynamodb:PutItem": {n.table_arn(n.idempotency_table)},
         "dynamodb:UpdateItem": {n.table_arn(n.idempotency_table)},
         "dynamodb:DeleteItem": {n.table_arn(n.idempotency_table)},
+        "dynamodb:BatchWriteItem": {n.table_arn(n.sightings_table)},
         "sns:Publish": {n.results_topic_arn},
         "s3:PutObject": {f"arn:aws:s3:::{OUTPUT_BUCKET}/*"},
         "sqs:ReceiveMessage": {events},

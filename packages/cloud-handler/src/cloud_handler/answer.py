@@ -35,6 +35,7 @@ from cloud_handler.observability import count, logger, milliseconds
 from cloud_handler.output import write_output
 from cloud_handler.pipeline import Outcome, error_result, process_clip
 from cloud_handler.publish import publish_result
+from cloud_handler.sightings import record_sightings
 from shared_schema import ErrorCode
 
 if TYPE_CHECKING:
@@ -92,6 +93,8 @@ def build_answer(runtime: Runtime) -> Answer:
         settings = runtime.settings
         if settings.output_bucket:  # before publishing: a retry rewrites it, never publishes twice
             write_output(runtime.s3, settings.output_bucket, settings.output_format, result)
+        retention = settings.sightings_retention_days
+        record_sightings(runtime.dynamodb, settings.sightings_table, result, retention)
         topic = settings.results_topic_arn
         message_id = publish_result(runtime.sns, topic, result, dedup=clip["id"])
         log_outcome(outcome)

@@ -35,6 +35,9 @@ class Settings(BaseSettings):
     results_topic_arn: str
     table: str = Field(min_length=1)
     idempotency_table: str = Field(min_length=1)
+    sightings_table: str | None = None
+    """The attendance table (unset: sightings are not kept)."""
+    sightings_retention_days: int = Field(default=180, ge=1, le=3650)
     model_dir: Path | None = None
     model_s3_uri: str | None = None
     model_cache: Path | None = None

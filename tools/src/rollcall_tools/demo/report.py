@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from edge_capture import ClipOutcome, SessionSummary
+from rollcall_tools.attendance.report import Attendance
 from rollcall_tools.stats import latency_stats
 
 
@@ -58,6 +60,9 @@ class DemoReport:
     gate: str = "motion"
     sessions: dict[str, SessionSummary] = field(default_factory=dict)
     interrupted: bool = False
+    attendance: Attendance | None = None
+    """The attendance of the demo's own sessions (``tools attendance`` on them)."""
+    attendance_png: Path | None = None
 
     @property
     def outcomes(self) -> list[ClipOutcome]:
@@ -120,6 +125,8 @@ class DemoReport:
                 for name, s in self.sessions.items()
             },
             "interrupted": self.interrupted,
+            "attendance": self.attendance.to_json() if self.attendance else None,
+            "attendance_png": str(self.attendance_png) if self.attendance_png else None,
         }
 
 

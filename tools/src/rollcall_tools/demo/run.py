@@ -15,6 +15,7 @@ from pathlib import Path
 
 from edge_capture.gate import GateMode
 from rollcall_tools.aws import LOCAL_CREDENTIALS
+from rollcall_tools.demo.attendance import take_attendance
 from rollcall_tools.demo.inputs import VideoInput, resolve_inputs
 from rollcall_tools.demo.recognizer import choose_recognizer
 from rollcall_tools.demo.report import DemoReport
@@ -42,6 +43,7 @@ class DemoOptions:
     fast: bool = False
     clip_seconds: float = 0.5
     result_wait_s: float = 120.0
+    attendance_png: Path = Path("rollcall-attendance.png")
 
 
 @contextmanager
@@ -226,6 +228,7 @@ def _run(
                     report.sessions[video.path.name] = summary  # type: ignore[assignment]
                     _check_runner(state)
             report.interrupted = stop.is_set()
+            take_attendance(state, report, options.attendance_png)
             return report
     finally:
         local_stack.down(state_dir)

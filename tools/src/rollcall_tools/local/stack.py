@@ -105,6 +105,8 @@ def runner_env(state: LocalState, outputs: dict[str, Any]) -> dict[str, str]:
             "ROLLCALL_RESULTS_TOPIC_ARN": str(outputs["results_topic_arn"]),
             "ROLLCALL_TABLE": str(outputs["students_table"]),
             "ROLLCALL_IDEMPOTENCY_TABLE": str(outputs["idempotency_table"]),
+            "ROLLCALL_SIGHTINGS_TABLE": str(outputs["sightings_table"]),
+            "ROLLCALL_SIGHTINGS_RETENTION_DAYS": str(outputs["sightings_retention_days"]),
             "ROLLCALL_THREADS": str(threads),
             "OMP_NUM_THREADS": str(threads),
         }

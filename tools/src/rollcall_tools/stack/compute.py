@@ -243,6 +243,8 @@ def function_environment(names: StackNames, settings: StackSettings) -> dict[str
         "ROLLCALL_RESULTS_TOPIC_ARN": names.results_topic_arn,
         "ROLLCALL_TABLE": names.students_table,
         "ROLLCALL_IDEMPOTENCY_TABLE": names.idempotency_table,
+        "ROLLCALL_SIGHTINGS_TABLE": names.sightings_table,
+        "ROLLCALL_SIGHTINGS_RETENTION_DAYS": str(settings.sightings_retention_days),
     }
     if names.output_bucket:
         env["ROLLCALL_OUTPUT_BUCKET"] = names.output_bucket

@@ -21,6 +21,7 @@ from rollcall_tools.stack.policy import (
 )
 from rollcall_tools.stack.routes import DLQ_RETENTION_S, foreign_route
 from rollcall_tools.stack.settings import StackSettings
+from rollcall_tools.stack.sightings import SightingsTable
 from rollcall_tools.stack.storage import Bucket, Queue, QueueSpec, Table
 
 
@@ -106,6 +107,7 @@ class Stack:
             *foreign_route(t, n),
             Table(t, n.students_table, "name"),
             Table(t, n.idempotency_table, "id", ttl_attribute="expiration"),
+            SightingsTable(t, n.sightings_table),
         ]
         if self.output_bucket is not None:
             out.append(self.output_bucket)
@@ -138,6 +140,8 @@ class Stack:
             "foreign_queue": n.foreign_queue,
             "students_table": n.students_table,
             "idempotency_table": n.idempotency_table,
+            "sightings_table": n.sightings_table,
+            "sightings_retention_days": self.settings.sightings_retention_days,
             "events_visibility_s": self.settings.events_visibility_s,
             "batch_size": self.settings.batch_size,
             "function_timeout_s": self.settings.timeout_s,

@@ -141,6 +141,11 @@ class StackNames:
         return f"{self.prefix}-idempotency"
 
     @property
+    def sightings_table(self) -> str:
+        """The attendance table (who was seen in which clip)."""
+        return f"{self.prefix}-sightings"
+
+    @property
     def repository(self) -> str:
         return f"{self.prefix}-handler"
 

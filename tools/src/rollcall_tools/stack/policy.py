@@ -29,10 +29,10 @@ def _model_object_arn(uri: str, partition: str) -> tuple[str, str, str]:
 
 def handler_policy(names: StackNames, settings: StackSettings) -> dict[str, Any]:
     """The handler's inline policy: read any new object of the bucket (and list it, so that
-    a missing object is 404, not 403), read students, use the idempotency table, publish
-    results to the topic, take batches from the events queue (the event source mapping runs
-    with this role), write its own log streams (and write to the output bucket, when the
-    stack has one; read its model artifact, when in S3)."""
+    a missing object is 404, not 403), read students, use the idempotency table, put
+    sightings in theirs, publish results to the topic, take batches from the events queue
+    (the event source mapping runs with this role), write its own log streams (and write to
+    the output bucket, when the stack has one; read its model artifact, when in S3)."""
     statements: list[dict[str, Any]] = [
         {
             "Sid": "ReadObjects",
@@ -62,6 +62,12 @@ def handler_policy(names: StackNames, settings: StackSettings) -> dict[str, Any]
                 "dynamodb:DeleteItem",
             ],
             "Resource": [names.table_arn(names.idempotency_table)],
+        },
+        {
+            "Sid": "RecordSightings",
+            "Effect": "Allow",
+            "Action": ["dynamodb:BatchWriteItem"],
+            "Resource": [names.table_arn(names.sightings_table)],
         },
         {
             "Sid": "PublishResults",

@@ -9,6 +9,7 @@ from rollcall_tools.errors import ConfigError
 from rollcall_tools.stack.buckets import OUTPUT_FORMATS, OutputFormat
 
 DEFAULT_RETENTION_DAYS = 7
+DEFAULT_SIGHTINGS_RETENTION_DAYS = 180
 DEFAULT_TIMEOUT_S = 30
 DEFAULT_MEMORY_MB = 1024
 DEFAULT_IMAGE_TAG = "latest"
@@ -33,6 +34,8 @@ class StackSettings:
     """Local (moto) stack: no Lambda, role, image or event source mapping; the local runner
     (``cloud-handler serve``) consumes the events queue instead."""
     clip_retention_days: int = DEFAULT_RETENTION_DAYS
+    sightings_retention_days: int = DEFAULT_SIGHTINGS_RETENTION_DAYS
+    """Days a sighting (attendance) is kept after its clip's start: the table's TTL."""
     timeout_s: int = DEFAULT_TIMEOUT_S
     memory_mb: int = DEFAULT_MEMORY_MB
     image_tag: str = DEFAULT_IMAGE_TAG
@@ -61,6 +64,10 @@ class StackSettings:
     def __post_init__(self) -> None:
         if not 1 <= self.clip_retention_days <= 3650:
             raise ConfigError(f"--retention-days must be 1..3650, got {self.clip_retention_days}")
+        if not 1 <= self.sightings_retention_days <= 3650:
+            raise ConfigError(
+                f"--sightings-retention-days must be 1..3650, got {self.sightings_retention_days}"
+            )
         if not 1 <= self.timeout_s <= 900:
             raise ConfigError(f"--timeout must be 1..900 s (Lambda's limit), got {self.timeout_s}")
         if not 128 <= self.memory_mb <= 10240:

@@ -20,6 +20,7 @@ from urllib.parse import quote_plus
 import boto3
 from botocore.awsrequest import AWSResponse
 
+from rollcall_tools.stack.sightings import table_definition as sightings_table
 from shared_schema import RecognitionResult
 
 REGION = "us-east-1"
@@ -45,6 +46,7 @@ class Stack:
     events_queue_url: str
     table: str
     idempotency_table: str
+    sightings_table: str
     s3: Any
     sqs: Any
     sns: Any
@@ -281,13 +283,18 @@ def make_stack(
         TableName=idem,
         TimeToLiveSpecification={"Enabled": True, "AttributeName": "expiration"},
     )
-    stack = Stack(endpoint, bucket, topic, results, events, table, idem, s3, sqs, sns, ddb)
+    sightings = f"sightings-{suffix}"
+    ddb.create_table(**sightings_table(sightings))
+    stack = Stack(
+        endpoint, bucket, topic, results, events, table, idem, sightings, s3, sqs, sns, ddb
+    )
     stack.env = {
         "ROLLCALL_ENDPOINT_URL": endpoint,
         "AWS_REGION": REGION,
         "ROLLCALL_RESULTS_TOPIC_ARN": topic,
         "ROLLCALL_TABLE": table,
         "ROLLCALL_IDEMPOTENCY_TABLE": idem,
+        "ROLLCALL_SIGHTINGS_TABLE": sightings,
         "AWS_MAX_ATTEMPTS": "3",  # botocore's own: fewer attempts than the handler's 4
     }
     return stack
