@@ -20,6 +20,7 @@ from rollcall_tools.attendance.store import last_seen
 from rollcall_tools.attendance.timeline import write_timeline
 from rollcall_tools.attendance.window import (
     Window,
+    in_zone,
     iso,
     load_schedule,
     meeting_window,
@@ -67,16 +68,29 @@ def _window(
 
 
 def print_report(report: Attendance) -> None:
-    """The report as a rich table (absentees in red) and a summary line."""
-    table = RichTable(title=report.label, header_style="bold", title_justify="left")
+    """The report as a rich table (absentees in red) and a summary line; times of day in the
+    report's zone, the date once in the title when every time falls on one day."""
+    moments = [m for p in report.people for m in (p.first_ms, p.last_ms)]
+    days = {in_zone(m, report.tz).date() for m in moments}
+    one_day = len(days) == 1
+    title = report.label
+    if one_day:
+        (day,) = days
+        title += f" ({day.isoformat()}, UTC{in_zone(moments[0], report.tz).strftime('%z')})"
+
+    def when(ms: int) -> str:
+        return in_zone(ms, report.tz).strftime("%H:%M:%S") if one_day else iso(ms, report.tz)
+
+    table = RichTable(title=title, header_style="bold", title_justify="left")
     for name in ("name", "first seen", "last seen", "present", "clips", "best sim", "devices"):
-        table.add_column(name, justify="right" if name in {"clips", "best sim"} else "left")
+        right = name in {"clips", "best sim", "present"}
+        table.add_column(name, justify="right" if right else "left", no_wrap=name == "name")
     for p in report.people:
         minutes, seconds = divmod(round(p.present_s), 60)
         table.add_row(
             p.name,
-            iso(p.first_ms, report.tz, "seconds"),
-            iso(p.last_ms, report.tz, "seconds"),
+            when(p.first_ms),
+            when(p.last_ms),
             f"{minutes}:{seconds:02d}",
             str(p.clips),
             f"{p.best_similarity:.2f}",
