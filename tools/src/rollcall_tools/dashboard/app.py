@@ -13,12 +13,12 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.templating import Jinja2Templates
 
-from rollcall_tools.dashboard import files, health, live
+from rollcall_tools.dashboard import attendance, files, health, live
 from rollcall_tools.dashboard.pages import Page
 from rollcall_tools.dashboard.security import Guard
 from rollcall_tools.dashboard.views import Dashboard, environment, render
 
-PAGES: tuple[Callable[[], Page], ...] = (live.page, health.page)
+PAGES: tuple[Callable[[], Page], ...] = (live.page, attendance.page, health.page)
 """The pages, in navigation order; a new page is one module with a ``page()`` and its
 templates, added here."""
 
