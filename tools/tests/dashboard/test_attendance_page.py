@@ -9,6 +9,7 @@ import csv
 import io
 import re
 import statistics
+import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -32,7 +33,7 @@ from shared_schema import (
 )
 
 XSS = "<img src=x onerror=alert(1)>"
-QUOTED = "o'brien \"the quoted\""
+QUOTED = 'o\'brien "the quoted"'
 DEVICE = "cam1"
 BENCH = {"device": DEVICE, "session": "bench", "tz": "UTC"}
 
@@ -126,7 +127,7 @@ def test_the_csv_is_what_tools_attendance_writes(
 @pytest.mark.parametrize(
     ("fields", "message"),
     [
-        ({"from": "2026-12-07T18:00", "to": "2026-12-07T17:00"}, "the window ends before it starts"),
+        ({"from": "2026-12-07T18:00", "to": "2026-12-07T17:00"}, "ends before it starts"),
         ({"from": "2026-12-07T18:00"}, "give both a start (from) and an end (to)"),
         ({"from": "yesterday", "to": "today"}, "--from &#39;yesterday&#39;: expected ISO 8601"),
         ({"session": "s", "tz": "Mars/Olympus"}, "time zone &#39;Mars/Olympus&#39; is unknown"),
@@ -149,18 +150,23 @@ def test_a_40_person_hour_renders_and_says_how_long_it_took(
 ) -> None:
     """The page of a 40-person hour (a clip every 10 s, the bench's session): its table; the
     ``Server-Timing`` median is printed (the README's Measured section has the figures)."""
-    timings: list[float] = []
+    totals: list[float] = []
+    reads: list[float] = []
     page: Any = None
     for _ in range(5):
         page = client.get("/attendance", params=BENCH)
         assert page.status_code == 200
-        timings.append(float(page.headers["server-timing"].split("dur=")[1]))
+        timing = dict(re.findall(r"(\w+);dur=([\d.]+)", page.headers["server-timing"]))
+        totals.append(float(timing["app"]))
+        reads.append(float(timing["read"]))
     assert page.text.count('<td class="name">student_') == 40
-    began = datetime.now(UTC)
+    began = time.perf_counter()
     png = client.get(_links(page.text)["png"])
-    png_ms = (datetime.now(UTC) - began).total_seconds() * 1000
+    png_ms = (time.perf_counter() - began) * 1000
     assert png.status_code == 200
+    total, read = statistics.median(totals), statistics.median(reads)
     print(
-        f"render median: /attendance {statistics.median(timings):.1f} ms (40 people, an hour); "
+        f"render median: /attendance {total:.1f} ms (40 people, an hour), of which reading "
+        f"the tables {read:.1f} ms, the page itself {total - read:.1f} ms; "
         f"its timeline PNG {png_ms:.0f} ms"
     )

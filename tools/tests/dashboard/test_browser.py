@@ -2,12 +2,15 @@
 app on the local stack, all real processes: `tools local up`, `tools dashboard`, the runner.
 
 Live shows the result of a clip uploaded after the page opened (pushed by server-sent
-events); Health shows the device and the queues. Screenshots of each page are saved under
-the test's tmp_path, and copied to ``ROLLCALL_SCREENSHOTS`` when it is set.
+events); Attendance reports that clip's session and its CSV downloads; Health shows the
+device and the queues. Screenshots of each page are saved under the test's tmp_path, and
+copied to ``ROLLCALL_SCREENSHOTS`` when it is set (how docs/dashboard/ is made: see
+tools/README.md).
 """
 
 from __future__ import annotations
 
+import csv
 import json
 import os
 import shutil
@@ -22,6 +25,7 @@ from pathlib import Path
 import pytest
 
 from rollcall_tools import testkit
+from rollcall_tools.attendance.report import CSV_COLUMNS
 from rollcall_tools.aws import AwsTarget
 from rollcall_tools.clips import make_clip
 from rollcall_tools.local.processes import clean_environment
@@ -33,6 +37,7 @@ BIN = Path(sys.executable).parent
 REGION = "eu-west-1"
 DEVICE = "cam1"
 SCREENSHOTS = "ROLLCALL_SCREENSHOTS"
+SESSION = "browser"
 
 
 @dataclass(frozen=True)
@@ -127,7 +132,7 @@ def test_live_shows_an_uploaded_clip_and_health_the_stack(running: Running) -> N
             page.get_by_role("link", name="Live", exact=True).first.click()
             expect(page.locator("#live-state.on")).to_be_visible(timeout=10_000)  # stream open
 
-            key = f"clips/{DEVICE}/browser/00000000-{int(time.time() * 1000):013d}.mp4"
+            key = f"clips/{DEVICE}/{SESSION}/00000000-{int(time.time() * 1000):013d}.mp4"
             running.aws().client("s3").put_object(
                 Bucket=str(running.info["bucket"]), Key=key, Body=make_clip(duration_s=0.5)
             )
@@ -136,6 +141,25 @@ def test_live_shows_an_uploaded_clip_and_health_the_stack(running: Running) -> N
             expect(page.locator("section.device h2", has_text=DEVICE)).to_be_visible()
             expect(row.locator(".badge")).to_have_text("unknown")  # detection only: a face
             _save(page, "live", shots)
+
+            page.get_by_role("link", name="Attendance", exact=True).first.click()
+            page.get_by_label("Device").select_option(DEVICE)
+            page.get_by_label("Session id").fill(SESSION)
+            page.get_by_label("Time zone").fill("UTC")
+            page.get_by_role("button", name="Report").click()
+            title = f"session {SESSION}, device {DEVICE}"
+            expect(page.get_by_role("heading", name=title)).to_be_visible()
+            expect(page.get_by_text("1 unknown;")).to_be_visible()  # the clip's face
+            expect(page.locator("img.timeline")).to_have_js_property("complete", True)
+            assert page.locator("img.timeline").evaluate("img => img.naturalWidth") > 0
+            with page.expect_download() as download:
+                page.get_by_role("link", name="Download CSV").click()
+            assert download.value.suggested_filename == "attendance.csv"
+            with Path(download.value.path()).open(newline="", encoding="utf-8") as handle:
+                rows = list(csv.reader(handle))
+            assert tuple(rows[0]) == CSV_COLUMNS
+            assert rows[1:] and {row[-1] for row in rows[1:]} == {"absent"}  # the roster
+            _save(page, "attendance", shots)
 
             page.get_by_role("link", name="Health", exact=True).first.click()
             expect(page.get_by_role("heading", name="Health")).to_be_visible()
