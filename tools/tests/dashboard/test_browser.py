@@ -13,7 +13,6 @@ from __future__ import annotations
 import csv
 import json
 import os
-import shutil
 import signal
 import subprocess
 import sys
@@ -103,12 +102,18 @@ def running(tmp_path: Path) -> Iterator[Running]:
 
 
 def _save(page: object, name: str, folder: Path) -> Path:
+    """A full-page screenshot in ``folder``, and a copy reduced to a 256-colour palette (a
+    few tens of KB) in ``ROLLCALL_SCREENSHOTS`` when set: the README's docs/dashboard/."""
     path = folder / f"dashboard-{name}.png"
     page.screenshot(path=str(path), full_page=True)  # type: ignore[attr-defined]
     copy_to = os.environ.get(SCREENSHOTS)
     if copy_to:
+        from PIL import Image
+
         Path(copy_to).mkdir(parents=True, exist_ok=True)
-        shutil.copy(path, copy_to)
+        with Image.open(path) as shot:
+            small = shot.convert("RGB").quantize(colors=256, method=Image.Quantize.MEDIANCUT)
+            small.save(Path(copy_to) / path.name, optimize=True)
     return path
 
 
