@@ -173,7 +173,9 @@ def test_cse546_videos_uploaded_under_their_own_names(
         assert delivered[row["video"]].attributes == {"route": "foreign"}
         assert result.clip.clip is None and result.clip.bucket == stack.bucket
         assert result.status is ResultStatus.RECOGNIZED, (row["video"], result.error)
-        assert result.frames_sampled == 8
+        # answered by the first moment (3 frames) once it names the same people in each
+        assert 3 <= result.frames_sampled <= 8  # sampling.CLIP_FRAMES, VIDEO_FRAMES
+        assert result.faces[0].frame_time_ms < 300 or result.frames_sampled > 3
         named = [f for f in result.faces if f.identity is not None]
         assert [f.identity for f in named] == [row["name"]], row["video"]
         record = named[0].record

@@ -192,19 +192,19 @@ def _torch_path(config: BenchConfig, stack: Any, clip: bytes) -> dict[str, Any] 
     except ImportError:
         _say(config, "torch path skipped: torch and torchvision are not installed")
         return None
-    from cloud_handler import pipeline
+    from cloud_handler import sampling
     from cloud_handler.runtime import get_runtime
 
     _say(config, "the torch path (MTCNN on facenet-pytorch, every frame) for comparison")
     detector = get_runtime().recognizer.detector
-    onnx_mtcnn, track_within = detector.mtcnn, pipeline.TRACK_WITHIN_MS
+    onnx_mtcnn, track_within = detector.mtcnn, sampling.TRACK_WITHIN_MS
     # detect() alike; no refine(), which is only called when faces are followed (off here)
     detector.mtcnn = TorchMtcnn(threads=config.threads)  # type: ignore[assignment]
-    pipeline.TRACK_WITHIN_MS = -1
+    sampling.TRACK_WITHIN_MS = -1
     try:
         walls, results = _timed_handler_runs(config, stack, clip, "torch", 8000)
     finally:
-        detector.mtcnn, pipeline.TRACK_WITHIN_MS = onnx_mtcnn, track_within
+        detector.mtcnn, sampling.TRACK_WITHIN_MS = onnx_mtcnn, track_within
     return {**latency_stats(walls), "statuses": sorted({r.status.value for r in results})}
 
 
