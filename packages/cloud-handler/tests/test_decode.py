@@ -83,12 +83,15 @@ def test_a_lead_moment_first_then_the_rest_one_frame_at_a_time() -> None:
     assert stream.picks == 8
     picks = iter(stream)
     first = [next(picks) for _ in range(3)]
-    assert [t for _, t in first] == [0, 100, 200]
-    assert all(abs(int(f[60, 80].mean()) - 2 * n) <= 3 for n, (f, _) in enumerate(first))
+    assert [p.time_ms for p in first] == [0, 100, 200]
+    assert all(abs(int(p.frame[60, 80].mean()) - 2 * n) <= 3 for n, p in enumerate(first))
+    assert all(p.small is None for p in first)  # no scaled copy asked for
     picks.close()  # e.g. the vote is decided: the container is closed, nothing more decoded
     assert stream.decoded <= 3 + 4  # the picks, and what frame threads had in flight
-    whole = FrameStream(data, count=8, lead=3, lead_ms=200, **LIMITS)
-    times = [t for _, t in whole]
+    whole = FrameStream(data, count=8, lead=3, lead_ms=200, scaled_side=80, **LIMITS)
+    picks_ = list(whole)
+    assert all(p.small is not None and p.small.shape == (60, 80, 3) for p in picks_)
+    times = [p.time_ms for p in picks_]
     assert times == [0, 100, 200, 1300, 2400, 3600, 4700, 5900]
     assert whole.decoded == 60 and whole.notes == []
 

@@ -19,6 +19,7 @@ import io
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from fractions import Fraction
+from typing import NamedTuple
 
 import av
 import av.error
@@ -58,6 +59,16 @@ class SampledFrames:
     """Frames (packets) in the video stream."""
     bad_packets: int = 0
     notes: list[str] = field(default_factory=list)
+
+
+class Pick(NamedTuple):
+    """One picked frame: RGB at full size, its time, and (when asked for) an RGB copy
+    scaled down by the decoder's scaler (swscale) so that its longer side is at most
+    ``scaled_side`` (None where the frame is no larger)."""
+
+    frame: np.ndarray
+    time_ms: int
+    small: np.ndarray | None = None
 
 
 @dataclass
@@ -116,9 +127,9 @@ def sample_frames(
     )
     frames: list[np.ndarray] = []
     times_ms: list[int] = []
-    for frame, time_ms in stream:
-        frames.append(frame)
-        times_ms.append(time_ms)
+    for pick in stream:
+        frames.append(pick.frame)
+        times_ms.append(pick.time_ms)
     return SampledFrames(
         frames=frames,
         times_ms=times_ms,
@@ -142,6 +153,8 @@ class FrameStream:
     ``skip_nonref``: the decoder skips frames no other frame refers to (about half of an
     H.264 stream's); a pick landing on one is taken from the next decoded frame (timed
     streams only: raw elementary streams count frames to know where they are).
+    ``scaled_side``: each pick also comes scaled down by the decoder's scaler (see
+    :class:`Pick`), cheaper than converting at full size and resizing afterwards.
 
     The demux-only first pass runs here and raises ClipError (no video stream, a codec
     nothing decodes, frames too large, no frames); iterating raises it where no frame at
@@ -157,10 +170,11 @@ class FrameStream:
         lead: int = 0,
         lead_ms: int = 0,
         skip_nonref: bool = False,
+        scaled_side: int | None = None,
         max_decode_frames: int = MAX_DECODE_FRAMES,
         where: str = "clip",
     ) -> None:
-        self._data, self._where = data, where
+        self._data, self._where, self._scaled_side = data, where, scaled_side
         self._max_frame_pixels, self._budget = max_frame_pixels, max_decode_frames
         with _open(data, where) as container:
             stream = _video_stream(container, where, max_frame_pixels)
@@ -210,8 +224,8 @@ class FrameStream:
             notes.append(f"decoding stopped after {picker.decoded} frames (the decode budget)")
         return notes
 
-    def __iter__(self) -> Iterator[tuple[np.ndarray, int]]:
-        """(RGB frame, milliseconds from the video's start) per pick, in order."""
+    def __iter__(self) -> Iterator[Pick]:
+        """Each pick (RGB frame, milliseconds from the video's start), in order."""
         index, where = self._index, self._where
         yielded = 0
         with _open(self._data, where) as container:
@@ -220,6 +234,7 @@ class FrameStream:
             if self._skip_nonref:
                 stream.codec_context.skip_frame = "NONREF"
             picker = _Picker(self._plan, stream, index, self._max_frame_pixels, where)
+            picker.scaled_side = self._scaled_side
             self._picker = picker
             for picked in picker.run(_packets(container, stream), self._budget):
                 yielded += 1
@@ -360,6 +375,7 @@ class _Picker:
         self.plan, self.stream, self.index = plan, stream, index
         self.max_frame_pixels, self.where = max_frame_pixels, where
         self.decoded = self.bad = 0
+        self.scaled_side: int | None = None
         self.error: str | None = None
         self.out_of_budget = False
         self._next = 0  # the pick being looked for
@@ -370,7 +386,7 @@ class _Picker:
 
     def run(
         self, packets: Iterator[av.Packet[av.video.stream.VideoStream]], budget: int
-    ) -> Iterator[tuple[np.ndarray, int]]:
+    ) -> Iterator[Pick]:
         """Feed ``packets``, skipping those before the next pick's keyframe; yields each
         pick as it is decoded."""
         context = self.stream.codec_context
@@ -402,12 +418,12 @@ class _Picker:
                 self.bad += 1
                 self.error = _reason(exc)
 
-    def _picks(self, frames: Iterable[av.VideoFrame]) -> Iterator[tuple[np.ndarray, int]]:
+    def _picks(self, frames: Iterable[av.VideoFrame]) -> Iterator[Pick]:
         for frame in frames:
             if (picked := self._offer(frame)) is not None:
                 yield picked
 
-    def _offer(self, frame: av.VideoFrame) -> tuple[np.ndarray, int] | None:
+    def _offer(self, frame: av.VideoFrame) -> Pick | None:
         _check_size(frame.width, frame.height, self.max_frame_pixels, self.where)
         self.decoded += 1
         position = frame.pts if self._time_base is not None else self._base + self._produced
@@ -417,7 +433,16 @@ class _Picker:
             return None
         while self._next < len(targets) and position >= targets[self._next]:
             self._next += 1
-        return frame.to_ndarray(format="rgb24"), self._time_ms(position)
+        return Pick(frame.to_ndarray(format="rgb24"), self._time_ms(position), self._small(frame))
+
+    def _small(self, frame: av.VideoFrame) -> np.ndarray | None:
+        side, longest = self.scaled_side, max(frame.width, frame.height)
+        if side is None or longest <= side:
+            return None
+        scale = side / longest
+        width = max(1, round(frame.width * scale))
+        height = max(1, round(frame.height * scale))
+        return frame.to_ndarray(width=width, height=height, format="rgb24")
 
     def _time_ms(self, position: int) -> int:
         if self._time_base is not None:

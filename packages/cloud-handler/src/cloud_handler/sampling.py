@@ -76,6 +76,7 @@ def look(
         lead=0 if clip else CLIP_FRAMES,
         lead_ms=LEAD_MS,
         skip_nonref=True,
+        scaled_side=DETECT_MAX_SIDE,
         max_frame_pixels=max_frame_pixels,
         where=where,
     )
@@ -95,9 +96,9 @@ def look(
                 break
             stage[0] = "detect"
             start = clock()
-            video.add(*picked)
+            video.add(picked.frame, picked.time_ms, small=picked.small)
             recognize_s += clock() - start
-            times.append(picked[1])
+            times.append(picked.time_ms)
             del picked  # the frame: only one is held at a time
             if not clip and len(times) < stream.picks and decided(video.faces, len(times)):
                 early = True

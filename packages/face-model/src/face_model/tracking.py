@@ -65,11 +65,18 @@ class FaceTracker:
         self._detected_at: int | None = None
         self._thumb: np.ndarray | None = None
 
-    def step(self, frame: np.ndarray, time_ms: int) -> list[Detection]:
+    def step(
+        self, frame: np.ndarray, time_ms: int, *, small: np.ndarray | None = None
+    ) -> list[Detection]:
         """Faces in ``frame`` (RGB uint8 H x W x 3), seen ``time_ms`` into the video; boxes
-        in its pixels, most probable first."""
-        small = resize_frame(check_frame(frame), self.max_side)
-        thumb = _thumbnail(small[0])
+        in its pixels, most probable first. ``small``: a copy of the frame already scaled
+        down to ``max_side`` (e.g. by the video decoder), used for detection instead of
+        resizing ``frame`` here."""
+        if small is None:
+            small_frame = resize_frame(check_frame(frame), self.max_side)
+        else:
+            small_frame = (check_frame(small), small.shape[1] / np.asarray(frame).shape[1])
+        thumb = _thumbnail(small_frame[0])
         cut = self._thumb is not None and (
             self._thumb.shape != thumb.shape
             or float(np.abs(thumb - self._thumb).mean()) > self.cut_level
@@ -81,12 +88,12 @@ class FaceTracker:
             and 0 <= time_ms - self._detected_at <= self.redetect_ms
         )
         if self._faces and fresh and not cut:
-            found = self.detector.refine_resized(small, self._faces)
+            found = self.detector.refine_resized(small_frame, self._faces)
             if len(found) >= len(self._faces):
                 self.followed += 1
                 self._faces = found
                 return found
-        [found] = self.detector.detect_resized([small])
+        [found] = self.detector.detect_resized([small_frame])
         self.full += 1
         self._faces, self._detected_at = found, time_ms
         return found
@@ -110,10 +117,13 @@ class VideoRecognizer:
         self.frames = 0
         self.detect_ms = self.embed_ms = 0.0
 
-    def add(self, frame: np.ndarray, time_ms: int) -> list[FaceMatch]:
-        """The named faces of the next frame (also added to :attr:`faces`)."""
+    def add(
+        self, frame: np.ndarray, time_ms: int, *, small: np.ndarray | None = None
+    ) -> list[FaceMatch]:
+        """The named faces of the next frame (also added to :attr:`faces`); ``small``: see
+        :meth:`FaceTracker.step`."""
         start = time.perf_counter()
-        found = self.tracker.step(frame, time_ms)
+        found = self.tracker.step(frame, time_ms, small=small)
         self.detect_ms += (time.perf_counter() - start) * 1000
         faces, align_ms, embed_ms = self.recognizer.identify(frame, found, frame_index=self.frames)
         self.detect_ms += align_ms
