@@ -74,6 +74,27 @@ def test_astronaut_recognized_with_record(
     assert stack.results()[0].faces[0].record == face.record
 
 
+def test_a_whole_video_is_answered_by_its_first_moment(
+    stack: Stack,
+    clip_bytes: Callable[..., bytes],
+    monkeypatch: pytest.MonkeyPatch,
+    astronaut_artifact: Path,
+) -> None:
+    """A 2 s video under its own name: its first 3 frames (200 ms) all name her, so the
+    vote is decided there and nothing later is decoded (sampling.LEAD_MS)."""
+    _use(monkeypatch, astronaut_artifact)
+    stack.seed([{"name": "eileen_collins", "major": "astronautics", "year": "senior"}])
+    record = stack.put("lectures/talk.mp4", clip_bytes(1280, 720, faces=1, duration_s=2.0))
+    assert run(sqs_event(body(s3_event(record)))) == {"batchItemFailures": []}
+    [result] = stack.results()
+    assert result.status is ResultStatus.RECOGNIZED
+    assert result.frames_sampled == 3
+    [face] = result.faces
+    assert face.identity == "eileen_collins" and face.votes == 3
+    assert face.frame_time_ms <= 200
+    assert 400 < face.box.x1 < face.box.x2 < 900  # the 1280-wide frame's pixels, not the copy's
+
+
 def test_record_missing_stays_recognized(
     stack: Stack,
     clip_bytes: Callable[..., bytes],
