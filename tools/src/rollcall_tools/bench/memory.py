@@ -100,6 +100,8 @@ def failures(run: ChildRun) -> list[Any]:
     try:
         answer = json.loads(run.stdout)
     except json.JSONDecodeError:
+        answer = None
+    if not isinstance(answer, dict):
         return [f"no answer on stdout: {run.stdout[-300:]!r}"]
     items: list[Any] = answer.get("batchItemFailures", [])
     return items
