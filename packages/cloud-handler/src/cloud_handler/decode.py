@@ -16,6 +16,7 @@ that has seen enough stops decoding there and never holds more than one frame.
 from __future__ import annotations
 
 import io
+import itertools
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from fractions import Fraction
@@ -176,12 +177,19 @@ class FrameStream:
     ) -> None:
         self._data, self._where, self._scaled_side = data, where, scaled_side
         self._max_frame_pixels, self._budget = max_frame_pixels, max_decode_frames
-        with _open(data, where) as container:
+        container = _open(data, where)
+        try:
             stream = _video_stream(container, where, max_frame_pixels)
             self.codec: str = stream.codec_context.name
             self._index = _index(container, stream)
+        except BaseException:
+            container.close()
+            raise
         index = self._index
+        # kept for the decoding pass: opening probes the stream (decodes a frame) again
+        self._container: av.container.InputContainer | None = container
         if not index.pts:
+            self.close()
             code = ErrorCode.CORRUPT_VIDEO if index.error else ErrorCode.NO_DECODABLE_FRAME
             raise ClipError(
                 code, f"{where}: the video stream holds no frames ({index.error})", "decode"
@@ -224,11 +232,40 @@ class FrameStream:
             notes.append(f"decoding stopped after {picker.decoded} frames (the decode budget)")
         return notes
 
+    def close(self) -> None:
+        """Let the container of the first pass go (iterating opens it again)."""
+        if self._container is not None:
+            self._container.close()
+            self._container = None
+
+    def _rewound(
+        self,
+    ) -> tuple[av.container.InputContainer, Iterator[av.Packet[av.video.stream.VideoStream]]]:
+        """The first pass's container back at its first packet, or a new one where it cannot
+        seek there exactly (the decoding pass counts packets from the first)."""
+        container, self._container = self._container, None
+        first_pts = self._index.pts[0]
+        if container is not None and self._index.timed:
+            stream = container.streams.video[0]
+            try:
+                container.seek(first_pts or 0, stream=stream, backward=True)
+                packets = _packets(container, stream)
+                first = next(packets, None)
+            except (av.error.FFmpegError, ValueError, OSError):
+                first = None
+            if first is not None and first.pts == first_pts and first.is_keyframe:
+                return container, itertools.chain([first], packets)
+        if container is not None:
+            container.close()
+        container = _open(self._data, self._where)
+        return container, _packets(container, container.streams.video[0])
+
     def __iter__(self) -> Iterator[Pick]:
         """Each pick (RGB frame, milliseconds from the video's start), in order."""
         index, where = self._index, self._where
         yielded = 0
-        with _open(self._data, where) as container:
+        container, packets = self._rewound()
+        with container:
             stream = container.streams.video[0]
             stream.thread_type = THREAD_TYPE
             if self._skip_nonref:
@@ -236,7 +273,7 @@ class FrameStream:
             picker = _Picker(self._plan, stream, index, self._max_frame_pixels, where)
             picker.scaled_side = self._scaled_side
             self._picker = picker
-            for picked in picker.run(_packets(container, stream), self._budget):
+            for picked in picker.run(packets, self._budget):
                 yielded += 1
                 yield picked
         if yielded:
