@@ -79,6 +79,7 @@ def test_a_whole_video_is_answered_by_its_first_moment(
     clip_bytes: Callable[..., bytes],
     monkeypatch: pytest.MonkeyPatch,
     astronaut_artifact: Path,
+    logs: list[dict[str, Any]],
 ) -> None:
     """A 2 s video under its own name: its first 3 frames (200 ms) all name her, so the
     vote is decided there and nothing later is decoded (sampling.LEAD_MS)."""
@@ -93,6 +94,8 @@ def test_a_whole_video_is_answered_by_its_first_moment(
     assert face.identity == "eileen_collins" and face.votes == 3
     assert face.frame_time_ms <= 200
     assert 400 < face.box.x1 < face.box.x2 < 900  # the 1280-wide frame's pixels, not the copy's
+    [line] = [line for line in logs if line["message"] == "clip processed"]
+    assert line["notes"] == ["the vote was decided after 3 of 8 frames"]
 
 
 def test_record_missing_stays_recognized(

@@ -107,4 +107,7 @@ def look(
         close = getattr(picks, "close", None)
         if close is not None:
             close()  # closes the container: decoding stops here
-    return Looked(video.batch(), times, decode_s, recognize_s, early, stream.notes)
+    notes = stream.notes
+    if early:
+        notes.append(f"the vote was decided after {len(times)} of {stream.picks} frames")
+    return Looked(video.batch(), times, decode_s, recognize_s, early, notes)
