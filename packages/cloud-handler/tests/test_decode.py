@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from cloud_handler.decode import HORIZON_MS, sample_frames
+from cloud_handler.decode import HORIZON_MS, FrameStream, sample_frames
 from cloud_handler.errors import ClipError
 from rollcall_tools.testkit.clips import encode_clip
 from shared_schema import MAX_FRAME_SIDE, BoundingBox, ErrorCode, FaceResult, RecordLookup
@@ -73,6 +73,27 @@ def test_long_videos_are_sampled_over_their_full_length(container: str, codec: s
     assert all(abs(level - (2 * n) % 256) <= 3 for level, n in zip(levels, wanted, strict=True))
     assert sampled.decoded <= 8 * 30 + 16  # about one group of pictures per pick
     assert sampled.notes == []
+
+
+def test_a_lead_moment_first_then_the_rest_one_frame_at_a_time() -> None:
+    """A whole video's picks: three over its first 200 ms, then the ends of five equal parts
+    of the rest (the last frame last); whoever stops early decodes no further."""
+    data = _numbered(60, gop=60, container="mp4")  # 6 s at 10 fps, one group of pictures
+    stream = FrameStream(data, count=8, lead=3, lead_ms=200, skip_nonref=True, **LIMITS)
+    assert stream.picks == 8
+    picks = iter(stream)
+    first = [next(picks) for _ in range(3)]
+    assert [p.time_ms for p in first] == [0, 100, 200]
+    assert all(abs(int(p.frame[60, 80].mean()) - 2 * n) <= 3 for n, p in enumerate(first))
+    assert all(p.small is None for p in first)  # no scaled copy asked for
+    picks.close()  # e.g. the vote is decided: the container is closed, nothing more decoded
+    assert stream.decoded <= 3 + 4  # the picks, and what frame threads had in flight
+    whole = FrameStream(data, count=8, lead=3, lead_ms=200, scaled_side=80, **LIMITS)
+    picks_ = list(whole)
+    assert all(p.small is not None and p.small.shape == (60, 80, 3) for p in picks_)
+    times = [p.time_ms for p in picks_]
+    assert times == [0, 100, 200, 1300, 2400, 3600, 4700, 5900]
+    assert whole.decoded == 60 and whole.notes == []
 
 
 def test_decoding_stops_at_the_frame_budget() -> None:

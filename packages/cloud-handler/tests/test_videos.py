@@ -54,7 +54,7 @@ def test_a_whole_video_is_sampled_to_its_end(
     assert delivered.attributes == {"route": "foreign"}
     result = delivered.result
     assert (result.clip.key, result.clip.clip, result.clip.bucket) == (key, None, stack.bucket)
-    assert result.frames_sampled == 8  # pipeline.VIDEO_FRAMES
+    assert result.frames_sampled == 8  # sampling.VIDEO_FRAMES
     assert result.status is ResultStatus.UNKNOWN, result.error  # detection only
     [face] = result.faces
     assert face.frame_time_ms >= FACE_FROM * 1000 // FPS  # found in the last half second

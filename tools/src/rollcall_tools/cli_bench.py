@@ -31,6 +31,23 @@ def bench(
             "--runner-clips", min=4, max=2000, help="Clips through the local runner (clips/s)."
         ),
     ] = 40,
+    video_rounds: Annotated[
+        int,
+        typer.Option(
+            "--video-rounds",
+            min=0,
+            max=50,
+            help="Timed rounds over the whole videos (course videos from ../shared when "
+            "present, generated 2 s 1080p60 and 480p24 always), each against the 2022 "
+            "baseline; 0 leaves the video section out.",
+        ),
+    ] = 2,
+    runner_videos: Annotated[
+        int,
+        typer.Option(
+            "--runner-videos", min=4, max=2000, help="Whole videos through the local runner."
+        ),
+    ] = 32,
     workers: Annotated[
         int, typer.Option("--workers", min=1, max=16, help="Local-runner worker processes.")
     ] = 2,
@@ -58,7 +75,8 @@ def bench(
 ) -> None:
     """Benchmark the handler on a local moto server: warm time per 0.5 s clip (480p, 720p,
     1080p, with recognition) and its stages, cold start from the image's task root alone,
-    local-runner throughput, image size; against MTCNN on torch and a naive handler."""
+    local-runner throughput, image size; against MTCNN on torch and a naive handler. Whole
+    videos (the course's workload) against the 2022 class handler, videos/s, peak RSS."""
     from rollcall_tools.bench.handler import BenchConfig, BenchError, print_tables, run_bench
 
     config = BenchConfig(
@@ -70,6 +88,8 @@ def bench(
         model_dir=model_dir,
         payload=payload,
         progress=err,
+        video_rounds=video_rounds,
+        runner_videos=runner_videos,
     )
     try:
         with contextlib.redirect_stdout(sys.stderr):  # stdout carries only the report

@@ -8,14 +8,19 @@ pictures) is decoded straight through up to its last pick. Picks lie within the 
 :data:`HORIZON_MS` (a result's frame times stop there), at most :data:`MAX_DECODE_FRAMES`
 frames are decoded, and no frame side may exceed the schema's ``MAX_FRAME_SIDE`` (a result's
 boxes stop there).
+
+:class:`FrameStream` hands the picks out one at a time as they are decoded, so that a caller
+that has seen enough stops decoding there and never holds more than one frame.
 """
 
 from __future__ import annotations
 
 import io
-from collections.abc import Iterator
+import itertools
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from fractions import Fraction
+from typing import NamedTuple
 
 import av
 import av.error
@@ -36,6 +41,8 @@ image, a GIF, audio, text its ``tty`` demuxer would render - is "not a video".""
 _VIDEO_MAGIC = (b"ftyp", b"moov", b"mdat", b"free", b"wide", b"skip")
 MAX_DECODE_FRAMES = 1800
 """At most this many frames are decoded per object (60 s at 30 fps without a keyframe)."""
+THREAD_TYPE = "AUTO"
+"""FFmpeg's decoding threads: slices and frames."""
 HORIZON_MS = MAX_FRAME_TIME_MS
 """Picks lie within a video's first hour: a result's ``frame_time_ms`` holds at most this."""
 
@@ -53,6 +60,16 @@ class SampledFrames:
     """Frames (packets) in the video stream."""
     bad_packets: int = 0
     notes: list[str] = field(default_factory=list)
+
+
+class Pick(NamedTuple):
+    """One picked frame: RGB at full size, its time, and (when asked for) an RGB copy
+    scaled down by the decoder's scaler (swscale) so that its longer side is at most
+    ``scaled_side`` (None where the frame is no larger)."""
+
+    frame: np.ndarray
+    time_ms: int
+    small: np.ndarray | None = None
 
 
 @dataclass
@@ -102,22 +119,165 @@ def sample_frames(
         ClipError: not a video, corrupt, a codec nothing here decodes, frames too large,
             or nothing decodable.
     """
-    with _open(data, where) as container:
-        stream = _video_stream(container, where, max_frame_pixels)
-        codec = stream.codec_context.name
-        index = _index(container, stream)
-    if not index.pts:
-        code = ErrorCode.CORRUPT_VIDEO if index.error else ErrorCode.NO_DECODABLE_FRAME
-        raise ClipError(
-            code, f"{where}: the video stream holds no frames ({index.error})", "decode"
-        )
-    plan = _plan(index, count)
-    with _open(data, where) as container:
-        stream = container.streams.video[0]
-        stream.thread_type = "AUTO"
-        picker = _Picker(plan, stream, index, max_frame_pixels, where)
-        picker.run(_packets(container, stream), max_decode_frames)
-    if not picker.frames:
+    stream = FrameStream(
+        data,
+        count=count,
+        max_frame_pixels=max_frame_pixels,
+        max_decode_frames=max_decode_frames,
+        where=where,
+    )
+    frames: list[np.ndarray] = []
+    times_ms: list[int] = []
+    for pick in stream:
+        frames.append(pick.frame)
+        times_ms.append(pick.time_ms)
+    return SampledFrames(
+        frames=frames,
+        times_ms=times_ms,
+        codec=stream.codec,
+        decoded=stream.decoded,
+        total=stream.total,
+        bad_packets=stream.bad_packets,
+        notes=stream.notes,
+    )
+
+
+class FrameStream:
+    """Frames picked from a video, decoded one at a time as they are asked for: whoever
+    stops iterating early (a vote already decided) decodes no further, and holds one frame
+    at a time.
+
+    ``lead`` picks come first, spread over the video's first ``lead_ms`` (one moment, a
+    clip's worth); the other ``count - lead`` lie at the ends of equal parts of the rest
+    (the last at the video's last frame).
+    Without a lead, all ``count`` picks lie at the centres of equal parts of the video.
+    ``skip_nonref``: the decoder skips frames no other frame refers to (about half of an
+    H.264 stream's); a pick landing on one is taken from the next decoded frame (timed
+    streams only: raw elementary streams count frames to know where they are).
+    ``scaled_side``: each pick also comes scaled down by the decoder's scaler (see
+    :class:`Pick`), cheaper than converting at full size and resizing afterwards.
+
+    The demux-only first pass runs here and raises ClipError (no video stream, a codec
+    nothing decodes, frames too large, no frames); iterating raises it where no frame at
+    all could be decoded.
+    """
+
+    def __init__(
+        self,
+        data: bytes,
+        *,
+        count: int,
+        max_frame_pixels: int,
+        lead: int = 0,
+        lead_ms: int = 0,
+        skip_nonref: bool = False,
+        scaled_side: int | None = None,
+        max_decode_frames: int = MAX_DECODE_FRAMES,
+        where: str = "clip",
+    ) -> None:
+        self._data, self._where, self._scaled_side = data, where, scaled_side
+        self._max_frame_pixels, self._budget = max_frame_pixels, max_decode_frames
+        container = _open(data, where)
+        try:
+            stream = _video_stream(container, where, max_frame_pixels)
+            self.codec: str = stream.codec_context.name
+            self._index = _index(container, stream)
+        except BaseException:
+            container.close()
+            raise
+        index = self._index
+        # kept for the decoding pass: opening probes the stream (decodes a frame) again
+        self._container: av.container.InputContainer | None = container
+        if not index.pts:
+            self.close()
+            code = ErrorCode.CORRUPT_VIDEO if index.error else ErrorCode.NO_DECODABLE_FRAME
+            raise ClipError(
+                code, f"{where}: the video stream holds no frames ({index.error})", "decode"
+            )
+        self._plan = _plan(index, count, lead=lead, lead_ms=lead_ms)
+        self._skip_nonref = skip_nonref and index.timed
+        self.total = len(index.pts)
+        """Frames (packets) in the video stream."""
+        self._picker: _Picker | None = None
+
+    @property
+    def picks(self) -> int:
+        """Frames to be picked (fewer where the video holds fewer)."""
+        return len(self._plan.targets)
+
+    @property
+    def decoded(self) -> int:
+        """Frames decoded so far."""
+        return self._picker.decoded if self._picker else 0
+
+    @property
+    def bad_packets(self) -> int:
+        """Packets the decoder refused so far."""
+        return self._picker.bad if self._picker else 0
+
+    @property
+    def notes(self) -> list[str]:
+        """What a log line should say about the decoding so far."""
+        picker, index = self._picker, self._index
+        notes = []
+        if picker and picker.bad:
+            notes.append(f"{picker.bad} undecodable packets skipped ({picker.error})")
+        if index.corrupt:
+            notes.append(f"{index.corrupt} damaged packets")
+        if index.error:
+            notes.append(f"stopped early: {index.error}")
+        if self._plan.cut:
+            notes.append(f"sampled over its first {HORIZON_MS // 60_000} minutes only")
+        if picker and picker.out_of_budget:
+            notes.append(f"decoding stopped after {picker.decoded} frames (the decode budget)")
+        return notes
+
+    def close(self) -> None:
+        """Let the container of the first pass go (iterating opens it again)."""
+        if self._container is not None:
+            self._container.close()
+            self._container = None
+
+    def _rewound(
+        self,
+    ) -> tuple[av.container.InputContainer, Iterator[av.Packet[av.video.stream.VideoStream]]]:
+        """The first pass's container back at its first packet, or a new one where it cannot
+        seek there exactly (the decoding pass counts packets from the first)."""
+        container, self._container = self._container, None
+        first_pts = self._index.pts[0]
+        if container is not None and self._index.timed:
+            stream = container.streams.video[0]
+            try:
+                container.seek(first_pts or 0, stream=stream, backward=True)
+                packets = _packets(container, stream)
+                first = next(packets, None)
+            except (av.error.FFmpegError, ValueError, OSError):
+                first = None
+            if first is not None and first.pts == first_pts and first.is_keyframe:
+                return container, itertools.chain([first], packets)
+        if container is not None:
+            container.close()
+        container = _open(self._data, self._where)
+        return container, _packets(container, container.streams.video[0])
+
+    def __iter__(self) -> Iterator[Pick]:
+        """Each pick (RGB frame, milliseconds from the video's start), in order."""
+        index, where = self._index, self._where
+        yielded = 0
+        container, packets = self._rewound()
+        with container:
+            stream = container.streams.video[0]
+            stream.thread_type = THREAD_TYPE
+            if self._skip_nonref:
+                stream.codec_context.skip_frame = "NONREF"
+            picker = _Picker(self._plan, stream, index, self._max_frame_pixels, where)
+            picker.scaled_side = self._scaled_side
+            self._picker = picker
+            for picked in picker.run(packets, self._budget):
+                yielded += 1
+                yield picked
+        if yielded:
+            return
         if index.error or index.corrupt or picker.bad:
             raise ClipError(
                 ErrorCode.CORRUPT_VIDEO,
@@ -130,26 +290,6 @@ def sample_frames(
             f"{where}: no frame of the video stream could be decoded ({len(index.pts)} packets)",
             "decode",
         )
-    notes = []
-    if picker.bad:
-        notes.append(f"{picker.bad} undecodable packets skipped ({picker.error})")
-    if index.corrupt:
-        notes.append(f"{index.corrupt} damaged packets")
-    if index.error:
-        notes.append(f"stopped early: {index.error}")
-    if plan.cut:
-        notes.append(f"sampled over its first {HORIZON_MS // 60_000} minutes only")
-    if picker.out_of_budget:
-        notes.append(f"decoding stopped after {picker.decoded} frames (the decode budget)")
-    return SampledFrames(
-        frames=picker.frames,
-        times_ms=picker.times_ms,
-        codec=codec,
-        decoded=picker.decoded,
-        total=len(index.pts),
-        bad_packets=picker.bad,
-        notes=notes,
-    )
 
 
 def _open(data: bytes, where: str) -> av.container.InputContainer:
@@ -218,9 +358,10 @@ def _index(container: av.container.InputContainer, stream: av.video.stream.Video
         index.pts.append(packet.pts)
 
 
-def _plan(index: _Index, count: int) -> _Plan:
+def _plan(index: _Index, count: int, *, lead: int = 0, lead_ms: int = 0) -> _Plan:
     """Picks at the centres of ``count`` equal segments of the first :data:`HORIZON_MS`,
-    in presentation order."""
+    in presentation order; or ``lead`` picks over its first ``lead_ms`` and the rest at
+    the ends of equal segments of what follows (the last one at the last frame)."""
     keyframes = index.keyframes or [0]
     if index.timed and index.time_base is not None:
         order = sorted(p for p in index.pts if p is not None)
@@ -234,14 +375,27 @@ def _plan(index: _Index, count: int) -> _Plan:
         key_at = [(k, k) for k in keyframes]
     within = [p for p in order if p <= horizon]
     total = len(within)
-    n = min(count, total)
-    positions = sorted({min(total - 1, int((i + 0.5) * total / n)) for i in range(n)})
+    positions = _positions(total, count, lead, round(lead_ms / 1000 * index.rate))
     targets = [within[p] for p in positions]
     starts: list[int] = []
     for target in targets:
         start = max((k for at, k in key_at if at <= target), default=0)
         starts.append(max(start, starts[-1] if starts else 0))
     return _Plan(targets, starts, origin, cut=total < len(order))
+
+
+def _positions(total: int, count: int, lead: int, lead_frames: int) -> list[int]:
+    """Which of ``total`` frames to pick (see :func:`_plan`)."""
+    n = min(count, total)
+    lead = min(lead, n)
+    if lead <= 0:
+        return sorted({min(total - 1, int((i + 0.5) * total / n)) for i in range(n)})
+    span = min(total, lead_frames + 1)  # frames 0 .. lead_frames
+    first = {round(i * (span - 1) / max(1, lead - 1)) for i in range(lead)}
+    rest, left = n - lead, total - span
+    # the ends of equal parts of what follows the lead: the last pick is the last frame
+    later = {span + (i + 1) * left // rest - 1 for i in range(rest)} if rest and left else set()
+    return sorted(first | later)
 
 
 class _Picker:
@@ -257,9 +411,8 @@ class _Picker:
     ) -> None:
         self.plan, self.stream, self.index = plan, stream, index
         self.max_frame_pixels, self.where = max_frame_pixels, where
-        self.frames: list[np.ndarray] = []
-        self.times_ms: list[int] = []
         self.decoded = self.bad = 0
+        self.scaled_side: int | None = None
         self.error: str | None = None
         self.out_of_budget = False
         self._next = 0  # the pick being looked for
@@ -268,8 +421,11 @@ class _Picker:
         # timestamps to go by, or None: frame numbers (read per frame, so found out once)
         self._time_base = index.time_base if index.timed else None
 
-    def run(self, packets: Iterator[av.Packet[av.video.stream.VideoStream]], budget: int) -> None:
-        """Feed ``packets``, skipping those before the next pick's keyframe."""
+    def run(
+        self, packets: Iterator[av.Packet[av.video.stream.VideoStream]], budget: int
+    ) -> Iterator[Pick]:
+        """Feed ``packets``, skipping those before the next pick's keyframe; yields each
+        pick as it is decoded."""
         context = self.stream.codec_context
         active = False
         for number, packet in enumerate(packets):
@@ -291,28 +447,39 @@ class _Picker:
                 self.bad += 1
                 self.error = _reason(exc)
                 continue
-            for frame in frames:
-                self._offer(frame)
+            yield from self._picks(frames)
         if active and self._next < len(self.plan.targets):
             try:  # the frames the decoder still holds at the end of the stream
-                for frame in context.decode(None):
-                    self._offer(frame)
+                yield from self._picks(context.decode(None))
             except (av.error.FFmpegError, ValueError) as exc:
                 self.bad += 1
                 self.error = _reason(exc)
 
-    def _offer(self, frame: av.VideoFrame) -> None:
+    def _picks(self, frames: Iterable[av.VideoFrame]) -> Iterator[Pick]:
+        for frame in frames:
+            if (picked := self._offer(frame)) is not None:
+                yield picked
+
+    def _offer(self, frame: av.VideoFrame) -> Pick | None:
         _check_size(frame.width, frame.height, self.max_frame_pixels, self.where)
         self.decoded += 1
         position = frame.pts if self._time_base is not None else self._base + self._produced
         self._produced += 1
         targets = self.plan.targets
         if position is None or self._next >= len(targets) or position < targets[self._next]:
-            return
-        self.frames.append(frame.to_ndarray(format="rgb24"))
-        self.times_ms.append(self._time_ms(position))
+            return None
         while self._next < len(targets) and position >= targets[self._next]:
             self._next += 1
+        return Pick(frame.to_ndarray(format="rgb24"), self._time_ms(position), self._small(frame))
+
+    def _small(self, frame: av.VideoFrame) -> np.ndarray | None:
+        side, longest = self.scaled_side, max(frame.width, frame.height)
+        if side is None or longest <= side:
+            return None
+        scale = side / longest
+        width = max(1, round(frame.width * scale))
+        height = max(1, round(frame.height * scale))
+        return frame.to_ndarray(width=width, height=height, format="rgb24")
 
     def _time_ms(self, position: int) -> int:
         if self._time_base is not None:

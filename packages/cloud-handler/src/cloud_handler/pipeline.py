@@ -1,7 +1,7 @@
 """Process one uploaded object: fetch, decode, recognize, vote, look up; return its result.
 
-A rollcall clip (its key parses) is one short moment: :data:`CLIP_FRAMES` frames. Any other
-object is read as a whole video: :data:`VIDEO_FRAMES` frames spread over its full length.
+A rollcall clip (its key parses) is one short moment; any other object is read as a whole
+video, which may be answered by its first moment (see :mod:`cloud_handler.sampling`).
 
 The result's limits are the schema's: the event's bucket, key, ETag and version were checked
 against it when the event was parsed; face-model keeps boxes inside the frame and
@@ -22,11 +22,11 @@ from typing import TYPE_CHECKING
 from botocore.exceptions import BotoCoreError, ClientError
 
 from cloud_handler.aws import describe, result_code
-from cloud_handler.decode import sample_frames
 from cloud_handler.errors import ClipError, Stage, TransientError
 from cloud_handler.events import ClipTask
 from cloud_handler.fetch import fetch_clip
 from cloud_handler.lookup import lookup_students
+from cloud_handler.sampling import look
 from shared_schema import (
     MAX_FACES,
     MAX_STAGE_MS,
@@ -49,17 +49,6 @@ if TYPE_CHECKING:
 
 _log = logging.getLogger(__name__)
 Clock = Callable[[], float]
-
-CLIP_FRAMES = 3
-"""Frames sampled from a rollcall clip (one moment)."""
-VIDEO_FRAMES = 8
-"""Frames sampled over the full length of any other video (a whole upload)."""
-DETECT_MAX_SIDE = 640
-"""Detection runs on a copy whose longer side is at most this (boxes in original pixels)."""
-TRACK_WITHIN_MS = 1000
-"""Sampled frames at most this far apart show one moment: faces are detected in full in the
-middle frame only and followed into the others (a whole uploaded video is searched in full,
-frame by frame)."""
 
 
 @dataclass
@@ -157,19 +146,20 @@ def _recognize(
         ref = _ref(task, blob.etag)
     t_download = clock()
     stage[0] = "decode"
-    sampled = sample_frames(
-        blob.data,
-        count=CLIP_FRAMES if ref.clip else VIDEO_FRAMES,
+    data = blob.data
+    del blob
+    sampled = look(
+        data,
+        runtime.recognizer,
+        clip=ref.clip is not None,
         max_frame_pixels=settings.max_frame_pixels,
         where=f"s3://{task.bucket}/{task.key}",
+        clock=clock,
+        stage=stage,
     )
-    del blob
-    t_decode = clock()
-    stage[0] = "detect"
-    # frames of one moment (a short clip): detect in full once, follow the faces elsewhere
-    track = max(sampled.times_ms) - min(sampled.times_ms) <= TRACK_WITHIN_MS
-    batch = runtime.recognizer.recognize(sampled.frames, max_side=DETECT_MAX_SIDE, track=track)
-    votes = vote(batch.faces, len(sampled.frames))
+    del data
+    batch = sampled.batch
+    votes = vote(batch.faces, len(sampled.times_ms))
     stage[0] = "lookup"
     t_recognized = clock()
     names = [v.identity for v in votes if v.identity is not None]
@@ -202,11 +192,10 @@ def _recognize(
         status = ResultStatus.RECOGNIZED
     else:
         status = ResultStatus.UNKNOWN if faces else ResultStatus.NO_FACE
-    recognized_s = t_recognized - t_decode
-    detect_ms, embed_ms = _split(recognized_s * 1000, batch.detect_ms, batch.embed_ms)
+    detect_ms, embed_ms = _split(sampled.recognize_s * 1000, batch.detect_ms, batch.embed_ms)
     timings = StageTimings(
         download_ms=_ms(t_download - start),
-        decode_ms=_ms(t_decode - t_download),
+        decode_ms=_ms(sampled.decode_s),
         detect_ms=detect_ms,
         embed_ms=embed_ms,
         lookup_ms=_ms(t_lookup - t_recognized),
@@ -217,7 +206,7 @@ def _recognize(
         status=status,
         faces=faces,
         faces_truncated=len(votes) > MAX_FACES,
-        frames_sampled=len(sampled.frames),
+        frames_sampled=len(sampled.times_ms),
         model=runtime.model,
         timings=timings,
         processed_at=datetime.now(UTC),

@@ -19,7 +19,7 @@ from face_model.errors import (
     WeightsError,
 )
 from face_model.results import FaceMatch, PersonVote, RecognitionBatch
-from face_model.voting import vote
+from face_model.voting import decided, vote
 
 if TYPE_CHECKING:
     from face_model.artifact import ExportReport, export_model, read_manifest
@@ -72,6 +72,7 @@ __all__ = [
     "__version__",
     "build_model",
     "build_model_from_folder",
+    "decided",
     "discover",
     "enroll",
     "export_model",

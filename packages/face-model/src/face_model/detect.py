@@ -30,7 +30,8 @@ class Detection:
         return min(self.box[2] - self.box[0], self.box[3] - self.box[1])
 
 
-def _resize(frame: np.ndarray, max_side: int | None) -> tuple[np.ndarray, float]:
+def resize_frame(frame: np.ndarray, max_side: int | None) -> tuple[np.ndarray, float]:
+    """``frame`` downscaled so that its longer side is at most ``max_side``, and the scale."""
     height, width = frame.shape[:2]
     longest = max(height, width)
     if max_side is None or longest <= max_side:
@@ -40,6 +41,16 @@ def _resize(frame: np.ndarray, max_side: int | None) -> tuple[np.ndarray, float]
     # reducing_gap=1: box-reduce by the integer part first (fast), then bilinear
     small = Image.fromarray(frame).resize(size, Image.Resampling.BILINEAR, reducing_gap=1.0)
     return np.asarray(small), scale
+
+
+def _candidates(faces: Sequence[Detection], scale: float) -> np.ndarray:
+    """O-Net's candidates for following ``faces`` into a frame downscaled by ``scale``: each
+    face where it was, and slightly larger (O-Net re-centres and re-sizes it)."""
+    seeds = np.asarray([d.box for d in faces], np.float32) * np.float32(scale)
+    centre = (seeds[:, :2] + seeds[:, 2:]) / 2
+    half = (seeds[:, 2:] - seeds[:, :2]) / 2
+    grown = np.concatenate([centre - 1.2 * half, centre + 1.2 * half], axis=1)
+    return np.concatenate([seeds, grown])
 
 
 def check_frame(frame: Any, index: int = 0) -> np.ndarray:
@@ -90,8 +101,12 @@ class FaceDetector:
         cell). Frames of one shape go through the networks together.
         """
         checked = [check_frame(f, i) for i, f in enumerate(frames)]
-        small = [_resize(f, max_side) for f in checked]
-        out: list[list[Detection]] = [[] for _ in checked]
+        return self.detect_resized([resize_frame(f, max_side) for f in checked])
+
+    def detect_resized(self, small: Sequence[tuple[np.ndarray, float]]) -> list[list[Detection]]:
+        """:meth:`detect` on frames already downscaled: (image, scale) pairs, where scale
+        is the image's size over the original's (boxes come back in original pixels)."""
+        out: list[list[Detection]] = [[] for _ in small]
         groups: dict[tuple[int, ...], list[int]] = {}
         for i, (img, _) in enumerate(small):
             groups.setdefault(img.shape, []).append(i)
@@ -103,6 +118,18 @@ class FaceDetector:
             for i, (boxes, probs, points) in zip(indices, found, strict=True):
                 out[i] = self._keep(boxes / scale, probs, points / scale)
         return out
+
+    def refine_resized(
+        self, small: tuple[np.ndarray, float], faces: Sequence[Detection]
+    ) -> list[Detection]:
+        """``faces`` (of a nearby frame, original pixels) re-located in one downscaled frame
+        (image, scale) by O-Net alone, without the pyramid; a face that is no longer there
+        is missing from the result."""
+        image, scale = small
+        if not faces:
+            return []
+        [(boxes, probs, points)] = self.mtcnn.refine([image], [_candidates(faces, scale)])
+        return self._keep(boxes / scale, probs, points / scale)
 
     def track(
         self, frames: Sequence[np.ndarray], *, max_side: int | None = 640
@@ -126,14 +153,9 @@ class FaceDetector:
                 out[i] = dets
             return out
         # detect() resized the middle frame itself; the others share its shape and scale
-        small = [_resize(checked[i], max_side) for i in others]
+        small = [resize_frame(checked[i], max_side) for i in others]
         scale = small[0][1]
-        seeds = np.asarray([d.box for d in found], np.float32) * np.float32(scale)
-        # each face where it was, and slightly larger: O-Net re-centres and re-sizes it
-        centre = (seeds[:, :2] + seeds[:, 2:]) / 2
-        half = (seeds[:, 2:] - seeds[:, :2]) / 2
-        grown = np.concatenate([centre - 1.2 * half, centre + 1.2 * half], axis=1)
-        candidates = np.concatenate([seeds, grown])
+        candidates = _candidates(found, scale)
         refined = self.mtcnn.refine([img for img, _ in small], [candidates for _ in others])
         out = [[] for _ in checked]
         out[key] = found
@@ -169,7 +191,7 @@ class FaceDetector:
             return found
         # pad the copy detection would look at (longer side at most max_side / 2), not the
         # original: padding doubles both sides, 4x the pixels of a photo of any size
-        small, scale = _resize(check_frame(image), None if max_side is None else max_side // 2)
+        small, scale = resize_frame(check_frame(image), None if max_side is None else max_side // 2)
         height, width = small.shape[:2]
         pad_y, pad_x = height // 2, width // 2
         padded = np.pad(small, ((pad_y, pad_y), (pad_x, pad_x), (0, 0)), mode="edge")

@@ -16,10 +16,12 @@ from face_model.detect import DEFAULT_MIN_FACE_SIZE, DEFAULT_MIN_PROBABILITY, De
 from face_model.errors import ArtifactError
 from face_model.gallery import DEFAULT_K, DEFAULT_MARGIN, DEFAULT_METHOD, Gallery
 from face_model.results import FaceMatch, RecognitionBatch
+from face_model.tracking import REDETECT_MS
 
 if TYPE_CHECKING:
     from face_model.detect import FaceDetector
     from face_model.embed import OnnxEmbedder
+    from face_model.tracking import VideoRecognizer
 
 
 def _clip_box(det: Detection, frame: np.ndarray) -> tuple[float, float, float, float]:
@@ -222,30 +224,43 @@ class Recognizer:
         on the middle frame and follow its faces into the others (see
         :meth:`FaceDetector.track`).
         """
-        from face_model.align import align_face
-
         start = time.perf_counter()
         find = self.detector.track if track else self.detector.detect
         detections = find(frames, max_side=max_side)
-        located: list[tuple[int, Detection]] = [
-            (i, d) for i, dets in enumerate(detections) for d in dets
-        ]
-        crops: list[np.ndarray] = []
-        if self.can_identify and self.spec is not None:
-            crops = [align_face(np.asarray(frames[i]), d, self.spec) for i, d in located]
         detect_ms = (time.perf_counter() - start) * 1000
+        faces: list[FaceMatch] = []
+        embed_ms = 0.0
+        for i, found in enumerate(detections):
+            matched, align_ms, embedded_ms = self.identify(frames[i], found, frame_index=i)
+            faces.extend(matched)
+            detect_ms += align_ms
+            embed_ms += embedded_ms
+        return RecognitionBatch(faces=faces, detect_ms=detect_ms, embed_ms=embed_ms)
 
+    def identify(
+        self, frame: np.ndarray, found: Sequence[Detection], *, frame_index: int = 0
+    ) -> tuple[list[FaceMatch], float, float]:
+        """Name the faces ``found`` in one RGB frame (boxes in its pixels): the matches, and
+        the milliseconds spent aligning and embedding them."""
+        from face_model.align import align_face
+
+        image = np.asarray(frame)
+        start = time.perf_counter()
+        crops: list[np.ndarray] = []
+        if found and self.can_identify and self.spec is not None:
+            crops = [align_face(image, d, self.spec) for d in found]
+        align_ms = (time.perf_counter() - start) * 1000
         start = time.perf_counter()
         faces: list[FaceMatch] = []
         if crops and self.embedder is not None and self.gallery is not None:
             matches = self.gallery.match(
                 self.embedder(crops), self.threshold, self.margin, self.matching, self.k
             )
-            for (i, det), match in zip(located, matches, strict=True):
+            for det, match in zip(found, matches, strict=True):
                 faces.append(
                     FaceMatch(
-                        frame_index=i,
-                        box=_clip_box(det, np.asarray(frames[i])),
+                        frame_index=frame_index,
+                        box=_clip_box(det, image),
                         detection_probability=min(1.0, max(0.0, det.probability)),
                         identity=match.identity,
                         similarity=match.similarity,
@@ -254,10 +269,18 @@ class Recognizer:
                 )
         else:
             faces = [
-                FaceMatch(
-                    i, _clip_box(d, np.asarray(frames[i])), min(1.0, d.probability), None, 0.0, 0.0
-                )
-                for i, d in located
+                FaceMatch(frame_index, _clip_box(d, image), min(1.0, d.probability), None, 0.0, 0.0)
+                for d in found
             ]
         embed_ms = (time.perf_counter() - start) * 1000 if crops else 0.0
-        return RecognitionBatch(faces=faces, detect_ms=detect_ms, embed_ms=embed_ms)
+        return faces, align_ms, embed_ms
+
+    def video(
+        self, *, max_side: int | None = 640, redetect_ms: int = REDETECT_MS
+    ) -> VideoRecognizer:
+        """A recognizer for the frames of one video given one at a time, in order: faces
+        detected in full on few frames and followed into the others (see
+        :class:`face_model.tracking.FaceTracker`)."""
+        from face_model.tracking import VideoRecognizer
+
+        return VideoRecognizer(self, max_side=max_side, redetect_ms=redetect_ms)

@@ -54,3 +54,27 @@ def vote(faces: Sequence[FaceMatch], n_frames: int) -> list[PersonVote]:
 
     votes.sort(key=lambda v: (v.identity is None, -v.votes, -v.similarity))
     return votes
+
+
+def decided(faces: Sequence[FaceMatch], n_frames: int, *, min_frames: int = 3) -> bool:
+    """True when more frames would not change who is named: at least ``min_frames``
+    frames, someone named, and every frame naming the same people, each once.
+
+    Unknown faces do not hold the decision up (they stay unknown either way). A person who
+    shows only in frames not yet seen is missed: callers stop early only where that is
+    acceptable (a whole video answered by its first moment).
+    """
+    if n_frames < max(1, min_frames):
+        return False
+    named: list[Counter[str]] = [Counter() for _ in range(n_frames)]
+    for face in faces:
+        if not 0 <= face.frame_index < n_frames:
+            return False
+        if face.identity is not None:
+            named[face.frame_index][face.identity] += 1
+    first = named[0]
+    return (
+        bool(first)
+        and all(count == 1 for count in first.values())
+        and all(frame == first for frame in named[1:])
+    )

@@ -12,6 +12,7 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -19,6 +20,7 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
+from rollcall_tools.bench.videos import RUNNER_TARGET_VIDEOS_PER_S, VIDEO_TARGETS
 from rollcall_tools.stack.settings import StackSettings
 from rollcall_tools.stats import latency_stats
 from rollcall_tools.testkit.handler_stack import body, clip_key, make_stack, s3_event, sqs_event
@@ -50,6 +52,9 @@ class BenchConfig:
     model_dir: Path | None = None
     payload: bool = True
     progress: Console | None = None
+    video_rounds: int = 2
+    """Timed rounds over the whole videos (after a warm-up round); 0: no video section."""
+    runner_videos: int = 32
 
 
 def _say(config: BenchConfig, message: str) -> None:
@@ -123,8 +128,15 @@ def _run(config: BenchConfig, endpoint: str, workdir: Path) -> dict[str, Any]:
         stack, clips["720p"], env, artifact=artifact, workdir=workdir
     )
     _say(config, f"local runner throughput ({config.workers} process workers)")
-    report["clips_per_s"] = _throughput(config, stack, clips["720p"])
+    report["clips_per_s"] = _throughput(
+        config,
+        stack,
+        lambda i: (clip_key(i, device="bench", session="runner"), clips["720p"]),
+        config.runner_clips,
+    )
     report["runner"] = {"workers": config.workers, "mode": "process", "clips": config.runner_clips}
+    if config.video_rounds:
+        report |= _videos(config, stack, clips["1080p"], env=env, workdir=workdir)
     _say(config, "naive baseline")
     from rollcall_tools.bench.naive import extractor_name
 
@@ -141,8 +153,81 @@ def _run(config: BenchConfig, endpoint: str, workdir: Path) -> dict[str, Any]:
         "payload_mb": report["payload_mb"] is not None
         and report["payload_mb"] <= TARGETS["payload_mb"],
     }
+    if config.video_rounds:
+        report["targets"] = {
+            **TARGETS,
+            **VIDEO_TARGETS,
+            "videos_per_s": RUNNER_TARGET_VIDEOS_PER_S,
+        }
+        report["met"] |= {
+            "course_video_median_ms": _at_most(report["course_video_ms"]["median"], "median"),
+            "course_video_p95_ms": _at_most(report["course_video_ms"]["p95"], "p95"),
+            "videos_per_s": report["videos_per_s"] >= RUNNER_TARGET_VIDEOS_PER_S,
+        }
     report["load_average_1m_at_end"] = round(os.getloadavg()[0], 2)
     return report
+
+
+def _at_most(value: float | None, which: str) -> bool:
+    return value is not None and value <= VIDEO_TARGETS[f"course_video_{which}_ms"]
+
+
+def _videos(
+    config: BenchConfig, stack: Any, clip_1080p: bytes, *, env: dict[str, str], workdir: Path
+) -> dict[str, Any]:
+    """The whole-video section: course videos (../shared) and generated ones against the
+    2022 baseline, local-runner videos/s, peak RSS (see :mod:`rollcall_tools.bench.videos`)."""
+    from rollcall_tools.bench import videos as v
+
+    def say(message: str) -> None:
+        _say(config, message)
+
+    served = Path(env["ROLLCALL_MODEL_DIR"])
+    photo = workdir / "astronaut.png"
+    if not photo.exists():  # --model-dir given: the baseline still needs the photo
+        from PIL import Image
+
+        from rollcall_tools.clips import astronaut
+
+        Image.fromarray(astronaut()).save(photo)
+    generated = v.generated_set(
+        served, photo, PERSON, {"name": PERSON, "major": "astronautics", "year": "senior"}
+    )
+    course = v.course_set(workdir, say)
+    out: dict[str, Any] = {}
+    timed_generated = v.time_videos(stack, generated, rounds=config.video_rounds, say=say)
+    timed_course = (
+        v.time_videos(stack, course, rounds=config.video_rounds, say=say) if course else None
+    )
+    main = timed_course or timed_generated
+    out["course_videos"] = main["videos"]
+    out["course_video_ms"] = main["rollcall_ms"]
+    out["baseline_2022_ms"] = main["baseline_2022_ms"]
+    out["course_ratio_median"] = main["ratio_median"]
+    out["course_ratio_p95"] = main["ratio_p95"]
+    out["course_right"] = main["right"]
+    out["course_videos_detail"] = timed_course
+    out["generated_videos"] = timed_generated
+    runner_set = course or generated
+    names = list(runner_set.videos.items())
+    _say(config, f"local runner, whole videos ({config.workers} workers): {runner_set.label}")
+    os.environ["ROLLCALL_MODEL_DIR"] = str(runner_set.artifact)  # the workers' model
+    try:
+        out["videos_per_s"] = _throughput(
+            config,
+            stack,
+            lambda i: (f"runner-{i}/{names[i % len(names)][0]}", names[i % len(names)][1]),
+            config.runner_videos,
+        )
+    finally:
+        os.environ["ROLLCALL_MODEL_DIR"] = str(served)
+    video_1080p = generated.videos["generated_1080p60.mp4"]
+    out["peak_rss_mb"] = v.peak_rss(stack, clip_1080p, video_1080p, env=env, say=say)
+    from cloud_handler.runtime import get_runtime, reset_runtime
+
+    reset_runtime()
+    get_runtime()
+    return out
 
 
 def _timed_handler_runs(
@@ -192,19 +277,19 @@ def _torch_path(config: BenchConfig, stack: Any, clip: bytes) -> dict[str, Any] 
     except ImportError:
         _say(config, "torch path skipped: torch and torchvision are not installed")
         return None
-    from cloud_handler import pipeline
+    from cloud_handler import sampling
     from cloud_handler.runtime import get_runtime
 
     _say(config, "the torch path (MTCNN on facenet-pytorch, every frame) for comparison")
     detector = get_runtime().recognizer.detector
-    onnx_mtcnn, track_within = detector.mtcnn, pipeline.TRACK_WITHIN_MS
+    onnx_mtcnn, track_within = detector.mtcnn, sampling.TRACK_WITHIN_MS
     # detect() alike; no refine(), which is only called when faces are followed (off here)
     detector.mtcnn = TorchMtcnn(threads=config.threads)  # type: ignore[assignment]
-    pipeline.TRACK_WITHIN_MS = -1
+    sampling.TRACK_WITHIN_MS = -1
     try:
         walls, results = _timed_handler_runs(config, stack, clip, "torch", 8000)
     finally:
-        detector.mtcnn, pipeline.TRACK_WITHIN_MS = onnx_mtcnn, track_within
+        detector.mtcnn, sampling.TRACK_WITHIN_MS = onnx_mtcnn, track_within
     return {**latency_stats(walls), "statuses": sorted({r.status.value for r in results})}
 
 
@@ -277,13 +362,17 @@ def _cold_start(
     return round(marks["done"] - spawned, 3), split
 
 
-def _throughput(config: BenchConfig, stack: Any, clip: bytes) -> float:
+def _throughput(
+    config: BenchConfig, stack: Any, make: Callable[[int], tuple[str, bytes]], count: int
+) -> float:
+    """Objects per second through the local runner: ``count`` objects ``make(i)`` (key,
+    bytes) queued at once, after each worker was warmed up."""
     from cloud_handler.local_runner import RunnerConfig, run_local
     from rollcall_tools.testkit.handler_stack import wait_until
 
     def push(n: int, offset: int) -> None:
         for i in range(n):
-            record = stack.put(clip_key(offset + i, device="bench", session="runner"), clip)
+            record = stack.put(*make(offset + i))
             stack.sqs.send_message(
                 QueueUrl=stack.events_queue_url, MessageBody=body(s3_event(record))
             )
@@ -309,17 +398,17 @@ def _throughput(config: BenchConfig, stack: Any, clip: bytes) -> float:
     try:
         push(config.workers * 4, 5000)  # warm every worker (model load) first
         if not wait_until(lambda: answered(config.workers * 4), 300):
-            raise BenchError("the local runner did not answer the warm-up clips in 300 s")
+            raise BenchError("the local runner did not answer the warm-up objects in 300 s")
         seen.clear()
-        push(config.runner_clips, 6000)  # queued before the clock starts: a full queue
+        push(count, 6000)  # queued before the clock starts: a full queue
         start = time.perf_counter()
-        if not wait_until(lambda: answered(config.runner_clips), 600, 0.02):
-            raise BenchError("the local runner did not answer every clip in 600 s")
+        if not wait_until(lambda: answered(count), 600, 0.02):
+            raise BenchError("the local runner did not answer every object in 600 s")
         elapsed = time.perf_counter() - start
     finally:
         stop.set()
         thread.join()
-    return round(config.runner_clips / elapsed, 2)
+    return round(count / elapsed, 2)
 
 
 def _naive(config: BenchConfig, stack: Any, clip: bytes, artifact: Path) -> dict[str, float | None]:

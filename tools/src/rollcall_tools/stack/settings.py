@@ -12,6 +12,10 @@ DEFAULT_RETENTION_DAYS = 7
 DEFAULT_SIGHTINGS_RETENTION_DAYS = 180
 DEFAULT_TIMEOUT_S = 30
 DEFAULT_MEMORY_MB = 1024
+"""Lambda memory. Sized from ``tools bench``'s peak RSS of a fresh ``cloud-handler invoke``
+(about 330 MB for a 1080p clip, 390 MB for five 2 s 1080p60 videos, 570 MB for five videos
+of the largest accepted frames, 4096x2304) plus one object's bytes (at most 50 MiB): at
+least 1.6x headroom. tests/test_memory.py holds the handler to it."""
 DEFAULT_IMAGE_TAG = "latest"
 DEFAULT_LOG_RETENTION_DAYS = 14
 QUEUE_MAX_RECEIVES = 5
