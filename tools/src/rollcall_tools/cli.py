@@ -24,6 +24,7 @@ from rollcall_tools.cli_common import (
 from rollcall_tools.cli_demo import demo
 from rollcall_tools.cli_devices import devices_app, print_edge_settings
 from rollcall_tools.cli_dlq import dlq_app
+from rollcall_tools.cli_faces import faces_app
 from rollcall_tools.cli_local import local_app
 from rollcall_tools.cli_results import results
 from rollcall_tools.errors import ConfigError
@@ -51,6 +52,7 @@ app = typer.Typer(
 app.add_typer(local_app, name="local")
 app.add_typer(devices_app, name="devices")
 app.add_typer(dlq_app, name="dlq")
+app.add_typer(faces_app, name="faces")
 app.command("results")(results)
 app.command("demo")(demo)
 app.command("bench")(bench)

@@ -168,6 +168,8 @@ def _recognize(
     stage[0] = "detect"
     # frames of one moment (a short clip): detect in full once, follow the faces elsewhere
     track = max(sampled.times_ms) - min(sampled.times_ms) <= TRACK_WITHIN_MS
+    if runtime.library is not None:
+        runtime.library.refresh()  # one GetItem per few seconds; a Query only on change
     batch = runtime.recognizer.recognize(sampled.frames, max_side=DETECT_MAX_SIDE, track=track)
     votes = vote(batch.faces, len(sampled.frames))
     stage[0] = "lookup"

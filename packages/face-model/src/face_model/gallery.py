@@ -62,6 +62,8 @@ class Gallery:
         self.metric: Metric = metric
         self.labels = list(labels)
         self.sources = list(sources)
+        self.negatives: dict[str, np.ndarray] = {}
+        """Per person, embeddings of faces that are NOT that person (``tools faces reject``)."""
         self._centroids: tuple[list[str], np.ndarray] | None = None
 
     @classmethod
@@ -133,9 +135,21 @@ class Gallery:
         ``centroid``: similarity to the person's mean embedding. ``knn``: mean of the ``k``
         highest similarities to the person's enrolled embeddings (robust when one person's
         photos form several clusters: lighting, glasses, or a mislabelled folder).
-        ``hybrid``: the higher of the two.
+        ``hybrid``: the higher of the two. A person's score is -1 where the embedding is at
+        least as close to one of the person's negative examples as the score itself.
         """
         embeddings = np.asarray(embeddings, dtype=np.float32).reshape(-1, self.dim)
+        people, sims = self._similarities(embeddings, method, k)
+        for j, person in enumerate(people):
+            negatives = self.negatives.get(person)
+            if negatives is not None and len(negatives) and len(embeddings):
+                closest = pairwise_similarity(embeddings, negatives, self.metric).max(axis=1)
+                sims[:, j] = np.where(closest >= sims[:, j], -1.0, sims[:, j])
+        return people, sims
+
+    def _similarities(
+        self, embeddings: np.ndarray, method: str, k: int
+    ) -> tuple[list[str], np.ndarray]:
         if method not in METHODS:
             raise ValueError(f"unknown matching method {method!r}; use one of {METHODS}")
         if method in ("centroid", "hybrid"):

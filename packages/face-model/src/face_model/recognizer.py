@@ -177,6 +177,10 @@ class Recognizer:
             threads=threads,
         )
 
+    def use_gallery(self, gallery: Gallery) -> None:
+        """Match against ``gallery`` from now on (the face library's latest version)."""
+        self.gallery, self.people = gallery, gallery.people
+
     @property
     def detector(self) -> FaceDetector:
         """The MTCNN detector (created on first use)."""

@@ -58,14 +58,19 @@ def deploy_local(
     timeout_s: int = DEFAULT_TIMEOUT_S,
     batch_size: int = DEFAULT_BATCH_SIZE,
     max_receives: int = QUEUE_MAX_RECEIVES,
+    model_dir: Path | None = None,
 ) -> Stack:
     """Deploy the local flavour of the stack (no Lambda: the runner consumes the events
-    queue) into ``target``."""
+    queue) into ``target``; the people of ``model_dir``'s gallery go into its face library."""
+    from rollcall_tools.faces.seed import import_gallery
+
     settings = StackSettings(
         local=True, timeout_s=timeout_s, batch_size=batch_size, max_receives=max_receives
     )
     deployed = Stack.resolve(target, stack, settings)
     deployed.deploy()
+    if model_dir is not None:
+        import_gallery(target, deployed.names, model_dir)
     return deployed
 
 
@@ -98,6 +103,8 @@ def runner_env(state: LocalState, outputs: dict[str, Any]) -> dict[str, str]:
             "ROLLCALL_RESULTS_TOPIC_ARN": str(outputs["results_topic_arn"]),
             "ROLLCALL_TABLE": str(outputs["students_table"]),
             "ROLLCALL_IDEMPOTENCY_TABLE": str(outputs["idempotency_table"]),
+            "ROLLCALL_LIBRARY_TABLE": str(outputs["library_table"]),
+            "ROLLCALL_FACE_STORE": str(outputs["face_store"]),
             "ROLLCALL_THREADS": str(threads),
             "OMP_NUM_THREADS": str(threads),
         }
@@ -197,6 +204,10 @@ def up(
         down(state_dir)
     if model_dir is not None and not (model_dir / "manifest.json").is_file():
         raise ConfigError(f"--model-dir {model_dir}: no manifest.json there (not an artifact)")
+    if model_dir is None:  # the networks only: the face library holds the people
+        from rollcall_tools.faces.seed import default_networks
+
+        model_dir = default_networks(state_dir)
     # moto outlives this command: `tools local down` stops it by its record
     _, state = start_moto(
         state_dir,
@@ -213,7 +224,11 @@ def up(
     try:
         say(f"local AWS (moto) listening on {state.endpoint_url}")
         deployed = deploy_local(
-            local_target(state.port, region), stack, timeout_s=timeout_s, batch_size=batch_size
+            local_target(state.port, region),
+            stack,
+            timeout_s=timeout_s,
+            batch_size=batch_size,
+            model_dir=model_dir,
         )
         state.outputs = deployed.outputs()
         state.save()

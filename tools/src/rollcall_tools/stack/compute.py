@@ -7,6 +7,7 @@ import json
 from typing import Any
 
 from rollcall_tools.aws import AwsTarget, if_present
+from rollcall_tools.stack.library import library_environment
 from rollcall_tools.stack.names import StackNames
 from rollcall_tools.stack.plan import Resource, differs
 from rollcall_tools.stack.policy import ASSUME_ROLE_POLICY
@@ -224,6 +225,7 @@ def function_environment(names: StackNames, settings: StackSettings) -> dict[str
         "ROLLCALL_RESULTS_TOPIC_ARN": names.results_topic_arn,
         "ROLLCALL_TABLE": names.students_table,
         "ROLLCALL_IDEMPOTENCY_TABLE": names.idempotency_table,
+        **library_environment(names, settings),
     }
     # The image bakes ROLLCALL_MODEL_DIR in; an empty value switches it off (cloud-handler
     # treats "" as unset) so that the S3 artifact applies instead.

@@ -10,6 +10,7 @@ from rollcall_tools.errors import JobFailedError
 from rollcall_tools.stack import plan
 from rollcall_tools.stack.compute import EventSourceMapping, Function, LogGroup, Repository, Role
 from rollcall_tools.stack.devices import Devices
+from rollcall_tools.stack.library import library_resources
 from rollcall_tools.stack.messaging import Notification, Topic
 from rollcall_tools.stack.names import StackNames
 from rollcall_tools.stack.plan import OnChange, PlanResult, Resource
@@ -72,6 +73,7 @@ class Stack:
             *foreign_route(t, n),
             Table(t, n.students_table, "name"),
             Table(t, n.idempotency_table, "id", ttl_attribute="expiration"),
+            *library_resources(t, n, s),
         ]
         if s.local:
             return out
@@ -102,6 +104,8 @@ class Stack:
             "foreign_queue": n.foreign_queue,
             "students_table": n.students_table,
             "idempotency_table": n.idempotency_table,
+            "library_table": n.library_table,
+            "face_store": n.face_store,
             "events_visibility_s": self.settings.events_visibility_s,
             "batch_size": self.settings.batch_size,
             "function_timeout_s": self.settings.timeout_s,

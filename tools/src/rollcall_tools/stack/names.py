@@ -54,6 +54,11 @@ class StackNames:
         return f"{self.prefix}-clips-{self.account}-{self.region}"
 
     @property
+    def face_store(self) -> str:
+        """The private face store: enrolled and unknown face chips (no notification)."""
+        return f"{self.prefix}-faces-{self.account}-{self.region}"
+
+    @property
     def events_queue(self) -> str:
         """The queue the bucket notifies; the function's event source (the local runner's)."""
         return f"{self.prefix}-events"
@@ -108,6 +113,11 @@ class StackNames:
         return f"{self.prefix}-idempotency"
 
     @property
+    def library_table(self) -> str:
+        """The face library: embeddings, negative examples, unknown faces, its version."""
+        return f"{self.prefix}-faces"
+
+    @property
     def repository(self) -> str:
         return f"{self.prefix}-handler"
 
@@ -131,6 +141,10 @@ class StackNames:
     @property
     def bucket_arn(self) -> str:
         return f"arn:aws:s3:::{self.bucket}"
+
+    @property
+    def face_store_arn(self) -> str:
+        return f"arn:aws:s3:::{self.face_store}"
 
     def queue_arn(self, name: str) -> str:
         return f"arn:aws:sqs:{self.region}:{self.account}:{name}"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from rollcall_tools.stack.library import library_statements
 from rollcall_tools.stack.names import StackNames
 from rollcall_tools.stack.settings import StackSettings
 
@@ -79,6 +80,7 @@ def handler_policy(names: StackNames, settings: StackSettings) -> dict[str, Any]
             "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
             "Resource": [f"{names.log_group_arn}:log-stream:*"],
         },
+        *library_statements(names),
     ]
     if settings.model_s3_uri:
         bucket_arn, objects_arn, prefix = _model_object_arn(settings.model_s3_uri)

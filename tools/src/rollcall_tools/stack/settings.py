@@ -12,6 +12,8 @@ DEFAULT_TIMEOUT_S = 30
 DEFAULT_MEMORY_MB = 1024
 DEFAULT_IMAGE_TAG = "latest"
 DEFAULT_LOG_RETENTION_DAYS = 14
+DEFAULT_UNKNOWN_RETENTION_DAYS = 14
+"""How long the face store keeps unknown faces (0: none is kept)."""
 QUEUE_MAX_RECEIVES = 5
 """Deliveries before a message moves to its dead-letter queue (poison clips stop looping)."""
 DEFAULT_BATCH_SIZE = 5
@@ -45,6 +47,8 @@ class StackSettings:
     """Concurrent invocations the mapping may start (the local runner's --workers stand in)."""
     max_receives: int = QUEUE_MAX_RECEIVES
     """Receives of an event before the events queue dead-letters it."""
+    unknown_retention_days: int = DEFAULT_UNKNOWN_RETENTION_DAYS
+    """Days the face store keeps unknown faces (S3 lifecycle, DynamoDB TTL; 0: none kept)."""
 
     @property
     def events_visibility_s(self) -> int:
@@ -54,6 +58,10 @@ class StackSettings:
     def __post_init__(self) -> None:
         if not 1 <= self.clip_retention_days <= 3650:
             raise ConfigError(f"--retention-days must be 1..3650, got {self.clip_retention_days}")
+        if not 0 <= self.unknown_retention_days <= 3650:
+            raise ConfigError(
+                f"--unknown-retention-days must be 0..3650, got {self.unknown_retention_days}"
+            )
         if not 1 <= self.timeout_s <= 900:
             raise ConfigError(f"--timeout must be 1..900 s (Lambda's limit), got {self.timeout_s}")
         if not 128 <= self.memory_mb <= 10240:

@@ -1,0 +1,185 @@
+"""``tools faces``: the face library in the stack - enroll, list, correct and forget people
+while it runs."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.table import Table as RichTable
+
+from rollcall_tools.cli_common import Json, ModelDir, Where, located
+from rollcall_tools.errors import JobFailedError
+from rollcall_tools.faces.library import Library
+from rollcall_tools.output import err, handles_errors, out, print_json
+
+faces_app = typer.Typer(
+    help="The face library in the stack: enroll, list, rename, merge, remove, import people "
+    "(a change reaches every warm handler within seconds).",
+    pretty_exceptions_show_locals=False,
+    no_args_is_help=True,
+)
+
+Name = Annotated[str, typer.Argument(help="The person's name, as results carry it.")]
+
+
+def _library(where: Where) -> Library:
+    stack = where.resolve()
+    return Library(stack.target, stack.names)
+
+
+def _json_lines(rows: list[dict[str, Any]]) -> None:
+    for row in rows:
+        sys.stdout.write(json.dumps(row) + "\n")
+    sys.stdout.flush()
+
+
+@faces_app.command("enroll")
+@handles_errors
+@located
+def enroll(
+    where: Where,
+    name: Name,
+    paths: Annotated[
+        list[Path],
+        typer.Argument(help="Photos, or folders of photos, each showing the person alone."),
+    ],
+    model_dir: ModelDir = None,
+    as_json: Annotated[
+        bool,
+        typer.Option("--json", help="Print one JSON object: `enrolled` and `skipped`."),
+    ] = False,
+) -> None:
+    """Enroll NAME from photos with the handler's own detection, alignment and embedding
+    (one face per photo: photos with several faces or none are skipped and listed). Exit 0
+    when at least one face was enrolled."""
+    from rollcall_tools.faces.actions import enroll_photos
+    from rollcall_tools.faces.networks import load_networks
+
+    library = _library(where)
+    done = enroll_photos(library, load_networks(model_dir, where), name, paths)
+    if as_json:
+        print_json(done.to_json())
+    else:
+        for skipped in done.skipped:
+            err.print(f"[yellow]skipped[/] {skipped['path']}: {skipped['reason']}")
+        out.print(f"enrolled {len(done.enrolled)} face(s) as {done.name}")
+    if not done.has_record:
+        err.print(
+            f"note: the students table has no record of {done.name!r}: results will name "
+            "them without major or year (`tools seed-db` adds records)"
+        )
+    if not done.enrolled:
+        raise JobFailedError(f"no face enrolled as {done.name}: every photo was skipped")
+
+
+@faces_app.command("list")
+@handles_errors
+@located
+def list_people(
+    where: Where,
+    as_json: Annotated[
+        bool,
+        typer.Option(
+            "--json",
+            help="JSON Lines: one person per line (`name`, `embeddings`, `negatives`, "
+            "`last_change`).",
+        ),
+    ] = False,
+) -> None:
+    """The people of the library: embeddings each, negative examples, last change."""
+    people = _library(where).people()
+    if as_json:
+        _json_lines([p.to_json() for p in people])
+        return
+    if not people:
+        out.print("nobody enrolled (enroll with `tools faces enroll NAME PHOTO...`)")
+        return
+    table = RichTable(box=None, header_style="bold")
+    for column in ("name", "embeddings", "negatives", "last change"):
+        table.add_column(column)
+    for p in people:
+        table.add_row(p.name, str(p.embeddings), str(p.negatives), p.last_change)
+    out.print(table)
+
+
+@faces_app.command("remove")
+@handles_errors
+@located
+def remove(
+    where: Where,
+    name: Name,
+    purge: Annotated[
+        bool,
+        typer.Option(
+            "--purge",
+            help="Also delete NAME's negative examples and the unknown faces that were "
+            "closest to NAME: nothing of NAME stays.",
+        ),
+    ] = False,
+    as_json: Json = False,
+) -> None:
+    """Remove NAME from the library (embeddings and their chips); exit 2 when NAME is not
+    enrolled."""
+    deleted = _library(where).remove(name, purge=purge)
+    if as_json:
+        print_json({"name": name, "deleted": deleted.to_json()})
+        return
+    parts = ", ".join(f"{v} {k}" for k, v in deleted.to_json().items())
+    out.print(f"removed {name}: deleted {parts}")
+
+
+@faces_app.command("rename")
+@handles_errors
+@located
+def rename(
+    where: Where,
+    old: Annotated[str, typer.Argument(help="The enrolled name.")],
+    new: Annotated[str, typer.Argument(help="The new name (not enrolled yet).")],
+) -> None:
+    """Rename a person; exit 2 when OLD is not enrolled or NEW already is."""
+    from rollcall_tools.faces.actions import check_name
+
+    moved = _library(where).rename(old, check_name(new))
+    out.print(f"renamed {old} to {new} ({moved} embedding(s))")
+
+
+@faces_app.command("merge")
+@handles_errors
+@located
+def merge(
+    where: Where,
+    source: Annotated[str, typer.Argument(help="The person merged away.")],
+    into: Annotated[str, typer.Argument(help="The person who keeps the name.")],
+) -> None:
+    """Merge SOURCE into INTO (the same person enrolled twice); exit 2 when either is not
+    enrolled."""
+    moved = _library(where).merge(source, into)
+    out.print(f"merged {source} into {into} ({moved} embedding(s) moved)")
+
+
+@faces_app.command("import")
+@handles_errors
+@located
+def import_(
+    where: Where,
+    artifact: Annotated[
+        Path, typer.Argument(help="A `face-model export` artifact directory with a gallery.")
+    ],
+    as_json: Json = False,
+) -> None:
+    """Enroll the gallery of an exported artifact into the library (its networks must be
+    the handler's)."""
+    from rollcall_tools.faces.actions import import_artifact
+
+    counts = import_artifact(_library(where), artifact)
+    if as_json:
+        print_json({"imported": counts})
+    else:
+        out.print(
+            f"imported {sum(counts.values())} embedding(s) of {len(counts)} person(s): "
+            + ", ".join(counts)
+        )
