@@ -12,7 +12,7 @@ import typer
 from rich.table import Table as RichTable
 
 from rollcall_tools.cli_common import Json, ModelDir, Where, located
-from rollcall_tools.errors import JobFailedError
+from rollcall_tools.errors import ConfigError, JobFailedError
 from rollcall_tools.faces.library import Library
 from rollcall_tools.output import err, handles_errors, out, print_json
 
@@ -44,9 +44,21 @@ def enroll(
     where: Where,
     name: Name,
     paths: Annotated[
-        list[Path],
-        typer.Argument(help="Photos, or folders of photos, each showing the person alone."),
-    ],
+        list[Path] | None,
+        typer.Argument(
+            help="Photos, or folders of photos, each showing the person alone.",
+            show_default=False,
+        ),
+    ] = None,
+    from_unknown: Annotated[
+        str | None,
+        typer.Option(
+            "--from-unknown",
+            help="Enroll this cluster of unknown faces (an id `tools faces unknown` printed) "
+            "instead of photos.",
+            show_default=False,
+        ),
+    ] = None,
     model_dir: ModelDir = None,
     as_json: Annotated[
         bool,
@@ -56,10 +68,22 @@ def enroll(
     """Enroll NAME from photos with the handler's own detection, alignment and embedding
     (one face per photo: photos with several faces or none are skipped and listed). Exit 0
     when at least one face was enrolled."""
-    from rollcall_tools.faces.actions import enroll_photos
+    from rollcall_tools.faces.actions import check_name, enroll_photos
     from rollcall_tools.faces.networks import load_networks
+    from rollcall_tools.faces.unknowns import enroll_cluster, find_cluster
 
     library = _library(where)
+    if from_unknown is not None:
+        if paths:
+            raise ConfigError("give photos or --from-unknown CLUSTER, not both")
+        moved = enroll_cluster(library, check_name(name), find_cluster(library, from_unknown))
+        if as_json:
+            print_json({"name": name, "enrolled": moved, "cluster": from_unknown})
+        else:
+            out.print(f"enrolled {moved} face(s) of cluster {from_unknown} as {name}")
+        return
+    if not paths:
+        raise ConfigError("give photos (or folders of them) to enroll, or --from-unknown CLUSTER")
     done = enroll_photos(library, load_networks(model_dir, where), name, paths)
     if as_json:
         print_json(done.to_json())
@@ -183,3 +207,89 @@ def import_(
             f"imported {sum(counts.values())} embedding(s) of {len(counts)} person(s): "
             + ", ".join(counts)
         )
+
+
+@faces_app.command("unknown")
+@handles_errors
+@located
+def unknown(
+    where: Where,
+    as_json: Annotated[
+        bool,
+        typer.Option(
+            "--json",
+            help="JSON Lines: one cluster per line (`cluster`, `faces`, `first_seen`, "
+            "`last_seen`, `devices`, `keys`).",
+        ),
+    ] = False,
+    png: Annotated[
+        Path | None,
+        typer.Option(
+            "--png", help="Write a contact sheet: one row per cluster.", show_default=False
+        ),
+    ] = None,
+    dismiss_cluster: Annotated[
+        str | None,
+        typer.Option("--dismiss", help="Forget this cluster's faces.", show_default=False),
+    ] = None,
+) -> None:
+    """Faces the handler could not name (kept for the stack's retention), grouped by person
+    across clips and devices, newest first. Enroll one with `tools faces enroll NAME
+    --from-unknown CLUSTER`."""
+    from rollcall_tools.faces.unknowns import cluster, contact_sheet, dismiss, find_cluster
+
+    library = _library(where)
+    if dismiss_cluster is not None:
+        forgot = dismiss(library, find_cluster(library, dismiss_cluster))
+        out.print(f"dismissed cluster {dismiss_cluster} ({forgot} face(s))")
+        return
+    clusters = cluster(library.unknowns())
+    if png is not None:
+        contact_sheet(library, clusters, png)
+        err.print(f"contact sheet: {png} ({len(clusters)} row(s))")
+    if as_json:
+        _json_lines([c.to_json() for c in clusters])
+        return
+    if not clusters:
+        out.print("no unknown faces kept")
+        return
+    table = RichTable(box=None, header_style="bold")
+    for column in ("cluster", "faces", "first seen", "last seen", "devices", "objects"):
+        table.add_column(column, overflow="fold")
+    for c in clusters:
+        row = c.to_json()
+        table.add_row(
+            row["cluster"],
+            str(row["faces"]),
+            row["first_seen"],
+            row["last_seen"],
+            ", ".join(row["devices"]) or "-",
+            ", ".join(row["keys"]),
+        )
+    out.print(table)
+
+
+@faces_app.command("reject")
+@handles_errors
+@located
+def reject(
+    where: Where,
+    key: Annotated[str, typer.Argument(help="The uploaded object's key (in the clips bucket).")],
+    not_name: Annotated[
+        str, typer.Option("--not", help="The person the face in KEY is not.", show_default=False)
+    ],
+    model_dir: ModelDir = None,
+) -> None:
+    """ "The person in KEY is not NAME": the face of KEY closest to NAME becomes a negative
+    example of NAME; exit 2 when NAME is not enrolled or KEY is gone."""
+    from rollcall_tools.faces.networks import load_networks
+    from rollcall_tools.faces.reject import reject as add_negative
+
+    stack = where.resolve()
+    library = Library(stack.target, stack.names)
+    recognizer = load_networks(model_dir, where)
+    similarity = add_negative(library, recognizer, stack.names.bucket, key, not_name)
+    out.print(
+        f"the face of {key} (similarity {similarity:.2f} to {not_name}) is now a negative "
+        f"example of {not_name}"
+    )

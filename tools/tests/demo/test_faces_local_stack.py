@@ -159,6 +159,51 @@ def test_a_name_without_a_record_and_one_that_does_not_exist(stack: Running) -> 
     assert nothing.returncode == 2 and "no such file" in nothing.stderr
 
 
+def test_reject_stops_a_wrong_match(stack: Running) -> None:
+    # "grace" was enrolled from Floki's photo: Floki's video names her, wrongly
+    s3 = stack.aws().client("s3")
+    video = str(stack.data / "videos" / "test_6.mp4")
+    s3.upload_file(video, stack.info["bucket"], "floki-1.mp4")
+    assert [p["name"] for p in _results(stack, 1)["floki-1.mp4"]["people"]] == ["grace"]
+    rejected = stack.tools("faces", "reject", "floki-1.mp4", "--not", "grace")
+    assert rejected.returncode == 0, rejected.stderr
+    assert "negative example of grace" in rejected.stdout
+    assert stack.people()["grace"]["negatives"] == 1
+    s3.upload_file(video, stack.info["bucket"], "floki-2.mp4")
+    result = _results(stack, 1)["floki-2.mp4"]
+    assert "grace" not in [p["name"] for p in result["people"]], result
+    missing = stack.tools("faces", "reject", "floki-1.mp4", "--not", "nobody")
+    assert missing.returncode == 2
+
+
+def test_a_second_person_is_kept_unknown_then_enrolled_from_the_cluster(
+    stack: Running,
+) -> None:
+    done = stack.tools("faces", "enroll", "vin_diesel", str(stack.data / "gallery" / "vin_diesel"))
+    assert done.returncode == 0, done.stderr
+    s3 = stack.aws().client("s3")
+    video = str(stack.data / "videos" / "test_5.mp4")
+    s3.upload_file(video, stack.info["bucket"], "test_5.mp4")
+    first = _results(stack, 1)["test_5.mp4"]
+    assert [p["name"] for p in first["people"]] == ["vin_diesel"], first
+    assert first["unknown_faces"] >= 1, first
+    listed = stack.tools("faces", "unknown", "--json", "--png", str(stack.path / "sheet.png"))
+    assert listed.returncode == 0, listed.stderr
+    clusters = [json.loads(line) for line in listed.stdout.splitlines()]
+    (stranger,) = [c for c in clusters if "test_5.mp4" in c["keys"]]
+    assert stranger["faces"] >= 1 and stranger["first_seen"] <= stranger["last_seen"]
+    assert set(stranger) >= {"cluster", "faces", "first_seen", "last_seen", "devices", "keys"}
+    assert (stack.path / "sheet.png").stat().st_size > 0
+    again = stack.tools("faces", "unknown", "--json")
+    assert stranger["cluster"] in again.stdout  # a stable id
+    enrolled = stack.tools("faces", "enroll", "stranger", "--from-unknown", stranger["cluster"])
+    assert enrolled.returncode == 0, enrolled.stderr
+    assert stack.tools("faces", "unknown", "--dismiss", "nope").returncode == 2
+    s3.upload_file(video, stack.info["bucket"], "test_5-again.mp4")
+    second = _results(stack, 1)["test_5-again.mp4"]
+    assert sorted(p["name"] for p in second["people"]) == ["stranger", "vin_diesel"], second
+
+
 def test_rename_then_remove_purge_leaves_nothing_of_them(stack: Running) -> None:
     assert stack.tools("faces", "rename", "grace", "grace_h").returncode == 0
     assert "grace_h" in stack.people()

@@ -27,6 +27,7 @@ from cloud_handler.errors import ClipError, Stage, TransientError
 from cloud_handler.events import ClipTask
 from cloud_handler.fetch import fetch_clip
 from cloud_handler.lookup import lookup_students
+from cloud_handler.unknowns import keep_unknowns
 from shared_schema import (
     MAX_FACES,
     MAX_STAGE_MS,
@@ -181,6 +182,7 @@ def _recognize(
         else {}
     )
     t_lookup = clock()
+    keep_unknowns(runtime, task, ref.clip.device_id if ref.clip else None, votes)
     faces: list[FaceResult] = []
     for person in votes[:MAX_FACES]:
         record = records.get(person.identity) if person.identity else None

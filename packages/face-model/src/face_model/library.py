@@ -68,6 +68,20 @@ def identity_of(recognizer: Recognizer) -> Identity | None:
     return Identity(recognizer.backbone, str(files.get(ONNX_FILE, "")))
 
 
+CHIP_QUALITY = 85
+
+
+def chip_jpeg(crop: np.ndarray) -> bytes:
+    """An aligned face chip as a small JPEG (what the face store keeps)."""
+    import io
+
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.fromarray(np.asarray(crop, dtype=np.uint8)).save(buffer, "JPEG", quality=CHIP_QUALITY)
+    return buffer.getvalue()
+
+
 def now_iso() -> str:
     return datetime.now(UTC).isoformat(timespec="milliseconds")
 

@@ -235,17 +235,20 @@ class Recognizer:
             (i, d) for i, dets in enumerate(detections) for d in dets
         ]
         crops: list[np.ndarray] = []
-        if self.can_identify and self.spec is not None:
+        # an empty library still embeds: unknown faces are kept to be named later
+        embeds = self.pretrained and self.embedder is not None and self.gallery is not None
+        if embeds and self.spec is not None:
             crops = [align_face(np.asarray(frames[i]), d, self.spec) for i, d in located]
         detect_ms = (time.perf_counter() - start) * 1000
 
         start = time.perf_counter()
         faces: list[FaceMatch] = []
         if crops and self.embedder is not None and self.gallery is not None:
+            embeddings = self.embedder(crops)
             matches = self.gallery.match(
-                self.embedder(crops), self.threshold, self.margin, self.matching, self.k
+                embeddings, self.threshold, self.margin, self.matching, self.k
             )
-            for (i, det), match in zip(located, matches, strict=True):
+            for n, ((i, det), match) in enumerate(zip(located, matches, strict=True)):
                 faces.append(
                     FaceMatch(
                         frame_index=i,
@@ -254,6 +257,9 @@ class Recognizer:
                         identity=match.identity,
                         similarity=match.similarity,
                         margin=match.margin,
+                        best=match.best,
+                        embedding=embeddings[n],
+                        chip=crops[n] if match.identity is None else None,
                     )
                 )
         else:

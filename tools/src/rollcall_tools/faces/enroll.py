@@ -3,7 +3,6 @@ per photo (a photo with several faces, or none, is skipped and said)."""
 
 from __future__ import annotations
 
-import io
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -11,13 +10,13 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from face_model.library import chip_jpeg
 from rollcall_tools.errors import ConfigError
 
 if TYPE_CHECKING:
     from face_model import Recognizer
 
 PHOTO_SUFFIXES = frozenset({".jpg", ".jpeg", ".png", ".bmp", ".webp", ".pgm", ".gif", ".tif"})
-CHIP_QUALITY = 85
 
 
 @dataclass(frozen=True)
@@ -52,15 +51,6 @@ def photos(paths: Sequence[Path]) -> list[Path]:
         else:
             raise ConfigError(f"{path}: no such file or folder")
     return found
-
-
-def chip_jpeg(crop: np.ndarray) -> bytes:
-    """An aligned face chip as a small JPEG."""
-    from PIL import Image
-
-    buffer = io.BytesIO()
-    Image.fromarray(np.asarray(crop, dtype=np.uint8)).save(buffer, "JPEG", quality=CHIP_QUALITY)
-    return buffer.getvalue()
 
 
 def embed_photos(recognizer: Recognizer, paths: Sequence[Path]) -> Embedded:

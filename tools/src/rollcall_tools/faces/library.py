@@ -135,7 +135,7 @@ class Library:
         return "Item" in found
 
     # --- writing ---------------------------------------------------------------------
-    def _transact(
+    def transact(
         self,
         puts: Sequence[dict[str, Any]] = (),
         deletes: Sequence[dict[str, Any]] = (),
@@ -157,8 +157,14 @@ class Library:
             with aws_errors(f"writing the face library {self.table}"):
                 self.ddb.transact_write_items(TransactItems=[*actions[start : start + step], bump])
 
-    def add(self, faces: Sequence[Face], partition: str = EMBEDDING) -> None:
-        """Enroll ``faces`` (or add them as negative examples); refuses other networks'."""
+    def add(
+        self,
+        faces: Sequence[Face],
+        partition: str = EMBEDDING,
+        deletes: Sequence[dict[str, Any]] = (),
+    ) -> None:
+        """Enroll ``faces`` (or add them as negative examples), deleting ``deletes`` in the
+        same change; refuses other networks' embeddings."""
         if not faces:
             return
         identity = faces[0].identity
@@ -166,7 +172,7 @@ class Library:
             check_identity(self.identity(), identity)
         except LibraryError as exc:
             raise ConfigError(str(exc)) from None
-        self._transact([f.item(partition) for f in faces], identity=identity)
+        self.transact([f.item(partition) for f in faces], deletes, identity=identity)
 
     def put_chip(self, key: str, jpeg: bytes) -> None:
         with aws_errors(f"writing {key} to the face store {self.store}"):
@@ -188,9 +194,11 @@ class Library:
         faces = self.person(name)
         negatives = [f for f in self.faces(NEGATIVE) if f.person == name] if purge else []
         unknowns = [u for u in self.unknowns() if u.best == name] if purge else []
-        keys = [_key(EMBEDDING, f.id) for f in faces] + [_key(NEGATIVE, f.id) for f in negatives]
-        keys += [_key(UNKNOWN, u.id) for u in unknowns]
-        self._transact(deletes=keys)
+        keys = [item_key(EMBEDDING, f.id) for f in faces] + [
+            item_key(NEGATIVE, f.id) for f in negatives
+        ]
+        keys += [item_key(UNKNOWN, u.id) for u in unknowns]
+        self.transact(deletes=keys)
         chips = [f.chip for f in faces + negatives] + [u.chip for u in unknowns]
         return Deleted(len(faces), len(negatives), len(unknowns), self.delete_chips(chips))
 
@@ -214,11 +222,11 @@ class Library:
         puts = [_renamed(f, new).item(EMBEDDING) for f in faces]
         puts += [_renamed(f, new).item(NEGATIVE) for f in negatives]
         # the same keys are overwritten in place: one action per item
-        self._transact(puts)
+        self.transact(puts)
         return len(faces)
 
 
-def _key(partition: str, sk: str) -> dict[str, Any]:
+def item_key(partition: str, sk: str) -> dict[str, Any]:
     return {"pk": {"S": partition}, "sk": {"S": sk}}
 
 
