@@ -59,6 +59,14 @@ def enroll(
             show_default=False,
         ),
     ] = None,
+    subject: Annotated[
+        bool,
+        typer.Option(
+            "--subject",
+            help="Of a photo with several faces, enroll its subject (the largest, most central "
+            "face) instead of skipping the photo; said for each such photo.",
+        ),
+    ] = False,
     model_dir: ModelDir = None,
     as_json: Annotated[
         bool,
@@ -84,12 +92,14 @@ def enroll(
         return
     if not paths:
         raise ConfigError("give photos (or folders of them) to enroll, or --from-unknown CLUSTER")
-    done = enroll_photos(library, load_networks(model_dir, where), name, paths)
+    done = enroll_photos(library, load_networks(model_dir, where), name, paths, subject=subject)
     if as_json:
         print_json(done.to_json())
     else:
         for skipped in done.skipped:
             err.print(f"[yellow]skipped[/] {skipped['path']}: {skipped['reason']}")
+        for note in done.notes:
+            err.print(f"{note['path']}: {note['note']}")
         out.print(f"enrolled {len(done.enrolled)} face(s) as {done.name}")
     if not done.has_record:
         err.print(
@@ -293,3 +303,31 @@ def reject(
         f"the face of {key} (similarity {similarity:.2f} to {not_name}) is now a negative "
         f"example of {not_name}"
     )
+
+
+@faces_app.command("bench")
+@handles_errors
+def bench(
+    people: Annotated[
+        int, typer.Option(min=1, max=200_000, help="People in the library.")
+    ] = 10_000,
+    per_person: Annotated[int, typer.Option(min=1, max=50, help="Embeddings per person.")] = 5,
+    trials: Annotated[
+        int, typer.Option(min=1, max=50, help="Changes timed to a warm reader (moto server).")
+    ] = 5,
+    as_json: Json = False,
+) -> None:
+    """The library's figures: load and match time of PEOPLE x PER_PERSON embeddings (against
+    the same gallery from an artifact, peak memory beside), and the time a change takes to
+    reach a warm reader."""
+    from rollcall_tools.bench.library import change_to_warm, library_scale
+
+    report = {"scale": library_scale(people, per_person), "change": change_to_warm(trials)}
+    if as_json:
+        print_json(report)
+        return
+    table = RichTable(box=None, header_style="bold", show_header=False)
+    for section, figures in report.items():
+        for name, value in figures.items():
+            table.add_row(section, name, str(value))
+    out.print(table)

@@ -179,8 +179,13 @@ def test_reject_stops_a_wrong_match(stack: Running) -> None:
 def test_a_second_person_is_kept_unknown_then_enrolled_from_the_cluster(
     stack: Running,
 ) -> None:
-    done = stack.tools("faces", "enroll", "vin_diesel", str(stack.data / "gallery" / "vin_diesel"))
+    photo = str(stack.data / "gallery" / "vin_diesel")
+    skipped = stack.tools("faces", "enroll", "vin_diesel", photo, "--json")
+    assert skipped.returncode == 1  # his photo shows two people: skipped, said
+    assert json.loads(skipped.stdout)["skipped"][0]["reason"] == "2 faces (one per photo)"
+    done = stack.tools("faces", "enroll", "vin_diesel", photo, "--subject")
     assert done.returncode == 0, done.stderr
+    assert "2 faces: enrolled the subject" in done.stderr
     s3 = stack.aws().client("s3")
     video = str(stack.data / "videos" / "test_5.mp4")
     s3.upload_file(video, stack.info["bucket"], "test_5.mp4")

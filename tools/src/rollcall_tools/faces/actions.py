@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -36,6 +36,7 @@ class Enrollment:
     enrolled: list[str]
     skipped: list[dict[str, Any]]
     has_record: bool
+    notes: list[dict[str, Any]] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -43,11 +44,17 @@ class Enrollment:
             "enrolled": self.enrolled,
             "skipped": self.skipped,
             "student_record": self.has_record,
+            "notes": self.notes,
         }
 
 
 def enroll_photos(
-    library: Library, recognizer: Recognizer, name: str, paths: Sequence[Path]
+    library: Library,
+    recognizer: Recognizer,
+    name: str,
+    paths: Sequence[Path],
+    *,
+    subject: bool = False,
 ) -> Enrollment:
     """Embed the one face of each photo, keep its chip in the face store, and enroll all of
     them as ``name`` in one change."""
@@ -57,7 +64,7 @@ def enroll_photos(
     listed = photos(paths)
     if not listed:
         raise ConfigError(f"no photos in {', '.join(map(str, paths))}")
-    embedded: Embedded = embed_photos(recognizer, listed)
+    embedded: Embedded = embed_photos(recognizer, listed, subject=subject)
     faces: list[Face] = []
     for photo in embedded.faces:
         face_id = new_id()
@@ -67,8 +74,9 @@ def enroll_photos(
         library.add(faces)  # refuses another library's networks before any chip is written
         for face, photo in zip(faces, embedded.faces, strict=True):
             library.put_chip(face.chip, photo.chip)
+    notes = [{"path": p, "note": n} for p, n in embedded.notes]
     return Enrollment(
-        name, [f.source for f in faces], embedded.skipped_json(), library.has_record(name)
+        name, [f.source for f in faces], embedded.skipped_json(), library.has_record(name), notes
     )
 
 

@@ -34,6 +34,7 @@ class Embedded:
 
     faces: list[PhotoFace] = field(default_factory=list)
     skipped: list[tuple[str, str]] = field(default_factory=list)
+    notes: list[tuple[str, str]] = field(default_factory=list)
 
     def skipped_json(self) -> list[dict[str, Any]]:
         return [{"path": p, "reason": r} for p, r in self.skipped]
@@ -53,9 +54,13 @@ def photos(paths: Sequence[Path]) -> list[Path]:
     return found
 
 
-def embed_photos(recognizer: Recognizer, paths: Sequence[Path]) -> Embedded:
-    """Detect, align and embed the one face of each photo."""
+def embed_photos(
+    recognizer: Recognizer, paths: Sequence[Path], *, subject: bool = False
+) -> Embedded:
+    """Detect, align and embed the one face of each photo (``subject``: of a photo with
+    several faces, its subject: face-model's centre-weighted size rule; said in ``notes``)."""
     from face_model.align import align_face
+    from face_model.enrollment import subject_scores
     from face_model.errors import DataError
     from face_model.images import read_rgb
 
@@ -70,11 +75,15 @@ def embed_photos(recognizer: Recognizer, paths: Sequence[Path]) -> Embedded:
             out.skipped.append((str(path), f"unreadable: {exc}"))
             continue
         found = recognizer.detector.detect_image(image)
-        if len(found) != 1:
+        if not found or (len(found) > 1 and not subject):
             why = "no face found" if not found else f"{len(found)} faces (one per photo)"
             out.skipped.append((str(path), why))
             continue
-        crop = align_face(image, found[0], spec)
+        chosen = found[int(np.argmax(subject_scores(found, image.shape)))]
+        if len(found) > 1:
+            box = ", ".join(f"{v:.0f}" for v in chosen.box)
+            out.notes.append((str(path), f"{len(found)} faces: enrolled the subject at ({box})"))
+        crop = align_face(image, chosen, spec)
         vector = np.asarray(embedder([crop])[0], dtype=np.float32)
         out.faces.append(PhotoFace(path, vector, chip_jpeg(crop)))
     return out
