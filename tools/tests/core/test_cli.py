@@ -29,7 +29,7 @@ def test_deploy_json_twice_then_destroy(
     assert code == 0
     plan = json.loads(out)
     assert plan["dry_run"] is True
-    assert plan["counts"] == {"create": 10}
+    assert plan["counts"] == {"create": 12}
     buckets = [b["Name"] for b in target.client("s3").list_buckets()["Buckets"]]
     assert not any(name.startswith(prefix + "-clips") for name in buckets)
 
@@ -37,7 +37,7 @@ def test_deploy_json_twice_then_destroy(
     assert code == 0
     first = json.loads(out)
     assert first["changed"] is True
-    assert first["counts"] == {"create": 16}  # the stack, then two devices' routes
+    assert first["counts"] == {"create": 18}  # the stack, then two devices' routes
     outputs = first["outputs"]
     assert outputs["bucket"] == f"{prefix}-clips-123456789012-eu-west-1"
     assert outputs["events_queue"] == f"{prefix}-events"
@@ -56,7 +56,7 @@ def test_deploy_json_twice_then_destroy(
     }
     code, out, _ = tools("deploy", "--json")
     assert json.loads(out)["changed"] is False
-    assert json.loads(out)["counts"] == {"no change": 10}
+    assert json.loads(out)["counts"] == {"no change": 12}
 
     code, out, err = tools("deploy", "--device", "cam1")
     assert code == 0
@@ -69,7 +69,7 @@ def test_deploy_json_twice_then_destroy(
     assert "nothing was deleted" in err
     code, out, _ = tools("destroy", "--yes", "--json")
     assert code == 0
-    assert json.loads(out)["counts"] == {"delete": 16}
+    assert json.loads(out)["counts"] == {"delete": 18}
 
 
 def test_devices_add_list_remove(prefix: str, tools: Callable[..., tuple[int, str, str]]) -> None:
@@ -184,7 +184,8 @@ def test_version_and_help() -> None:
     commands = [
         ("deploy",), ("destroy",), ("seed-db",), ("build-image",), ("local", "up"), ("demo",),
         ("results",), ("devices", "add"), ("devices", "list"), ("devices", "remove"),
-        ("dlq", "list"), ("dlq", "redrive"),
+        ("dlq", "list"), ("dlq", "redrive"), ("faces", "enroll"), ("faces", "list"),
+        ("faces", "remove"), ("faces", "import"), ("faces", "unknown"), ("faces", "bench"),
     ]  # fmt: skip
     for command in commands:
         code, out, _ = _run(*command, "--help")
