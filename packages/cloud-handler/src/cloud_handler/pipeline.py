@@ -182,7 +182,7 @@ def _recognize(
         else {}
     )
     t_lookup = clock()
-    keep_unknowns(runtime, task, ref.clip.device_id if ref.clip else None, votes)
+    keep_unknowns(runtime, task, ref.clip.device_id if ref.clip else None, votes, batch.faces)
     faces: list[FaceResult] = []
     for person in votes[:MAX_FACES]:
         record = records.get(person.identity) if person.identity else None

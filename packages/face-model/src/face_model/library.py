@@ -149,6 +149,8 @@ class UnknownFace:
     identity: Identity
     chip: str
     expires: int
+    group: str = ""
+    """Faces of one clip at one place across its frames share a group: one person."""
 
     def item(self) -> dict[str, Any]:
         item: dict[str, Any] = {
@@ -162,6 +164,7 @@ class UnknownFace:
             "vector": {"B": encode_vector(self.vector)},
             "chip": {"S": self.chip},
             TTL_ATTRIBUTE: {"N": str(self.expires)},
+            "group": {"S": self.group or self.id},
         }
         if self.device:
             item["device"] = {"S": self.device}
@@ -182,6 +185,7 @@ class UnknownFace:
             identity=Identity(item["backbone"]["S"], item["embedder"]["S"]),
             chip=item.get("chip", {}).get("S", ""),
             expires=int(item.get(TTL_ATTRIBUTE, {}).get("N", "0")),
+            group=item.get("group", {}).get("S", item["sk"]["S"]),
         )
 
 

@@ -52,24 +52,29 @@ class Cluster:
 
 
 def cluster(faces: Sequence[UnknownFace]) -> list[Cluster]:
-    """Single-linkage clusters, oldest face first, so that a cluster keeps its id as faces
-    join it (the id of its first face); newest cluster first. Two faces are one person when
-    their similarity reaches their backbone's default threshold."""
-    groups: list[list[UnknownFace]] = []
+    """Single-linkage clusters of the handler's groups (one person's faces across the frames
+    of one object), oldest first, so that a cluster keeps its id as faces join it (the id of
+    its first face); newest cluster first. Two groups are one person when two of their faces
+    reach their backbone's default threshold."""
+    units: dict[str, list[UnknownFace]] = {}
     for face in sorted(faces, key=lambda f: (f.seen, f.id)):
-        spec = get_spec(face.identity.backbone)
+        units.setdefault(face.group, []).append(face)
+    groups: list[list[UnknownFace]] = []
+    for unit in units.values():
+        spec = get_spec(unit[0].identity.backbone)
+        vectors = np.stack([f.vector for f in unit])
         best, best_sim = None, spec.default_threshold
         for group in groups:
-            if group[0].identity != face.identity:
+            if group[0].identity != unit[0].identity:
                 continue
             members = np.stack([m.vector for m in group])
-            sim = float(pairwise_similarity(face.vector[None], members, spec.metric).max())
+            sim = float(pairwise_similarity(vectors, members, spec.metric).max())
             if sim >= best_sim:
                 best, best_sim = group, sim
         if best is None:
-            groups.append([face])
+            groups.append(list(unit))
         else:
-            best.append(face)
+            best.extend(unit)
     clusters = [Cluster(g[0].id[:CLUSTER_ID_CHARS], tuple(g)) for g in groups]
     return sorted(clusters, key=lambda c: c.last_seen, reverse=True)
 
