@@ -38,6 +38,7 @@ from rollcall_tools.stack.settings import (
     DEFAULT_MEMORY_MB,
     DEFAULT_RETENTION_DAYS,
     DEFAULT_TIMEOUT_S,
+    DEFAULT_UNKNOWN_RETENTION_DAYS,
     QUEUE_MAX_RECEIVES,
     StackSettings,
 )
@@ -99,6 +100,13 @@ def deploy(
     retention_days: Annotated[
         int, typer.Option(help="Days before a clip expires.")
     ] = DEFAULT_RETENTION_DAYS,
+    unknown_retention_days: Annotated[
+        int,
+        typer.Option(
+            help="Days the face store keeps unknown faces (S3 lifecycle, DynamoDB TTL; 0 "
+            "keeps none)."
+        ),
+    ] = DEFAULT_UNKNOWN_RETENTION_DAYS,
     timeout: Annotated[
         int,
         typer.Option(
@@ -145,6 +153,7 @@ def deploy(
         local=local,
         settings=StackSettings(
             clip_retention_days=retention_days,
+            unknown_retention_days=unknown_retention_days,
             timeout_s=timeout,
             memory_mb=memory,
             image_tag=image_tag,
