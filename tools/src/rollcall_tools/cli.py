@@ -266,6 +266,14 @@ def build_image(
             help="Bake a detection-only artifact instead: faces are found, nobody is named.",
         ),
     ] = False,
+    networks_only: Annotated[
+        bool,
+        typer.Option(
+            "--networks-only",
+            help="Bake dlib's networks with nobody enrolled: the stack's face library holds "
+            "the people (`tools faces`).",
+        ),
+    ] = False,
     architecture: Annotated[
         str, typer.Option(help="Lambda architecture of the image: x86_64 or arm64.")
     ] = "x86_64",
@@ -295,10 +303,15 @@ def build_image(
     from rollcall_tools.stack.names import StackNames
 
     model_dir = model_dir or where.settings.model_dir
-    if (model_dir is None) == (not detection_only):
+    if [model_dir is not None, detection_only, networks_only].count(True) != 1:
         raise ConfigError(
-            "build-image needs --model-dir DIR (an exported artifact) or --detection-only"
+            "build-image needs --model-dir DIR (an exported artifact), --networks-only or "
+            "--detection-only"
         )
+    if networks_only:
+        from rollcall_tools.faces.seed import default_networks
+
+        model_dir = default_networks(root.resolve() / "build" / "image")
     if architecture not in DOCKER_PLATFORMS:
         raise ConfigError(f"--architecture must be x86_64 or arm64, not {architecture!r}")
     root = root.resolve()

@@ -154,7 +154,7 @@ def test_build_image_says_what_is_missing(
 ) -> None:
     code, _, err = _run("build-image", "--endpoint-url", moto_url)
     assert code == 2
-    assert "needs --model-dir DIR" in err
+    assert "needs --model-dir DIR" in err and "--networks-only" in err
     code, _, err = _run("build-image", "--model-dir", str(tmp_path), "--task-root-only")
     assert code == 2
     assert f"{tmp_path}: not a recognizer artifact (no manifest.json)" in err
