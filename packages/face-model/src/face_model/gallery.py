@@ -168,10 +168,13 @@ class Gallery:
             all_sims = pairwise_similarity(
                 embeddings, self.embeddings, self.metric, index.embeddings_squared
             )
-            rows = np.where(index.valid, all_sims[:, np.maximum(index.rows, 0)], -np.inf)
-            rows.sort(axis=2)
+            rows = all_sims[:, index.safe_rows]
+            rows[:, ~index.valid] = -np.inf
             width = rows.shape[2]
             kk = min(k, width)
+            if kk < width:  # only the top kk need to be in place (sorted among themselves)
+                rows = np.partition(rows, width - kk, axis=2)
+            rows[:, :, width - kk :].sort(axis=2)
             top = np.minimum(k, index.counts)
             keep = np.arange(width - kk, width)[None, :] >= (width - top)[:, None]
             out = (np.where(keep, rows[:, :, width - kk :], 0.0).sum(axis=2) / top).astype(
@@ -236,6 +239,8 @@ class _Index:
     rows: np.ndarray
     """people x (most embeddings of one person): row numbers, -1 where padded."""
     valid: np.ndarray
+    safe_rows: np.ndarray
+    """``rows`` with the padding pointing at row 0 (masked by ``valid``)."""
     counts: np.ndarray
     centroids_squared: np.ndarray
     embeddings_squared: np.ndarray
@@ -245,7 +250,9 @@ class _Index:
         dim = embeddings.shape[1]
         if not labels:
             empty, none = np.zeros((0, 1), np.int64), np.zeros(0, np.float32)
-            return cls([], {}, np.zeros((0, dim), np.float32), empty, empty >= 0, none, none, none)
+            return cls(
+                [], {}, np.zeros((0, dim), np.float32), empty, empty >= 0, empty, none, none, none
+            )
         names, inverse = np.unique(np.asarray(labels), return_inverse=True)
         counts = np.bincount(inverse, minlength=len(names))
         order = np.argsort(inverse, kind="stable")
@@ -264,6 +271,7 @@ class _Index:
             centroids,
             rows,
             rows >= 0,
+            np.maximum(rows, 0),
             counts,
             (centroids * centroids).sum(1),
             (embeddings * embeddings).sum(1),
