@@ -200,12 +200,12 @@ class Gallery:
                 out.append(Match(None, None, 0.0, 0.0))
                 continue
             clipped = np.clip(row, -1.0, 1.0)  # float error (cosine), far faces (Euclidean)
-            order = np.argsort(clipped)[::-1]
-            best = float(clipped[order[0]])
-            second = float(clipped[order[1]]) if len(order) > 1 else -1.0
-            gap = best - second if len(order) > 1 else best
+            # the best two only (a partition, not a sort: libraries of thousands of people)
+            top = int(np.argmax(clipped))
+            best = float(clipped[top])
+            gap = best - float(np.partition(clipped, -2)[-2]) if len(people) > 1 else best
             known = best >= threshold and gap >= margin
-            out.append(Match(people[order[0]] if known else None, people[order[0]], best, gap))
+            out.append(Match(people[top] if known else None, people[top], best, gap))
         return out
 
     def save(self, path: str | Path) -> None:
