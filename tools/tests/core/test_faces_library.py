@@ -184,3 +184,31 @@ def test_remove_rename_merge_and_a_name_that_does_not_exist(
     deleted = library.remove("ada", purge=True)
     assert deleted.embeddings == 3
     assert [p.name for p in library.people()] == ["robert"]
+
+
+def _unknown(face_id: str, seen: str, seed: int, group: str = "") -> Any:
+    from face_model.library import UnknownFace
+
+    return UnknownFace(
+        face_id, f"{face_id}.mp4", "cam1", seen, 0.1, None, _vector(seed), OWN, "", 0, group
+    )
+
+
+def test_unknown_faces_cluster_by_distance_with_stable_ids_newest_first() -> None:
+    from rollcall_tools.faces.unknowns import cluster
+
+    near = _vector(1) + 0.01 * _vector(2)
+    faces = [
+        _unknown("a1", "2026-01-01T00:00:00", 1),
+        _unknown("b1", "2026-01-01T00:01:00", 5),
+        _unknown("a2", "2026-01-02T00:00:00", 1, group="a2"),
+    ]
+    faces[2] = faces[2].__class__(**{**faces[2].__dict__, "vector": near})
+    first = cluster(faces)
+    assert [c.id for c in first] == ["a1", "b1"]  # a1's cluster was seen last
+    assert [len(c.faces) for c in first] == [2, 1]
+    later = cluster([*faces, _unknown("c1", "2026-01-03T00:00:00", 9)])
+    assert {c.id for c in later} == {"a1", "b1", "c1"}  # ids stay as faces come
+    row = first[0].to_json()
+    assert (row["first_seen"], row["last_seen"]) == ("2026-01-01T00:00:00", "2026-01-02T00:00:00")
+    assert row["keys"] == ["a1.mp4", "a2.mp4"] and row["devices"] == ["cam1"]

@@ -58,7 +58,7 @@ def cluster(faces: Sequence[UnknownFace]) -> list[Cluster]:
     reach their backbone's default threshold."""
     units: dict[str, list[UnknownFace]] = {}
     for face in sorted(faces, key=lambda f: (f.seen, f.id)):
-        units.setdefault(face.group, []).append(face)
+        units.setdefault(face.group or face.id, []).append(face)
     groups: list[list[UnknownFace]] = []
     for unit in units.values():
         spec = get_spec(unit[0].identity.backbone)
