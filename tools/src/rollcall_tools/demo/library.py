@@ -3,6 +3,7 @@ would: the runner starts with the networks only and names them from the first cl
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
@@ -16,7 +17,9 @@ def enroll_gallery(
     state: LocalState, people: Mapping[str, Sequence[Path]], say: Callable[[str], None]
 ) -> list[str]:
     """Enroll every person of ``people`` (their photos; a group photo's subject) in the local
-    stack's library with the runner's own networks; the names enrolled."""
+    stack's library with the runner's own networks; the names enrolled. Returns once the
+    runner has had its poll interval to see the change (the demo's first clips name them)."""
+    from cloud_handler.library import POLL_S
     from face_model import FaceModelError, Recognizer
     from rollcall_tools.faces.actions import enroll_photos
     from rollcall_tools.faces.library import Library
@@ -37,4 +40,5 @@ def enroll_gallery(
         if done.enrolled:
             enrolled.append(person)
             say(f"enrolled {person} through the face library ({len(done.enrolled)} face(s))")
+    time.sleep(POLL_S + 0.5)  # a warm runner sees a library change within one poll
     return enrolled
