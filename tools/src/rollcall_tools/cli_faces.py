@@ -315,6 +315,14 @@ def bench(
     trials: Annotated[
         int, typer.Option(min=1, max=50, help="Changes timed to a warm reader (moto server).")
     ] = 5,
+    threshold: Annotated[
+        bool,
+        typer.Option(
+            "--threshold",
+            help="Also measure genuine/impostor acceptance per threshold on colour camera "
+            "faces from ROLLCALL_SHARED_DATA (how the default threshold was chosen).",
+        ),
+    ] = False,
     as_json: Json = False,
 ) -> None:
     """The library's figures: load and match time of PEOPLE x PER_PERSON embeddings (against
@@ -322,7 +330,12 @@ def bench(
     reach a warm reader."""
     from rollcall_tools.bench.library import change_to_warm, library_scale
 
-    report = {"scale": library_scale(people, per_person), "change": change_to_warm(trials)}
+    report: dict[str, Any] = {
+        "scale": library_scale(people, per_person),
+        "change": change_to_warm(trials),
+    }
+    if threshold:
+        report["threshold"] = _threshold_figures()
     if as_json:
         print_json(report)
         return
@@ -331,3 +344,21 @@ def bench(
         for name, value in figures.items():
             table.add_row(section, name, str(value))
     out.print(table)
+
+
+def _threshold_figures() -> dict[str, Any]:
+    import os
+    import tempfile
+
+    from face_model import Recognizer
+    from face_model.artifact import export_networks
+    from face_model.backbones import DEFAULT_BACKBONE
+    from rollcall_tools.bench.threshold import colour_thresholds
+
+    data = os.environ.get("ROLLCALL_SHARED_DATA")
+    if not data or not Path(data, "cse546-videos").is_dir():
+        raise ConfigError("--threshold needs ROLLCALL_SHARED_DATA (../shared/data)")
+    with tempfile.TemporaryDirectory() as tmp:
+        export_networks(DEFAULT_BACKBONE, Path(tmp) / "networks")
+        recognizer = Recognizer.load(Path(tmp) / "networks", threads=1)
+        return colour_thresholds(recognizer, Path(data))
