@@ -10,7 +10,6 @@ from typing import Any
 
 from face_model.library import (
     EMBEDDING,
-    META,
     NEGATIVE,
     TRANSACTION_ITEMS,
     UNKNOWN,
@@ -232,6 +231,3 @@ def item_key(partition: str, sk: str) -> dict[str, Any]:
 
 def _renamed(face: Face, person: str) -> Face:
     return Face(face.id, person, face.vector, face.identity, face.source, face.created, face.chip)
-
-
-__all__ = ["META", "Deleted", "Library", "Person", "new_id"]

@@ -14,7 +14,7 @@ import numpy as np
 
 from face_model.backbones import get_spec
 from face_model.gallery import pairwise_similarity
-from face_model.library import EMBEDDING, ENROLLED_PREFIX, UNKNOWN, Face, UnknownFace
+from face_model.library import ENROLLED_PREFIX, UNKNOWN, Face, UnknownFace
 from rollcall_tools.aws import aws_errors
 from rollcall_tools.errors import ConfigError
 from rollcall_tools.faces.library import Library, item_key
@@ -138,6 +138,3 @@ def contact_sheet(library: Library, clusters: Sequence[Cluster], out: Path) -> N
             chip = Image.open(io.BytesIO(body)).convert("RGB").resize((SHEET_CHIP, SHEET_CHIP))
             sheet.paste(chip, (label + col * SHEET_CHIP, top))
     sheet.save(out, "PNG")
-
-
-__all__ = ["EMBEDDING", "Cluster", "cluster", "contact_sheet", "dismiss", "enroll_cluster"]
