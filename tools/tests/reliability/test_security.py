@@ -37,6 +37,9 @@ CALLS = {
     ("s3", "get_paginator"): "s3:ListBucket",  # list_objects_v2 (model artifact in S3)
     ("dynamodb", "batch_get_item"): "dynamodb:BatchGetItem",
     ("dynamodb", "get_item"): "dynamodb:GetItem",
+    ("dynamodb", "get_paginator"): "dynamodb:Query",  # the face library, on change
+    ("dynamodb", "put_item"): "dynamodb:PutItem",  # unknown faces
+    ("s3", "put_object"): "s3:PutObject",  # their chips, in the face store
     ("sns", "publish"): "sns:Publish",
 }
 # Powertools' DynamoDB idempotency layer: get/put/update/delete of its own records.
@@ -105,8 +108,10 @@ def test_policy_grants_exactly_what_the_function_calls_on_its_own_resources(
         "s3:GetObject": {f"{n.bucket_arn}/*", f"{MODEL_BUCKET_ARN}/recognizer/v1/*"},
         "s3:ListBucket": {n.bucket_arn, MODEL_BUCKET_ARN},
         "dynamodb:BatchGetItem": {n.table_arn(n.students_table)},
-        "dynamodb:GetItem": {n.table_arn(n.idempotency_table)},
-        "dynamodb:PutItem": {n.table_arn(n.idempotency_table)},
+        "dynamodb:GetItem": {n.table_arn(n.idempotency_table), n.table_arn(n.library_table)},
+        "dynamodb:PutItem": {n.table_arn(n.idempotency_table), n.table_arn(n.library_table)},
+        "dynamodb:Query": {n.table_arn(n.library_table)},
+        "s3:PutObject": {f"{n.face_store_arn}/unknown/*"},
         "dynamodb:UpdateItem": {n.table_arn(n.idempotency_table)},
         "dynamodb:DeleteItem": {n.table_arn(n.idempotency_table)},
         "sns:Publish": {n.results_topic_arn},
