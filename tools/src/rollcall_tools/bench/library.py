@@ -139,3 +139,37 @@ def change_to_warm(trials: int = 5) -> dict[str, Any]:
         "change_to_warm_s_max": round(max(seen), 2),
         "change_to_warm_s_mean": round(sum(seen) / len(seen), 2),
     }
+
+
+def warm_with_library(
+    endpoint: str, artifact: Path, timed: Callable[[], list[float]]
+) -> dict[str, Any]:
+    """The handler's warm times (``timed()``) with the artifact's gallery read from a face
+    library in the stack instead (imported, as `tools faces import` does), then the
+    environment as it was."""
+    import os
+
+    from cloud_handler.runtime import get_runtime, reset_runtime
+    from rollcall_tools.aws import AwsTarget
+    from rollcall_tools.faces.actions import import_artifact
+    from rollcall_tools.faces.library import Library
+    from rollcall_tools.stack.library import library_resources
+    from rollcall_tools.stack.names import StackNames
+    from rollcall_tools.stack.settings import StackSettings
+    from rollcall_tools.stats import latency_stats
+    from rollcall_tools.testkit.handler_stack import REGION
+
+    target = AwsTarget(region=REGION, endpoint_url=endpoint)
+    names = StackNames("benchlib", REGION, target.account_id())
+    for resource in library_resources(target, names, StackSettings(local=True)):
+        resource.create()
+    import_artifact(Library(target, names), artifact)
+    os.environ["ROLLCALL_LIBRARY_TABLE"] = names.library_table
+    try:
+        reset_runtime()
+        runtime = get_runtime()
+        assert runtime.library is not None and runtime.library.version > 0
+        return latency_stats(timed())
+    finally:
+        os.environ.pop("ROLLCALL_LIBRARY_TABLE", None)
+        reset_runtime()
