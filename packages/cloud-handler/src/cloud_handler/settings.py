@@ -42,6 +42,12 @@ class Settings(BaseSettings):
     model_s3_uri: str | None = None
     model_cache: Path | None = None
     """Where an S3 artifact is copied (default: the temp dir)."""
+    library_table: str | None = None
+    """The face library's DynamoDB table (the gallery; unset: the artifact's own gallery)."""
+    face_store: str | None = None
+    """The private bucket of face chips (unknown faces are kept there when set)."""
+    unknown_retention_days: int = Field(default=14, ge=0, le=3650)
+    """How long unknown faces are kept (0: none is kept)."""
     endpoint_url: str | None = None
     """One endpoint for every AWS client; unset: botocore's own resolution."""
     region: str = Field(
