@@ -182,11 +182,11 @@ class StackNames:
 
     @property
     def output_bucket_arn(self) -> str | None:
-        return f"arn:aws:s3:::{self.output_bucket}" if self.output_bucket else None
+        return f"arn:{self.partition}:s3:::{self.output_bucket}" if self.output_bucket else None
 
     @property
     def face_store_arn(self) -> str:
-        return f"arn:aws:s3:::{self.face_store}"
+        return f"arn:{self.partition}:s3:::{self.face_store}"
 
     def queue_arn(self, name: str) -> str:
         return f"arn:{self.partition}:sqs:{self.region}:{self.account}:{name}"
