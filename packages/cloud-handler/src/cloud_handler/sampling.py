@@ -33,6 +33,12 @@ LEAD_MS = 200
 """A whole video's first :data:`CLIP_FRAMES` frames lie within its first this many ms."""
 DETECT_MAX_SIDE = 640
 """Detection runs on a copy whose longer side is at most this (boxes in original pixels)."""
+VIDEO_COARSE_FACE = 0.1
+"""In a whole video, full detections look first for faces at least this fraction of the
+frame's shorter side, and for smaller ones (down to ``ROLLCALL_MIN_FACE_SIZE``) only where
+none is found: a whole upload shows its people large, and the pyramid's largest scales
+(small faces) are most of MTCNN's work. Rollcall clips (students at any distance) keep the
+exact search."""
 TRACK_WITHIN_MS = 1000
 """Faces are followed from frame to frame at most this long after a full detection, which
 runs again after it, at a scene cut and where a face is lost (negative: in full on every
@@ -80,7 +86,11 @@ def look(
         max_frame_pixels=max_frame_pixels,
         where=where,
     )
-    video = recognizer.video(max_side=DETECT_MAX_SIDE, redetect_ms=TRACK_WITHIN_MS)
+    video = recognizer.video(
+        max_side=DETECT_MAX_SIDE,
+        redetect_ms=TRACK_WITHIN_MS,
+        coarse=None if clip else VIDEO_COARSE_FACE,
+    )
     times: list[int] = []
     decode_s = recognize_s = 0.0
     early = False
