@@ -53,6 +53,12 @@ def test_decided_when_every_frame_names_the_same_people() -> None:
     assert not decided([*ann, _face(2, "bob")], 3)  # bob in one frame only
     assert not decided([*ann, _face(0, "ann")], 3)  # named twice in one frame
     assert not decided([_face(i, None) for i in range(3)], 3)  # nobody named yet
+    # sure: two frames are enough where every named face is at least that similar
+    assert decided(ann[:2], 2, sure=0.7)
+    assert not decided(ann[:2], 2, sure=0.9)  # not similar enough: wait for a third
+    assert not decided(ann[:1], 1, sure=0.7)  # fewer than sure_frames
+    assert not decided([*ann[:2], _face(1, "bob")], 2, sure=0.7)  # bob in one frame only
+    assert not decided([_face(i, None) for i in range(2)], 2, sure=0.1)  # nobody named
 
 
 def test_coarse_to_fine_finds_large_faces_first_and_small_ones_after(  # type: ignore[no-untyped-def]

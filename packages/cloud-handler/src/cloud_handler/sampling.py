@@ -5,7 +5,8 @@ A rollcall clip (one moment) gives :data:`CLIP_FRAMES` frames spread over it. An
 object is a whole video: :data:`CLIP_FRAMES` frames over its first :data:`LEAD_MS` come
 first (a moment, as cheap as a clip), then up to :data:`VIDEO_FRAMES` in all spread over the
 rest - unless the vote is decided after the first moment (the same people, each named, in
-every frame so far), where decoding stops. Faces are detected in full on few frames and
+every frame so far; after 2 frames already where each is named with a similarity well above
+the threshold), where decoding stops. Faces are detected in full on few frames and
 followed into the others (face-model's ``FaceTracker``). Only the frame in hand is held.
 """
 
@@ -39,6 +40,10 @@ frame's shorter side, and for smaller ones (down to ``ROLLCALL_MIN_FACE_SIZE``) 
 none is found: a whole upload shows its people large, and the pyramid's largest scales
 (small faces) are most of MTCNN's work. Rollcall clips (students at any distance) keep the
 exact search."""
+SURE_ABOVE = 0.2
+"""A whole video's vote is decided after its first 2 frames already where both name the
+same people, each with a similarity at least this far above the model's threshold (else
+after 3 frames, as for any other agreement)."""
 TRACK_WITHIN_MS = 1000
 """Faces are followed from frame to frame at most this long after a full detection, which
 runs again after it, at a scene cut and where a face is lost (negative: in full on every
@@ -91,6 +96,7 @@ def look(
         redetect_ms=TRACK_WITHIN_MS,
         coarse=None if clip else VIDEO_COARSE_FACE,
     )
+    sure = recognizer.threshold + SURE_ABOVE
     times: list[int] = []
     decode_s = recognize_s = 0.0
     early = False
@@ -110,7 +116,11 @@ def look(
             recognize_s += clock() - start
             times.append(picked.time_ms)
             del picked  # the frame: only one is held at a time
-            if not clip and len(times) < stream.picks and decided(video.faces, len(times)):
+            if (
+                not clip
+                and len(times) < stream.picks
+                and decided(video.faces, len(times), sure=sure)
+            ):
                 early = True
                 break
     finally:
