@@ -15,7 +15,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 from cloud_handler.decode import FrameStream
 from cloud_handler.errors import Stage
@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from face_model.results import RecognitionBatch
 
 Clock = Callable[[], float]
+Coarse = Literal["videos", "all", "off"]
 
 CLIP_FRAMES = 3
 """Frames sampled from a rollcall clip (one moment), and from a whole video's first moment."""
@@ -39,7 +40,7 @@ VIDEO_COARSE_FACE = 0.1
 frame's shorter side, and for smaller ones (down to ``ROLLCALL_MIN_FACE_SIZE``) only where
 none is found: a whole upload shows its people large, and the pyramid's largest scales
 (small faces) are most of MTCNN's work. Rollcall clips (students at any distance) keep the
-exact search."""
+exact search unless ``ROLLCALL_COARSE_DETECTION=all``."""
 SURE_ABOVE = 0.2
 """A whole video's vote is decided after its first 2 frames already where both name the
 same people, each with a similarity at least this far above the model's threshold (else
@@ -72,9 +73,12 @@ def look(
     where: str,
     clock: Clock = time.perf_counter,
     stage: list[Stage] | None = None,
+    coarse: Coarse = "videos",
 ) -> Looked:
     """Decode and recognize ``data`` frame by frame (see the module's docstring);
-    ``stage[0]`` says which of decode and detect is in progress.
+    ``stage[0]`` says which of decode and detect is in progress; ``coarse``: where full
+    detections are coarse to fine (whole videos, clips too, or nowhere; see
+    :data:`VIDEO_COARSE_FACE`).
 
     Raises:
         ClipError: from decoding (see :class:`FrameStream`).
@@ -94,7 +98,7 @@ def look(
     video = recognizer.video(
         max_side=DETECT_MAX_SIDE,
         redetect_ms=TRACK_WITHIN_MS,
-        coarse=None if clip else VIDEO_COARSE_FACE,
+        coarse=VIDEO_COARSE_FACE if coarse == "all" or (coarse == "videos" and not clip) else None,
     )
     sure = recognizer.threshold + SURE_ABOVE
     times: list[int] = []
