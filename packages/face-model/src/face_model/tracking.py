@@ -18,9 +18,6 @@ if TYPE_CHECKING:
 REDETECT_MS = 1000
 """Faces are followed at most this long after a full detection; then the cascade runs again
 (and finds faces that came in since)."""
-COARSE_FACE = 0.1
-"""A coarse-to-fine tracker's first search looks for faces at least this fraction of the
-frame's shorter side (see :meth:`FaceDetector.detect_resized`)."""
 CUT_LEVEL = 40.0
 """A scene cut: the mean absolute difference of two consecutive frames' 16 x 16 grey
 thumbnails (0-255) above this."""
