@@ -159,6 +159,7 @@ def _recognize(
         where=f"s3://{task.bucket}/{task.key}",
         clock=clock,
         stage=stage,
+        coarse=settings.coarse_detection,
     )
     del data
     batch = sampled.batch

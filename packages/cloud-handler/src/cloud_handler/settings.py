@@ -57,6 +57,9 @@ class Settings(BaseSettings):
     )
     threads: int | None = Field(default=None, ge=1, le=256)
     min_face_size: int = Field(default=40, ge=12, le=4096)
+    coarse_detection: Literal["videos", "all", "off"] = "videos"
+    """Where full detections are coarse to fine (see ``sampling.VIDEO_COARSE_FACE``): whole
+    videos only, rollcall clips too, or nowhere (the exact cascade)."""
     max_object_bytes: int = Field(default=50 * MIB, ge=1, le=2**40)
     max_frame_pixels: int = Field(default=4096 * 2304, ge=1, le=2**31)
     output_bucket: str | None = Field(default=None, min_length=3, max_length=63)

@@ -286,11 +286,15 @@ class Recognizer:
         return faces, align_ms, embed_ms
 
     def video(
-        self, *, max_side: int | None = 640, redetect_ms: int = REDETECT_MS
+        self,
+        *,
+        max_side: int | None = 640,
+        redetect_ms: int = REDETECT_MS,
+        coarse: float | None = None,
     ) -> VideoRecognizer:
         """A recognizer for the frames of one video given one at a time, in order: faces
         detected in full on few frames and followed into the others (see
-        :class:`face_model.tracking.FaceTracker`)."""
+        :class:`face_model.tracking.FaceTracker`, also for ``coarse``)."""
         from face_model.tracking import VideoRecognizer
 
-        return VideoRecognizer(self, max_side=max_side, redetect_ms=redetect_ms)
+        return VideoRecognizer(self, max_side=max_side, redetect_ms=redetect_ms, coarse=coarse)
