@@ -150,8 +150,8 @@ def remove(
         bool,
         typer.Option(
             "--purge",
-            help="Also delete NAME's negative examples and the unknown faces that were "
-            "closest to NAME: nothing of NAME stays.",
+            help="Also delete NAME's negative examples, the unknown faces that were "
+            "closest to NAME and NAME's sightings (attendance): nothing of NAME stays.",
         ),
     ] = False,
     as_json: Json = False,

@@ -6,19 +6,31 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any
 
 import numpy as np
 import pytest
 
 from cloud_handler.library import LibraryReader
+from cloud_handler.sightings import record_sightings
 from face_model import Recognizer
 from face_model.backbones import get_spec
 from face_model.gallery import Gallery
 from face_model.library import NEGATIVE, Face, Identity
+from rollcall_tools.attendance.store import last_seen
 from rollcall_tools.errors import ConfigError
 from rollcall_tools.faces.library import Library, new_id
 from rollcall_tools.stack.deploy import Stack
+from shared_schema import (
+    BoundingBox,
+    ClipId,
+    ClipRef,
+    FaceResult,
+    RecognitionResult,
+    RecordLookup,
+    ResultStatus,
+)
 
 pytestmark = pytest.mark.slow
 
@@ -181,8 +193,26 @@ def test_remove_rename_merge_and_a_name_that_does_not_exist(
         library.remove("nobody")
     with pytest.raises(ConfigError, match="already enrolled"):
         library.rename("ada", "robert")
+    seen = ClipId(device_id="lab", session_id="s1", seq=0, captured_at=datetime.now(UTC))
+    face = FaceResult(
+        identity="ada",
+        similarity=0.8,
+        box=BoundingBox(x1=0, y1=0, x2=9, y2=9),
+        frame_time_ms=0,
+        lookup=RecordLookup.MISSING,
+    )
+    result = RecognitionResult(
+        clip=ClipRef(bucket=stack.names.bucket, key=seen.key, clip=seen),
+        status=ResultStatus.RECOGNIZED,
+        faces=[face],
+        processed_at=datetime.now(UTC),
+    )
+    ddb = stack.target.client("dynamodb")
+    record_sightings(ddb, stack.names.sightings_table, result, 1)
+    assert last_seen(ddb, stack.names.sightings_table, "ada") is not None
     deleted = library.remove("ada", purge=True)
-    assert deleted.embeddings == 3
+    assert (deleted.embeddings, deleted.sightings) == (3, 1)  # attendance forgets her too
+    assert last_seen(ddb, stack.names.sightings_table, "ada") is None
     assert [p.name for p in library.people()] == ["robert"]
 
 

@@ -52,6 +52,7 @@ class Deleted:
     negatives: int = 0
     unknowns: int = 0
     chips: int = 0
+    sightings: int = 0
 
     def to_json(self) -> dict[str, int]:
         return dict(self.__dict__)
@@ -63,6 +64,7 @@ class Library:
     def __init__(self, target: AwsTarget, names: StackNames) -> None:
         self.table, self.store = names.library_table, names.face_store
         self.students_table = names.students_table
+        self.sightings_table = names.sightings_table
         self.ddb, self.s3 = target.client("dynamodb"), target.client("s3")
 
     # --- reading ---------------------------------------------------------------------
@@ -189,7 +191,10 @@ class Library:
 
     def remove(self, name: str, *, purge: bool = False) -> Deleted:
         """Forget ``name``: its embeddings and their chips; with ``purge`` also its negative
-        examples and every unknown face whose best match it was."""
+        examples, every unknown face whose best match it was and every sighting of it
+        (attendance)."""
+        from rollcall_tools.attendance.store import delete_person
+
         faces = self.person(name)
         negatives = [f for f in self.faces(NEGATIVE) if f.person == name] if purge else []
         unknowns = [u for u in self.unknowns() if u.best == name] if purge else []
@@ -199,7 +204,10 @@ class Library:
         keys += [item_key(UNKNOWN, u.id) for u in unknowns]
         self.transact(deletes=keys)
         chips = [f.chip for f in faces + negatives] + [u.chip for u in unknowns]
-        return Deleted(len(faces), len(negatives), len(unknowns), self.delete_chips(chips))
+        sightings = delete_person(self.ddb, self.sightings_table, name) if purge else 0
+        return Deleted(
+            len(faces), len(negatives), len(unknowns), self.delete_chips(chips), sightings
+        )
 
     def rename(self, old: str, new: str) -> int:
         """``old``'s embeddings and negatives become ``new``'s (``new`` must not exist)."""
