@@ -34,6 +34,7 @@ def test_defaults_and_detection_only() -> None:
     assert settings.max_object_bytes == 50 * 1024 * 1024
     assert settings.max_frame_pixels == 4096 * 2304
     assert settings.min_face_size == 40
+    assert settings.coarse_detection == "videos"
     assert settings.threads is None
     assert settings.region == "us-east-1"
     assert settings.detection_only

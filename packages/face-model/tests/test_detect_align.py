@@ -107,3 +107,22 @@ def test_warm_up() -> None:
 
     rec = Recognizer.detection_only()
     assert rec.warm_up() > 0 and rec.recognize([np.zeros((32, 32, 3), np.uint8)]).faces == []
+
+
+def test_warp_affine_reads_only_the_region_it_needs(astronaut) -> None:  # type: ignore[no-untyped-def]
+    """The same bytes as PIL's affine warp of the whole image, also where the crop reaches
+    past the image's edges (outside: black)."""
+    from PIL import Image
+
+    from face_model.align import similarity_transform, warp_affine
+
+    reference = np.array([[38.3, 51.7], [73.5, 51.5], [56.0, 71.7], [41.5, 92.4], [70.7, 92.2]])
+    for shift in (0.0, -170.0, 330.0):  # inside, past the left edge, past the right edge
+        points = np.array([[200, 220], [270, 220], [235, 260], [205, 300], [265, 300]]) + shift
+        matrix = similarity_transform(points, reference)
+        inverse = np.linalg.inv(np.vstack([matrix, [0.0, 0.0, 1.0]]))[:2]
+        whole = Image.fromarray(astronaut).transform(
+            (112, 112), Image.Transform.AFFINE, data=tuple(inverse.flatten()),
+            resample=Image.Resampling.BILINEAR,
+        )  # fmt: skip
+        assert np.array_equal(warp_affine(astronaut, matrix, (112, 112)), np.asarray(whole))

@@ -53,3 +53,37 @@ def test_decided_when_every_frame_names_the_same_people() -> None:
     assert not decided([*ann, _face(2, "bob")], 3)  # bob in one frame only
     assert not decided([*ann, _face(0, "ann")], 3)  # named twice in one frame
     assert not decided([_face(i, None) for i in range(3)], 3)  # nobody named yet
+    # sure: two frames are enough where every named face is at least that similar
+    assert decided(ann[:2], 2, sure=0.7)
+    assert not decided(ann[:2], 2, sure=0.9)  # not similar enough: wait for a third
+    assert not decided(ann[:1], 1, sure=0.7)  # fewer than sure_frames
+    assert not decided([*ann[:2], _face(1, "bob")], 2, sure=0.7)  # bob in one frame only
+    assert not decided([_face(i, None) for i in range(2)], 2, sure=0.1)  # nobody named
+
+
+def test_coarse_to_fine_finds_large_faces_first_and_small_ones_after(  # type: ignore[no-untyped-def]
+    detector, astronaut, monkeypatch
+) -> None:
+    from PIL import Image
+
+    sizes: list[float] = []
+    detect = detector.mtcnn.detect
+
+    def spy(frames, min_face_size, **kwargs):  # type: ignore[no-untyped-def]
+        sizes.append(min_face_size)
+        return detect(frames, min_face_size, **kwargs)
+
+    monkeypatch.setattr(detector.mtcnn, "detect", spy)
+    big = _scene(astronaut)
+    [exact] = FaceTracker(detector, max_side=640).step(big, 0)
+    [coarse] = FaceTracker(detector, max_side=640, coarse=0.1).step(big, 0)
+    # one search for faces of at least 60 px (a tenth of 600) instead of 20: the same face
+    assert len(sizes) == 2 and sizes[1] == 3 * sizes[0]
+    assert np.allclose(coarse.box, exact.box, atol=0.1 * exact.size)
+    # a face below the coarse size: the first search finds nothing, the finer one finds it
+    small = np.full((600, 800, 3), 96, np.uint8)
+    small[200:328, 300:428] = np.asarray(Image.fromarray(astronaut).resize((128, 128)))
+    sizes.clear()
+    found = FaceTracker(detector, max_side=640, coarse=0.1).step(small, 0)
+    assert len(found) == 1 and found[0].size < 60
+    assert len(sizes) == 2 and sizes[0] > sizes[1]

@@ -30,6 +30,7 @@ from rollcall_tools.cli_dashboard import dashboard
 from rollcall_tools.cli_demo import demo
 from rollcall_tools.cli_devices import devices_app, print_edge_settings
 from rollcall_tools.cli_dlq import dlq_app
+from rollcall_tools.cli_faces import faces_app
 from rollcall_tools.cli_local import local_app
 from rollcall_tools.cli_results import results
 from rollcall_tools.errors import ConfigError
@@ -45,6 +46,7 @@ from rollcall_tools.stack.settings import (
     DEFAULT_RETENTION_DAYS,
     DEFAULT_SIGHTINGS_RETENTION_DAYS,
     DEFAULT_TIMEOUT_S,
+    DEFAULT_UNKNOWN_RETENTION_DAYS,
     LAMBDA_ARCHITECTURES,
     QUEUE_MAX_RECEIVES,
     StackSettings,
@@ -61,6 +63,7 @@ app.add_typer(local_app, name="local")
 app.add_typer(devices_app, name="devices")
 app.add_typer(dlq_app, name="dlq")
 app.add_typer(attendance_app, name="attendance")
+app.add_typer(faces_app, name="faces")
 app.command("results")(results)
 app.command("demo")(demo)
 app.command("bench")(bench)
@@ -120,6 +123,13 @@ def deploy(
     sightings_retention_days: Annotated[
         int, typer.Option(help="Days a sighting (attendance) is kept: the table's TTL.")
     ] = DEFAULT_SIGHTINGS_RETENTION_DAYS,
+    unknown_retention_days: Annotated[
+        int,
+        typer.Option(
+            help="Days the face store keeps unknown faces (S3 lifecycle, DynamoDB TTL; 0 "
+            "keeps none)."
+        ),
+    ] = DEFAULT_UNKNOWN_RETENTION_DAYS,
     timeout: Annotated[
         int,
         typer.Option(
@@ -172,6 +182,7 @@ def deploy(
         settings=StackSettings(
             clip_retention_days=retention_days,
             sightings_retention_days=sightings_retention_days,
+            unknown_retention_days=unknown_retention_days,
             timeout_s=timeout,
             memory_mb=memory,
             image_tag=image_tag,
@@ -294,6 +305,14 @@ def build_image(
         ),
     ] = False,
     architecture: Architecture = LAMBDA_ARCHITECTURES[0],
+    networks_only: Annotated[
+        bool,
+        typer.Option(
+            "--networks-only",
+            help="Bake dlib's networks with nobody enrolled: the stack's face library holds "
+            "the people (`tools faces`).",
+        ),
+    ] = False,
     tag: Annotated[str, typer.Option(help="Image tag to build and push.")] = DEFAULT_IMAGE_TAG,
     push: Annotated[
         bool, typer.Option("--push/--no-push", help="Push to ECR after building.")
@@ -320,10 +339,15 @@ def build_image(
     from rollcall_tools.stack.names import StackNames
 
     model_dir = model_dir or where.settings.model_dir
-    if (model_dir is None) == (not detection_only):
+    if [model_dir is not None, detection_only, networks_only].count(True) != 1:
         raise ConfigError(
-            "build-image needs --model-dir DIR (an exported artifact) or --detection-only"
+            "build-image needs --model-dir DIR (an exported artifact), --networks-only or "
+            "--detection-only"
         )
+    if networks_only:
+        from rollcall_tools.faces.seed import default_networks
+
+        model_dir = default_networks(root.resolve() / "build" / "image")
     if architecture not in DOCKER_PLATFORMS:
         raise ConfigError(f"--architecture must be x86_64 or arm64, not {architecture!r}")
     root = root.resolve()

@@ -29,7 +29,7 @@ def test_deploy_json_twice_then_destroy(
     assert code == 0
     plan = json.loads(out)
     assert plan["dry_run"] is True
-    assert plan["counts"] == {"create": 11}
+    assert plan["counts"] == {"create": 13}
     buckets = [b["Name"] for b in target.client("s3").list_buckets()["Buckets"]]
     assert not any(name.startswith(prefix + "-clips") for name in buckets)
 
@@ -37,7 +37,7 @@ def test_deploy_json_twice_then_destroy(
     assert code == 0
     first = json.loads(out)
     assert first["changed"] is True
-    assert first["counts"] == {"create": 17}  # the stack, then two devices' routes
+    assert first["counts"] == {"create": 19}  # the stack, then two devices' routes
     outputs = first["outputs"]
     assert outputs["bucket"] == f"{prefix}-clips-123456789012-eu-west-1"
     assert outputs["events_queue"] == f"{prefix}-events"
@@ -56,14 +56,14 @@ def test_deploy_json_twice_then_destroy(
     }
     code, out, _ = tools("deploy", "--json")
     assert json.loads(out)["changed"] is False
-    assert json.loads(out)["counts"] == {"no change": 11}
+    assert json.loads(out)["counts"] == {"no change": 13}
 
     # the course's buckets: a named upload bucket and an output bucket, a stack of their own
     course = ("--input-bucket", f"{prefix}-input", "--output-bucket", f"{prefix}-output")
     code, out, _ = tools("deploy", "--json", *course, stack=f"{prefix}c")
     assert code == 0, out
     named = json.loads(out)
-    assert named["counts"] == {"create": 12}
+    assert named["counts"] == {"create": 14}
     assert (named["outputs"]["bucket"], named["env"]["ROLLCALL_BUCKET"]) == (
         f"{prefix}-input",
         f"{prefix}-input",
@@ -78,7 +78,7 @@ def test_deploy_json_twice_then_destroy(
     code, out, _ = tools("devices", "remove", "cam9", "--yes", stack=f"{prefix}c")
     assert code == 0, out
     code, out, _ = tools("destroy", "--yes", "--json", *course, stack=f"{prefix}c")
-    assert json.loads(out)["counts"] == {"delete": 12}
+    assert json.loads(out)["counts"] == {"delete": 14}
 
     code, out, err = tools("deploy", "--device", "cam1")
     assert code == 0
@@ -91,7 +91,7 @@ def test_deploy_json_twice_then_destroy(
     assert "nothing was deleted" in err
     code, out, _ = tools("destroy", "--yes", "--json")
     assert code == 0
-    assert json.loads(out)["counts"] == {"delete": 17}
+    assert json.loads(out)["counts"] == {"delete": 19}
 
 
 def test_devices_add_list_remove(prefix: str, tools: Callable[..., tuple[int, str, str]]) -> None:
@@ -184,7 +184,7 @@ def test_build_image_says_what_is_missing(
 ) -> None:
     code, _, err = _run("build-image", "--endpoint-url", moto_url)
     assert code == 2
-    assert "needs --model-dir DIR" in err
+    assert "needs --model-dir DIR" in err and "--networks-only" in err
     code, _, err = _run("build-image", "--model-dir", str(tmp_path), "--task-root-only")
     assert code == 2
     assert f"{tmp_path}: not a recognizer artifact (no manifest.json)" in err
@@ -214,7 +214,9 @@ def test_version_and_help() -> None:
     commands = [
         ("deploy",), ("destroy",), ("seed-db",), ("build-image",), ("local", "up"), ("demo",),
         ("results",), ("devices", "add"), ("devices", "list"), ("devices", "remove"),
-        ("dlq", "list"), ("dlq", "redrive"), ("course",),
+        ("dlq", "list"), ("dlq", "redrive"), ("faces", "enroll"), ("faces", "list"),
+        ("faces", "remove"), ("faces", "import"), ("faces", "unknown"), ("faces", "bench"),
+        ("course",), ("attendance",),
     ]  # fmt: skip
     for command in commands:
         code, out, _ = _run(*command, "--help")

@@ -143,6 +143,21 @@ def _check_tables(target: AwsTarget, stack: Stack) -> None:
     ]
     ttl = ddb.describe_time_to_live(TableName=stack.names.sightings_table)
     assert ttl["TimeToLiveDescription"]["AttributeName"] == "expires"  # the retention
+    library = ddb.describe_table(TableName=stack.names.library_table)["Table"]
+    assert library["KeySchema"] == [
+        {"AttributeName": "pk", "KeyType": "HASH"},
+        {"AttributeName": "sk", "KeyType": "RANGE"},
+    ]
+    status = ddb.describe_time_to_live(TableName=stack.names.library_table)
+    assert status["TimeToLiveDescription"]["AttributeName"] == "expires"  # unknown faces
+    # the face store: private, unknown chips expire, and no notification (nothing the
+    # function writes there can trigger it)
+    s3 = target.client("s3")
+    (rule,) = s3.get_bucket_lifecycle_configuration(Bucket=stack.names.face_store)["Rules"]
+    assert (rule["Filter"]["Prefix"], rule["Expiration"]["Days"]) == ("unknown/", 14)
+    notification = s3.get_bucket_notification_configuration(Bucket=stack.names.face_store)
+    assert not notification.get("QueueConfigurations")
+    assert not notification.get("LambdaFunctionConfigurations")
 
 
 def test_local_deploy_makes_every_resource_with_its_settings(
@@ -152,7 +167,7 @@ def test_local_deploy_makes_every_resource_with_its_settings(
     first = stack.deploy()
     assert first.changed
     assert {str(c.action) for c in first.changes} == {"create"}
-    assert len(first.changes) == 11
+    assert len(first.changes) == 13
     _check_bucket(target, stack, days=3)
     _check_messaging(target, stack, visibility=60)
     _check_tables(target, stack)
@@ -214,6 +229,9 @@ def test_aws_deploy_function_role_and_event_source_mapping(target: AwsTarget, pr
         "ROLLCALL_IDEMPOTENCY_TABLE": names.idempotency_table,
         "ROLLCALL_SIGHTINGS_TABLE": names.sightings_table,
         "ROLLCALL_SIGHTINGS_RETENTION_DAYS": "180",
+        "ROLLCALL_LIBRARY_TABLE": names.library_table,
+        "ROLLCALL_FACE_STORE": names.face_store,
+        "ROLLCALL_UNKNOWN_RETENTION_DAYS": "14",
     }  # no model variables: the image's baked-in artifact applies
 
     (mapping,) = aws.list_event_source_mappings(FunctionName=names.function)["EventSourceMappings"]
@@ -276,13 +294,19 @@ def _check_least_privilege(
     granted: set[tuple[str, str]] = set()
     for statement in document["Statement"]:
         assert statement["Effect"] == "Allow"
-        assert "Condition" not in statement
+        if statement["Sid"] == "WriteUnknownFaces":  # the unknown faces' partition only
+            assert statement["Condition"] == {
+                "ForAllValues:StringEquals": {"dynamodb:LeadingKeys": ["unknown"]}
+            }
+        else:
+            assert "Condition" not in statement
         for action in statement["Action"]:
             assert "*" not in action, action
             granted |= {(action, resource) for resource in statement["Resource"]}
     events = names.queue_arn(names.events_queue)
     idempotency = names.table_arn(names.idempotency_table)
     streams = f"{names.log_group_arn}:log-stream:*"
+    library = names.table_arn(names.library_table)
     assert granted == {
         ("s3:GetObject", f"{names.bucket_arn}/*"),  # any new object gets an answer
         ("s3:ListBucket", names.bucket_arn),  # a missing object is 404, not 403
@@ -299,6 +323,10 @@ def _check_least_privilege(
         ("logs:CreateLogStream", streams),
         ("logs:PutLogEvents", streams),
         *extra,
+        ("dynamodb:GetItem", library),  # the library's version item
+        ("dynamodb:Query", library),  # its embeddings, only when the version changed
+        ("dynamodb:PutItem", library),  # unknown faces (the condition above)
+        ("s3:PutObject", f"{names.face_store_arn}/unknown/*"),  # their chips
     }
     trust = iam.get_role(RoleName=names.role)["Role"]["AssumeRolePolicyDocument"]
     assert trust["Statement"][0]["Principal"] == {"Service": "lambda.amazonaws.com"}
@@ -401,7 +429,7 @@ def test_destroy_keeps_clips_unless_forced(target: AwsTarget, prefix: str) -> No
 
     done = stack.destroy(force=True)
     assert {str(c.action) for c in done.changes} == {"delete"}
-    assert len(done.changes) == 14  # the device's route (3), then the stack (11)
+    assert len(done.changes) == 16  # the device's route (3), then the stack (13)
     assert not any(_exists(target, stack).values())
     assert stack.devices.registered() == []
 
@@ -414,7 +442,7 @@ def test_destroy_removes_the_aws_flavour_entirely(target: AwsTarget, prefix: str
     assert all(_exists(target, stack).values())
     done = stack.destroy()
     assert {str(c.action) for c in done.changes} == {"delete"}
-    assert len(done.changes) == 16
+    assert len(done.changes) == 18
     assert not any(_exists(target, stack).values())
     mappings = target.client("lambda").list_event_source_mappings()["EventSourceMappings"]
     assert all(m["FunctionArn"] != stack.names.function_arn for m in mappings)
@@ -458,10 +486,10 @@ def test_course_buckets_named_written_never_notified(target: AwsTarget, prefix: 
     assert stack.outputs()["output_bucket"] == f"{prefix}-output"
     assert not stack.deploy().changed
 
-    assert len(stack.destroy().changes) == 17
+    assert len(stack.destroy().changes) == 19
 
     local = Stack.resolve(target, prefix, StackSettings(local=True), **buckets)
-    assert len(local.deploy().changes) == 12
+    assert len(local.deploy().changes) == 14
     s3.put_object(Bucket=f"{prefix}-output", Key="test_0.txt", Body=b"mr_bean,lawyer,freshmen")
     with pytest.raises(JobFailedError, match=f"{prefix}-output still holds 1 object"):
         local.destroy()

@@ -36,9 +36,12 @@ CALLS = {
     ("s3", "head_object"): "s3:GetObject",
     ("s3", "download_file"): "s3:GetObject",
     ("s3", "get_paginator"): "s3:ListBucket",  # list_objects_v2 (model artifact in S3)
-    ("s3", "put_object"): "s3:PutObject",  # the output object (ROLLCALL_OUTPUT_BUCKET)
+    # the output object (ROLLCALL_OUTPUT_BUCKET) and unknown faces' chips (the face store)
+    ("s3", "put_object"): "s3:PutObject",
     ("dynamodb", "batch_get_item"): "dynamodb:BatchGetItem",
     ("dynamodb", "get_item"): "dynamodb:GetItem",
+    ("dynamodb", "get_paginator"): "dynamodb:Query",  # the face library, on change
+    ("dynamodb", "put_item"): "dynamodb:PutItem",  # unknown faces
     ("sns", "publish"): "sns:Publish",
     ("dynamodb", "batch_write_item"): "dynamodb:BatchWriteItem",
 }
@@ -109,13 +112,14 @@ def test_policy_grants_exactly_what_the_function_calls_on_its_own_resources(
         "s3:GetObject": {f"{n.bucket_arn}/*", f"{MODEL_BUCKET_ARN}/recognizer/v1/*"},
         "s3:ListBucket": {n.bucket_arn, MODEL_BUCKET_ARN},
         "dynamodb:BatchGetItem": {n.table_arn(n.students_table)},
-        "dynamodb:GetItem": {n.table_arn(n.idempotency_table)},
-        "dynamodb:PutItem": {n.table_arn(n.idempotency_table)},
+        "dynamodb:GetItem": {n.table_arn(n.idempotency_table), n.table_arn(n.library_table)},
+        "dynamodb:PutItem": {n.table_arn(n.idempotency_table), n.table_arn(n.library_table)},
+        "dynamodb:Query": {n.table_arn(n.library_table)},
+        "s3:PutObject": {f"{n.face_store_arn}/unknown/*", f"arn:aws:s3:::{OUTPUT_BUCKET}/*"},
         "dynamodb:UpdateItem": {n.table_arn(n.idempotency_table)},
         "dynamodb:DeleteItem": {n.table_arn(n.idempotency_table)},
         "dynamodb:BatchWriteItem": {n.table_arn(n.sightings_table)},
         "sns:Publish": {n.results_topic_arn},
-        "s3:PutObject": {f"arn:aws:s3:::{OUTPUT_BUCKET}/*"},
         "sqs:ReceiveMessage": {events},
         "sqs:DeleteMessage": {events},
         "sqs:GetQueueAttributes": {events},

@@ -27,6 +27,7 @@ from cloud_handler.events import ClipTask
 from cloud_handler.fetch import fetch_clip
 from cloud_handler.lookup import lookup_students
 from cloud_handler.sampling import look
+from cloud_handler.unknowns import keep_unknowns
 from shared_schema import (
     MAX_FACES,
     MAX_STAGE_MS,
@@ -148,6 +149,8 @@ def _recognize(
     stage[0] = "decode"
     data = blob.data
     del blob
+    if runtime.library is not None:
+        runtime.library.refresh()  # one GetItem per few seconds; a Query only on change
     sampled = look(
         data,
         runtime.recognizer,
@@ -156,6 +159,7 @@ def _recognize(
         where=f"s3://{task.bucket}/{task.key}",
         clock=clock,
         stage=stage,
+        coarse=settings.coarse_detection,
     )
     del data
     batch = sampled.batch
@@ -169,6 +173,7 @@ def _recognize(
         else {}
     )
     t_lookup = clock()
+    keep_unknowns(runtime, task, ref.clip.device_id if ref.clip else None, votes, batch.faces)
     faces: list[FaceResult] = []
     for person in votes[:MAX_FACES]:
         record = records.get(person.identity) if person.identity else None

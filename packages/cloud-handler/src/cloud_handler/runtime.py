@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from cloud_handler.answer import Answer, InvocationConfig, build_answer, idempotency_config
 from cloud_handler.aws import client, session
+from cloud_handler.library import LibraryReader, library_reader
 from cloud_handler.lookup import RecordCache
 from cloud_handler.model import load_model
 from cloud_handler.settings import Settings, load_settings
@@ -32,6 +33,8 @@ class Runtime:
     model: ModelInfo
     """The results' ``model`` field."""
     cache: RecordCache = field(default_factory=RecordCache)
+    library: LibraryReader | None = None
+    """Keeps the recognizer's gallery at the face library's version (None: no library)."""
     idempotency: InvocationConfig = field(default_factory=idempotency_config)
     answer: Answer = field(init=False, repr=False)
     """``answer(payload, attempt)``: the object's result computed and published, once."""
@@ -65,7 +68,8 @@ def build_runtime() -> Runtime:
     s3 = s3 or make("s3")
     dynamodb, sns = make("dynamodb"), make("sns")
     recognizer, model = loading.result()
-    return Runtime(settings, s3, dynamodb, sns, recognizer, model)
+    library = library_reader(dynamodb, settings.library_table, recognizer)
+    return Runtime(settings, s3, dynamodb, sns, recognizer, model, library=library)
 
 
 def get_runtime() -> Runtime:

@@ -5,7 +5,8 @@ A rollcall clip (one moment) gives :data:`CLIP_FRAMES` frames spread over it. An
 object is a whole video: :data:`CLIP_FRAMES` frames over its first :data:`LEAD_MS` come
 first (a moment, as cheap as a clip), then up to :data:`VIDEO_FRAMES` in all spread over the
 rest - unless the vote is decided after the first moment (the same people, each named, in
-every frame so far), where decoding stops. Faces are detected in full on few frames and
+every frame so far; after 2 frames already where each is named with a similarity well above
+the threshold), where decoding stops. Faces are detected in full on few frames and
 followed into the others (face-model's ``FaceTracker``). Only the frame in hand is held.
 """
 
@@ -14,7 +15,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 from cloud_handler.decode import FrameStream
 from cloud_handler.errors import Stage
@@ -24,6 +25,7 @@ if TYPE_CHECKING:
     from face_model.results import RecognitionBatch
 
 Clock = Callable[[], float]
+Coarse = Literal["videos", "all", "off"]
 
 CLIP_FRAMES = 3
 """Frames sampled from a rollcall clip (one moment), and from a whole video's first moment."""
@@ -33,6 +35,16 @@ LEAD_MS = 200
 """A whole video's first :data:`CLIP_FRAMES` frames lie within its first this many ms."""
 DETECT_MAX_SIDE = 640
 """Detection runs on a copy whose longer side is at most this (boxes in original pixels)."""
+VIDEO_COARSE_FACE = 0.1
+"""In a whole video, full detections look first for faces at least this fraction of the
+frame's shorter side, and for smaller ones (down to ``ROLLCALL_MIN_FACE_SIZE``) only where
+none is found: a whole upload shows its people large, and the pyramid's largest scales
+(small faces) are most of MTCNN's work. Rollcall clips (students at any distance) keep the
+exact search unless ``ROLLCALL_COARSE_DETECTION=all``."""
+SURE_ABOVE = 0.2
+"""A whole video's vote is decided after its first 2 frames already where both name the
+same people, each with a similarity at least this far above the model's threshold (else
+after 3 frames, as for any other agreement)."""
 TRACK_WITHIN_MS = 1000
 """Faces are followed from frame to frame at most this long after a full detection, which
 runs again after it, at a scene cut and where a face is lost (negative: in full on every
@@ -61,9 +73,12 @@ def look(
     where: str,
     clock: Clock = time.perf_counter,
     stage: list[Stage] | None = None,
+    coarse: Coarse = "videos",
 ) -> Looked:
     """Decode and recognize ``data`` frame by frame (see the module's docstring);
-    ``stage[0]`` says which of decode and detect is in progress.
+    ``stage[0]`` says which of decode and detect is in progress; ``coarse``: where full
+    detections are coarse to fine (whole videos, clips too, or nowhere; see
+    :data:`VIDEO_COARSE_FACE`).
 
     Raises:
         ClipError: from decoding (see :class:`FrameStream`).
@@ -80,7 +95,12 @@ def look(
         max_frame_pixels=max_frame_pixels,
         where=where,
     )
-    video = recognizer.video(max_side=DETECT_MAX_SIDE, redetect_ms=TRACK_WITHIN_MS)
+    video = recognizer.video(
+        max_side=DETECT_MAX_SIDE,
+        redetect_ms=TRACK_WITHIN_MS,
+        coarse=VIDEO_COARSE_FACE if coarse == "all" or (coarse == "videos" and not clip) else None,
+    )
+    sure = recognizer.threshold + SURE_ABOVE
     times: list[int] = []
     decode_s = recognize_s = 0.0
     early = False
@@ -100,7 +120,11 @@ def look(
             recognize_s += clock() - start
             times.append(picked.time_ms)
             del picked  # the frame: only one is held at a time
-            if not clip and len(times) < stream.picks and decided(video.faces, len(times)):
+            if (
+                not clip
+                and len(times) < stream.picks
+                and decided(video.faces, len(times), sure=sure)
+            ):
                 early = True
                 break
     finally:

@@ -42,6 +42,12 @@ class Settings(BaseSettings):
     model_s3_uri: str | None = None
     model_cache: Path | None = None
     """Where an S3 artifact is copied (default: the temp dir)."""
+    library_table: str | None = None
+    """The face library's DynamoDB table (the gallery; unset: the artifact's own gallery)."""
+    face_store: str | None = None
+    """The private bucket of face chips (unknown faces are kept there when set)."""
+    unknown_retention_days: int = Field(default=14, ge=0, le=3650)
+    """How long unknown faces are kept (0: none is kept)."""
     endpoint_url: str | None = None
     """One endpoint for every AWS client; unset: botocore's own resolution."""
     region: str = Field(
@@ -51,6 +57,9 @@ class Settings(BaseSettings):
     )
     threads: int | None = Field(default=None, ge=1, le=256)
     min_face_size: int = Field(default=40, ge=12, le=4096)
+    coarse_detection: Literal["videos", "all", "off"] = "videos"
+    """Where full detections are coarse to fine (see ``sampling.VIDEO_COARSE_FACE``): whole
+    videos only, rollcall clips too, or nowhere (the exact cascade)."""
     max_object_bytes: int = Field(default=50 * MIB, ge=1, le=2**40)
     max_frame_pixels: int = Field(default=4096 * 2304, ge=1, le=2**31)
     output_bucket: str | None = Field(default=None, min_length=3, max_length=63)

@@ -29,12 +29,28 @@ def similarity_transform(src: np.ndarray, dst: np.ndarray) -> np.ndarray:
     return matrix
 
 
+_MARGIN = 4
+"""Pixels kept around the region a warp reads from."""
+
+
 def warp_affine(image: np.ndarray, matrix: np.ndarray, size: tuple[int, int]) -> np.ndarray:
     """Warp ``image`` by the forward 2 x 3 ``matrix`` into an output of (height, width)."""
     full = np.vstack([matrix, [0.0, 0.0, 1.0]])
     inverse = np.linalg.inv(full)[:2]  # PIL maps output pixels back to input pixels
     height, width = size
-    warped = Image.fromarray(image).transform(
+    # only the part of the image the output maps back to (and a margin for the bilinear
+    # filter) is handed to PIL: not a copy of a whole 1080p frame per face
+    corners = np.array([[0, 0, 1], [width, 0, 1], [0, height, 1], [width, height, 1]], float)
+    back = corners @ inverse.T
+    rows, cols = image.shape[:2]
+    left = int(np.clip(np.floor(back[:, 0].min()) - _MARGIN, 0, cols))
+    top = int(np.clip(np.floor(back[:, 1].min()) - _MARGIN, 0, rows))
+    right = int(np.clip(np.ceil(back[:, 0].max()) + _MARGIN, left, cols))
+    bottom = int(np.clip(np.ceil(back[:, 1].max()) + _MARGIN, top, rows))
+    if right > left and bottom > top:
+        image = image[top:bottom, left:right]
+        inverse = inverse - np.array([[0, 0, left], [0, 0, top]], float)
+    warped = Image.fromarray(np.ascontiguousarray(image)).transform(
         (width, height),
         Image.Transform.AFFINE,
         data=tuple(inverse.flatten()),

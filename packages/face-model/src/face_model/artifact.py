@@ -186,12 +186,15 @@ def export_model(
     out: str | Path,
     *,
     allow_untrained: bool = False,
+    allow_empty: bool = False,
     parity_crops: np.ndarray | None = None,
 ) -> ExportReport:
     """Write the artifact of a model directory to ``out`` (replacing an older artifact).
 
     Refuses a model whose backbone has neither pretrained nor trained weights (it cannot
     tell people apart) unless ``allow_untrained``; the artifact then says pretrained=false.
+    ``allow_empty``: export networks with nobody enrolled (the stack's face library holds
+    the people).
     """
     model = load_model(model_dir)
     config = model.config
@@ -210,7 +213,7 @@ def export_model(
             f"({config.weights_source or 'random'}) look untrained, every face embeds alike. "
             "Use real pretrained weights, or --allow-untrained to export it marked untrained"
         )
-    if not model.gallery.people and not allow_untrained:
+    if not model.gallery.people and not (allow_untrained or allow_empty):
         raise ArtifactError(
             f"model {model_dir} has nobody enrolled; enroll people first (`face-model enroll`)"
         )
@@ -268,6 +271,17 @@ def export_model(
         )
     log.info("exported %s (%s) to %s", config.backbone, manifest["version"], out)
     return ExportReport(out, manifest, diff)
+
+
+def export_networks(backbone: str, out: str | Path) -> ExportReport:
+    """An artifact of ``backbone``'s pretrained networks with nobody enrolled: what the
+    handler's image carries when the stack's face library holds the people."""
+    from face_model.training import new_model
+
+    with tempfile.TemporaryDirectory(prefix="face-model-networks-") as tmp:
+        model = new_model(backbone, None)
+        model.save(Path(tmp) / "model")
+        return export_model(Path(tmp) / "model", out, allow_empty=True)
 
 
 def export_detection_only(

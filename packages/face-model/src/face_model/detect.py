@@ -103,9 +103,32 @@ class FaceDetector:
         checked = [check_frame(f, i) for i, f in enumerate(frames)]
         return self.detect_resized([resize_frame(f, max_side) for f in checked])
 
-    def detect_resized(self, small: Sequence[tuple[np.ndarray, float]]) -> list[list[Detection]]:
+    def detect_resized(
+        self, small: Sequence[tuple[np.ndarray, float]], *, coarse_min_face: float | None = None
+    ) -> list[list[Detection]]:
         """:meth:`detect` on frames already downscaled: (image, scale) pairs, where scale
-        is the image's size over the original's (boxes come back in original pixels)."""
+        is the image's size over the original's (boxes come back in original pixels).
+
+        ``coarse_min_face`` (pixels of the original; coarse to fine): look first only for
+        faces at least this large - the pyramid's costly largest scales are skipped - and
+        down to ``min_face_size`` only in the frames where none was found. A face smaller
+        than it beside a larger one is then missed. None: one search down to
+        ``min_face_size`` (the exact MTCNN cascade).
+        """
+        coarse = coarse_min_face if coarse_min_face is not None else 0.0
+        if coarse > self.min_face_size:
+            out = self._detect_resized(small, coarse)
+            missing = [i for i, found in enumerate(out) if not found]
+            if missing:
+                finer = self._detect_resized([small[i] for i in missing], self.min_face_size)
+                for i, found in zip(missing, finer, strict=True):
+                    out[i] = found
+            return out
+        return self._detect_resized(small, self.min_face_size)
+
+    def _detect_resized(
+        self, small: Sequence[tuple[np.ndarray, float]], min_face_size: float
+    ) -> list[list[Detection]]:
         out: list[list[Detection]] = [[] for _ in small]
         groups: dict[tuple[int, ...], list[int]] = {}
         for i, (img, _) in enumerate(small):
@@ -113,7 +136,7 @@ class FaceDetector:
         for indices in groups.values():
             scale = small[indices[0]][1]
             found = self.mtcnn.detect(
-                [small[i][0] for i in indices], max(12.0, self.min_face_size * scale)
+                [small[i][0] for i in indices], max(12.0, min_face_size * scale)
             )
             for i, (boxes, probs, points) in zip(indices, found, strict=True):
                 out[i] = self._keep(boxes / scale, probs, points / scale)

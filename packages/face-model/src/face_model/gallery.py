@@ -32,11 +32,16 @@ class Match:
     margin: float
 
 
-def pairwise_similarity(a: np.ndarray, b: np.ndarray, metric: Metric) -> np.ndarray:
-    """Similarity of each row of ``a`` to each row of ``b`` (len(a) x len(b))."""
+def pairwise_similarity(
+    a: np.ndarray, b: np.ndarray, metric: Metric, b_squared: np.ndarray | None = None
+) -> np.ndarray:
+    """Similarity of each row of ``a`` to each row of ``b`` (len(a) x len(b));
+    ``b_squared``: ``b``'s squared row norms, when known."""
     if metric == "cosine":
         return np.asarray(a @ b.T, dtype=np.float32)
-    squared = (a * a).sum(1)[:, None] + (b * b).sum(1)[None, :] - 2.0 * (a @ b.T)
+    if b_squared is None:
+        b_squared = (b * b).sum(1)
+    squared = (a * a).sum(1)[:, None] + b_squared[None, :] - 2.0 * (a @ b.T)
     return np.asarray(1.0 - np.sqrt(np.maximum(squared, 0.0)), dtype=np.float32)
 
 
@@ -67,7 +72,10 @@ class Gallery:
         self.digests = list(digests) if digests is not None else [""] * len(labels)
         if len(self.digests) != len(labels):
             raise ValueError(f"gallery: {len(labels)} labels, {len(self.digests)} digests")
-        self._centroids: tuple[list[str], np.ndarray] | None = None
+        self.negatives: dict[str, np.ndarray] = {}
+        """Per person, embeddings of faces that are NOT that person (``tools faces reject``)."""
+        self._centroids: _Index | None = None
+        """Per-person index (names, centroids, rows), built on first match after a change."""
 
     @classmethod
     def empty(cls, dim: int, metric: Metric = "cosine") -> Gallery:
@@ -132,20 +140,15 @@ class Gallery:
         self._centroids = None
         return removed
 
+    def _index(self) -> _Index:
+        if self._centroids is None:
+            self._centroids = _Index.build(self.embeddings, self.labels, self.metric)
+        return self._centroids
+
     def centroids(self) -> tuple[list[str], np.ndarray]:
         """Person names and their mean embeddings (unit length for cosine)."""
-        if self._centroids is None:
-            people = self.people
-            labels = np.asarray(self.labels)
-            rows = [self.embeddings[labels == p].mean(0) for p in people]
-            if not rows:
-                mat = np.zeros((0, self.dim), np.float32)
-            elif self.metric == "cosine":
-                mat = l2_normalise(np.stack(rows))
-            else:
-                mat = np.stack(rows).astype(np.float32)
-            self._centroids = (people, mat)
-        return self._centroids
+        index = self._index()
+        return index.people, index.centroids
 
     def similarities(
         self, embeddings: np.ndarray, method: str = DEFAULT_METHOD, k: int = DEFAULT_K
@@ -155,24 +158,50 @@ class Gallery:
         ``centroid``: similarity to the person's mean embedding. ``knn``: mean of the ``k``
         highest similarities to the person's enrolled embeddings (robust when one person's
         photos form several clusters: lighting, glasses, or a mislabelled folder).
-        ``hybrid``: the higher of the two.
+        ``hybrid``: the higher of the two. A person's score is -1 where the embedding is at
+        least as close to one of the person's negative examples as the score itself.
         """
         embeddings = np.asarray(embeddings, dtype=np.float32).reshape(-1, self.dim)
+        people, sims = self._similarities(embeddings, method, k)
+        column = self._index().column
+        for person, negatives in self.negatives.items():
+            j = column.get(person)
+            if j is not None and len(negatives) and len(embeddings):
+                closest = pairwise_similarity(embeddings, negatives, self.metric).max(axis=1)
+                sims[:, j] = np.where(closest >= sims[:, j], -1.0, sims[:, j])
+        return people, sims
+
+    def _similarities(
+        self, embeddings: np.ndarray, method: str, k: int
+    ) -> tuple[list[str], np.ndarray]:
         if method not in METHODS:
             raise ValueError(f"unknown matching method {method!r}; use one of {METHODS}")
         if method in ("centroid", "hybrid"):
-            people, mat = self.centroids()
-            centroid = pairwise_similarity(embeddings, mat, self.metric)
+            index = self._index()
+            people, mat = index.people, index.centroids
+            centroid = pairwise_similarity(embeddings, mat, self.metric, index.centroids_squared)
             if method == "centroid":
                 return people, centroid
-        people = self.people
-        labels = np.asarray(self.labels)
-        all_sims = pairwise_similarity(embeddings, self.embeddings, self.metric)
+        index = self._index()
+        people = index.people
         out = np.zeros((len(embeddings), len(people)), dtype=np.float32)
-        for j, person in enumerate(people):
-            cols = all_sims[:, labels == person]
-            top = min(k, cols.shape[1])
-            out[:, j] = np.sort(cols, axis=1)[:, -top:].mean(axis=1)
+        if people and len(embeddings):
+            # each person's rows side by side (padded with -inf), sorted: the top k are last
+            all_sims = pairwise_similarity(
+                embeddings, self.embeddings, self.metric, index.embeddings_squared
+            )
+            rows = all_sims[:, index.safe_rows]
+            rows[:, ~index.valid] = -np.inf
+            width = rows.shape[2]
+            kk = min(k, width)
+            if kk < width:  # only the top kk need to be in place (sorted among themselves)
+                rows = np.partition(rows, width - kk, axis=2)
+            rows[:, :, width - kk :].sort(axis=2)
+            top = np.minimum(k, index.counts)
+            keep = np.arange(width - kk, width)[None, :] >= (width - top)[:, None]
+            out = (np.where(keep, rows[:, :, width - kk :], 0.0).sum(axis=2) / top).astype(
+                np.float32
+            )
         if method == "hybrid":
             out = np.maximum(out, centroid)
         return people, out
@@ -193,12 +222,12 @@ class Gallery:
                 out.append(Match(None, None, 0.0, 0.0))
                 continue
             clipped = np.clip(row, -1.0, 1.0)  # float error (cosine), far faces (Euclidean)
-            order = np.argsort(clipped)[::-1]
-            best = float(clipped[order[0]])
-            second = float(clipped[order[1]]) if len(order) > 1 else -1.0
-            gap = best - second if len(order) > 1 else best
+            # the best two only (a partition, not a sort: libraries of thousands of people)
+            top = int(np.argmax(clipped))
+            best = float(clipped[top])
+            gap = best - float(np.partition(clipped, -2)[-2]) if len(people) > 1 else best
             known = best >= threshold and gap >= margin
-            out.append(Match(people[order[0]] if known else None, people[order[0]], best, gap))
+            out.append(Match(people[top] if known else None, people[top], best, gap))
         return out
 
     def save(self, path: str | Path) -> None:
@@ -227,4 +256,53 @@ class Gallery:
             sources or [""] * len(labels),
             metric,  # type: ignore[arg-type]
             digests,
+        )
+
+
+@dataclass(frozen=True)
+class _Index:
+    """The gallery grouped by person (vectorised: no loop over people when matching)."""
+
+    people: list[str]
+    column: dict[str, int]
+    centroids: np.ndarray
+    rows: np.ndarray
+    """people x (most embeddings of one person): row numbers, -1 where padded."""
+    valid: np.ndarray
+    safe_rows: np.ndarray
+    """``rows`` with the padding pointing at row 0 (masked by ``valid``)."""
+    counts: np.ndarray
+    centroids_squared: np.ndarray
+    embeddings_squared: np.ndarray
+
+    @classmethod
+    def build(cls, embeddings: np.ndarray, labels: list[str], metric: Metric) -> _Index:
+        dim = embeddings.shape[1]
+        if not labels:
+            empty, none = np.zeros((0, 1), np.int64), np.zeros(0, np.float32)
+            return cls(
+                [], {}, np.zeros((0, dim), np.float32), empty, empty >= 0, empty, none, none, none
+            )
+        names, inverse = np.unique(np.asarray(labels), return_inverse=True)
+        counts = np.bincount(inverse, minlength=len(names))
+        order = np.argsort(inverse, kind="stable")
+        starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
+        sums = np.add.reduceat(embeddings[order].astype(np.float64), starts, axis=0)
+        centroids = (sums / counts[:, None]).astype(np.float32)
+        if metric == "cosine":
+            centroids = l2_normalise(centroids)
+        rank = np.arange(len(order)) - starts[inverse[order]]
+        rows = np.full((len(names), int(counts.max())), -1, np.int64)
+        rows[inverse[order], rank] = order
+        people = [str(n) for n in names]
+        return cls(
+            people,
+            {p: j for j, p in enumerate(people)},
+            centroids,
+            rows,
+            rows >= 0,
+            np.maximum(rows, 0),
+            counts,
+            (centroids * centroids).sum(1),
+            (embeddings * embeddings).sum(1),
         )

@@ -179,6 +179,10 @@ class Recognizer:
             threads=threads,
         )
 
+    def use_gallery(self, gallery: Gallery) -> None:
+        """Match against ``gallery`` from now on (the face library's latest version)."""
+        self.gallery, self.people = gallery, gallery.people
+
     @property
     def detector(self) -> FaceDetector:
         """The MTCNN detector (created on first use)."""
@@ -247,16 +251,19 @@ class Recognizer:
         image = np.asarray(frame)
         start = time.perf_counter()
         crops: list[np.ndarray] = []
-        if found and self.can_identify and self.spec is not None:
+        # an empty library still embeds: unknown faces are kept to be named later
+        embeds = self.pretrained and self.embedder is not None and self.gallery is not None
+        if found and embeds and self.spec is not None:
             crops = [align_face(image, d, self.spec) for d in found]
         align_ms = (time.perf_counter() - start) * 1000
         start = time.perf_counter()
         faces: list[FaceMatch] = []
         if crops and self.embedder is not None and self.gallery is not None:
+            embeddings = self.embedder(crops)
             matches = self.gallery.match(
-                self.embedder(crops), self.threshold, self.margin, self.matching, self.k
+                embeddings, self.threshold, self.margin, self.matching, self.k
             )
-            for det, match in zip(found, matches, strict=True):
+            for n, (det, match) in enumerate(zip(found, matches, strict=True)):
                 faces.append(
                     FaceMatch(
                         frame_index=frame_index,
@@ -265,6 +272,9 @@ class Recognizer:
                         identity=match.identity,
                         similarity=match.similarity,
                         margin=match.margin,
+                        best=match.best,
+                        embedding=embeddings[n],
+                        chip=crops[n] if match.identity is None else None,
                     )
                 )
         else:
@@ -276,11 +286,15 @@ class Recognizer:
         return faces, align_ms, embed_ms
 
     def video(
-        self, *, max_side: int | None = 640, redetect_ms: int = REDETECT_MS
+        self,
+        *,
+        max_side: int | None = 640,
+        redetect_ms: int = REDETECT_MS,
+        coarse: float | None = None,
     ) -> VideoRecognizer:
         """A recognizer for the frames of one video given one at a time, in order: faces
         detected in full on few frames and followed into the others (see
-        :class:`face_model.tracking.FaceTracker`)."""
+        :class:`face_model.tracking.FaceTracker`, also for ``coarse``)."""
         from face_model.tracking import VideoRecognizer
 
-        return VideoRecognizer(self, max_side=max_side, redetect_ms=redetect_ms)
+        return VideoRecognizer(self, max_side=max_side, redetect_ms=redetect_ms, coarse=coarse)

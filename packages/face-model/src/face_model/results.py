@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -15,6 +16,12 @@ class FaceMatch:
     identity: str | None
     similarity: float
     margin: float
+    best: str | None = None
+    """The closest person, named or not (None: nobody enrolled, or no embedding)."""
+    embedding: Any = field(default=None, compare=False, repr=False)
+    """The face's embedding (numpy float32), when the recognizer embeds faces."""
+    chip: Any = field(default=None, compare=False, repr=False)
+    """The aligned face (RGB uint8) of a face nobody was named for, for the face library."""
 
 
 @dataclass(frozen=True)

@@ -45,6 +45,11 @@ class FaceTracker:
     lost, when the last full detection is more than ``redetect_ms`` old (negative: on every
     frame), and on every frame while no face is known; otherwise the faces of the previous
     frame are followed into this one by O-Net alone (see :meth:`FaceDetector.refine_resized`).
+
+    ``coarse``: a full detection looks first for faces at least this fraction of the frame's
+    shorter side, and for smaller ones only when it finds none (coarse to fine: a small face
+    beside a larger one is missed); None: the exact cascade down to the detector's
+    ``min_face_size``.
     """
 
     def __init__(
@@ -54,9 +59,11 @@ class FaceTracker:
         max_side: int | None = 640,
         redetect_ms: int = REDETECT_MS,
         cut_level: float = CUT_LEVEL,
+        coarse: float | None = None,
     ) -> None:
         self.detector = detector
         self.max_side, self.redetect_ms, self.cut_level = max_side, redetect_ms, cut_level
+        self.coarse = coarse
         self.full = 0
         """Frames searched by the full cascade."""
         self.followed = 0
@@ -93,7 +100,8 @@ class FaceTracker:
                 self.followed += 1
                 self._faces = found
                 return found
-        [found] = self.detector.detect_resized([small_frame])
+        coarse = None if self.coarse is None else self.coarse * min(np.shape(frame)[:2])
+        [found] = self.detector.detect_resized([small_frame], coarse_min_face=coarse)
         self.full += 1
         self._faces, self._detected_at = found, time_ms
         return found
@@ -101,8 +109,8 @@ class FaceTracker:
 
 class VideoRecognizer:
     """A :class:`Recognizer` over the frames of one video, one frame at a time: faces
-    followed by a :class:`FaceTracker`, each frame's faces named as it comes, no frame
-    kept."""
+    followed by a :class:`FaceTracker` (``coarse``: see there), each frame's faces named as
+    it comes, no frame kept."""
 
     def __init__(
         self,
@@ -110,9 +118,12 @@ class VideoRecognizer:
         *,
         max_side: int | None = 640,
         redetect_ms: int = REDETECT_MS,
+        coarse: float | None = None,
     ) -> None:
         self.recognizer = recognizer
-        self.tracker = FaceTracker(recognizer.detector, max_side=max_side, redetect_ms=redetect_ms)
+        self.tracker = FaceTracker(
+            recognizer.detector, max_side=max_side, redetect_ms=redetect_ms, coarse=coarse
+        )
         self.faces: list[FaceMatch] = []
         self.frames = 0
         self.detect_ms = self.embed_ms = 0.0

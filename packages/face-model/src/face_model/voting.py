@@ -56,16 +56,29 @@ def vote(faces: Sequence[FaceMatch], n_frames: int) -> list[PersonVote]:
     return votes
 
 
-def decided(faces: Sequence[FaceMatch], n_frames: int, *, min_frames: int = 3) -> bool:
+def decided(
+    faces: Sequence[FaceMatch],
+    n_frames: int,
+    *,
+    min_frames: int = 3,
+    sure: float | None = None,
+    sure_frames: int = 2,
+) -> bool:
     """True when more frames would not change who is named: at least ``min_frames``
-    frames, someone named, and every frame naming the same people, each once.
+    frames, someone named, and every frame naming the same people, each once. With
+    ``sure``, already from ``sure_frames`` frames on where, besides, every named face's
+    similarity is at least ``sure``.
 
     Unknown faces do not hold the decision up (they stay unknown either way). A person who
     shows only in frames not yet seen is missed: callers stop early only where that is
     acceptable (a whole video answered by its first moment).
     """
     if n_frames < max(1, min_frames):
-        return False
+        named_faces = [f for f in faces if f.identity is not None]
+        if sure is None or n_frames < max(1, sure_frames) or not named_faces:
+            return False
+        if any(f.similarity < sure for f in named_faces):
+            return False
     named: list[Counter[str]] = [Counter() for _ in range(n_frames)]
     for face in faces:
         if not 0 <= face.frame_index < n_frames:

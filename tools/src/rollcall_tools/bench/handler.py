@@ -120,6 +120,8 @@ def _run(config: BenchConfig, endpoint: str, workdir: Path) -> dict[str, Any]:
     _say(config, "warm service time")
     report["warm_ms"] = _warm(config, stack, clips)
     ours = report["warm_ms"]["720p"]["median"]
+    _say(config, "warm 720p with the gallery read from a face library in the stack")
+    report.update(_library(config, stack, endpoint, artifact, clip=clips["720p"]))
     torch_ms = _torch_path(config, stack, clips["720p"])
     report["torch_warm_ms_720p"] = torch_ms
     report["torch_ratio_720p"] = round(torch_ms["median"] / ours, 1) if torch_ms else None
@@ -228,6 +230,29 @@ def _videos(
     reset_runtime()
     get_runtime()
     return out
+
+
+def _library(
+    config: BenchConfig, stack: Any, endpoint: str, artifact: Path, *, clip: bytes
+) -> dict[str, Any]:
+    """Warm 720p with the gallery from the stack's face library against the artifact's,
+    timed back to back (the same load), and the time a library change takes to reach a warm
+    reader."""
+    from rollcall_tools.bench.library import change_to_warm, warm_with_library
+
+    stats = warm_with_library(
+        endpoint,
+        artifact,
+        lambda: _timed_handler_runs(config, stack, clip, "720p-library", 9000)[0],
+    )
+    again = latency_stats(_timed_handler_runs(config, stack, clip, "720p-artifact", 9500)[0])
+    median, baseline = stats["median"], again["median"]
+    return {
+        "library_warm_ms_720p": stats,
+        "artifact_warm_ms_720p_again": again,
+        "library_ratio_720p": round(median / baseline, 3) if median and baseline else None,
+        "library_change": change_to_warm(3),
+    }
 
 
 def _timed_handler_runs(
@@ -494,3 +519,9 @@ def print_tables(report: dict[str, Any], console: Console) -> None:
     for key, label in (("torch_ratio_720p", "MTCNN on torch"), ("naive_ratio_720p", "naive")):
         if report[key] is not None:
             console.print(f"{label} / ours at 720p: {report[key]}x")
+    change = report["library_change"]
+    console.print(
+        f"gallery from the face library / from the artifact at 720p: "
+        f"{report['library_ratio_720p']}x; a library change reached a warm reader in "
+        f"<= {change['change_to_warm_s_max']} s (poll {change['poll_s']:g} s)"
+    )

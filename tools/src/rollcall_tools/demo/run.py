@@ -14,9 +14,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from edge_capture.gate import GateMode
+from face_model.backbones import DEFAULT_BACKBONE
 from rollcall_tools.aws import LOCAL_CREDENTIALS
 from rollcall_tools.demo.attendance import take_attendance
 from rollcall_tools.demo.inputs import VideoInput, resolve_inputs
+from rollcall_tools.demo.library import enroll_gallery
 from rollcall_tools.demo.recognizer import choose_recognizer
 from rollcall_tools.demo.report import DemoReport
 from rollcall_tools.errors import ServiceUnreachableError, ToolsError
@@ -203,6 +205,10 @@ def _run(
     )
     say(choice.note)
     state_dir = work_dir / "state"
+    # dlib's built-in networks: the runner starts with an empty face library and the people
+    # are enrolled through it; a torch backbone's artifact brings its gallery (imported)
+    through_library = choice.mode == "pretrained" and choice.backbone == DEFAULT_BACKBONE
+    through_library = through_library and options.weights is None
     try:
         with local_credentials():
             state = local_stack.up(
@@ -210,11 +216,13 @@ def _run(
                 region=options.region,
                 stack=options.stack,
                 roster=inputs.roster,
-                model_dir=choice.artifact_dir,
+                model_dir=None if through_library else choice.artifact_dir,
                 workers=options.workers,
                 devices=[DEMO_DEVICE],
                 say=say,
             )
+            if through_library:
+                enroll_gallery(state, inputs.gallery, say)
             report = DemoReport(choice.mode, choice.note, choice.backbone, options.gate)
             with interrupts(stop, abort, say):
                 for video in inputs.videos:

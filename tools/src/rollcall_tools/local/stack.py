@@ -60,9 +60,13 @@ def deploy_local(
     batch_size: int = DEFAULT_BATCH_SIZE,
     max_receives: int = QUEUE_MAX_RECEIVES,
     buckets: Buckets | None = None,
+    model_dir: Path | None = None,
 ) -> Stack:
     """Deploy the local flavour of the stack (no Lambda: the runner consumes the events
-    queue) into ``target``; ``buckets``: the upload and output buckets' names and format."""
+    queue) into ``target``; ``buckets``: the upload and output buckets' names and format;
+    the people of ``model_dir``'s gallery go into its face library."""
+    from rollcall_tools.faces.seed import import_gallery
+
     buckets = buckets or Buckets()
     settings = StackSettings(
         local=True,
@@ -73,6 +77,8 @@ def deploy_local(
     )
     deployed = Stack.resolve(target, stack, settings, **buckets.names())
     deployed.deploy()
+    if model_dir is not None:
+        import_gallery(target, deployed.names, model_dir)
     return deployed
 
 
@@ -107,6 +113,8 @@ def runner_env(state: LocalState, outputs: dict[str, Any]) -> dict[str, str]:
             "ROLLCALL_IDEMPOTENCY_TABLE": str(outputs["idempotency_table"]),
             "ROLLCALL_SIGHTINGS_TABLE": str(outputs["sightings_table"]),
             "ROLLCALL_SIGHTINGS_RETENTION_DAYS": str(outputs["sightings_retention_days"]),
+            "ROLLCALL_LIBRARY_TABLE": str(outputs["library_table"]),
+            "ROLLCALL_FACE_STORE": str(outputs["face_store"]),
             "ROLLCALL_THREADS": str(threads),
             "OMP_NUM_THREADS": str(threads),
         }
@@ -210,6 +218,10 @@ def up(
         down(state_dir)
     if model_dir is not None and not (model_dir / "manifest.json").is_file():
         raise ConfigError(f"--model-dir {model_dir}: no manifest.json there (not an artifact)")
+    if model_dir is None:  # the networks only: the face library holds the people
+        from rollcall_tools.faces.seed import default_networks
+
+        model_dir = default_networks(state_dir)
     # moto outlives this command: `tools local down` stops it by its record
     _, state = start_moto(
         state_dir,
@@ -231,6 +243,7 @@ def up(
             timeout_s=timeout_s,
             batch_size=batch_size,
             buckets=buckets,
+            model_dir=model_dir,
         )
         state.outputs = deployed.outputs()
         state.save()

@@ -167,6 +167,7 @@ class InstrumentedStack:
                 o.stack,
                 timeout_s=timeout,
                 max_receives=o.max_receives,
+                model_dir=o.model_dir,
             )
             self.outputs = deployed.outputs()
             sqs = self.client("sqs", direct=True)

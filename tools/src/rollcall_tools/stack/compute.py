@@ -8,6 +8,7 @@ from typing import Any
 
 from rollcall_tools.aws import AwsTarget, if_present
 from rollcall_tools.stack.eventual import PATIENT, Patience, role_not_assumable
+from rollcall_tools.stack.library import library_environment
 from rollcall_tools.stack.names import StackNames
 from rollcall_tools.stack.plan import Resource, differs
 from rollcall_tools.stack.policy import ASSUME_ROLE_POLICY
@@ -245,6 +246,7 @@ def function_environment(names: StackNames, settings: StackSettings) -> dict[str
         "ROLLCALL_IDEMPOTENCY_TABLE": names.idempotency_table,
         "ROLLCALL_SIGHTINGS_TABLE": names.sightings_table,
         "ROLLCALL_SIGHTINGS_RETENTION_DAYS": str(settings.sightings_retention_days),
+        **library_environment(names, settings),
     }
     if names.output_bucket:
         env["ROLLCALL_OUTPUT_BUCKET"] = names.output_bucket

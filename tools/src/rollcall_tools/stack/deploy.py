@@ -10,6 +10,7 @@ from rollcall_tools.errors import JobFailedError
 from rollcall_tools.stack import plan
 from rollcall_tools.stack.compute import EventSourceMapping, Function, LogGroup, Repository, Role
 from rollcall_tools.stack.devices import Devices
+from rollcall_tools.stack.library import library_resources
 from rollcall_tools.stack.messaging import Notification, Topic
 from rollcall_tools.stack.names import StackNames
 from rollcall_tools.stack.plan import OnChange, PlanResult, Resource
@@ -74,7 +75,13 @@ class Stack:
         if name is None or arn is None:
             return None
         policy = None if self.settings.local else bucket_policy(self.names, arn)
-        return Bucket(self.target, name, self.settings.clip_retention_days, policy, "")
+        return Bucket(
+            self.target,
+            name,
+            self.settings.clip_retention_days,
+            policy,
+            expire=("expire-outputs", ""),
+        )
 
     @property
     def devices(self) -> Devices:
@@ -108,6 +115,7 @@ class Stack:
             Table(t, n.students_table, "name"),
             Table(t, n.idempotency_table, "id", ttl_attribute="expiration"),
             SightingsTable(t, n.sightings_table),
+            *library_resources(t, n, s),
         ]
         if self.output_bucket is not None:
             out.append(self.output_bucket)
@@ -142,6 +150,8 @@ class Stack:
             "idempotency_table": n.idempotency_table,
             "sightings_table": n.sightings_table,
             "sightings_retention_days": self.settings.sightings_retention_days,
+            "library_table": n.library_table,
+            "face_store": n.face_store,
             "events_visibility_s": self.settings.events_visibility_s,
             "batch_size": self.settings.batch_size,
             "function_timeout_s": self.settings.timeout_s,

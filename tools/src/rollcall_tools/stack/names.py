@@ -87,6 +87,11 @@ class StackNames:
         return self.input_bucket or f"{self.prefix}-clips-{self.account}-{self.region}"
 
     @property
+    def face_store(self) -> str:
+        """The private face store: enrolled and unknown face chips (no notification)."""
+        return f"{self.prefix}-faces-{self.account}-{self.region}"
+
+    @property
     def events_queue(self) -> str:
         """The queue the bucket notifies; the function's event source (the local runner's)."""
         return f"{self.prefix}-events"
@@ -146,6 +151,11 @@ class StackNames:
         return f"{self.prefix}-sightings"
 
     @property
+    def library_table(self) -> str:
+        """The face library: embeddings, negative examples, unknown faces, its version."""
+        return f"{self.prefix}-faces"
+
+    @property
     def repository(self) -> str:
         return f"{self.prefix}-handler"
 
@@ -172,7 +182,11 @@ class StackNames:
 
     @property
     def output_bucket_arn(self) -> str | None:
-        return f"arn:aws:s3:::{self.output_bucket}" if self.output_bucket else None
+        return f"arn:{self.partition}:s3:::{self.output_bucket}" if self.output_bucket else None
+
+    @property
+    def face_store_arn(self) -> str:
+        return f"arn:{self.partition}:s3:::{self.face_store}"
 
     def queue_arn(self, name: str) -> str:
         return f"arn:{self.partition}:sqs:{self.region}:{self.account}:{name}"

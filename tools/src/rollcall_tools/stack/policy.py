@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from rollcall_tools.stack.library import library_statements
 from rollcall_tools.stack.names import StackNames
 from rollcall_tools.stack.settings import StackSettings
 
@@ -87,6 +88,7 @@ def handler_policy(names: StackNames, settings: StackSettings) -> dict[str, Any]
             "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
             "Resource": [f"{names.log_group_arn}:log-stream:*"],
         },
+        *library_statements(names),
     ]
     if names.output_bucket_arn:
         statements.append(

@@ -18,6 +18,8 @@ of the largest accepted frames, 4096x2304) plus one object's bytes (at most 50 M
 least 1.6x headroom. tests/test_memory.py holds the handler to it."""
 DEFAULT_IMAGE_TAG = "latest"
 DEFAULT_LOG_RETENTION_DAYS = 14
+DEFAULT_UNKNOWN_RETENTION_DAYS = 14
+"""How long the face store keeps unknown faces (0: none is kept)."""
 QUEUE_MAX_RECEIVES = 5
 """Deliveries before a message moves to its dead-letter queue (poison clips stop looping)."""
 DEFAULT_BATCH_SIZE = 5
@@ -59,6 +61,8 @@ class StackSettings:
     """The function's instruction set: x86_64 or arm64, as the image was built."""
     output_format: OutputFormat = "course"
     """What the output bucket (when the stack has one) receives per answered object."""
+    unknown_retention_days: int = DEFAULT_UNKNOWN_RETENTION_DAYS
+    """Days the face store keeps unknown faces (S3 lifecycle, DynamoDB TTL; 0: none kept)."""
 
     @property
     def events_visibility_s(self) -> int:
@@ -66,20 +70,18 @@ class StackSettings:
         return VISIBILITY_PER_TIMEOUT * self.timeout_s + self.batching_window_s
 
     def __post_init__(self) -> None:
-        if not 1 <= self.clip_retention_days <= 3650:
-            raise ConfigError(f"--retention-days must be 1..3650, got {self.clip_retention_days}")
-        if not 1 <= self.sightings_retention_days <= 3650:
-            raise ConfigError(
-                f"--sightings-retention-days must be 1..3650, got {self.sightings_retention_days}"
-            )
-        if not 1 <= self.timeout_s <= 900:
-            raise ConfigError(f"--timeout must be 1..900 s (Lambda's limit), got {self.timeout_s}")
-        if not 128 <= self.memory_mb <= 10240:
-            raise ConfigError(f"--memory must be 128..10240 MB, got {self.memory_mb}")
-        if not 1 <= self.batch_size <= 10_000:
-            raise ConfigError(f"--batch-size must be 1..10000, got {self.batch_size}")
-        if not 0 <= self.batching_window_s <= 300:
-            raise ConfigError(f"--batching-window must be 0..300 s, got {self.batching_window_s}")
+        ranges = (
+            ("--retention-days", self.clip_retention_days, 1, 3650, ""),
+            ("--sightings-retention-days", self.sightings_retention_days, 1, 3650, ""),
+            ("--unknown-retention-days", self.unknown_retention_days, 0, 3650, ""),
+            ("--timeout", self.timeout_s, 1, 900, " s (Lambda's limit)"),
+            ("--memory", self.memory_mb, 128, 10240, " MB"),
+            ("--batch-size", self.batch_size, 1, 10_000, ""),
+            ("--batching-window", self.batching_window_s, 0, 300, " s"),
+        )
+        for option, value, low, high, unit in ranges:
+            if not low <= value <= high:
+                raise ConfigError(f"{option} must be {low}..{high}{unit}, got {value}")
         if self.batch_size > 10 and self.batching_window_s < 1:
             raise ConfigError(
                 f"--batch-size {self.batch_size} needs --batching-window of 1 s or more "

@@ -24,16 +24,17 @@ class Bucket(Resource):
         bucket: str,
         retention_days: int,
         policy: dict[str, Any] | None,
-        expire_prefix: str = "clips/",
+        *,
+        expire: tuple[str, str] = ("expire-clips", "clips/"),
     ) -> None:
+        """``expire``: the lifecycle rule's id and the key prefix it expires."""
         self.target, self.bucket, self.retention_days, self.policy = (
             target,
             bucket,
             retention_days,
             policy,
         )
-        self.expire_prefix = expire_prefix
-        """Objects under it expire after ``retention_days`` ("": every object)."""
+        self.expire = expire
         self.s3 = target.client("s3")
 
     @property
@@ -58,8 +59,8 @@ class Bucket(Resource):
             },
             "lifecycle": [
                 {
-                    "ID": "expire-clips",
-                    "Filter": {"Prefix": self.expire_prefix},
+                    "ID": self.expire[0],
+                    "Filter": {"Prefix": self.expire[1]},
                     "Status": "Enabled",
                     "Expiration": {"Days": self.retention_days},
                     "AbortIncompleteMultipartUpload": {"DaysAfterInitiation": 1},
@@ -290,15 +291,26 @@ class Queue(Resource):
 
 
 class Table(Resource):
-    """An on-demand DynamoDB table with a string hash key and an optional TTL attribute."""
+    """An on-demand DynamoDB table with a string hash key (and optional string range key)
+    and an optional TTL attribute."""
 
     kind = "dynamodb table"
 
     def __init__(
-        self, target: AwsTarget, table: str, hash_key: str, ttl_attribute: str | None = None
+        self,
+        target: AwsTarget,
+        table: str,
+        hash_key: str,
+        ttl_attribute: str | None = None,
+        range_key: str | None = None,
     ) -> None:
         self.table, self.hash_key, self.ttl_attribute = table, hash_key, ttl_attribute
+        self.range_key = range_key
         self.ddb = target.client("dynamodb")
+
+    def _key(self) -> list[tuple[str, str]]:
+        key = [(self.hash_key, "HASH")]
+        return [*key, (self.range_key, "RANGE")] if self.range_key else key
 
     @property
     def name(self) -> str:
@@ -318,10 +330,10 @@ class Table(Resource):
         }
 
     def diff(self, current: dict[str, Any]) -> list[str]:
-        if [tuple(k) for k in current["key"]] != [(self.hash_key, "HASH")]:
+        if [tuple(k) for k in current["key"]] != self._key():
             raise ConfigError(
-                f"table {self.table} exists with key {current['key']}, expected hash key "
-                f"{self.hash_key!r}: it was not made by this tool; remove it or use another --stack"
+                f"table {self.table} exists with key {current['key']}, expected "
+                f"{self._key()}: it was not made by this tool; remove it or use another --stack"
             )
         return differs("billing", current["billing"], "PAY_PER_REQUEST") + differs(
             "ttl", current["ttl"], self.ttl_attribute
@@ -330,8 +342,10 @@ class Table(Resource):
     def create(self) -> None:
         self.ddb.create_table(
             TableName=self.table,
-            AttributeDefinitions=[{"AttributeName": self.hash_key, "AttributeType": "S"}],
-            KeySchema=[{"AttributeName": self.hash_key, "KeyType": "HASH"}],
+            AttributeDefinitions=[
+                {"AttributeName": k, "AttributeType": "S"} for k, _ in self._key()
+            ],
+            KeySchema=[{"AttributeName": k, "KeyType": kind} for k, kind in self._key()],
             BillingMode="PAY_PER_REQUEST",
         )
         self.ddb.get_waiter("table_exists").wait(

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import onnxruntime as ort
@@ -282,8 +282,6 @@ class MtcnnDetector:
         images = _check_frames(frames)
         if len(seeds) != len(images):
             raise ValueError(f"{len(seeds)} seed arrays for {len(images)} frames")
-        tables = [_integral(img) if len(seed) else np.zeros((3, 1, 1), np.int32)
-                  for img, seed in zip(images, seeds, strict=True)]  # fmt: skip
         boxes = np.concatenate(
             [np.zeros((0, 5), np.float32)]
             + [np.pad(np.asarray(s, np.float32).reshape(-1, 4), ((0, 0), (0, 1))) for s in seeds]
@@ -291,7 +289,19 @@ class MtcnnDetector:
         owners = np.concatenate(
             [np.zeros(0, np.int64)] + [np.full(len(s), i, np.int64) for i, s in enumerate(seeds)]
         )
-        boxes, owners, points = self._stage3(_rerec(boxes), owners, tables, threshold)
+        boxes = _rerec(boxes)
+        # each frame's summed-area table covers only the part its crops read (not the frame)
+        regions = [_Region(0, 0, *img.shape[:2]) for img in images]
+        tables = [np.zeros((3, 1, 1), np.int32) for _ in images]
+        for i, img in enumerate(images):
+            mine = owners == i
+            windows, valid = _crop_windows(boxes[mine], *img.shape[:2])
+            if valid.any():
+                top, bottom = windows[valid, 0].min(), windows[valid, 1].max()
+                left, right = windows[valid, 2].min(), windows[valid, 3].max()
+                regions[i] = _Region(int(top), int(left), *img.shape[:2])
+                tables[i] = _integral(img[top:bottom, left:right])
+        boxes, owners, points = self._stage3(boxes, owners, tables, threshold, regions)
         return self._per_frame(len(images), boxes, owners, points)
 
     def _per_frame(
@@ -361,10 +371,15 @@ class MtcnnDetector:
         return _rerec(_bbreg(boxes[keep], reg[keep])), owners[keep]
 
     def _stage3(
-        self, boxes: np.ndarray, owners: np.ndarray, tables: list[np.ndarray], threshold: float
+        self,
+        boxes: np.ndarray,
+        owners: np.ndarray,
+        tables: list[np.ndarray],
+        threshold: float,
+        regions: list[_Region] | None = None,
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """O-Net over every candidate of every frame (one call): final boxes and landmarks."""
-        boxes, owners, crops = _crops(boxes, owners, tables, _CROP["onet"])
+        boxes, owners, crops = _crops(boxes, owners, tables, _CROP["onet"], regions)
         if len(boxes) == 0:
             return boxes, owners, np.zeros((0, 5, 2), np.float32)
         reg, marks, prob = self._run("onet", crops)
@@ -382,19 +397,38 @@ class MtcnnDetector:
         return boxes[keep], owners[keep], points[keep]
 
 
+class _Region(NamedTuple):
+    """Where a summed-area table lies in its frame: its top-left corner, and the frame's
+    height and width."""
+
+    top: int
+    left: int
+    height: int
+    width: int
+
+
 def _crops(
-    boxes: np.ndarray, owners: np.ndarray, tables: list[np.ndarray], size: int
+    boxes: np.ndarray,
+    owners: np.ndarray,
+    tables: list[np.ndarray],
+    size: int,
+    regions: list[_Region] | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The candidates with a non-empty crop, and their crops resized to size x size.
+    ``regions``: where each frame's table lies in it (None: the tables cover the frames).
 
     facenet-pytorch skips empty crops (boxes wholly outside the frame) and then fails;
     here such candidates are dropped.
     """
+    if regions is None:
+        regions = [_Region(0, 0, *_frame_size(table)) for table in tables]
     windows = np.zeros((len(boxes), 4), np.int64)
     valid = np.zeros(len(boxes), bool)
     for i in np.unique(owners):
         mine = owners == i
-        windows[mine], valid[mine] = _crop_windows(boxes[mine], *_frame_size(tables[i]))
+        region = regions[i]
+        windows[mine], valid[mine] = _crop_windows(boxes[mine], region.height, region.width)
+        windows[mine] -= np.array([region.top, region.top, region.left, region.left])
     boxes, owners, windows = boxes[valid], owners[valid], windows[valid]
     crops = np.zeros((len(boxes), 3, size, size), np.float32)
     for i in np.unique(owners):
