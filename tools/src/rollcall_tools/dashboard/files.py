@@ -62,7 +62,9 @@ class Listing:
     """ID -> object, for the objects the pages listed (the oldest forgotten first)."""
 
     bucket: str
-    """The only bucket whose objects may be listed: the stack's."""
+    """The stack's bucket (clips): its objects may be listed."""
+    others: frozenset[str] = frozenset()
+    """Other buckets whose objects may be listed (the face store's chips)."""
     capacity: int = CAPACITY
     _by_id: OrderedDict[str, ListedFile] = field(default_factory=OrderedDict)
     _by_file: dict[ListedFile, str] = field(default_factory=dict)
@@ -72,7 +74,7 @@ class Listing:
 
     def url(self, bucket: str, key: str, media_type: str = "application/octet-stream") -> str:
         """``/files/<id>`` for this object ('' for another bucket's: not served)."""
-        if bucket != self.bucket:
+        if bucket != self.bucket and bucket not in self.others:
             return ""
         listed = ListedFile(bucket, key, media_type)
         with self._lock:
