@@ -123,6 +123,13 @@ async def enroll(request: Request) -> Response:
     """POST (multipart, CSRF-checked): enroll NAME from the uploaded photos, as ``tools faces
     enroll NAME PHOTO...`` does (one face per photo; the others skipped and said)."""
     form = await checked_form(request)
+    try:
+        return await _enroll(request, form)
+    finally:
+        await form.close()  # the uploads' spooled files
+
+
+async def _enroll(request: Request, form: FormData) -> Response:
     dashboard = dashboard_of(request)
     with tempfile.TemporaryDirectory(prefix="rollcall-enroll-") as tmp:
         try:
