@@ -4,9 +4,9 @@ app on the local stack, all real processes: `tools local up`, `tools dashboard`,
 Live shows the result of a clip uploaded after the page opened (pushed by server-sent
 events), a stranger; on Unknowns the stranger's cluster is named; the next upload shows the
 name on Live; Attendance reports the session and its CSV downloads; on People the person is
-removed with purge; Health shows the device and the queues. Screenshots of each page are saved under the test's tmp_path, and
-copied to ``ROLLCALL_SCREENSHOTS`` when it is set (how docs/dashboard/ is made: see
-tools/README.md).
+removed with purge; Health shows the device and the queues. Screenshots of each page are
+saved under the test's tmp_path, and copied to ``ROLLCALL_SCREENSHOTS`` when it is set (how
+docs/dashboard/ is made: see tools/README.md).
 """
 
 from __future__ import annotations
