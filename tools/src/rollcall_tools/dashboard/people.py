@@ -48,9 +48,10 @@ class Row:
 
 def _rows(dashboard: Dashboard) -> list[Row]:
     library = dashboard.library
-    people = library.people()
+    faces = library.faces()
+    people = library.people(faces)
     chips: dict[str, list[str]] = {}
-    for face in library.faces():
+    for face in faces:
         shown = chips.setdefault(face.person, [])
         if face.chip and len(shown) < CHIPS_SHOWN:
             shown.append(dashboard.listing.url(library.store, face.chip, "image/jpeg"))

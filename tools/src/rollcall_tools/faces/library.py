@@ -122,10 +122,10 @@ class Library:
             return None
         return Identity(item["backbone"]["S"], item["embedder"]["S"])
 
-    def people(self) -> list[Person]:
-        """Everyone enrolled, by name."""
+    def people(self, faces: Sequence[Face] | None = None) -> list[Person]:
+        """Everyone enrolled, by name (``faces``: the embeddings, when already read)."""
         found: dict[str, list[Face]] = {}
-        for face in self.faces():
+        for face in self.faces() if faces is None else faces:
             found.setdefault(face.person, []).append(face)
         negatives: dict[str, int] = {}
         for face in self.faces(NEGATIVE):
