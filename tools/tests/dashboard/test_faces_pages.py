@@ -19,11 +19,11 @@ from PIL import Image
 from starlette.testclient import TestClient
 
 from face_model.backbones import DEFAULT_BACKBONE, get_spec
-from face_model.library import Face, Identity, UnknownFace
+from face_model.library import EMBEDDING, NEGATIVE, UNKNOWN, Face, Identity, UnknownFace
 from rollcall_tools.dashboard.app import create_app
 from rollcall_tools.dashboard.security import CSRF_FIELD
 from rollcall_tools.dashboard.views import Dashboard
-from rollcall_tools.faces.library import Library, new_id
+from rollcall_tools.faces.library import Library, item_key, new_id
 from rollcall_tools.stack.deploy import Stack
 from rollcall_tools.testkit.handler_stack import clip_key
 from rollcall_tools.testkit.results import publish, result
@@ -68,10 +68,10 @@ def library(stack: Stack, own: Identity) -> Iterator[Library]:
     lib = Library(stack.target, stack.names)
     lib.own = own  # type: ignore[attr-defined]
     yield lib
-    for person in lib.people():
-        lib.remove(person.name, purge=True)
-    for face in lib.unknowns():
-        lib.transact(deletes=[{"pk": {"S": "unknown"}, "sk": {"S": face.id}}])
+    keys = [item_key(EMBEDDING, f.id) for f in lib.faces()]
+    keys += [item_key(NEGATIVE, f.id) for f in lib.faces(NEGATIVE)]
+    keys += [item_key(UNKNOWN, u.id) for u in lib.unknowns()]
+    lib.transact(deletes=keys)
 
 
 @pytest.fixture
@@ -262,3 +262,4 @@ def test_health_shows_the_library_version(client: TestClient, library: Library) 
     page = client.get("/health").text
     version = library.version()
     assert f"version {version} ({library.table})" in page
+
