@@ -205,7 +205,7 @@ def test_live_shows_an_uploaded_clip_and_health_the_stack(running: Running) -> N
             person = page.locator("tr", has_text=PERSON)
             expect(person.locator("td.chips img").first).to_be_visible()
             _save(page, "people", shots)
-            person.get_by_role("link", name="remove with purge").click()
+            person.get_by_role("link", name="with purge").click()
             expect(page.get_by_role("heading", name=f"Remove {PERSON} and purge?")).to_be_visible()
             page.get_by_role("button", name=f"Delete {PERSON} and purge").click()
             expect(page.get_by_role("status")).to_contain_text(f"Removed {PERSON}: deleted")

@@ -68,10 +68,12 @@ def library(stack: Stack, own: Identity) -> Iterator[Library]:
     lib = Library(stack.target, stack.names)
     lib.own = own  # type: ignore[attr-defined]
     yield lib
-    keys = [item_key(EMBEDDING, f.id) for f in lib.faces()]
-    keys += [item_key(NEGATIVE, f.id) for f in lib.faces(NEGATIVE)]
-    keys += [item_key(UNKNOWN, u.id) for u in lib.unknowns()]
+    faces, negatives, unknowns = lib.faces(), lib.faces(NEGATIVE), lib.unknowns()
+    keys = [item_key(EMBEDDING, f.id) for f in faces]
+    keys += [item_key(NEGATIVE, f.id) for f in negatives]
+    keys += [item_key(UNKNOWN, u.id) for u in unknowns]
     lib.transact(deletes=keys)
+    lib.delete_chips([f.chip for f in faces + negatives] + [u.chip for u in unknowns])
 
 
 @pytest.fixture
