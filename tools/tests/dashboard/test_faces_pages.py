@@ -264,4 +264,3 @@ def test_health_shows_the_library_version(client: TestClient, library: Library) 
     page = client.get("/health").text
     version = library.version()
     assert f"version {version} ({library.table})" in page
-
