@@ -163,7 +163,8 @@ def test_remove_with_purge_names_what_goes_then_deletes_it(
     assert "1 unknown face whose closest person was" in text and "3 chips" in text
     assert f'name="name" value="{ESCAPED}"' in text
     done = _post(client, "/people/remove", name=XSS, purge="1")
-    assert "deleted 2 embeddings, 0 negatives, 1 unknowns, 3 chips" in done
+    assert "deleted 2 embeddings, 0 negatives, 1 unknowns, 3 chips, 0 sightings" in done
+    assert "every sighting of" in text
     assert library.people() == [] and len(library.unknowns()) == 1
     listed = stack.target.client("s3").list_objects_v2(Bucket=stack.names.face_store)
     assert len(listed.get("Contents", [])) == 1  # the other unknown face's chip
