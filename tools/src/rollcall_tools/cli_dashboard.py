@@ -41,7 +41,8 @@ def dashboard(
         ),
     ] = None,
 ) -> None:
-    """Serve a web dashboard of the stack (Live results, Health) until Ctrl-C; print its URL.
+    """Serve a web dashboard of the stack (Live, People, Unknowns, Attendance, Health) until
+    Ctrl-C; print its URL.
 
     It follows the results topic through a queue of its own (never a device's), created now
     and deleted on exit."""
