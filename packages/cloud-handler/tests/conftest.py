@@ -11,10 +11,10 @@ from typing import Any
 import pytest
 from PIL import Image
 
+import rollcall_testkit as testkit
 from cloud_handler import runtime
-from rollcall_tools import testkit
-from rollcall_tools.testkit.clips import astronaut, make_clip
-from rollcall_tools.testkit.handler_stack import Stack, make_stack
+from rollcall_testkit.clips import astronaut, make_clip
+from rollcall_testkit.handler_stack import Stack, make_stack
 
 
 @pytest.fixture

@@ -14,9 +14,9 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+import rollcall_testkit as testkit
 from cloud_handler.cli import app
-from rollcall_tools import testkit
-from rollcall_tools.testkit.handler_stack import Stack, body, clip_key, s3_event, sqs_event
+from rollcall_testkit.handler_stack import Stack, body, clip_key, s3_event, sqs_event
 
 runner = CliRunner()
 

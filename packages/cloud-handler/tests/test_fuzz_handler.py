@@ -26,8 +26,8 @@ from hypothesis import strategies as st
 from cloud_handler import runtime as runtime_module
 from cloud_handler.context import LocalContext
 from cloud_handler.handler import lambda_handler
-from rollcall_tools.testkit.handler_stack import sqs_event, subscribe_queue
-from rollcall_tools.testkit.results import drain
+from rollcall_testkit.handler_stack import sqs_event, subscribe_queue
+from rollcall_testkit.results import drain
 from shared_schema import ClipId, RecognitionResult, ResultStatus, format_key
 
 REGION = "us-east-1"

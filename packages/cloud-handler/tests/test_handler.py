@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from rollcall_tools.testkit.handler_stack import (
+from rollcall_testkit.handler_stack import (
     Stack,
     body,
     clip_key,

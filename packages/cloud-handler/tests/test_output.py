@@ -11,8 +11,8 @@ import pytest
 
 from cloud_handler.output import course_text, output_key, render, write_output
 from cloud_handler.runtime import reset_runtime
-from rollcall_tools.testkit.handler_stack import Stack, invoke
-from rollcall_tools.testkit.results import result
+from rollcall_testkit.handler_stack import Stack, invoke
+from rollcall_testkit.results import result
 from shared_schema import (
     BoundingBox,
     ClipRef,

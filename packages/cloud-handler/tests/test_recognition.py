@@ -14,9 +14,9 @@ from typing import Any
 
 import pytest
 
+import rollcall_testkit as testkit
 from cloud_handler.runtime import get_runtime, reset_runtime
-from rollcall_tools import testkit
-from rollcall_tools.testkit.handler_stack import (
+from rollcall_testkit.handler_stack import (
     Stack,
     body,
     clip_key,

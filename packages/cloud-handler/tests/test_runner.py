@@ -17,7 +17,7 @@ import pytest
 
 from cloud_handler.events import ClipTask
 from cloud_handler.local_runner import RunnerConfig, RunnerStats, run_local
-from rollcall_tools.testkit.handler_stack import (
+from rollcall_testkit.handler_stack import (
     Stack,
     body,
     clip_key,

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from cloud_handler.runtime import get_runtime, reset_runtime
-from rollcall_tools.testkit.handler_stack import (
+from rollcall_testkit.handler_stack import (
     Stack,
     body,
     clip_key,

@@ -20,10 +20,10 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
+from rollcall_tools.bench.stack import body, clip_key, make_stack, s3_event, sqs_event
 from rollcall_tools.bench.videos import RUNNER_TARGET_VIDEOS_PER_S, VIDEO_TARGETS
 from rollcall_tools.stack.settings import StackSettings
 from rollcall_tools.stats import latency_stats
-from rollcall_tools.testkit.handler_stack import body, clip_key, make_stack, s3_event, sqs_event
 
 RESOLUTIONS = {"480p": (854, 480), "720p": (1280, 720), "1080p": (1920, 1080)}
 TARGETS = {
@@ -81,7 +81,7 @@ def _artifact(config: BenchConfig, workdir: Path) -> tuple[Path, str]:
 
 def run_bench(config: BenchConfig) -> dict[str, Any]:
     """Measure everything; returns the JSON-able report."""
-    from rollcall_tools.testkit.local_aws import local_aws
+    from rollcall_tools.local.moto import local_aws
 
     with local_aws() as endpoint, tempfile.TemporaryDirectory(prefix="rollcall-bench-") as tmp:
         return _run(config, endpoint, Path(tmp))
@@ -393,7 +393,7 @@ def _throughput(
     """Objects per second through the local runner: ``count`` objects ``make(i)`` (key,
     bytes) queued at once, after each worker was warmed up."""
     from cloud_handler.local_runner import RunnerConfig, run_local
-    from rollcall_tools.testkit.handler_stack import wait_until
+    from rollcall_tools.bench.stack import wait_until
 
     def push(n: int, offset: int) -> None:
         for i in range(n):

@@ -97,9 +97,9 @@ def change_to_warm(trials: int = 5) -> dict[str, Any]:
     from face_model import Recognizer
     from rollcall_tools.aws import AwsTarget
     from rollcall_tools.faces.library import Library, new_id
+    from rollcall_tools.local.moto import local_aws
     from rollcall_tools.stack.deploy import Stack
     from rollcall_tools.stack.settings import StackSettings
-    from rollcall_tools.testkit import local_aws
 
     spec = get_spec(BACKBONE)
     identity = Identity(BACKBONE, "0" * 64)
@@ -151,13 +151,13 @@ def warm_with_library(
 
     from cloud_handler.runtime import get_runtime, reset_runtime
     from rollcall_tools.aws import AwsTarget
+    from rollcall_tools.bench.stack import REGION
     from rollcall_tools.faces.actions import import_artifact
     from rollcall_tools.faces.library import Library
     from rollcall_tools.stack.library import library_resources
     from rollcall_tools.stack.names import StackNames
     from rollcall_tools.stack.settings import StackSettings
     from rollcall_tools.stats import latency_stats
-    from rollcall_tools.testkit.handler_stack import REGION
 
     target = AwsTarget(region=REGION, endpoint_url=endpoint)
     names = StackNames("benchlib", REGION, target.account_id())
