@@ -25,9 +25,9 @@ def stack(moto_endpoint: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[Stack
         monkeypatch.delenv(name, raising=False)
     for name, value in {**created.env, "ROLLCALL_THREADS": "1"}.items():
         monkeypatch.setenv(name, value)
-    runtime.reset_runtime()
+    runtime.get_runtime.cache_clear()
     yield created
-    runtime.reset_runtime()
+    runtime.get_runtime.cache_clear()
 
 
 @pytest.fixture(scope="session")

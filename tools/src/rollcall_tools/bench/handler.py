@@ -225,9 +225,9 @@ def _videos(
         os.environ["ROLLCALL_MODEL_DIR"] = str(served)
     video_1080p = generated.videos["generated_1080p60.mp4"]
     out["peak_rss_mb"] = v.peak_rss(stack, clip_1080p, video_1080p, env=env, say=say)
-    from cloud_handler.runtime import get_runtime, reset_runtime
+    from cloud_handler.runtime import get_runtime
 
-    reset_runtime()
+    get_runtime.cache_clear()
     get_runtime()
     return out
 
@@ -274,9 +274,9 @@ def _timed_handler_runs(
 
 
 def _warm(config: BenchConfig, stack: Any, clips: dict[str, bytes]) -> dict[str, Any]:
-    from cloud_handler.runtime import get_runtime, reset_runtime
+    from cloud_handler.runtime import get_runtime
 
-    reset_runtime()
+    get_runtime.cache_clear()
     get_runtime()
     out: dict[str, Any] = {}
     for n, (res, data) in enumerate(clips.items()):
@@ -413,7 +413,6 @@ def _throughput(
         queue=stack.events_queue_url,
         endpoint_url=stack.endpoint,
         workers=config.workers,
-        mode="process",
         wait_time_s=1,
         function_timeout_s=30,
         threads_per_worker=config.threads,

@@ -149,7 +149,7 @@ def warm_with_library(
     environment as it was."""
     import os
 
-    from cloud_handler.runtime import get_runtime, reset_runtime
+    from cloud_handler.runtime import get_runtime
     from rollcall_tools.aws import AwsTarget
     from rollcall_tools.bench.stack import REGION
     from rollcall_tools.faces.actions import import_artifact
@@ -166,10 +166,10 @@ def warm_with_library(
     import_artifact(Library(target, names), artifact)
     os.environ["ROLLCALL_LIBRARY_TABLE"] = names.library_table
     try:
-        reset_runtime()
+        get_runtime.cache_clear()
         runtime = get_runtime()
         assert runtime.library is not None and runtime.library.version > 0
         return latency_stats(timed())
     finally:
         os.environ.pop("ROLLCALL_LIBRARY_TABLE", None)
-        reset_runtime()
+        get_runtime.cache_clear()

@@ -89,10 +89,10 @@ def generated_set(artifact: Path, photo: Path, person: str, record: dict[str, An
 
 def _serve(artifact: Path) -> None:
     """Point the in-process handler (and workers started from now on) at ``artifact``."""
-    from cloud_handler.runtime import get_runtime, reset_runtime
+    from cloud_handler.runtime import get_runtime
 
     os.environ["ROLLCALL_MODEL_DIR"] = str(artifact)
-    reset_runtime()
+    get_runtime.cache_clear()
     get_runtime()
 
 
