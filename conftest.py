@@ -8,8 +8,6 @@ from collections.abc import Iterator
 
 import pytest
 
-from rollcall_tools.local.moto import local_aws
-
 
 @pytest.fixture(scope="session", autouse=True)
 def _private_model_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
@@ -27,6 +25,9 @@ def _private_model_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[N
 @pytest.fixture(scope="session")
 def moto_endpoint() -> Iterator[str]:
     """A real AWS endpoint on 127.0.0.1 (moto in server mode, its own process) shared by the
-    session's tests; each test makes uniquely named resources."""
+    session's tests; each test makes uniquely named resources. Imported here, so that a
+    package whose tests need no AWS (shared-schema) is testable without rollcall-tools."""
+    from rollcall_tools.local.moto import local_aws
+
     with local_aws() as url:
         yield url
