@@ -1,5 +1,5 @@
 """Workspace-wide test set-up: a private cache for face-model's converted networks, and one
-local AWS (moto in server mode, the test kit's launcher) for the whole session."""
+local AWS (moto in server mode, rollcall's one launcher) for the whole session."""
 
 from __future__ import annotations
 
@@ -7,8 +7,6 @@ import os
 from collections.abc import Iterator
 
 import pytest
-
-from rollcall_tools import testkit
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -27,6 +25,9 @@ def _private_model_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[N
 @pytest.fixture(scope="session")
 def moto_endpoint() -> Iterator[str]:
     """A real AWS endpoint on 127.0.0.1 (moto in server mode, its own process) shared by the
-    session's tests; each test makes uniquely named resources."""
-    with testkit.local_aws() as url:
+    session's tests; each test makes uniquely named resources. Imported here, so that a
+    package whose tests need no AWS (shared-schema) is testable without rollcall-tools."""
+    from rollcall_tools.local.moto import local_aws
+
+    with local_aws() as url:
         yield url

@@ -22,9 +22,9 @@ from pathlib import Path
 import pytest
 import typer
 
+from rollcall_testkit.prerequisites import SHARED_DATA, SHARED_MODELS
 from rollcall_tools.aws import AwsTarget
 from rollcall_tools.local.processes import clean_environment
-from rollcall_tools.testkit.prerequisites import SHARED_DATA, SHARED_MODELS
 
 pytestmark = pytest.mark.slow
 BIN = Path(sys.executable).parent

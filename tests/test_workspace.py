@@ -21,6 +21,7 @@ MEMBERS = {
     "face-model": ROOT / "packages" / "face-model",
     "cloud-handler": ROOT / "packages" / "cloud-handler",
     "rollcall-tools": ROOT / "tools",
+    "rollcall-testkit": ROOT / "tools" / "testkit",
 }
 
 

@@ -11,10 +11,10 @@ from typing import Any
 import pytest
 from PIL import Image
 
+import rollcall_testkit as testkit
 from cloud_handler import runtime
-from rollcall_tools import testkit
-from rollcall_tools.testkit.clips import astronaut, make_clip
-from rollcall_tools.testkit.handler_stack import Stack, make_stack
+from rollcall_testkit.clips import astronaut, make_clip
+from rollcall_testkit.handler_stack import Stack, make_stack
 
 
 @pytest.fixture
@@ -25,9 +25,9 @@ def stack(moto_endpoint: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[Stack
         monkeypatch.delenv(name, raising=False)
     for name, value in {**created.env, "ROLLCALL_THREADS": "1"}.items():
         monkeypatch.setenv(name, value)
-    runtime.reset_runtime()
+    runtime.get_runtime.cache_clear()
     yield created
-    runtime.reset_runtime()
+    runtime.get_runtime.cache_clear()
 
 
 @pytest.fixture(scope="session")

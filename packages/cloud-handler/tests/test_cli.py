@@ -14,9 +14,9 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+import rollcall_testkit as testkit
 from cloud_handler.cli import app
-from rollcall_tools import testkit
-from rollcall_tools.testkit.handler_stack import Stack, body, clip_key, s3_event, sqs_event
+from rollcall_testkit.handler_stack import Stack, body, clip_key, s3_event, sqs_event
 
 runner = CliRunner()
 
@@ -104,8 +104,8 @@ def test_serve_refuses_unknown_queue_and_unreachable_endpoint(
     monkeypatch.setenv("AWS_MAX_ATTEMPTS", "1")
     result = runner.invoke(app, ["serve", "--queue", "q", "--endpoint-url", "http://127.0.0.1:9"])
     assert result.exit_code == 3 and "events queue 'q'" in result.stderr
-    result = runner.invoke(app, ["serve", "--queue", "q", "--mode", "fork"])
-    assert result.exit_code == 2 and "--mode" in result.stderr
+    result = runner.invoke(app, ["serve", "--queue", "q", "--workers", "0"])
+    assert result.exit_code == 2 and "--workers" in result.stderr
     monkeypatch.delenv("ROLLCALL_TABLE")
     result = runner.invoke(app, ["serve", "--queue", "q"])
     assert result.exit_code == 2 and "ROLLCALL_TABLE is not set" in result.stderr

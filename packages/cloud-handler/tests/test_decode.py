@@ -14,7 +14,7 @@ from PIL import Image
 
 from cloud_handler.decode import HORIZON_MS, FrameStream, sample_frames
 from cloud_handler.errors import ClipError
-from rollcall_tools.testkit.clips import encode_clip
+from rollcall_testkit.clips import encode_clip
 from shared_schema import MAX_FRAME_SIDE, BoundingBox, ErrorCode, FaceResult, RecordLookup
 
 LIMITS = {"max_frame_pixels": 4096 * 2304, "max_decode_frames": 1800}

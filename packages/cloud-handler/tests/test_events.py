@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from cloud_handler.events import ClipTask, Ignored, Malformed, parse_record
-from rollcall_tools.testkit.handler_stack import s3_event, s3_record, sqs_event
+from rollcall_testkit.handler_stack import s3_event, s3_record, sqs_event
 
 
 def items(body: str) -> list[ClipTask | Ignored | Malformed]:

@@ -26,8 +26,8 @@ from hypothesis import strategies as st
 from cloud_handler import runtime as runtime_module
 from cloud_handler.context import LocalContext
 from cloud_handler.handler import lambda_handler
-from rollcall_tools.testkit.handler_stack import sqs_event, subscribe_queue
-from rollcall_tools.testkit.results import drain
+from rollcall_testkit.handler_stack import sqs_event, subscribe_queue
+from rollcall_testkit.results import drain
 from shared_schema import ClipId, RecognitionResult, ResultStatus, format_key
 
 REGION = "us-east-1"
@@ -74,11 +74,11 @@ def aws(moto_endpoint: str) -> Iterator[dict[str, Any]]:
         mp.delenv(name, raising=False)
     for name, value in env.items():
         mp.setenv(name, value)
-    runtime_module.reset_runtime()
+    runtime_module.get_runtime.cache_clear()
     try:
         yield {"s3": s3, "sqs": sqs, "queue_url": queue_url, "mp": mp}
     finally:
-        runtime_module.reset_runtime()
+        runtime_module.get_runtime.cache_clear()
         mp.undo()
 
 
@@ -231,12 +231,12 @@ def test_frames_over_the_pixel_limit_are_refused_before_decoding(aws: dict[str, 
 @pytest.fixture
 def small_limits(aws: dict[str, Any]) -> Iterator[None]:
     aws["mp"].setenv("ROLLCALL_MAX_OBJECT_BYTES", "4096")
-    runtime_module.reset_runtime()
+    runtime_module.get_runtime.cache_clear()
     try:
         yield
     finally:
         aws["mp"].delenv("ROLLCALL_MAX_OBJECT_BYTES")
-        runtime_module.reset_runtime()
+        runtime_module.get_runtime.cache_clear()
 
 
 @pytest.mark.usefixtures("small_limits")

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from rollcall_tools.testkit.handler_stack import (
+from rollcall_testkit.handler_stack import (
     Stack,
     body,
     clip_key,
@@ -122,10 +122,10 @@ def test_oversized_object(
     logs: list[dict[str, Any]],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    from cloud_handler.runtime import reset_runtime
+    from cloud_handler.runtime import get_runtime
 
     monkeypatch.setenv("ROLLCALL_MAX_OBJECT_BYTES", "1000")
-    reset_runtime()
+    get_runtime.cache_clear()
     record = stack.put(clip_key(9), clip_bytes(320, 240, faces=0))
     error = _error_for(stack, record, logs)
     assert error.code is ErrorCode.OBJECT_TOO_LARGE and "ROLLCALL_MAX_OBJECT_BYTES" in error.message
@@ -141,10 +141,10 @@ def test_frame_too_large(
     logs: list[dict[str, Any]],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    from cloud_handler.runtime import reset_runtime
+    from cloud_handler.runtime import get_runtime
 
     monkeypatch.setenv("ROLLCALL_MAX_FRAME_PIXELS", str(320 * 240 - 1))
-    reset_runtime()
+    get_runtime.cache_clear()
     record = stack.put(clip_key(10), clip_bytes(320, 240, faces=0))
     assert _error_for(stack, record, logs).code is ErrorCode.FRAME_TOO_LARGE
 
@@ -215,10 +215,10 @@ def test_configuration_error_names_the_variable(
     stack: Stack, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from cloud_handler.errors import ConfigError
-    from cloud_handler.runtime import reset_runtime
+    from cloud_handler.runtime import get_runtime
 
     monkeypatch.delenv("ROLLCALL_TABLE")
-    reset_runtime()
+    get_runtime.cache_clear()
     with pytest.raises(ConfigError, match="ROLLCALL_TABLE is not set"):
         invoke(sqs_event(body(s3_event(s3_record(stack.bucket, clip_key(0))))))
 
@@ -249,7 +249,7 @@ def test_dynamodb_unreachable_through_its_own_endpoint(
     fails and nothing is published; with DynamoDB back, the redelivery is answered once."""
     import socket
 
-    from cloud_handler.runtime import reset_runtime
+    from cloud_handler.runtime import get_runtime
 
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -258,7 +258,7 @@ def test_dynamodb_unreachable_through_its_own_endpoint(
     monkeypatch.setenv("AWS_ENDPOINT_URL", stack.endpoint)
     monkeypatch.setenv("AWS_ENDPOINT_URL_DYNAMODB", closed)
     monkeypatch.setenv("AWS_MAX_ATTEMPTS", "2")
-    reset_runtime()
+    get_runtime.cache_clear()
     record = stack.put(clip_key(16), b"not a video" * 10)
     event = sqs_event(body(s3_event(record)))
     assert invoke(event)["batchItemFailures"] == [
@@ -268,7 +268,7 @@ def test_dynamodb_unreachable_through_its_own_endpoint(
     assert line["error_code"] == "transient" and "EndpointConnectionError" in line["reason"]
     assert not stack.results()
     monkeypatch.delenv("AWS_ENDPOINT_URL_DYNAMODB")
-    reset_runtime()
+    get_runtime.cache_clear()
     assert invoke(sqs_event(body(s3_event(record)), receive_count=2)) == {"batchItemFailures": []}
     [result] = stack.results()
     assert result.error is not None and result.error.code is ErrorCode.NOT_A_VIDEO

@@ -11,7 +11,7 @@ from cloud_handler.context import LocalContext
 from cloud_handler.events import ClipTask
 from cloud_handler.handler import lambda_handler
 from cloud_handler.runtime import get_runtime
-from rollcall_tools.testkit.handler_stack import (
+from rollcall_testkit.handler_stack import (
     Stack,
     body,
     clip_key,

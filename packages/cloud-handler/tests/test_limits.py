@@ -15,7 +15,7 @@ from cloud_handler.errors import ClipError
 from cloud_handler.events import ClipTask
 from cloud_handler.pipeline import process_clip
 from cloud_handler.runtime import get_runtime
-from rollcall_tools.testkit.handler_stack import (
+from rollcall_testkit.handler_stack import (
     Stack,
     body,
     clip_key,

@@ -9,7 +9,7 @@ import pytest
 from cloud_handler.aws import client, session
 from cloud_handler.errors import TransientError
 from cloud_handler.lookup import RecordCache, lookup_students
-from rollcall_tools.testkit.handler_stack import Stack
+from rollcall_testkit.handler_stack import Stack
 from shared_schema import StudentRecord
 
 

@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 
 from cloud_handler.settings import Settings
+from rollcall_testkit.handler_stack import Stack
 from rollcall_tools.bench.memory import failures, invoke_batch_peak
 from rollcall_tools.clips import make_clip
 from rollcall_tools.stack.settings import DEFAULT_BATCH_SIZE, DEFAULT_MEMORY_MB
-from rollcall_tools.testkit.handler_stack import Stack
 from shared_schema import ResultStatus
 
 pytestmark = pytest.mark.slow

@@ -9,7 +9,7 @@ import pytest
 from cloud_handler.aws import client, session
 from cloud_handler.errors import ConfigError
 from cloud_handler.model import download_artifact
-from rollcall_tools.testkit.handler_stack import Stack, upload_dir
+from rollcall_testkit.handler_stack import Stack, upload_dir
 
 
 def test_download_artifact_copies_every_file(stack: Stack, tmp_path: Path) -> None:

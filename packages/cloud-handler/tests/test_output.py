@@ -10,9 +10,9 @@ from datetime import UTC, datetime
 import pytest
 
 from cloud_handler.output import course_text, output_key, render, write_output
-from cloud_handler.runtime import reset_runtime
-from rollcall_tools.testkit.handler_stack import Stack, invoke
-from rollcall_tools.testkit.results import result
+from cloud_handler.runtime import get_runtime
+from rollcall_testkit.handler_stack import Stack, invoke
+from rollcall_testkit.results import result
 from shared_schema import (
     BoundingBox,
     ClipRef,
@@ -99,7 +99,7 @@ def output_bucket(stack: Stack, monkeypatch: pytest.MonkeyPatch) -> Callable[[st
             stack.s3.create_bucket(Bucket=name)
         monkeypatch.setenv("ROLLCALL_OUTPUT_BUCKET", name)
         monkeypatch.setenv("ROLLCALL_OUTPUT_FORMAT", output_format)
-        reset_runtime()
+        get_runtime.cache_clear()
         return name
 
     return configure

@@ -14,9 +14,9 @@ from typing import Any
 
 import pytest
 
-from cloud_handler.runtime import get_runtime, reset_runtime
-from rollcall_tools import testkit
-from rollcall_tools.testkit.handler_stack import (
+import rollcall_testkit as testkit
+from cloud_handler.runtime import get_runtime
+from rollcall_testkit.handler_stack import (
     Stack,
     body,
     clip_key,
@@ -34,7 +34,7 @@ pytestmark = [pytest.mark.slow]
 
 def _use(monkeypatch: pytest.MonkeyPatch, artifact: Path) -> None:
     monkeypatch.setenv("ROLLCALL_MODEL_DIR", str(artifact))
-    reset_runtime()
+    get_runtime.cache_clear()
 
 
 run = partial(invoke, timeout_s=60)
@@ -109,7 +109,7 @@ def test_record_missing_stays_recognized(
     # this one loads the artifact from S3 (ROLLCALL_MODEL_S3_URI) instead of a directory
     monkeypatch.setenv("ROLLCALL_MODEL_S3_URI", upload_dir(stack, astronaut_artifact, "m/a1"))
     monkeypatch.setenv("ROLLCALL_MODEL_CACHE", str(astronaut_artifact.parent / "s3-cache"))
-    reset_runtime()
+    get_runtime.cache_clear()
     assert get_runtime().model.pretrained
     record = stack.put(clip_key(32), clip_bytes(640, 480, faces=1))
     run(sqs_event(body(s3_event(record))))

@@ -17,7 +17,7 @@ import pytest
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
 from cloud_handler.events import ClipTask, parse_record
-from rollcall_tools.testkit.handler_stack import Stack, body, invoke, s3_event, sqs_event
+from rollcall_testkit.handler_stack import Stack, body, invoke, s3_event, sqs_event
 from shared_schema import ErrorCode, ResultStatus
 
 pytestmark = pytest.mark.slow

@@ -9,7 +9,7 @@ import pytest
 
 from cloud_handler.context import LocalContext
 from cloud_handler.handler import lambda_handler
-from rollcall_tools.testkit.handler_stack import Stack, body, clip_key, s3_event, sqs_event
+from rollcall_testkit.handler_stack import Stack, body, clip_key, s3_event, sqs_event
 from shared_schema import ResultStatus, device_filter_policy, foreign_filter_policy
 
 pytestmark = pytest.mark.slow

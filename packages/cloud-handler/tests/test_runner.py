@@ -1,6 +1,7 @@
 """The local runner, the event source mapping's stand-in: long-poll, invoke, delete only
 successes, leave visibility and redrive to the queue; a killed worker's clip is redelivered
-and answered once; SIGTERM stops ``cloud-handler serve`` cleanly."""
+and answered once; SIGTERM stops ``cloud-handler serve`` cleanly. In-process tests run one
+worker in a thread (``run_worker``); ``serve`` runs worker processes."""
 
 from __future__ import annotations
 
@@ -16,8 +17,8 @@ from typing import Any
 import pytest
 
 from cloud_handler.events import ClipTask
-from cloud_handler.local_runner import RunnerConfig, RunnerStats, run_local
-from rollcall_tools.testkit.handler_stack import (
+from cloud_handler.local_runner import RunnerConfig, RunnerStats, run_local, run_worker
+from rollcall_testkit.handler_stack import (
     Stack,
     body,
     clip_key,
@@ -64,17 +65,16 @@ def _visibility(stack: Stack, seconds: int) -> None:
 def _start(
     stack: Stack, **overrides: Any
 ) -> tuple[threading.Event, threading.Thread, list[RunnerStats]]:
-    settings: dict[str, Any] = {"workers": 2, "function_timeout_s": 10, **overrides}
+    settings: dict[str, Any] = {"function_timeout_s": 10, **overrides}
     config = RunnerConfig(
         queue=stack.events_queue_url.rsplit("/", 1)[1],  # by name, as `serve --queue` takes it
         endpoint_url=stack.endpoint,
-        mode="thread",
         wait_time_s=1,
         **settings,
     )
     stop = threading.Event()
     box: list[RunnerStats] = []
-    thread = threading.Thread(target=lambda: box.append(run_local(config, stop=stop)))
+    thread = threading.Thread(target=lambda: box.append(run_worker(config, stop=stop)))
     thread.start()
     return stop, thread, box
 
@@ -148,7 +148,7 @@ def test_worker_killed_mid_clip_then_serve_stops_on_sigterm(
     env = {**os.environ, "ROLLCALL_THREADS": "1"}
     serve = [
         sys.executable, "-m", "cloud_handler", "serve", "--queue", stack.events_queue_url,
-        "--workers", "1", "--mode", "thread", "--wait-time", "1", "--function-timeout", "1",
+        "--workers", "1", "--wait-time", "1", "--function-timeout", "1",
     ]  # fmt: skip
     hangs = {  # botocore's endpoint resolution: moto, except SNS
         **{k: v for k, v in env.items() if k != "ROLLCALL_ENDPOINT_URL"},
@@ -210,7 +210,6 @@ def test_process_runner_replaces_a_killed_worker(
     config = RunnerConfig(
         queue=stack.events_queue_url,
         endpoint_url=stack.endpoint,
-        mode="process",
         workers=1,
         wait_time_s=1,
         function_timeout_s=10,
@@ -273,13 +272,13 @@ def test_a_message_that_keeps_failing_ends_in_the_dead_letter_queue(
     for text in ("poison", "ok"):
         stack.sqs.send_message(QueueUrl=stack.events_queue_url, MessageBody=text)
     config = RunnerConfig(
-        queue=stack.events_queue_url, endpoint_url=stack.endpoint, mode="thread", workers=1,
+        queue=stack.events_queue_url, endpoint_url=stack.endpoint,
         wait_time_s=1, batch_size=10, function_timeout_s=0.1,
     )  # fmt: skip
     stop = threading.Event()
     box: list[RunnerStats] = []
     thread = threading.Thread(
-        target=lambda: box.append(run_local(config, stop=stop, handler=failing))
+        target=lambda: box.append(run_worker(config, stop=stop, handler=failing))
     )
     thread.start()
     dlq = stack.sqs.get_queue_url(QueueName=stack.events_queue_url.rsplit("/", 1)[1] + "-dlq")

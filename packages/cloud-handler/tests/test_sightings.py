@@ -11,8 +11,8 @@ from typing import Any
 
 import pytest
 
-from cloud_handler.runtime import get_runtime, reset_runtime
-from rollcall_tools.testkit.handler_stack import (
+from cloud_handler.runtime import get_runtime
+from rollcall_testkit.handler_stack import (
     Stack,
     body,
     clip_key,
@@ -42,7 +42,7 @@ def test_a_recognized_clip_is_recorded_once(
 ) -> None:
     monkeypatch.setenv("ROLLCALL_MODEL_DIR", str(astronaut_artifact))
     monkeypatch.setenv("ROLLCALL_SIGHTINGS_RETENTION_DAYS", "30")
-    reset_runtime()
+    get_runtime.cache_clear()
     key = clip_key(40, device="lab-1", session="class-1")
     record = stack.put(key, clip_bytes(640, 480, faces=1))
     message = body(s3_event(record))

@@ -8,8 +8,8 @@ from collections.abc import Callable
 
 import pytest
 
-from rollcall_tools.testkit.clips import encode_clip, place_faces
-from rollcall_tools.testkit.handler_stack import Stack, body, invoke, s3_event, sqs_event
+from rollcall_testkit.clips import encode_clip, place_faces
+from rollcall_testkit.handler_stack import Stack, body, invoke, s3_event, sqs_event
 from shared_schema import ErrorCode, ResultStatus
 
 pytestmark = pytest.mark.slow
@@ -64,7 +64,7 @@ def test_a_rollcall_clip_key_keeps_the_clip_sampling(
     stack: Stack, clip_bytes: Callable[..., bytes]
 ) -> None:
     """The same kind of bytes under a device key: 3 frames of one moment, device route."""
-    from rollcall_tools.testkit.handler_stack import clip_key
+    from rollcall_testkit.handler_stack import clip_key
 
     record = stack.put(clip_key(7, device="pi-lab"), clip_bytes(320, 240, faces=1))
     invoke(sqs_event(body(s3_event(record))))

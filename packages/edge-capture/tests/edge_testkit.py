@@ -15,8 +15,8 @@ import av
 import boto3
 import numpy as np
 
+from rollcall_testkit.clips import astronaut as astronaut_photo
 from rollcall_tools.reliability.gate import Gate
-from rollcall_tools.testkit.clips import astronaut as astronaut_photo
 from shared_schema import (
     BoundingBox,
     ClipRef,

@@ -20,7 +20,7 @@ from edge_capture import run_session
 from edge_capture.cli import app
 from edge_capture.live import summary_table
 from edge_capture.spool import Spool
-from rollcall_tools.testkit.clips import write_video
+from rollcall_testkit.clips import write_video
 
 W, H, FPS, PER_CLIP = 160, 120, 15, 8
 FRAMES = 240  # 16 s: 30 clips

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from rollcall_tools import testkit
+import rollcall_testkit as testkit
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -15,6 +15,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from PIL import Image
 
+import rollcall_testkit as testkit
 from face_model.dlib_resnet import (
     DLIB_CHIP_POINTS,
     DLIB_DISTANCE_THRESHOLD,
@@ -34,7 +35,6 @@ from face_model.dlib_resnet import (
     parse_network,
 )
 from face_model.errors import WeightsError
-from rollcall_tools import testkit
 
 PARITY = 1e-4
 # the astronaut's face in skimage's 512x512 photo, eyes and mouth near DLIB_CHIP_POINTS

@@ -14,8 +14,8 @@ import numpy as np
 import pytest
 from typer.testing import CliRunner
 
+import rollcall_testkit as testkit
 from face_model.cli import app
-from rollcall_tools import testkit
 
 runner = CliRunner()
 

@@ -9,12 +9,12 @@ import numpy as np
 import pytest
 from typer.testing import CliRunner
 
+import rollcall_testkit as testkit
 from face_model.backbones import MOBILEFACENET, build_backbone
 from face_model.cli import app
 from face_model.errors import DataError
 from face_model.finetune import FineTuneConfig, checkpoints, fine_tune
 from face_model.weights import load_backbone
-from rollcall_tools import testkit
 
 torch = testkit.require_torch()
 

@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 import pytest
 
+import rollcall_testkit as testkit
 from face_model.errors import WeightsError
 from face_model.mtcnn import (
     MtcnnDetector,
@@ -23,7 +24,6 @@ from face_model.mtcnn import (
     read_legacy_state_dict,
 )
 from face_model.mtcnn.legacy_torch import LEGACY_MAGIC, LEGACY_PROTOCOL
-from rollcall_tools import testkit
 
 MIN_PROBABILITY = 0.9  # the product keeps faces at or above this
 

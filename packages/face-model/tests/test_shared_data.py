@@ -16,13 +16,13 @@ import numpy as np
 import pytest
 from typer.testing import CliRunner
 
+import rollcall_testkit as testkit
 from face_model import Recognizer, vote
 from face_model.dataset import discover
 from face_model.evaluation import calibrate, evaluate, run_probes
 from face_model.gallery import Gallery
 from face_model.scoring import Scorer, load_scorer
 from face_model.training import build_model
-from rollcall_tools import testkit
 
 pytestmark = [pytest.mark.shared_data, pytest.mark.slow]
 

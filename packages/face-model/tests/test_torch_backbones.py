@@ -10,10 +10,10 @@ import numpy as np
 import pytest
 from typer.testing import CliRunner
 
+import rollcall_testkit as testkit
 from face_model import Recognizer
 from face_model.artifact import read_manifest
 from face_model.cli import app
-from rollcall_tools import testkit
 
 testkit.require_torch()
 runner = CliRunner()

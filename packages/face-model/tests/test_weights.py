@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 
+import rollcall_testkit as testkit
 from face_model.backbones import build_backbone, get_spec
 from face_model.errors import WeightsError
 from face_model.weights import load_backbone, read_state_dict
-from rollcall_tools import testkit
 
 torch = testkit.require_torch()
 

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta, timezone
 import pytest
 from pydantic import ValidationError
 
-from rollcall_tools import testkit
+import rollcall_testkit as testkit
 from shared_schema import (
     ClipId,
     ClipRef,

@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 
 from rollcall_tools.cli_attendance import attendance_app
-from rollcall_tools.cli_bench import bench
+from rollcall_tools.cli_bench import bench, bench_gate
 from rollcall_tools.cli_common import (
     Devices,
     DryRun,
@@ -67,6 +67,7 @@ app.add_typer(faces_app, name="faces")
 app.command("results")(results)
 app.command("demo")(demo)
 app.command("bench")(bench)
+app.command("bench-gate")(bench_gate)
 app.command("course")(course)
 app.command("soak")(reliability_cli.soak)
 app.command("faults")(reliability_cli.faults)

@@ -29,6 +29,7 @@ from rollcall_tools.attendance.window import (
 from rollcall_tools.aws import is_absent
 from rollcall_tools.cli_common import Where, located
 from rollcall_tools.errors import ConfigError, JobFailedError
+from rollcall_tools.faces.library import Library
 from rollcall_tools.output import err, handles_errors, out, print_json
 from rollcall_tools.stack.names import check_device_id
 
@@ -212,7 +213,9 @@ def attendance(
     stack = where.resolve()
     ddb = stack.target.client("dynamodb")
     with _deployed(stack.names.sightings_table):
-        report = build_report(ddb, stack.names.sightings_table, stack.names.students_table, request)
+        names = stack.names
+        strangers = Library(stack.target, names).unknowns
+        report = build_report(ddb, names.sightings_table, names.students_table, request, strangers)
     if csv_path is not None:
         report.write_csv(csv_path)
     if png_path is not None:

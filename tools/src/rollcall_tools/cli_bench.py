@@ -1,4 +1,5 @@
-"""``tools bench``: the handler's benchmark (registered on the main app)."""
+"""``tools bench`` (the handler) and ``tools bench-gate`` (edge-capture's motion gate):
+benchmarks, registered on the main app."""
 
 from __future__ import annotations
 
@@ -100,3 +101,50 @@ def bench(
         print_json(report)
     else:
         print_tables(report, out)
+
+
+@handles_errors
+def bench_gate(
+    *,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print one JSON object, not a table.")
+    ] = False,
+    scene_minutes: Annotated[
+        float,
+        typer.Option(
+            "--scene-minutes", min=0.1, max=240, help="Minutes of video generated per scene."
+        ),
+    ] = 10.0,
+    clip_seconds: Annotated[
+        float, typer.Option("--clip-seconds", min=0.1, max=10, help="Clip length in seconds.")
+    ] = 0.5,
+    encode_clips: Annotated[
+        int,
+        typer.Option(
+            "--encode-clips",
+            min=0,
+            max=200,
+            help="Clips encoded at 640x480@15 (edge-capture's encoder benchmark) for the gate "
+            "+ encoder share of a core; 0 leaves that figure out.",
+        ),
+    ] = 8,
+) -> None:
+    """Benchmark edge-capture's motion gate: CPU per frame (640x480, 1280x720) and the share of
+    clips uploaded in three generated scenes (empty room, a person walking through, a person
+    sitting still), with the gate + encoder share of a core at 640x480@15."""
+    from edge_capture.bench import run_bench
+    from rollcall_tools.bench.gate import gate_table, run_gate_bench
+
+    encode_fraction = None
+    if encode_clips:
+        figures = run_bench(
+            clips=encode_clips, clip_seconds=clip_seconds, modes=((640, 480, 15.0),)
+        )
+        encode_fraction = figures["640x480@15"]["encode_fraction"]
+    report = run_gate_bench(
+        clip_seconds=clip_seconds, minutes=scene_minutes, encode_fraction=encode_fraction
+    )
+    if as_json:
+        print_json(report)
+    else:
+        out.print(gate_table(report))

@@ -7,10 +7,13 @@ from datetime import UTC, date, datetime, timedelta, timezone
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+import numpy as np
 import pytest
 
 from edge_capture.gate import GateSettings
 from edge_capture.settings import EdgeSettings
+from face_model.backbones import get_spec
+from face_model.library import Identity, UnknownFace
 from rollcall_tools.attendance.intervals import DEFAULT_GAP_S, merge, total_ms
 from rollcall_tools.attendance.report import attendance
 from rollcall_tools.attendance.store import utc_days
@@ -249,6 +252,22 @@ def test_report_counts_people_absentees_and_unknown_faces() -> None:
     assert (bob.first_ms, bob.last_ms, bob.clips) == (30_000, 30_250, 1)
     assert report.absent == ["cy"]
     assert report.unknown_clusters == 2  # at least two unknown people were there at once
+    # the face library kept their faces: its clusters count the strangers (3 faces of one
+    # stranger in k30 and k40, one of another in k30; a face of another clip is not counted)
+    spec = get_spec("dlib-resnet-v1")
+    rng = np.random.default_rng(7)
+    one, other, elsewhere = (rng.normal(size=spec.feature_dim) for _ in range(3))
+
+    def kept(face: str, key: str, vector: np.ndarray) -> UnknownFace:
+        unit = (vector / np.linalg.norm(vector) * 0.5).astype(np.float32)
+        return UnknownFace(face, key, "lab-1", "2026-12-05T10:00:00+00:00", 0.1, None, unit,
+                           Identity(spec.name, "a" * 64), "", 0)  # fmt: skip
+
+    faces = [kept("f1", "k30", one), kept("f2", "k30", other), kept("f3", "k40", one * 1.001)]
+    faces.append(kept("f4", "elsewhere", elsewhere))
+    report = attendance(sightings, roster=["ada"], label="t", from_ms=None, to_ms=None, tz=UTC,
+                        gap_s=60, unknown_faces=faces)  # fmt: skip
+    assert report.unknown_clusters == 2
     data = report.to_json()
     assert data["people"][0]["first_seen"] == "1970-01-01T00:00:00.000+00:00"
     assert data["people"][0]["last_seen"] == "1970-01-01T00:03:30.250+00:00"

@@ -7,10 +7,10 @@ from pathlib import Path
 
 from PIL import Image
 
+from rollcall_testkit.handler_stack import make_stack
 from rollcall_tools.bench.baseline_2022 import Baseline2022
 from rollcall_tools.bench.memory import failures, run_measured
 from rollcall_tools.clips import astronaut, make_clip
-from rollcall_tools.testkit.handler_stack import make_stack
 
 
 def test_peak_rss_of_a_fresh_process() -> None:

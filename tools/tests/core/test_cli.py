@@ -216,7 +216,7 @@ def test_version_and_help() -> None:
         ("results",), ("devices", "add"), ("devices", "list"), ("devices", "remove"),
         ("dlq", "list"), ("dlq", "redrive"), ("faces", "enroll"), ("faces", "list"),
         ("faces", "remove"), ("faces", "import"), ("faces", "unknown"), ("faces", "bench"),
-        ("course",), ("attendance",),
+        ("course",), ("attendance",), ("bench-gate",),
     ]  # fmt: skip
     for command in commands:
         code, out, _ = _run(*command, "--help")

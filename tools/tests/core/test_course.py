@@ -8,9 +8,9 @@ import json
 from collections.abc import Callable
 from pathlib import Path
 
+from rollcall_testkit.results import result
 from rollcall_tools.aws import AwsTarget
 from rollcall_tools.course import Answer, Upload, answer_text, load_expected, round_key, summary
-from rollcall_tools.testkit.results import result
 
 
 def test_unanswered_uploads_fail_the_run_and_stale_answers_never_count(

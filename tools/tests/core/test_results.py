@@ -10,12 +10,12 @@ from typing import Any
 
 import pytest
 
+from rollcall_testkit.handler_stack import clip_key
+from rollcall_testkit.results import publish, result
 from rollcall_tools import dlq
 from rollcall_tools.aws import AwsTarget
 from rollcall_tools.follow import Follower
 from rollcall_tools.stack.deploy import Stack
-from rollcall_tools.testkit.handler_stack import clip_key
-from rollcall_tools.testkit.results import publish, result
 
 pytestmark = pytest.mark.slow
 

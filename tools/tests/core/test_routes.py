@@ -7,13 +7,13 @@ import json
 
 import pytest
 
+from rollcall_testkit.handler_stack import clip_key
+from rollcall_testkit.results import drain, publish, result
 from rollcall_tools.aws import AwsTarget
 from rollcall_tools.errors import ConfigError
 from rollcall_tools.stack.deploy import Stack
 from rollcall_tools.stack.names import StackNames
 from rollcall_tools.stack.settings import StackSettings
-from rollcall_tools.testkit.handler_stack import clip_key
-from rollcall_tools.testkit.results import drain, publish, result
 
 pytestmark = pytest.mark.slow
 

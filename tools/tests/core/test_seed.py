@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from rollcall_tools import testkit
+import rollcall_testkit as testkit
 from rollcall_tools.aws import AwsTarget
 from rollcall_tools.stack.deploy import Stack
 from shared_schema import StudentRecord

@@ -13,10 +13,10 @@ from pathlib import Path
 
 import pytest
 
-from rollcall_tools import testkit
+import rollcall_testkit as testkit
+from rollcall_testkit.clips import make_clip
+from rollcall_testkit.handler_stack import body, clip_key, make_stack, s3_event, sqs_event
 from rollcall_tools.task_root import FORBIDDEN, NOT_SERVED, assemble, workspace_root
-from rollcall_tools.testkit.clips import make_clip
-from rollcall_tools.testkit.handler_stack import body, clip_key, make_stack, s3_event, sqs_event
 
 pytestmark = pytest.mark.slow
 ROOT = workspace_root()

@@ -24,7 +24,7 @@ from pathlib import Path
 
 import pytest
 
-from rollcall_tools import testkit
+import rollcall_testkit as testkit
 from rollcall_tools.attendance.report import CSV_COLUMNS
 from rollcall_tools.aws import AwsTarget
 from rollcall_tools.clips import make_clip

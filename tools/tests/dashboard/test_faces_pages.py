@@ -20,13 +20,13 @@ from starlette.testclient import TestClient
 
 from face_model.backbones import DEFAULT_BACKBONE, get_spec
 from face_model.library import EMBEDDING, NEGATIVE, UNKNOWN, Face, Identity, UnknownFace
+from rollcall_testkit.handler_stack import clip_key
+from rollcall_testkit.results import publish, result
 from rollcall_tools.dashboard.app import create_app
 from rollcall_tools.dashboard.security import CSRF_FIELD
 from rollcall_tools.dashboard.views import Dashboard
 from rollcall_tools.faces.library import Library, item_key, new_id
 from rollcall_tools.stack.deploy import Stack
-from rollcall_tools.testkit.handler_stack import clip_key
-from rollcall_tools.testkit.results import publish, result
 
 from .conftest import ORIGIN, wait_for
 

@@ -15,6 +15,8 @@ import pytest
 from starlette.routing import Route
 from starlette.testclient import TestClient
 
+from rollcall_testkit.handler_stack import clip_key
+from rollcall_testkit.results import publish, result
 from rollcall_tools.dashboard.app import create_app
 from rollcall_tools.dashboard.feed import LiveFeed, Subscriber, dashboard_queue_name
 from rollcall_tools.dashboard.live import _event
@@ -22,8 +24,6 @@ from rollcall_tools.dashboard.security import COOKIE, CSRF_FIELD, Access
 from rollcall_tools.dashboard.views import Dashboard, environment
 from rollcall_tools.follow import ResultLine
 from rollcall_tools.stack.deploy import Stack
-from rollcall_tools.testkit.handler_stack import clip_key
-from rollcall_tools.testkit.results import publish, result
 from shared_schema import RecognitionResult
 
 from .conftest import ORIGIN, wait_for

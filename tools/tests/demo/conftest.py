@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from rollcall_tools.testkit import reap
+from rollcall_testkit import reap
 
 
 @pytest.fixture

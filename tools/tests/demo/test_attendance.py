@@ -17,6 +17,7 @@ from typing import Any
 
 import pytest
 
+from rollcall_testkit.handler_stack import body, s3_event, s3_record, wait_until
 from rollcall_tools.attendance.store import delete_person, last_seen, read_session
 from rollcall_tools.aws import AwsTarget
 from rollcall_tools.demo.classroom import FRAMES_PER_CLIP, write_class_video
@@ -24,7 +25,6 @@ from rollcall_tools.demo.recognizer import build_artifact
 from rollcall_tools.demo.video import FPS, timeline
 from rollcall_tools.demo.video import save_portraits as save_demo_portraits
 from rollcall_tools.local.processes import clean_environment
-from rollcall_tools.testkit.handler_stack import body, s3_event, s3_record, wait_until
 from shared_schema import parse_key
 
 pytestmark = pytest.mark.slow

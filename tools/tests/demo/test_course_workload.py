@@ -23,7 +23,7 @@ from typing import Any
 
 import pytest
 
-from rollcall_tools import testkit
+import rollcall_testkit as testkit
 from rollcall_tools.aws import AwsTarget
 from rollcall_tools.clips import make_clip
 from rollcall_tools.local.processes import clean_environment

@@ -15,10 +15,10 @@ from typing import Any
 
 import pytest
 
-from rollcall_tools import testkit
+import rollcall_testkit as testkit
+from rollcall_testkit import reap
 from rollcall_tools.demo.video import FPS, duration, timeline
 from rollcall_tools.local.processes import clean_environment
-from rollcall_tools.testkit import reap
 
 pytestmark = pytest.mark.slow
 

@@ -22,10 +22,10 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from rollcall_tools import testkit
+import rollcall_testkit as testkit
+from rollcall_testkit.clips import encode_clip
 from rollcall_tools.aws import AwsTarget
 from rollcall_tools.local.processes import clean_environment
-from rollcall_tools.testkit.clips import encode_clip
 
 pytestmark = [pytest.mark.slow, pytest.mark.shared_data]
 

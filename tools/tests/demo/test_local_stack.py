@@ -28,11 +28,11 @@ import av
 import psutil
 import pytest
 
-from rollcall_tools import testkit
+import rollcall_testkit as testkit
+from rollcall_testkit.clips import encode_clip
+from rollcall_testkit.prerequisites import SHARED_DATA
 from rollcall_tools.aws import AwsTarget
 from rollcall_tools.local.processes import clean_environment
-from rollcall_tools.testkit.clips import encode_clip
-from rollcall_tools.testkit.prerequisites import SHARED_DATA
 
 pytestmark = pytest.mark.slow
 

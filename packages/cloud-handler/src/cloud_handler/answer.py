@@ -19,7 +19,6 @@ object, before publishing (:mod:`cloud_handler.output`): a replay writes nothing
 from __future__ import annotations
 
 import hashlib
-import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -28,6 +27,7 @@ from aws_lambda_powertools.utilities.idempotency import (
     IdempotencyConfig,
     idempotent_function,
 )
+from aws_lambda_powertools.utilities.idempotency.persistence.datarecord import DataRecord
 
 from cloud_handler.errors import ClipError
 from cloud_handler.events import ClipTask, Malformed
@@ -48,30 +48,14 @@ REMEMBER_S = 24 * 3600
 Answer = Callable[[dict[str, Any], int], tuple[dict[str, Any], bool]]
 """``answer(payload, attempt)`` -> (what the step returned, True when it was a replay)."""
 
-_replayed = threading.local()
+_replayed = False
+"""Whether the last answer came from the idempotency store (one invocation at a time per
+process, as Lambda runs them)."""
 
 
-class InvocationConfig(IdempotencyConfig):
-    """An IdempotencyConfig whose Lambda context (the in-progress expiry) is per thread:
-    the local runner's thread workers share one container."""
-
-    def __init__(self, **kwargs: Any) -> None:
-        self._local = threading.local()
-        super().__init__(**kwargs)
-
-    @property
-    def lambda_context(self) -> Any:
-        """The context registered by this thread's invocation."""
-        return getattr(self._local, "context", None)
-
-    @lambda_context.setter
-    def lambda_context(self, context: Any) -> None:
-        self._local.context = context
-
-
-def idempotency_config() -> InvocationConfig:
+def idempotency_config() -> IdempotencyConfig:
     """Records keyed on the payload's ``id``, remembered :data:`REMEMBER_S` seconds."""
-    return InvocationConfig(
+    return IdempotencyConfig(
         event_key_jmespath="id",
         raise_on_no_idempotency_key=True,
         expires_after_seconds=REMEMBER_S,
@@ -108,9 +92,10 @@ def build_answer(runtime: Runtime) -> Answer:
     )(answer)
 
     def call(payload: dict[str, Any], attempt: int) -> tuple[dict[str, Any], bool]:
-        _replayed.value = False
+        global _replayed  # noqa: PLW0603 - set by the response hook during this call
+        _replayed = False
         response = once(clip=payload, attempt=attempt)
-        return response, bool(_replayed.value)
+        return response, _replayed
 
     return call
 
@@ -126,8 +111,9 @@ def malformed_payload(item: Malformed) -> dict[str, Any]:
     }
 
 
-def _on_replay(response: Any, record: Any) -> Any:
-    _replayed.value = True
+def _on_replay(response: Any, idempotent_data: DataRecord) -> Any:
+    global _replayed  # noqa: PLW0603
+    _replayed = True
     return response
 
 

@@ -10,7 +10,6 @@ import signal
 import sys
 import threading
 from collections.abc import Iterator, Mapping
-from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
@@ -30,13 +29,6 @@ out = Console()
 err = Console(stderr=True)
 
 EXIT_FAILED, EXIT_USAGE, EXIT_UNREACHABLE = 1, 2, 3
-
-
-class WorkerMode(StrEnum):
-    """How ``serve`` runs its workers."""
-
-    PROCESS = "process"
-    THREAD = "thread"
 
 
 class EventFileError(ValueError):
@@ -117,13 +109,10 @@ def serve(
             "--workers",
             min=1,
             max=64,
-            help="Workers: the event source mapping's maximum concurrency.",
+            help="Worker processes, each with its own model: the event source mapping's "
+            "maximum concurrency.",
         ),
     ] = 2,
-    mode: Annotated[
-        WorkerMode,
-        typer.Option("--mode", help="'process' (one model per worker) or 'thread' (one model)."),
-    ] = WorkerMode.PROCESS,
     wait_time: Annotated[
         int, typer.Option("--wait-time", min=0, max=20, help="Long-poll seconds.")
     ] = 5,
@@ -159,7 +148,6 @@ def serve(
             endpoint_url=settings.endpoint_url,
             region=settings.region,
             workers=workers,
-            mode=mode.value,
             batch_size=batch_size,
             wait_time_s=wait_time,
             function_timeout_s=function_timeout,
@@ -169,7 +157,7 @@ def serve(
             signal.signal(sig, lambda *_: stop.set())
         check_visibility(sqs_client(config.endpoint_url, config.region), queue, function_timeout)
         err.print(
-            f"serving [bold]{queue}[/bold] with {workers} {mode.value} worker(s); "
+            f"serving [bold]{queue}[/bold] with {workers} worker process(es); "
             "SIGTERM or Ctrl-C stops",
             highlight=False,
         )

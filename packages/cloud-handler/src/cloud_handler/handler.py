@@ -7,7 +7,6 @@ Fed by an SQS event source mapping with ``ReportBatchItemFailures`` (on AWS) or 
 from __future__ import annotations
 
 import os
-import threading
 from typing import Any
 
 from aws_lambda_powertools.utilities.batch import (
@@ -31,17 +30,8 @@ from shared_schema import MAX_ATTEMPT
 
 __all__ = ["lambda_handler", "logger", "metrics"]
 
-_processors = threading.local()
-
-
-def _processor() -> BatchProcessor:
-    """This thread's BatchProcessor (it holds one batch's state; the local runner's thread
-    workers invoke the handler concurrently)."""
-    if not hasattr(_processors, "processor"):
-        _processors.processor = BatchProcessor(
-            event_type=EventType.SQS, raise_on_entire_batch_failure=False
-        )
-    return _processors.processor  # type: ignore[no-any-return]
+processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
+"""One batch at a time per process, as Powertools shapes it (module level)."""
 
 
 @logger.inject_lambda_context
@@ -64,7 +54,7 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> PartialItem
             count("MalformedEvents")
             return {"batchItemFailures": []}
         return process_partial_response(
-            event=event, record_handler=_record, processor=_processor(), context=context
+            event=event, record_handler=_record, processor=processor, context=context
         )
     finally:  # last, so that the invocation never flushes an empty metric set
         count("Records", len(records) if isinstance(records, list) else 0)
@@ -102,7 +92,7 @@ def _item(item: Item, attempt: int, *, source: str) -> None:
 
 
 def _answer(key: str, payload: dict[str, Any], attempt: int) -> None:
-    logger.thread_safe_append_keys(correlation_id=key)
+    logger.append_keys(correlation_id=key)
     try:
         _, replayed = get_runtime().answer(payload, attempt)
     except IdempotencyAlreadyInProgressError:
@@ -127,7 +117,7 @@ def _answer(key: str, payload: dict[str, Any], attempt: int) -> None:
             logger.info("duplicate delivery answered from the idempotency store")
             count("DuplicateDeliveries")
     finally:
-        logger.thread_safe_remove_keys(["correlation_id"])
+        logger.remove_keys(["correlation_id"])
 
 
 if os.environ.get("AWS_LAMBDA_RUNTIME_API"):

@@ -7,8 +7,9 @@ messages the handler did not report in ``batchItemFailures``. Like the mapping i
 changes a message's visibility: a failed message comes back after the queue's own
 visibility timeout, and the queue's redrive policy moves one that keeps failing to its
 dead-letter queue after ``maxReceiveCount`` receives. Workers (the mapping's maximum
-concurrency) are processes (default: each loads its own model, no GIL sharing) or threads
-(one model, for tests and in-process use).
+concurrency) are processes, each with its own model and the handler's module-level state,
+as each Lambda execution environment has; :func:`run_worker` runs one worker in the calling
+thread (tests, and the bench's in-process timings).
 """
 
 from __future__ import annotations
@@ -20,8 +21,8 @@ import signal
 import threading
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
-from typing import Any, Literal, cast
+from dataclasses import dataclass
+from typing import Any, cast
 
 from botocore.exceptions import BotoCoreError, ClientError
 
@@ -30,7 +31,6 @@ from cloud_handler.context import LocalContext
 
 log = logging.getLogger(__name__)
 Handler = Callable[[dict[str, Any], Any], Mapping[str, Any]]
-Mode = Literal["process", "thread"]
 
 
 class RunnerError(RuntimeError):
@@ -49,7 +49,7 @@ class RunnerConfig:
     endpoint_url: str | None = None
     region: str = "us-east-1"
     workers: int = 2
-    mode: Mode = "process"
+    """Worker processes (:func:`run_local`; :func:`run_worker` is one, in this thread)."""
     batch_size: int = 10
     wait_time_s: int = 5
     function_timeout_s: float = 30.0
@@ -65,15 +65,13 @@ class RunnerStats:
     succeeded: int = 0
     failed: int = 0
     batches: int = 0
-    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
 
     def add(self, received: int, succeeded: int, failed: int) -> None:
         """Count one handled batch."""
-        with self._lock:
-            self.received += received
-            self.succeeded += succeeded
-            self.failed += failed
-            self.batches += 1
+        self.received += received
+        self.succeeded += succeeded
+        self.failed += failed
+        self.batches += 1
 
 
 def sqs_client(endpoint_url: str | None, region: str) -> Any:
@@ -199,13 +197,8 @@ def _default_handler() -> Handler:
     return cast(Handler, lambda_handler)
 
 
-def run_local(
-    config: RunnerConfig,
-    *,
-    stop: threading.Event | None = None,
-    handler: Handler | None = None,
-) -> RunnerStats:
-    """Poll until ``stop`` is set (or SIGTERM/SIGINT in process mode's parent); return counts.
+def run_local(config: RunnerConfig, *, stop: threading.Event | None = None) -> RunnerStats:
+    """Poll with ``config.workers`` worker processes until ``stop`` is set; return counts.
 
     Raises:
         RunnerError: the queue does not exist or the endpoint is unreachable.
@@ -213,22 +206,24 @@ def run_local(
     check_visibility(
         sqs_client(config.endpoint_url, config.region), config.queue, config.function_timeout_s
     )
-    stop = stop or threading.Event()
-    if config.mode == "thread":
-        stats = RunnerStats()
-        run = handler or _default_handler()
-        workers = [
-            threading.Thread(
-                target=_worker_loop, args=(config, stop, run, stats), name=f"worker-{i}"
-            )
-            for i in range(config.workers)
-        ]
-        for worker in workers:
-            worker.start()
-        for worker in workers:
-            worker.join()
-        return stats
-    return _run_processes(config, stop)
+    return _run_processes(config, stop or threading.Event())
+
+
+def run_worker(
+    config: RunnerConfig, *, stop: threading.Event, handler: Handler | None = None
+) -> RunnerStats:
+    """One worker in the calling thread (``config.workers`` aside): poll and run each batch
+    through ``handler`` (default: the Lambda handler) until ``stop`` is set; return counts.
+
+    Raises:
+        RunnerError: the queue does not exist or the endpoint is unreachable.
+    """
+    check_visibility(
+        sqs_client(config.endpoint_url, config.region), config.queue, config.function_timeout_s
+    )
+    stats = RunnerStats()
+    _worker_loop(config, stop, handler or _default_handler(), stats)
+    return stats
 
 
 RESPAWN_AFTER_S = 10.0
@@ -288,7 +283,7 @@ def _process_main(config: RunnerConfig, stop: Any, counters: Any) -> None:
 
 
 class _SharedStats:
-    """RunnerStats over a shared array (process mode)."""
+    """RunnerStats over a shared array (the worker processes')."""
 
     def __init__(self, counters: Any) -> None:
         self.counters = counters

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import threading
 from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics
@@ -17,20 +16,8 @@ SERVICE = "rollcall-cloud-handler"
 NAMESPACE = os.environ.get("POWERTOOLS_METRICS_NAMESPACE", "rollcall")
 
 
-class _SharedEMF(AmazonCloudWatchEMFProvider):
-    """EMF metrics that the local runner's thread workers may add to and flush at once
-    (each Lambda invocation, or thread, flushes what has been added so far), and that
-    POWERTOOLS_METRICS_DISABLED silences entirely."""
-
-    _lock = threading.RLock()  # re-entrant: add_metric flushes itself at 100 metrics
-
-    def add_metric(self, *args: Any, **kwargs: Any) -> None:
-        with self._lock:
-            super().add_metric(*args, **kwargs)
-
-    def flush_metrics(self, raise_on_empty_metrics: bool = False) -> None:
-        with self._lock:
-            super().flush_metrics(raise_on_empty_metrics=raise_on_empty_metrics)
+class _QuietEMF(AmazonCloudWatchEMFProvider):
+    """EMF metrics that POWERTOOLS_METRICS_DISABLED silences entirely."""
 
     def add_cold_start_metric(self, context: Any) -> None:
         # Powertools prints this one even with POWERTOOLS_METRICS_DISABLED (the benchmark
@@ -40,7 +27,7 @@ class _SharedEMF(AmazonCloudWatchEMFProvider):
 
 
 logger = Logger(service=SERVICE)
-metrics = Metrics(provider=_SharedEMF(namespace=NAMESPACE, service=SERVICE))
+metrics = Metrics(provider=_QuietEMF(namespace=NAMESPACE, service=SERVICE))
 
 
 def count(name: str, value: float = 1) -> None:

@@ -3,12 +3,14 @@ cache and the idempotent answering step."""
 
 from __future__ import annotations
 
-import threading
+import functools
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from cloud_handler.answer import Answer, InvocationConfig, build_answer, idempotency_config
+from aws_lambda_powertools.utilities.idempotency import IdempotencyConfig
+
+from cloud_handler.answer import Answer, build_answer, idempotency_config
 from cloud_handler.aws import client, session
 from cloud_handler.library import LibraryReader, library_reader
 from cloud_handler.lookup import RecordCache
@@ -35,7 +37,7 @@ class Runtime:
     cache: RecordCache = field(default_factory=RecordCache)
     library: LibraryReader | None = None
     """Keeps the recognizer's gallery at the face library's version (None: no library)."""
-    idempotency: InvocationConfig = field(default_factory=idempotency_config)
+    idempotency: IdempotencyConfig = field(default_factory=idempotency_config)
     answer: Answer = field(init=False, repr=False)
     """``answer(payload, attempt)``: the object's result computed and published, once."""
 
@@ -43,8 +45,6 @@ class Runtime:
         self.answer = build_answer(self)
 
 
-_lock = threading.Lock()
-_runtime: Runtime | None = None
 _pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="rollcall-init")
 
 
@@ -72,18 +72,9 @@ def build_runtime() -> Runtime:
     return Runtime(settings, s3, dynamodb, sns, recognizer, model, library=library)
 
 
+@functools.cache
 def get_runtime() -> Runtime:
-    """The container's :class:`Runtime`, built on first use (thread-safe)."""
-    global _runtime  # noqa: PLW0603 - one per container by design
-    if _runtime is None:
-        with _lock:
-            if _runtime is None:
-                _runtime = build_runtime()
-    return _runtime
-
-
-def reset_runtime() -> None:
-    """Forget the container state (tests, or after the environment changed)."""
-    global _runtime  # noqa: PLW0603
-    with _lock:
-        _runtime = None
+    """The container's :class:`Runtime`, built on first use and kept for the process (one
+    invocation at a time, as Lambda runs them). ``get_runtime.cache_clear()`` forgets it:
+    the next call builds it from the environment again (tests, benchmarks)."""
+    return build_runtime()

@@ -1,4 +1,4 @@
-"""The ``edge-capture`` command: ``run`` a capture session, ``bench`` the encoder and the gate.
+"""The ``edge-capture`` command: ``run`` a capture session, ``bench`` the encoder.
 
 Settings come from options, ``ROLLCALL_*`` environment variables and a TOML file
 (:class:`~edge_capture.settings.EdgeSettings`); this run's options (duration, outputs...) from
@@ -287,7 +287,7 @@ def _run_with_signals(cfg: EdgeConfig, live: bool) -> SessionSummary:
 
 
 @app.command()
-def bench(  # noqa: PLR0917 - a Typer command takes its options as parameters
+def bench(
     json_out: Annotated[
         bool, typer.Option("--json", help="Print the figures as JSON on stdout.")
     ] = False,
@@ -306,20 +306,9 @@ def bench(  # noqa: PLR0917 - a Typer command takes its options as parameters
     baseline_preset: Annotated[
         str, typer.Option(help="x264 preset of the baseline (no tune).")
     ] = "medium",
-    gate: Annotated[
-        bool,
-        typer.Option(
-            "--gate/--no-gate",
-            help="Also measure the motion gate: CPU per frame and the share of clips uploaded "
-            "in three generated scenes (needs scikit-image: edge-capture[bench]).",
-        ),
-    ] = True,
-    scene_minutes: Annotated[
-        float, typer.Option(min=0.1, max=240, help="Minutes of video generated per gate scene.")
-    ] = 10.0,
 ) -> None:
-    """CPU cost of encoding a clip, as a fraction of its duration, vs an x264 default baseline;
-    and the motion gate's CPU cost and upload share."""
+    """CPU cost of encoding a clip, as a fraction of its duration, vs an x264 default baseline
+    (the motion gate's benchmark is `tools bench-gate`)."""
     from edge_capture.bench import run_bench
     from edge_capture.encoder import EncoderSettings
 
@@ -330,14 +319,6 @@ def bench(  # noqa: PLR0917 - a Typer command takes its options as parameters
             clip_seconds=clip_seconds,
             baseline=EncoderSettings(preset=baseline_preset, tune=None),
         )
-        if gate:
-            from edge_capture.gate_bench import run_gate_bench
-
-            figures["gate"] = run_gate_bench(
-                clip_seconds=clip_seconds,
-                minutes=scene_minutes,
-                encode_fraction=figures["640x480@15"]["encode_fraction"],
-            )
     if json_out:
         typer.echo(json.dumps(figures, indent=2))
         return

@@ -150,7 +150,7 @@ def summary_table(summary: SessionSummary) -> RenderableType:
 
 
 def bench_tables(figures: dict[str, Any], what: str) -> list[Table]:
-    """``edge-capture bench``'s figures for people: the encoder's, then the gate's if measured."""
+    """``edge-capture bench``'s figures for people."""
     settings = figures["_settings"]
     table = Table(
         title=f"edge-capture encode cost ({what})",
@@ -159,7 +159,7 @@ def bench_tables(figures: dict[str, Any], what: str) -> list[Table]:
     for column in ("mode", "encode fraction", "cameras/core", "KiB/clip", "baseline", "speed-up"):
         table.add_column(column, justify="right")
     for mode, row in figures.items():
-        if mode.startswith("_") or mode == "gate":
+        if mode.startswith("_"):
             continue
         table.add_row(
             mode,
@@ -169,26 +169,4 @@ def bench_tables(figures: dict[str, Any], what: str) -> list[Table]:
             f"{row['baseline_encode_fraction'] * 100:.1f}%",
             f"{row['speedup_vs_baseline']:.1f}x",
         )
-    return [table, _gate_table(figures["gate"])] if "gate" in figures else [table]
-
-
-def _gate_table(gate: dict[str, Any]) -> Table:
-    cpu = ", ".join(f"{size} {ms:.2f} ms" for size, ms in gate["cpu_ms_per_frame"].items())
-    settings = gate["settings"]
-    table = Table(
-        title=f"motion gate, {settings['minutes_per_scene']:g} min per scene at "
-        f"{settings['resolution']}@{settings['fps']:g}",
-        caption=f"gate CPU per frame: {cpu}",
-    )
-    for column in ("scene", "uploaded", "clips", "by reason", "moving clips uploaded", "max gap"):
-        table.add_column(column, justify="right")
-    for name, row in gate["scenes"].items():
-        table.add_row(
-            name,
-            f"{row['uploaded_fraction'] * 100:.1f}%",
-            str(row["clips"]),
-            ", ".join(f"{k} {v}" for k, v in row["by_reason"].items()),
-            f"{row['moving_uploaded']}/{row['moving_clips']}",
-            "-" if row["max_gap_s"] is None else f"{row['max_gap_s']:.1f} s",
-        )
-    return table
+    return [table]

@@ -96,7 +96,7 @@ def run_bench(
     *, people: int, minutes: float, every_s: float, progress: Console | None = None
 ) -> dict[str, Any]:
     """Write the session, then time the report and the Scan baseline (see the module doc)."""
-    from rollcall_tools.testkit import local_aws
+    from rollcall_tools.local.moto import local_aws
 
     say: Callable[[str], None] = progress.print if progress else (lambda _: None)
     with local_aws() as endpoint:

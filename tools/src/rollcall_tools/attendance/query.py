@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import tzinfo
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rollcall_tools.attendance.report import Attendance, attendance
 from rollcall_tools.attendance.store import Read, read_session, read_window
 from rollcall_tools.attendance.window import Window
+
+if TYPE_CHECKING:
+    from face_model.library import UnknownFace
 
 
 @dataclass(frozen=True)
@@ -61,10 +65,17 @@ def read(ddb: Any, sightings_table: str, request: Request) -> Read:
 
 
 def build_report(
-    ddb: Any, sightings_table: str, students_table: str, request: Request
+    ddb: Any,
+    sightings_table: str,
+    students_table: str,
+    request: Request,
+    unknown_faces: Callable[[], Sequence[UnknownFace]] | None = None,
 ) -> Attendance:
-    """The attendance report of ``request``."""
+    """The attendance report of ``request``; ``unknown_faces`` reads the face library's kept
+    unknown faces, which count the strangers as clusters (read only when a clip of the
+    report had an unknown face)."""
     found = read(ddb, sightings_table, request)
+    strangers = any(s.person is None for s in found.sightings)
     window = request.window
     return attendance(
         found.sightings,
@@ -75,6 +86,7 @@ def build_report(
         tz=request.tz,
         gap_s=request.gap_s,
         items_read=found.items_read,
+        unknown_faces=unknown_faces() if unknown_faces and strangers else (),
     )
 
 
@@ -87,6 +99,7 @@ def sessions_report(
     sessions: list[str],
     tz: tzinfo | None,
     gap_s: float,
+    unknown_faces: Sequence[UnknownFace] = (),
 ) -> Attendance:
     """The attendance of several edge-capture sessions of one device together (the demo's
     videos, one session each)."""
@@ -106,4 +119,5 @@ def sessions_report(
         tz=tz,
         gap_s=gap_s,
         items_read=items_read,
+        unknown_faces=unknown_faces,
     )

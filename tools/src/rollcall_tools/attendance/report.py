@@ -5,15 +5,18 @@ from __future__ import annotations
 
 import csv
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import tzinfo
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from rollcall_tools.attendance.intervals import Interval, merge, total_ms
 from rollcall_tools.attendance.window import in_zone, iso
 from shared_schema.sighting import Sighting
+
+if TYPE_CHECKING:
+    from face_model.library import UnknownFace
 
 CSV_COLUMNS = (
     "name",
@@ -62,8 +65,9 @@ class Attendance:
     people: list[Presence]
     absent: list[str]
     unknown_clusters: int
-    """Until unknown faces are clustered (the face library), the most unrecognized faces
-    seen in one clip: the fewest unknown people that explain the sightings."""
+    """Strangers: the face library's clusters of the unknown faces kept from these clips;
+    where none were kept (``--unknown-retention-days 0``), the most unrecognized faces seen
+    in one clip, the fewest strangers that explain the sightings."""
     items_read: int = 0
     sessions: list[str] = field(default_factory=list)
     spanned: bool = True
@@ -144,10 +148,13 @@ def attendance(
     tz: tzinfo | None,
     gap_s: float,
     items_read: int = 0,
+    unknown_faces: Sequence[UnknownFace] = (),
 ) -> Attendance:
-    """The report of ``sightings``; ``from_ms``/``to_ms`` None: the span of the sightings."""
+    """The report of ``sightings``; ``from_ms``/``to_ms`` None: the span of the sightings;
+    ``unknown_faces``: the face library's kept unknown faces (those of these clips count)."""
     by_person: dict[str, list[Sighting]] = {}
     unknown = 0
+    unknown_keys: set[str] = set()
     starts: list[int] = []
     sessions: set[str] = set()
     for s in sightings:
@@ -155,6 +162,7 @@ def attendance(
         sessions.add(f"{s.device_id}/{s.session_id}")
         if s.person is None:
             unknown = max(unknown, s.unknown)
+            unknown_keys.add(s.key)
         else:
             by_person.setdefault(s.person, []).append(s)
     people = [
@@ -168,6 +176,11 @@ def attendance(
         for name, seen in by_person.items()
     ]
     people.sort(key=lambda p: (p.first_ms, p.name))
+    kept = [f for f in unknown_faces if f.key in unknown_keys]
+    if kept:
+        from rollcall_tools.faces.unknowns import cluster
+
+        unknown = len(cluster(kept))
     absent = sorted(set(roster) - set(by_person))
     spanned = from_ms is not None or bool(starts)
     now = round(time.time() * 1000)

@@ -20,10 +20,10 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
+from rollcall_tools.bench.stack import body, clip_key, make_stack, s3_event, sqs_event
 from rollcall_tools.bench.videos import RUNNER_TARGET_VIDEOS_PER_S, VIDEO_TARGETS
 from rollcall_tools.stack.settings import StackSettings
 from rollcall_tools.stats import latency_stats
-from rollcall_tools.testkit.handler_stack import body, clip_key, make_stack, s3_event, sqs_event
 
 RESOLUTIONS = {"480p": (854, 480), "720p": (1280, 720), "1080p": (1920, 1080)}
 TARGETS = {
@@ -81,7 +81,7 @@ def _artifact(config: BenchConfig, workdir: Path) -> tuple[Path, str]:
 
 def run_bench(config: BenchConfig) -> dict[str, Any]:
     """Measure everything; returns the JSON-able report."""
-    from rollcall_tools.testkit.local_aws import local_aws
+    from rollcall_tools.local.moto import local_aws
 
     with local_aws() as endpoint, tempfile.TemporaryDirectory(prefix="rollcall-bench-") as tmp:
         return _run(config, endpoint, Path(tmp))
@@ -225,9 +225,9 @@ def _videos(
         os.environ["ROLLCALL_MODEL_DIR"] = str(served)
     video_1080p = generated.videos["generated_1080p60.mp4"]
     out["peak_rss_mb"] = v.peak_rss(stack, clip_1080p, video_1080p, env=env, say=say)
-    from cloud_handler.runtime import get_runtime, reset_runtime
+    from cloud_handler.runtime import get_runtime
 
-    reset_runtime()
+    get_runtime.cache_clear()
     get_runtime()
     return out
 
@@ -274,9 +274,9 @@ def _timed_handler_runs(
 
 
 def _warm(config: BenchConfig, stack: Any, clips: dict[str, bytes]) -> dict[str, Any]:
-    from cloud_handler.runtime import get_runtime, reset_runtime
+    from cloud_handler.runtime import get_runtime
 
-    reset_runtime()
+    get_runtime.cache_clear()
     get_runtime()
     out: dict[str, Any] = {}
     for n, (res, data) in enumerate(clips.items()):
@@ -393,7 +393,7 @@ def _throughput(
     """Objects per second through the local runner: ``count`` objects ``make(i)`` (key,
     bytes) queued at once, after each worker was warmed up."""
     from cloud_handler.local_runner import RunnerConfig, run_local
-    from rollcall_tools.testkit.handler_stack import wait_until
+    from rollcall_tools.bench.stack import wait_until
 
     def push(n: int, offset: int) -> None:
         for i in range(n):
@@ -413,7 +413,6 @@ def _throughput(
         queue=stack.events_queue_url,
         endpoint_url=stack.endpoint,
         workers=config.workers,
-        mode="process",
         wait_time_s=1,
         function_timeout_s=30,
         threads_per_worker=config.threads,

@@ -97,9 +97,9 @@ def change_to_warm(trials: int = 5) -> dict[str, Any]:
     from face_model import Recognizer
     from rollcall_tools.aws import AwsTarget
     from rollcall_tools.faces.library import Library, new_id
+    from rollcall_tools.local.moto import local_aws
     from rollcall_tools.stack.deploy import Stack
     from rollcall_tools.stack.settings import StackSettings
-    from rollcall_tools.testkit import local_aws
 
     spec = get_spec(BACKBONE)
     identity = Identity(BACKBONE, "0" * 64)
@@ -149,15 +149,15 @@ def warm_with_library(
     environment as it was."""
     import os
 
-    from cloud_handler.runtime import get_runtime, reset_runtime
+    from cloud_handler.runtime import get_runtime
     from rollcall_tools.aws import AwsTarget
+    from rollcall_tools.bench.stack import REGION
     from rollcall_tools.faces.actions import import_artifact
     from rollcall_tools.faces.library import Library
     from rollcall_tools.stack.library import library_resources
     from rollcall_tools.stack.names import StackNames
     from rollcall_tools.stack.settings import StackSettings
     from rollcall_tools.stats import latency_stats
-    from rollcall_tools.testkit.handler_stack import REGION
 
     target = AwsTarget(region=REGION, endpoint_url=endpoint)
     names = StackNames("benchlib", REGION, target.account_id())
@@ -166,10 +166,10 @@ def warm_with_library(
     import_artifact(Library(target, names), artifact)
     os.environ["ROLLCALL_LIBRARY_TABLE"] = names.library_table
     try:
-        reset_runtime()
+        get_runtime.cache_clear()
         runtime = get_runtime()
         assert runtime.library is not None and runtime.library.version > 0
         return latency_stats(timed())
     finally:
         os.environ.pop("ROLLCALL_LIBRARY_TABLE", None)
-        reset_runtime()
+        get_runtime.cache_clear()

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from rollcall_tools.testkit.handler_stack import Stack, body, s3_event, sqs_event
+from rollcall_tools.bench.stack import Stack, body, s3_event, sqs_event
 
 
 @dataclass(frozen=True)

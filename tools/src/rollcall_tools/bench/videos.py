@@ -13,9 +13,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from rollcall_tools.bench.stack import Stack, body, s3_event, sqs_event
+from rollcall_tools.settings import load_settings
 from rollcall_tools.stats import latency_stats
-from rollcall_tools.testkit.handler_stack import Stack, body, s3_event, sqs_event
-from rollcall_tools.testkit.prerequisites import SHARED_DATA
 
 GENERATED = {"1080p60": (1920, 1080, 60), "480p24": (854, 480, 24)}
 """Generated whole videos: 2 s, one face (skimage's astronaut)."""
@@ -44,8 +44,9 @@ class VideoSet:
 
 def course_set(workdir: Path, say: Say) -> VideoSet | None:
     """The 8 CSE 546 videos with their gallery enrolled, or None without ../shared."""
-    root = Path(os.environ.get(SHARED_DATA, "")) / "cse546-videos"
-    if not os.environ.get(SHARED_DATA) or not (root / "expected.csv").is_file():
+    shared = load_settings().shared_data
+    root = (shared or Path()) / "cse546-videos"
+    if shared is None or not (root / "expected.csv").is_file():
         return None
     from face_model import build_model, export_model
     from shared_schema import load_student_seed
@@ -88,10 +89,10 @@ def generated_set(artifact: Path, photo: Path, person: str, record: dict[str, An
 
 def _serve(artifact: Path) -> None:
     """Point the in-process handler (and workers started from now on) at ``artifact``."""
-    from cloud_handler.runtime import get_runtime, reset_runtime
+    from cloud_handler.runtime import get_runtime
 
     os.environ["ROLLCALL_MODEL_DIR"] = str(artifact)
-    reset_runtime()
+    get_runtime.cache_clear()
     get_runtime()
 
 
@@ -163,7 +164,7 @@ def peak_rss(
     """Peak RSS (MiB) of a fresh ``cloud-handler invoke``: one 0.5 s 1080p clip, and one
     batch of five 2 s 1080p60 whole videos."""
     from rollcall_tools.bench.memory import failures, invoke_batch_peak
-    from rollcall_tools.testkit.handler_stack import clip_key
+    from rollcall_tools.bench.stack import clip_key
 
     say("peak RSS of a fresh `cloud-handler invoke` (one 1080p clip; five 1080p60 videos)")
     stamp = time.monotonic_ns()

@@ -73,7 +73,11 @@ def report_of(dashboard: Dashboard, request: query.Request) -> Attendance:
     names = dashboard.stack.names
     with aws_errors(f"reading the sightings of stack {names.prefix}"):
         return query.build_report(
-            dashboard.client("dynamodb"), names.sightings_table, names.students_table, request
+            dashboard.client("dynamodb"),
+            names.sightings_table,
+            names.students_table,
+            request,
+            dashboard.library.unknowns,  # strangers counted as clusters, as the CLI does
         )
 
 

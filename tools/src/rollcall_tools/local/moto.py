@@ -17,9 +17,11 @@ import socket
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from types import TracebackType
 
+from rollcall_tools.aws import DEFAULT_REGION, LOCAL_CREDENTIALS
 from rollcall_tools.errors import ServiceUnreachableError
 from rollcall_tools.local import processes
 from rollcall_tools.local.processes import ProcessRecord
@@ -119,3 +121,24 @@ def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
+
+
+DUMMY_CREDENTIALS = {
+    "AWS_ACCESS_KEY_ID": LOCAL_CREDENTIALS["aws_access_key_id"],
+    "AWS_SECRET_ACCESS_KEY": LOCAL_CREDENTIALS["aws_secret_access_key"],
+    "AWS_DEFAULT_REGION": DEFAULT_REGION,
+}
+
+
+@contextlib.contextmanager
+def local_aws() -> Iterator[str]:
+    """A :class:`MotoServer` for as long as the block runs (the benchmarks, every test's
+    ``moto_endpoint``); its URL.
+
+    Dummy credentials are set in this process's environment when none are (never real
+    ones: the endpoint is moto).
+    """
+    for name, value in DUMMY_CREDENTIALS.items():
+        os.environ.setdefault(name, value)
+    with MotoServer() as url:
+        yield url

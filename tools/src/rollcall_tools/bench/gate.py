@@ -1,11 +1,12 @@
-"""The motion gate's benchmark: CPU time per frame, and the share of clips uploaded in three
-generated scenes (an empty room, a person walking across, a person sitting still).
+"""``tools bench-gate``: edge-capture's motion gate, its CPU time per frame and the share of
+clips uploaded in three generated scenes (an empty room, a person walking across, a person
+sitting still), and the gate plus encoder's share of a core.
 
 Scenes are generated procedurally (fixed seed) at the gate's sampled resolution: the gate
 only ever reads every ``stride``-th pixel, so rendering just those pixels (with per-pixel
 sensor noise, quantised to ``uint8`` like a camera's) feeds it exactly what a full frame
 would, and ten minutes of video per scene take seconds instead of minutes. The person is a
-real face photo: scikit-image's astronaut (install ``edge-capture[bench]``).
+real face photo: scikit-image's astronaut.
 """
 
 from __future__ import annotations
@@ -20,9 +21,10 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+from rich.table import Table
 
-from edge_capture.errors import ConfigError
 from edge_capture.gate import GateSettings, Grid, MotionGate
+from rollcall_tools.clips import astronaut
 
 SCENES: tuple[str, ...] = ("empty", "walk", "still")
 NOISE_SIGMA = 5.0
@@ -35,19 +37,8 @@ TIMING_SIZES: tuple[tuple[int, int], ...] = ((640, 480), (1280, 720))
 @functools.cache
 def astronaut_luma() -> np.ndarray:
     """The astronaut photo's luma (``float32``, 512x512, read-only), the face of every generated
-    person; read once.
-
-    Raises:
-        ConfigError: scikit-image is not installed.
-    """
-    try:
-        from skimage import data
-    except ImportError:
-        raise ConfigError(
-            "bench: the gate scenes need scikit-image's astronaut photo: "
-            "pip install 'edge-capture[bench]' (or run bench with --no-gate)"
-        ) from None
-    rgb = np.asarray(data.astronaut(), dtype=np.float32)  # type: ignore[no-untyped-call]
+    person; read once."""
+    rgb = np.asarray(astronaut(), dtype=np.float32)
     luma = np.asarray((rgb[..., 0] + 2 * rgb[..., 1] + rgb[..., 2]) / 4, dtype=np.float32)
     luma.flags.writeable = False  # shared by every caller
     return luma
@@ -313,11 +304,11 @@ def run_gate_bench(
     height: int = 480,
     encode_fraction: float | None = None,
 ) -> dict[str, Any]:
-    """The ``gate`` section of ``edge-capture bench --json``.
+    """``tools bench-gate --json``'s figures.
 
-    ``encode_fraction`` (the encoder's CPU share at ``width``x``height``@``fps``, from the
-    encoder benchmark) turns the upload share into an estimate of gate plus encoder CPU per
-    camera, since a skipped clip is never encoded.
+    ``encode_fraction`` (the encoder's CPU share at ``width``x``height``@``fps``, from
+    edge-capture's encoder benchmark) turns the upload share into an estimate of gate plus
+    encoder CPU per camera, since a skipped clip is never encoded.
     """
     settings = settings or GateSettings()
     frames_per_clip = max(1, round(fps * clip_seconds))
@@ -376,3 +367,34 @@ def run_gate_bench(
             for name, fig in figures.items()
         }
     return out
+
+
+def gate_table(gate: dict[str, Any]) -> Table:
+    """The figures of :func:`run_gate_bench` for people."""
+    cpu = ", ".join(f"{size} {ms:.2f} ms" for size, ms in gate["cpu_ms_per_frame"].items())
+    settings = gate["settings"]
+    table = Table(
+        title=f"motion gate, {settings['minutes_per_scene']:g} min per scene at "
+        f"{settings['resolution']}@{settings['fps']:g}",
+        caption=f"gate CPU per frame: {cpu}",
+    )
+    for column in ("scene", "uploaded", "clips", "by reason", "moving clips uploaded", "max gap"):
+        table.add_column(column, justify="right")
+    core: dict[str, float] = next(
+        (v for k, v in gate.items() if k.startswith("core_fraction_")), {}
+    )
+    if core:
+        table.add_column("gate + encoder, % of a core", justify="right")
+    for name, row in gate["scenes"].items():
+        cells = [
+            name,
+            f"{row['uploaded_fraction'] * 100:.1f}%",
+            str(row["clips"]),
+            ", ".join(f"{k} {v}" for k, v in row["by_reason"].items()),
+            f"{row['moving_uploaded']}/{row['moving_clips']}",
+            "-" if row["max_gap_s"] is None else f"{row['max_gap_s']:.1f} s",
+        ]
+        if core:
+            cells.append(f"{core[name] * 100:.1f}%")
+        table.add_row(*cells)
+    return table
