@@ -20,7 +20,6 @@ from rollcall_tools.attendance.store import last_seen
 from rollcall_tools.attendance.timeline import write_timeline
 from rollcall_tools.attendance.window import (
     Window,
-    in_zone,
     iso,
     load_schedule,
     meeting_window,
@@ -71,17 +70,7 @@ def _window(
 def print_report(report: Attendance) -> None:
     """The report as a rich table (absentees in red) and a summary line; times of day in the
     report's zone, the date once in the title when every time falls on one day."""
-    moments = [m for p in report.people for m in (p.first_ms, p.last_ms)]
-    days = {in_zone(m, report.tz).date() for m in moments}
-    one_day = len(days) == 1
-    title = report.label
-    if one_day:
-        (day,) = days
-        title += f" ({day.isoformat()}, UTC{in_zone(moments[0], report.tz).strftime('%z')})"
-
-    def when(ms: int) -> str:
-        return in_zone(ms, report.tz).strftime("%H:%M:%S") if one_day else iso(ms, report.tz)
-
+    title, when = report.clock()
     table = RichTable(title=title, header_style="bold", title_justify="left")
     for name in ("name", "first seen", "last seen", "present", "clips", "best sim", "devices"):
         right = name in {"clips", "best sim", "present"}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -30,8 +31,18 @@ def dashboard(
         int, typer.Option(min=0, max=65535, help="Port to listen on (0: any free port).")
     ] = DEFAULT_PORT,
     state_dir: StateDir = None,
+    model_dir: Annotated[
+        Path | None,
+        typer.Option(
+            "--model-dir",
+            help="The handler's artifact (`face-model export`), for enrolling photos and "
+            "'not this person' (default: ROLLCALL_MODEL_DIR, else the local stack's own).",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
-    """Serve a web dashboard of the stack (Live results, Health) until Ctrl-C; print its URL.
+    """Serve a web dashboard of the stack (Live, People, Unknowns, Attendance, Health) until
+    Ctrl-C; print its URL.
 
     It follows the results topic through a queue of its own (never a device's), created now
     and deleted on exit."""
@@ -44,8 +55,14 @@ def dashboard(
             "`uv sync` at the workspace root, or pip install 'rollcall-tools[dashboard]'"
         ) from None
 
+    from rollcall_tools.faces.networks import artifact_dir
+
     stack = where.resolve()
     access = Access.for_host(host)
+    try:
+        networks = artifact_dir(model_dir, where)
+    except ConfigError:  # the pages say so where they need it
+        networks = None
 
     def announce(url: str, queue: str) -> None:
         err.print(
@@ -65,5 +82,6 @@ def dashboard(
             port,
             state_dir=state_dir or where.settings.state_dir,
             announce=announce,
+            model_dir=networks,
         )
     err.print("dashboard stopped; its queue is deleted")

@@ -45,7 +45,7 @@ def seed_records(target: AwsTarget, table: str, records: list[StudentRecord]) ->
     report = SeedReport(table=table)
     ddb = target.resource("dynamodb")
     with aws_errors(f"seeding table {table}"):
-        stored = _stored(ddb, table)
+        stored = stored_records(ddb, table)
         if stored is None:
             raise ConfigError(
                 f"table {table} does not exist in {target.region}: run `tools deploy` first"
@@ -59,7 +59,7 @@ def seed_records(target: AwsTarget, table: str, records: list[StudentRecord]) ->
     return report
 
 
-def _stored(ddb: Any, table: str) -> dict[str, StudentRecord] | None:
+def stored_records(ddb: Any, table: str) -> dict[str, StudentRecord] | None:
     """Every record stored in ``table`` (unreadable items count as absent); None when the
     table does not exist."""
     paginator = ddb.meta.client.get_paginator("scan")

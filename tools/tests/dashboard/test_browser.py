@@ -2,15 +2,18 @@
 app on the local stack, all real processes: `tools local up`, `tools dashboard`, the runner.
 
 Live shows the result of a clip uploaded after the page opened (pushed by server-sent
-events); Health shows the device and the queues. Screenshots of each page are saved under
-the test's tmp_path, and copied to ``ROLLCALL_SCREENSHOTS`` when it is set.
+events), a stranger; on Unknowns the stranger's cluster is named; the next upload shows the
+name on Live; Attendance reports the session and its CSV downloads; on People the person is
+removed with purge; Health shows the device and the queues. Screenshots of each page are
+saved under the test's tmp_path, and copied to ``ROLLCALL_SCREENSHOTS`` when it is set (how
+docs/dashboard/ is made: see tools/README.md).
 """
 
 from __future__ import annotations
 
+import csv
 import json
 import os
-import shutil
 import signal
 import subprocess
 import sys
@@ -22,6 +25,7 @@ from pathlib import Path
 import pytest
 
 import rollcall_testkit as testkit
+from rollcall_tools.attendance.report import CSV_COLUMNS
 from rollcall_tools.aws import AwsTarget
 from rollcall_tools.clips import make_clip
 from rollcall_tools.local.processes import clean_environment
@@ -33,6 +37,8 @@ BIN = Path(sys.executable).parent
 REGION = "eu-west-1"
 DEVICE = "cam1"
 SCREENSHOTS = "ROLLCALL_SCREENSHOTS"
+SESSION = "browser"
+PERSON = "eileen_collins"
 
 
 @dataclass(frozen=True)
@@ -98,12 +104,21 @@ def running(tmp_path: Path) -> Iterator[Running]:
 
 
 def _save(page: object, name: str, folder: Path) -> Path:
+    """A full-page screenshot in ``folder``, and a copy reduced to a 256-colour palette (a
+    few tens of KB) in ``ROLLCALL_SCREENSHOTS`` when set: the README's docs/dashboard/."""
     path = folder / f"dashboard-{name}.png"
+    page.wait_for_function(  # type: ignore[attr-defined]
+        "() => [...document.images].every(img => img.complete && img.naturalWidth > 0)"
+    )  # every image (chips, the timeline) loaded, and none broken
     page.screenshot(path=str(path), full_page=True)  # type: ignore[attr-defined]
     copy_to = os.environ.get(SCREENSHOTS)
     if copy_to:
+        from PIL import Image
+
         Path(copy_to).mkdir(parents=True, exist_ok=True)
-        shutil.copy(path, copy_to)
+        with Image.open(path) as shot:
+            small = shot.convert("RGB").quantize(colors=256, method=Image.Quantize.MEDIANCUT)
+            small.save(Path(copy_to) / path.name, optimize=True)
     return path
 
 
@@ -127,15 +142,74 @@ def test_live_shows_an_uploaded_clip_and_health_the_stack(running: Running) -> N
             page.get_by_role("link", name="Live", exact=True).first.click()
             expect(page.locator("#live-state.on")).to_be_visible(timeout=10_000)  # stream open
 
-            key = f"clips/{DEVICE}/browser/00000000-{int(time.time() * 1000):013d}.mp4"
-            running.aws().client("s3").put_object(
-                Bucket=str(running.info["bucket"]), Key=key, Body=make_clip(duration_s=0.5)
-            )
+            bucket = str(running.info["bucket"])
+            s3 = running.aws().client("s3")
+
+            def upload() -> str:
+                key = f"clips/{DEVICE}/{SESSION}/00000000-{int(time.time() * 1000):013d}.mp4"
+                s3.put_object(Bucket=bucket, Key=key, Body=make_clip(duration_s=0.5))
+                return key
+
+            key = upload()
             row = page.locator("tr", has_text=key)
             expect(row).to_be_visible(timeout=120_000)
             expect(page.locator("section.device h2", has_text=DEVICE)).to_be_visible()
-            expect(row.locator(".badge")).to_have_text("unknown")  # detection only: a face
+            expect(row.locator(".badge")).to_have_text("unknown")  # nobody enrolled: a stranger
+
+            # Unknowns: the stranger's cluster, named (the astronaut is Eileen Collins, whom
+            # the demo's roster holds)
+            page.get_by_role("link", name="Unknowns", exact=True).first.click()
+            cluster = page.locator("section.cluster").first
+            expect(cluster.locator(".sheet img").first).to_be_visible(timeout=30_000)
+            _save(page, "unknowns", shots)
+            cluster.get_by_placeholder("name").fill(PERSON)
+            cluster.get_by_role("button", name="Enroll").click()
+            expect(page.get_by_role("status")).to_contain_text(f"as {PERSON}.")
+
+            # the next upload is named on Live (the handler reads the library every few s)
+            page.get_by_role("link", name="Live", exact=True).first.click()
+            expect(page.locator("#live-state.on")).to_be_visible(timeout=10_000)
+            deadline = time.monotonic() + 120
+            while True:
+                row = page.locator("tr", has_text=upload())
+                expect(row).to_be_visible(timeout=120_000)
+                if "recognized" in row.locator(".badge").inner_text():
+                    break
+                assert time.monotonic() < deadline, "the enrolled name never came"
+            expect(row).to_contain_text(PERSON)
+            expect(row.get_by_role("button", name="not this person")).to_be_visible()
             _save(page, "live", shots)
+
+            page.get_by_role("link", name="Attendance", exact=True).first.click()
+            page.get_by_label("Device").select_option(DEVICE)
+            page.get_by_label("Session id").fill(SESSION)
+            page.get_by_label("Time zone").fill("UTC")
+            page.get_by_role("button", name="Report").click()
+            title = f"session {SESSION}, device {DEVICE}"
+            expect(page.get_by_role("heading", name=title)).to_be_visible()
+            expect(page.get_by_text("1 present,")).to_be_visible()
+            expect(page.locator("img.timeline")).to_have_js_property("complete", True)
+            assert page.locator("img.timeline").evaluate("img => img.naturalWidth") > 0
+            with page.expect_download() as download:
+                page.get_by_role("link", name="Download CSV").click()
+            assert download.value.suggested_filename == "attendance.csv"
+            with Path(download.value.path()).open(newline="", encoding="utf-8") as handle:
+                rows = list(csv.reader(handle))
+            assert tuple(rows[0]) == CSV_COLUMNS
+            status = {row[0]: row[-1] for row in rows[1:]}
+            assert status.pop(PERSON) == "present" and set(status.values()) == {"absent"}
+            _save(page, "attendance", shots)
+
+            # People: the new person, removed with purge after a confirmation
+            page.get_by_role("link", name="People", exact=True).first.click()
+            person = page.locator("tr", has_text=PERSON)
+            expect(person.locator("td.chips img").first).to_be_visible()
+            _save(page, "people", shots)
+            person.get_by_role("link", name="with purge").click()
+            expect(page.get_by_role("heading", name=f"Remove {PERSON} and purge?")).to_be_visible()
+            page.get_by_role("button", name=f"Delete {PERSON} and purge").click()
+            expect(page.get_by_role("status")).to_contain_text(f"Removed {PERSON}: deleted")
+            expect(page.get_by_text("Nobody enrolled yet")).to_be_visible()
 
             page.get_by_role("link", name="Health", exact=True).first.click()
             expect(page.get_by_role("heading", name="Health")).to_be_visible()

@@ -5,14 +5,14 @@ from __future__ import annotations
 
 import csv
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import tzinfo
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TextIO
 
 from rollcall_tools.attendance.intervals import Interval, merge, total_ms
-from rollcall_tools.attendance.window import iso
+from rollcall_tools.attendance.window import in_zone, iso
 from shared_schema.sighting import Sighting
 
 if TYPE_CHECKING:
@@ -99,26 +99,43 @@ class Attendance:
             "items_read": self.items_read,
         }
 
+    def clock(self) -> tuple[str, Callable[[int], str]]:
+        """The title (the label, with the date and offset once when every time falls on one
+        day) and how a time is shown: a time of day then, else ISO 8601 (the table of
+        ``tools attendance`` and the dashboard's)."""
+        moments = [m for p in self.people for m in (p.first_ms, p.last_ms)]
+        days = {in_zone(m, self.tz).date() for m in moments}
+        if len(days) != 1:
+            return self.label, lambda ms: iso(ms, self.tz)
+        (day,) = days
+        offset = in_zone(moments[0], self.tz).strftime("%z")
+        title = f"{self.label} ({day.isoformat()}, UTC{offset})"
+        return title, lambda ms: in_zone(ms, self.tz).strftime("%H:%M:%S")
+
     def write_csv(self, path: Path) -> None:
         """One row per person present, then one per absentee (status ``absent``)."""
         with path.open("w", newline="", encoding="utf-8") as handle:
-            writer = csv.writer(handle)
-            writer.writerow(CSV_COLUMNS)
-            for p in self.people:
-                writer.writerow(
-                    [
-                        p.name,
-                        iso(p.first_ms, self.tz),
-                        iso(p.last_ms, self.tz),
-                        p.present_s,
-                        p.clips,
-                        f"{p.best_similarity:.4f}",
-                        " ".join(p.devices),
-                        "present",
-                    ]
-                )
-            for name in self.absent:
-                writer.writerow([name, "", "", 0, 0, "", "", "absent"])
+            self.write_csv_to(handle)
+
+    def write_csv_to(self, handle: TextIO) -> None:
+        """:meth:`write_csv` into an open text stream (the dashboard's download)."""
+        writer = csv.writer(handle)
+        writer.writerow(CSV_COLUMNS)
+        for p in self.people:
+            writer.writerow(
+                [
+                    p.name,
+                    iso(p.first_ms, self.tz),
+                    iso(p.last_ms, self.tz),
+                    p.present_s,
+                    p.clips,
+                    f"{p.best_similarity:.4f}",
+                    " ".join(p.devices),
+                    "present",
+                ]
+            )
+        for name in self.absent:
+            writer.writerow([name, "", "", 0, 0, "", "", "absent"])
 
 
 def attendance(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta, tzinfo
 from pathlib import Path
+from typing import BinaryIO
 
 from rollcall_tools.attendance.report import Attendance
 from rollcall_tools.attendance.window import in_zone
@@ -20,6 +21,14 @@ PRESENT, ABSENT, GRID = "#2b7bba", "#c0392b", "#dddddd"
 
 def write_timeline(report: Attendance, path: Path) -> Path:
     """Draw ``report`` to ``path`` (PNG, matplotlib's Agg backend); returns ``path``."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("wb") as handle:
+        draw_timeline(report, handle)
+    return path
+
+
+def draw_timeline(report: Attendance, handle: BinaryIO) -> None:
+    """Draw ``report`` as a PNG into an open binary stream (the dashboard's image)."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -83,10 +92,8 @@ def write_timeline(report: Attendance, path: Path) -> Path:
         loc="left",
     )
     fig.tight_layout()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, format="png")
+    fig.savefig(handle, format="png")
     plt.close(fig)
-    return path
 
 
 def clock_ticks(from_ms: int, to_ms: int, tz: tzinfo | None) -> list[int]:

@@ -13,12 +13,18 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.templating import Jinja2Templates
 
-from rollcall_tools.dashboard import files, health, live
+from rollcall_tools.dashboard import attendance, files, health, live, people, unknowns
 from rollcall_tools.dashboard.pages import Page
-from rollcall_tools.dashboard.security import Guard
+from rollcall_tools.dashboard.security import CSRF_FIELD, Guard
 from rollcall_tools.dashboard.views import Dashboard, environment, render
 
-PAGES: tuple[Callable[[], Page], ...] = (live.page, health.page)
+PAGES: tuple[Callable[[], Page], ...] = (
+    live.page,
+    people.page,
+    unknowns.page,
+    attendance.page,
+    health.page,
+)
 """The pages, in navigation order; a new page is one module with a ``page()`` and its
 templates, added here."""
 
@@ -51,6 +57,9 @@ def create_app(dashboard: Dashboard, pages: Sequence[Callable[[], Page]] = PAGES
     app.state.access = dashboard.access
     templates = Jinja2Templates(env=environment())
     templates.env.globals["file_url"] = dashboard.listing.url
+    # the Live rows' forms are rendered outside a request too (the event stream)
+    templates.env.globals["csrf_field"] = CSRF_FIELD
+    templates.env.globals["csrf_token"] = dashboard.access.csrf
     app.state.templates = templates
     app.state.pages = made
     return app

@@ -95,15 +95,18 @@ def collect(dashboard: Dashboard) -> Health:
     model = _local_model if stack.settings.local else _function_model
     if not stack.settings.local:
         dashboard.client("lambda")  # made here, not in a worker thread
+    library = dashboard.library  # its clients made here, not in a worker thread
     with (
         aws_errors(f"reading the health of stack {names.prefix}"),
-        ThreadPoolExecutor(max_workers=len(roles) + 2) as pool,
+        ThreadPoolExecutor(max_workers=len(roles) + 3) as pool,
     ):
         depths = [pool.submit(_depth, sqs, role, name) for role, name in roles]
         devices = pool.submit(dashboard.devices.describe)
         modelled = pool.submit(model, dashboard)
+        version = pool.submit(library.version)
         queues = [depth.result() for depth in depths]
-        found = Health(queues, devices.result(), 0, modelled.result())
+        shown = [("face library", f"version {version.result()} ({names.library_table})")]
+        found = Health(queues, devices.result(), 0, modelled.result() + shown)
     dead = queues[1]
     found.dead_letters = (dead.visible or 0) + (dead.in_flight or 0)
     return found

@@ -8,6 +8,8 @@ import json
 from collections.abc import AsyncIterator
 from typing import Any
 
+from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route
@@ -15,7 +17,10 @@ from starlette.templating import Jinja2Templates
 
 from rollcall_tools.dashboard.feed import FOREIGN, LiveRow
 from rollcall_tools.dashboard.pages import Page
-from rollcall_tools.dashboard.views import dashboard_of, render
+from rollcall_tools.dashboard.security import checked_form
+from rollcall_tools.dashboard.views import Dashboard, dashboard_of, render
+from rollcall_tools.errors import ConfigError, ToolsError
+from rollcall_tools.faces.reject import reject as add_negative
 
 KEEPALIVE_S = 15.0
 """An SSE comment this often keeps proxies from closing an idle stream."""
@@ -100,6 +105,34 @@ async def live_events(request: Request) -> Response:
     )
 
 
+def _reject(dashboard: Dashboard, key: str, name: str) -> float:
+    names = dashboard.stack.names
+    return add_negative(dashboard.library, dashboard.recognizer(), names.bucket, key, name)
+
+
+async def reject(request: Request) -> Response:
+    """POST (CSRF-checked): "not this person" - the face of the clip ``key`` (in the stack's
+    bucket) closest to ``name`` becomes a negative example of ``name`` (``tools faces reject
+    KEY --not NAME``)."""
+    form = await checked_form(request)
+    key, name = form.get("key"), form.get("name")
+    if not isinstance(key, str) or not isinstance(name, str) or not key or not name:
+        raise HTTPException(400, "key and name: required")
+    try:
+        similarity = await run_in_threadpool(_reject, dashboard_of(request), key, name)
+    except ConfigError as exc:
+        return render(request, "notice.html", status_code=400, title="Not rejected",
+                      problem=exc.message, done=None, back="/live")  # fmt: skip
+    except ToolsError as exc:
+        return render(request, "notice.html", status_code=503, title="Not rejected",
+                      problem=exc.message, done=None, back="/live")  # fmt: skip
+    done = (
+        f"The face of {key} (similarity {similarity:.2f} to {name}) is now a negative "
+        f"example of {name}: a face as close to it is not {name}."
+    )
+    return render(request, "notice.html", title="Rejected", done=done, problem=None, back="/live")
+
+
 def page() -> Page:
     return Page(
         path="/live",
@@ -108,5 +141,6 @@ def page() -> Page:
         routes=[
             Route("/live", live_page, name="live"),
             Route("/live/events", live_events, name="live-events"),
+            Route("/live/reject", reject, methods=["POST"], name="live-reject"),
         ],
     )

@@ -76,6 +76,7 @@ def serve(
     *,
     state_dir: Path | None,
     announce: Callable[[str, str], None],
+    model_dir: Path | None = None,
 ) -> None:
     """Subscribe the dashboard's queue, serve until interrupted, then delete the queue.
     ``announce(url, queue)`` is called once the socket listens. Ctrl-C (and SIGTERM) end
@@ -87,7 +88,9 @@ def serve(
     sock = bind(host, port)
     try:
         subscriber.start()
-        dashboard = Dashboard(stack, feed, access, queue=queue, state_dir=state_dir)
+        dashboard = Dashboard(
+            stack, feed, access, queue=queue, state_dir=state_dir, model_dir=model_dir
+        )
         config = uvicorn.Config(
             create_app(dashboard),
             lifespan="off",

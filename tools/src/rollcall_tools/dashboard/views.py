@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from jinja2 import Environment, PackageLoader, StrictUndefined
 from starlette.requests import Request
@@ -15,8 +15,13 @@ from starlette.templating import Jinja2Templates
 from rollcall_tools.dashboard.feed import LiveFeed
 from rollcall_tools.dashboard.files import Listing
 from rollcall_tools.dashboard.security import CSRF_FIELD, Access
+from rollcall_tools.errors import ConfigError
+from rollcall_tools.faces.library import Library
 from rollcall_tools.stack.deploy import Stack
 from rollcall_tools.stack.devices import Devices
+
+if TYPE_CHECKING:
+    from face_model import Recognizer
 
 
 @dataclass
@@ -30,22 +35,58 @@ class Dashboard:
     """The dashboard's own results queue (None while nothing follows the topic)."""
     state_dir: Path | None = None
     """Where `tools local up` recorded the local stack (its model), if it is that stack."""
+    model_dir: Path | None = None
+    """The handler's artifact: what enrolling photos and "not this person" embed with
+    (None: those actions say they need ``--model-dir``)."""
     listing: Listing = field(init=False)
     """The files the pages listed: the only ones ``/files/{id}`` serves."""
     devices: Devices = field(init=False)
     _clients: dict[str, Any] = field(init=False, default_factory=dict)
     _lock: threading.Lock = field(init=False, default_factory=threading.Lock)
+    _recognizer: Recognizer | None = field(init=False, default=None)
+    _recognizer_lock: threading.Lock = field(init=False, default_factory=threading.Lock)
 
     def __post_init__(self) -> None:
-        self.listing = Listing(self.stack.names.bucket)
+        names = self.stack.names
+        self.listing = Listing(names.bucket, frozenset({names.face_store}))
         self.devices = self.stack.devices
+
+    @property
+    def library(self) -> Library:
+        """The stack's face library (one, made on first use)."""
+        with self._lock:
+            if "library" not in self._clients:
+                self._clients["library"] = Library(self.stack.target, self.stack.names)
+            library: Library = self._clients["library"]
+            return library
+
+    def recognizer(self) -> Recognizer:
+        """The networks of :attr:`model_dir`, loaded once (a usage error without one)."""
+        from rollcall_tools.faces.networks import networks_at
+
+        with self._recognizer_lock:
+            if self._recognizer is None:
+                if self.model_dir is None:
+                    raise ConfigError(
+                        "embedding faces needs the handler's artifact: start `tools dashboard` "
+                        "with --model-dir (ROLLCALL_MODEL_DIR), or on the local stack that "
+                        "`tools local up --model-dir` started"
+                    )
+                self._recognizer = networks_at(self.model_dir)
+            return self._recognizer
+
+    def resource(self, service: str) -> Any:
+        """One boto3 resource per service, as :meth:`client`."""
+        return self.client(f"resource:{service}")
 
     def client(self, service: str) -> Any:
         """One boto3 client per service for every request (clients are thread-safe; making
         one from the shared session is not, hence the lock)."""
         with self._lock:
             if service not in self._clients:
-                self._clients[service] = self.stack.target.client(service)
+                kind, _, name = service.rpartition(":")
+                make = self.stack.target.resource if kind else self.stack.target.client
+                self._clients[service] = make(name)
             return self._clients[service]
 
 

@@ -58,6 +58,20 @@ class Deleted:
         return dict(self.__dict__)
 
 
+@dataclass(frozen=True)
+class Removal:
+    """What removing a person deletes: items, and the chips of those that have one."""
+
+    name: str
+    faces: list[Face]
+    negatives: list[Face]
+    unknowns: list[UnknownFace]
+
+    @property
+    def chips(self) -> list[str]:
+        return [f.chip for f in self.faces + self.negatives] + [u.chip for u in self.unknowns]
+
+
 class Library:
     """One stack's face library table and face store."""
 
@@ -108,10 +122,10 @@ class Library:
             return None
         return Identity(item["backbone"]["S"], item["embedder"]["S"])
 
-    def people(self) -> list[Person]:
-        """Everyone enrolled, by name."""
+    def people(self, faces: Sequence[Face] | None = None) -> list[Person]:
+        """Everyone enrolled, by name (``faces``: the embeddings, when already read)."""
         found: dict[str, list[Face]] = {}
-        for face in self.faces():
+        for face in self.faces() if faces is None else faces:
             found.setdefault(face.person, []).append(face)
         negatives: dict[str, int] = {}
         for face in self.faces(NEGATIVE):
@@ -189,24 +203,30 @@ class Library:
                 )
         return len(keys)
 
+    def removal(self, name: str, *, purge: bool = False) -> Removal:
+        """What :meth:`remove` would delete apart from sightings (the dashboard's
+        confirmation names it)."""
+        faces = self.person(name)
+        negatives = [f for f in self.faces(NEGATIVE) if f.person == name] if purge else []
+        unknowns = [u for u in self.unknowns() if u.best == name] if purge else []
+        return Removal(name, faces, negatives, unknowns)
+
     def remove(self, name: str, *, purge: bool = False) -> Deleted:
         """Forget ``name``: its embeddings and their chips; with ``purge`` also its negative
         examples, every unknown face whose best match it was and every sighting of it
         (attendance)."""
         from rollcall_tools.attendance.store import delete_person
 
-        faces = self.person(name)
-        negatives = [f for f in self.faces(NEGATIVE) if f.person == name] if purge else []
-        unknowns = [u for u in self.unknowns() if u.best == name] if purge else []
+        found = self.removal(name, purge=purge)
+        faces, negatives, unknowns = found.faces, found.negatives, found.unknowns
         keys = [item_key(EMBEDDING, f.id) for f in faces] + [
             item_key(NEGATIVE, f.id) for f in negatives
         ]
         keys += [item_key(UNKNOWN, u.id) for u in unknowns]
         self.transact(deletes=keys)
-        chips = [f.chip for f in faces + negatives] + [u.chip for u in unknowns]
         sightings = delete_person(self.ddb, self.sightings_table, name) if purge else 0
         return Deleted(
-            len(faces), len(negatives), len(unknowns), self.delete_chips(chips), sightings
+            len(faces), len(negatives), len(unknowns), self.delete_chips(found.chips), sightings
         )
 
     def rename(self, old: str, new: str) -> int:

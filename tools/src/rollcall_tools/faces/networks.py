@@ -31,9 +31,13 @@ def artifact_dir(model_dir: Path | None, where: Where) -> Path:
 
 def load_networks(model_dir: Path | None, where: Where) -> Recognizer:
     """The recognizer of the handler's artifact (its gallery is not used)."""
+    return networks_at(artifact_dir(model_dir, where))
+
+
+def networks_at(directory: Path) -> Recognizer:
+    """The recognizer of the artifact in ``directory`` (the dashboard's, found at start)."""
     from face_model import FaceModelError, Recognizer
 
-    directory = artifact_dir(model_dir, where)
     try:
         recognizer = Recognizer.load(directory, threads=1)
     except FaceModelError as exc:
