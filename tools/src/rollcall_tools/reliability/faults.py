@@ -41,13 +41,13 @@ from typing import Any
 
 from rollcall_tools import dlq
 from rollcall_tools.reliability.book import Verdict
-from rollcall_tools.reliability.clips import (
+from rollcall_tools.reliability.harness import InstrumentedStack
+from rollcall_tools.reliability.workload import (
     clip_key,
     face_clip,
     utc_from_epoch,
     write_face_video,
 )
-from rollcall_tools.reliability.harness import InstrumentedStack
 
 log = logging.getLogger(__name__)
 SCENARIOS = (
