@@ -347,45 +347,52 @@ def bench(  # noqa: PLR0917 - a Typer command takes its options as parameters
         out.print(table)
 
 
+UserOpt = Annotated[
+    str | None,
+    typer.Option(
+        help="Account the service runs as (User=); it must exist and may use the camera "
+        "(default: you).",
+        show_default=False,
+    ),
+]
+WorkingDirOpt = Annotated[
+    Path,
+    typer.Option(
+        help="Directory it runs in (WorkingDirectory=), where results.jsonl and "
+        "latency.png are written; made here if missing.",
+    ),
+]
+EnvFileOpt = Annotated[
+    Path,
+    typer.Option(
+        help="KEY=VALUE settings file the unit reads (EnvironmentFile=): AWS_REGION, "
+        "ROLLCALL_BUCKET, ROLLCALL_RESULTS_QUEUE, ROLLCALL_DEVICE_ID.",
+    ),
+]
+ExecutableOpt = Annotated[
+    Path | None,
+    typer.Option(
+        help="The edge-capture to run (default: this environment's, e.g. the venv's "
+        "bin/edge-capture).",
+        show_default=False,
+    ),
+]
+OutputOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--output", "-o", help="Write the unit to FILE (default: stdout).", show_default=False
+    ),
+]
+
+
 @app.command()
 def service(  # noqa: PLR0917 - a Typer command takes its options as parameters
-    user: Annotated[
-        str | None,
-        typer.Option(
-            help="Account the service runs as (User=); it must exist and may use the camera "
-            "(default: you).",
-            show_default=False,
-        ),
-    ] = None,
-    working_dir: Annotated[
-        Path,
-        typer.Option(
-            help="Directory it runs in (WorkingDirectory=), where results.jsonl and "
-            "latency.png are written; made here if missing.",
-        ),
-    ] = Path("~/rollcall-edge"),
-    env_file: Annotated[
-        Path,
-        typer.Option(
-            help="KEY=VALUE settings file the unit reads (EnvironmentFile=): AWS_REGION, "
-            "ROLLCALL_BUCKET, ROLLCALL_RESULTS_QUEUE, ROLLCALL_DEVICE_ID.",
-        ),
-    ] = Path("/etc/rollcall/edge.env"),
-    executable: Annotated[
-        Path | None,
-        typer.Option(
-            help="The edge-capture to run (default: this environment's, e.g. the venv's "
-            "bin/edge-capture).",
-            show_default=False,
-        ),
-    ] = None,
+    user: UserOpt = None,
+    working_dir: WorkingDirOpt = Path("~/rollcall-edge"),
+    env_file: EnvFileOpt = Path("/etc/rollcall/edge.env"),
+    executable: ExecutableOpt = None,
     source: Annotated[str, typer.Option(help="The --source it records.")] = "picamera",
-    output: Annotated[
-        Path | None,
-        typer.Option(
-            "--output", "-o", help="Write the unit to FILE (default: stdout).", show_default=False
-        ),
-    ] = None,
+    output: OutputOpt = None,
 ) -> None:
     """Print the systemd unit that runs `edge-capture run` at boot until stopped (restarted
     whenever it exits); install it as /etc/systemd/system/rollcall-edge.service."""
