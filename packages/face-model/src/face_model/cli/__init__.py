@@ -10,6 +10,7 @@ from typing import Annotated
 
 import typer
 
+from face_model import __version__
 from face_model.cli.bench import bench
 from face_model.cli.common import fail, friendly_errors, out
 from face_model.cli.evaluate import calibrate, evaluate
@@ -32,8 +33,6 @@ app = typer.Typer(
 
 def _version(value: bool) -> None:
     if value:
-        from face_model import __version__
-
         out.print(f"face-model {__version__}")
         raise typer.Exit(0)
 
