@@ -1,6 +1,6 @@
 """Fixtures of edge-capture's tests, on the workspace test kit: the session's one local AWS
 (``moto_endpoint``: moto in server mode, its own process) and, for outages, the reliability
-suite's TCP gate in front of it. Helpers live in edge_testkit.py."""
+suite's TCP relay in front of it. Helpers live in edge_testkit.py."""
 
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ sys.path.insert(
 from edge_testkit import REGION, Stack, aws_client
 
 from rollcall_tools.local.moto import free_port
-from rollcall_tools.reliability.gate import Gate
+from rollcall_tools.reliability.relay import Relay
 
 
 @pytest.fixture(autouse=True)
@@ -39,14 +39,14 @@ def aws_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
             monkeypatch.delenv(name)
 
 
-def _stack(moto_url: str, edge_url: str, gate: Gate | None = None) -> Stack:
+def _stack(moto_url: str, edge_url: str, relay: Relay | None = None) -> Stack:
     suffix = uuid.uuid4().hex[:10]
     s3, sqs = aws_client(moto_url, "s3"), aws_client(moto_url, "sqs")
     bucket, queue = f"clips-{suffix}", f"results-{suffix}"
     s3.create_bucket(Bucket=bucket)
     s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
     url = sqs.create_queue(QueueName=queue, Attributes={"VisibilityTimeout": "2"})["QueueUrl"]
-    return Stack(moto_url, edge_url, bucket, queue, url, s3, sqs, gate)
+    return Stack(moto_url, edge_url, bucket, queue, url, s3, sqs, relay)
 
 
 @pytest.fixture
@@ -57,13 +57,13 @@ def stack(moto_endpoint: str) -> Stack:
 
 @pytest.fixture
 def outage_stack(moto_endpoint: str) -> Iterator[Stack]:
-    """A stack the edge reaches through a gate that can go down (``stack.down()``: the port
+    """A stack the edge reaches through a relay that can go down (``stack.down()``: the port
     refuses connections, open ones are reset) and come back on the same port with everything
     as it was (moto keeps its state in its own process)."""
     moto_port = int(moto_endpoint.rsplit(":", 1)[1])
-    gate = Gate(moto_port, free_port())
-    gate.open()
+    relay = Relay(moto_port, free_port())
+    relay.open()
     try:
-        yield _stack(moto_endpoint, gate.url, gate)
+        yield _stack(moto_endpoint, relay.url, relay)
     finally:
-        gate.close()
+        relay.close()

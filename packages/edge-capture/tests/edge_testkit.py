@@ -16,7 +16,7 @@ import boto3
 import numpy as np
 
 from rollcall_testkit.clips import astronaut as astronaut_photo
-from rollcall_tools.reliability.gate import Gate
+from rollcall_tools.reliability.relay import Relay
 from shared_schema import (
     BoundingBox,
     ClipRef,
@@ -46,7 +46,7 @@ def aws_client(url: str, service: str) -> Any:
 @dataclass
 class Stack:
     """One test's bucket and results queue. ``url`` is where the edge under test connects:
-    the moto server itself, or a gate in front of it (``down()``/``up()``); the test's own
+    the moto server itself, or a relay in front of it (``down()``/``up()``); the test's own
     clients (``s3``, ``sqs``, :meth:`client`) always reach moto directly."""
 
     moto_url: str
@@ -56,20 +56,20 @@ class Stack:
     queue_url: str
     s3: Any
     sqs: Any
-    gate: Gate | None = None
+    relay: Relay | None = None
 
     def client(self, service: str) -> Any:
         return aws_client(self.moto_url, service)
 
     def down(self) -> None:
         """The edge's endpoint goes away: connections are refused, open ones reset."""
-        assert self.gate is not None, "use the outage_stack fixture"
-        self.gate.shut()
+        assert self.relay is not None, "use the outage_stack fixture"
+        self.relay.shut()
 
     def up(self) -> None:
         """The edge's endpoint is back, on the same port, with everything as it was."""
-        assert self.gate is not None, "use the outage_stack fixture"
-        self.gate.open()
+        assert self.relay is not None, "use the outage_stack fixture"
+        self.relay.open()
 
     def keys(self) -> list[str]:
         pages = self.s3.get_paginator("list_objects_v2").paginate(Bucket=self.bucket)

@@ -4,7 +4,7 @@ gathers every command (local stack, devices, results, dlq, demo, bench, soak, fa
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -51,6 +51,10 @@ from rollcall_tools.stack.settings import (
     QUEUE_MAX_RECEIVES,
     StackSettings,
 )
+
+if TYPE_CHECKING:
+    from rollcall_tools.stack.deploy import Stack
+    from rollcall_tools.stack.plan import PlanResult
 
 app = typer.Typer(
     name="tools",
@@ -112,63 +116,67 @@ Architecture = Annotated[
 ]
 
 
+RetentionDays = Annotated[int, typer.Option(help="Days before a clip expires.")]
+SightingsRetentionDays = Annotated[
+    int, typer.Option(help="Days a sighting (attendance) is kept: the table's TTL.")
+]
+UnknownRetentionDays = Annotated[
+    int,
+    typer.Option(
+        help="Days the face store keeps unknown faces (S3 lifecycle, DynamoDB TTL; 0 keeps none)."
+    ),
+]
+Timeout = Annotated[
+    int,
+    typer.Option(help="Function timeout, seconds (the events queue hides a message 6x as long)."),
+]
+Memory = Annotated[int, typer.Option(help="Lambda memory, MB.")]
+BatchSize = Annotated[
+    int,
+    typer.Option(
+        help="Events per invocation (the event source mapping's batch size, 1..10000; "
+        "over 10 needs --batching-window).",
+    ),
+]
+BatchingWindow = Annotated[
+    int, typer.Option(help="Seconds the mapping may wait to fill a batch (0..300; 0: no wait).")
+]
+MaxConcurrency = Annotated[
+    int, typer.Option(help="Most concurrent invocations the mapping starts (2..1000).")
+]
+MaxReceives = Annotated[
+    int,
+    typer.Option(help="Receives of an event before the events queue dead-letters it (1..1000)."),
+]
+ImageTag = Annotated[str, typer.Option(help="ECR image tag the Lambda runs.")]
+ModelS3Uri = Annotated[
+    str | None,
+    typer.Option(
+        help="s3://bucket/prefix/ of an exported recognizer artifact, instead of the one "
+        "baked into the image (default: ROLLCALL_MODEL_S3_URI).",
+        show_default=False,
+    ),
+]
+
+
 @app.command()
 @handles_errors
 @located
 def deploy(
     where: Where,
     local: Local = None,
-    retention_days: Annotated[
-        int, typer.Option(help="Days before a clip expires.")
-    ] = DEFAULT_RETENTION_DAYS,
-    sightings_retention_days: Annotated[
-        int, typer.Option(help="Days a sighting (attendance) is kept: the table's TTL.")
-    ] = DEFAULT_SIGHTINGS_RETENTION_DAYS,
-    unknown_retention_days: Annotated[
-        int,
-        typer.Option(
-            help="Days the face store keeps unknown faces (S3 lifecycle, DynamoDB TTL; 0 "
-            "keeps none)."
-        ),
-    ] = DEFAULT_UNKNOWN_RETENTION_DAYS,
-    timeout: Annotated[
-        int,
-        typer.Option(
-            help="Function timeout, seconds (the events queue hides a message 6x as long)."
-        ),
-    ] = DEFAULT_TIMEOUT_S,
-    memory: Annotated[int, typer.Option(help="Lambda memory, MB.")] = DEFAULT_MEMORY_MB,
-    batch_size: Annotated[
-        int,
-        typer.Option(
-            help="Events per invocation (the event source mapping's batch size, 1..10000; "
-            "over 10 needs --batching-window).",
-        ),
-    ] = DEFAULT_BATCH_SIZE,
-    batching_window: Annotated[
-        int, typer.Option(help="Seconds the mapping may wait to fill a batch (0..300; 0: no wait).")
-    ] = DEFAULT_BATCHING_WINDOW_S,
-    max_concurrency: Annotated[
-        int, typer.Option(help="Most concurrent invocations the mapping starts (2..1000).")
-    ] = DEFAULT_MAX_CONCURRENCY,
-    max_receives: Annotated[
-        int,
-        typer.Option(
-            help="Receives of an event before the events queue dead-letters it (1..1000)."
-        ),
-    ] = QUEUE_MAX_RECEIVES,
-    image_tag: Annotated[str, typer.Option(help="ECR image tag the Lambda runs.")] = (
-        DEFAULT_IMAGE_TAG
-    ),
+    retention_days: RetentionDays = DEFAULT_RETENTION_DAYS,
+    sightings_retention_days: SightingsRetentionDays = DEFAULT_SIGHTINGS_RETENTION_DAYS,
+    unknown_retention_days: UnknownRetentionDays = DEFAULT_UNKNOWN_RETENTION_DAYS,
+    timeout: Timeout = DEFAULT_TIMEOUT_S,
+    memory: Memory = DEFAULT_MEMORY_MB,
+    batch_size: BatchSize = DEFAULT_BATCH_SIZE,
+    batching_window: BatchingWindow = DEFAULT_BATCHING_WINDOW_S,
+    max_concurrency: MaxConcurrency = DEFAULT_MAX_CONCURRENCY,
+    max_receives: MaxReceives = QUEUE_MAX_RECEIVES,
+    image_tag: ImageTag = DEFAULT_IMAGE_TAG,
     architecture: Architecture = LAMBDA_ARCHITECTURES[0],
-    model_s3_uri: Annotated[
-        str | None,
-        typer.Option(
-            help="s3://bucket/prefix/ of an exported recognizer artifact, instead of the one "
-            "baked into the image (default: ROLLCALL_MODEL_S3_URI).",
-            show_default=False,
-        ),
-    ] = None,
+    model_s3_uri: ModelS3Uri = None,
     device: Devices = None,
     input_bucket: InputBucket = None,
     output_bucket: OutputBucket = None,
@@ -201,10 +209,16 @@ def deploy(
         f"in {where.region} (account {target.names.account})"
     )
     result = target.deploy(dry_run=dry_run, on_change=print_change)
-    devices = target.devices
     if device and not dry_run:
-        result.changes += devices.add(device, on_change=print_change).changes
-    registered = {d: devices.settings(d) for d in device or []}
+        result.changes += target.devices.add(device, on_change=print_change).changes
+    _print_deployed(target, result, device or [], dry_run, as_json)
+
+
+def _print_deployed(
+    target: Stack, result: PlanResult, device: list[str], dry_run: bool, as_json: bool
+) -> None:
+    """What deploy did (or would do) and the settings edge-capture needs."""
+    registered = {d: target.devices.settings(d) for d in device}
     if as_json:
         print_json(
             {
@@ -292,40 +306,44 @@ def seed_db(
         raise typer.Exit(1)
 
 
+DetectionOnly = Annotated[
+    bool,
+    typer.Option(
+        "--detection-only",
+        help="Bake a detection-only artifact instead: faces are found, nobody is named.",
+    ),
+]
+NetworksOnly = Annotated[
+    bool,
+    typer.Option(
+        "--networks-only",
+        help="Bake dlib's networks with nobody enrolled: the stack's face library holds "
+        "the people (`tools faces`).",
+    ),
+]
+Push = Annotated[bool, typer.Option("--push/--no-push", help="Push to ECR after building.")]
+TaskRootOnly = Annotated[
+    bool,
+    typer.Option(
+        "--task-root-only",
+        help="Only assemble build/image/<architecture>/, the exact directory the image's "
+        "task root holds (no Docker needed), and report its size.",
+    ),
+]
+
+
 @app.command("build-image")
 @handles_errors
 @located
 def build_image(
     where: Where,
     model_dir: ModelDir = None,
-    detection_only: Annotated[
-        bool,
-        typer.Option(
-            "--detection-only",
-            help="Bake a detection-only artifact instead: faces are found, nobody is named.",
-        ),
-    ] = False,
+    detection_only: DetectionOnly = False,
     architecture: Architecture = LAMBDA_ARCHITECTURES[0],
-    networks_only: Annotated[
-        bool,
-        typer.Option(
-            "--networks-only",
-            help="Bake dlib's networks with nobody enrolled: the stack's face library holds "
-            "the people (`tools faces`).",
-        ),
-    ] = False,
+    networks_only: NetworksOnly = False,
     tag: Annotated[str, typer.Option(help="Image tag to build and push.")] = DEFAULT_IMAGE_TAG,
-    push: Annotated[
-        bool, typer.Option("--push/--no-push", help="Push to ECR after building.")
-    ] = True,
-    task_root_only: Annotated[
-        bool,
-        typer.Option(
-            "--task-root-only",
-            help="Only assemble build/image/<architecture>/, the exact directory the image's "
-            "task root holds (no Docker needed), and report its size.",
-        ),
-    ] = False,
+    push: Push = True,
+    task_root_only: TaskRootOnly = False,
     root: Annotated[Path, typer.Option(help="Repository root (build context).")] = Path(),
 ) -> None:
     """Assemble the handler's task root (locked wheels without torch, the workspace packages,
@@ -339,16 +357,9 @@ def build_image(
     )
     from rollcall_tools.stack.names import StackNames
 
-    model_dir = model_dir or where.settings.model_dir
-    if [model_dir is not None, detection_only, networks_only].count(True) != 1:
-        raise ConfigError(
-            "build-image needs --model-dir DIR (an exported artifact), --networks-only or "
-            "--detection-only"
-        )
-    if networks_only:
-        from rollcall_tools.faces.seed import default_networks
-
-        model_dir = default_networks(root.resolve() / "build" / "image")
+    model_dir = _image_artifact(
+        model_dir or where.settings.model_dir, detection_only, networks_only, root
+    )
     if architecture not in DOCKER_PLATFORMS:
         raise ConfigError(f"--architecture must be x86_64 or arm64, not {architecture!r}")
     root = root.resolve()
@@ -372,3 +383,19 @@ def build_image(
     out.print(f"{'pushed' if push else 'built'} {plan.reference}")
     if push:
         out.print("next: `tools deploy` points the Lambda at this image")
+
+
+def _image_artifact(
+    model_dir: Path | None, detection_only: bool, networks_only: bool, root: Path
+) -> Path | None:
+    """The artifact to bake (None: detection only), from exactly one of the three choices."""
+    if [model_dir is not None, detection_only, networks_only].count(True) != 1:
+        raise ConfigError(
+            "build-image needs --model-dir DIR (an exported artifact), --networks-only or "
+            "--detection-only"
+        )
+    if networks_only:
+        from rollcall_tools.faces.seed import default_networks
+
+        return default_networks(root.resolve() / "build" / "image")
+    return model_dir

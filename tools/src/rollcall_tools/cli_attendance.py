@@ -96,99 +96,87 @@ def print_report(report: Attendance) -> None:
     )
 
 
+def _optional(flag: str, help: str) -> Any:
+    """An option with no default shown (its absence means "every" or "not given")."""
+    return typer.Option(flag, help=help, show_default=False)
+
+
+DeviceOpt = Annotated[
+    str | None,
+    _optional("--device", "Only this device (default: every device, or the schedule's)."),
+]
+SessionOpt = Annotated[
+    str | None, _optional("--session", "An edge-capture session id (its --session-id).")
+]
+FromOpt = Annotated[
+    str | None,
+    _optional(
+        "--from",
+        "Window start: ISO 8601 (2026-12-07T10:30, offset "
+        "optional) or a time of day (10:30, today); local to --tz.",
+    ),
+]
+ToOpt = Annotated[
+    str | None, _optional("--to", "Window end, as --from (a time of day: --from's day).")
+]
+ScheduleOpt = Annotated[
+    Path | None,
+    _optional(
+        "--schedule",
+        "A TOML schedule of recurring sessions: report its latest meeting (see the README).",
+    ),
+]
+NameOpt = Annotated[
+    str | None,
+    _optional("--name", "Which session of the --schedule (default: whichever met last)."),
+]
+DateOpt = Annotated[
+    str | None, _optional("--date", "The --schedule's meeting on this day (YYYY-MM-DD).")
+]
+TzOpt = Annotated[
+    str | None,
+    _optional(
+        "--tz",
+        "Time zone of the times in and out: IANA name or offset "
+        "(default: this machine's; a schedule's own zone wins for its times).",
+    ),
+]
+GapOpt = Annotated[
+    float,
+    typer.Option(
+        "--gap",
+        min=0,
+        help="Sightings at most this many seconds apart are one "
+        "stay (6x edge-capture's 10 s keep-alive).",
+    ),
+]
+PersonOpt = Annotated[
+    str | None, _optional("--person", "Only say when and where this person was last seen.")
+]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON object.")]
+CsvOpt = Annotated[Path | None, _optional("--csv", "Also write the table as CSV here.")]
+PngOpt = Annotated[Path | None, _optional("--png", "Also draw the timeline (PNG) here.")]
+
+
 @attendance_app.callback()
 @handles_errors
 @located
 def attendance(
     ctx: typer.Context,
     where: Where,
-    device: Annotated[
-        str | None,
-        typer.Option(
-            "--device",
-            help="Only this device (default: every device, or the schedule's).",
-            show_default=False,
-        ),
-    ] = None,
-    session: Annotated[
-        str | None,
-        typer.Option(
-            "--session", help="An edge-capture session id (its --session-id).", show_default=False
-        ),
-    ] = None,
-    start: Annotated[
-        str | None,
-        typer.Option(
-            "--from",
-            help="Window start: ISO 8601 (2026-12-07T10:30, offset "
-            "optional) or a time of day (10:30, today); local to --tz.",
-            show_default=False,
-        ),
-    ] = None,
-    end: Annotated[
-        str | None,
-        typer.Option(
-            "--to", help="Window end, as --from (a time of day: --from's day).", show_default=False
-        ),
-    ] = None,
-    schedule: Annotated[
-        Path | None,
-        typer.Option(
-            "--schedule",
-            help="A TOML schedule of recurring sessions: report its "
-            "latest meeting (see the README).",
-            show_default=False,
-        ),
-    ] = None,
-    meeting: Annotated[
-        str | None,
-        typer.Option(
-            "--name",
-            help="Which session of the --schedule (default: whichever met last).",
-            show_default=False,
-        ),
-    ] = None,
-    on: Annotated[
-        str | None,
-        typer.Option(
-            "--date", help="The --schedule's meeting on this day (YYYY-MM-DD).", show_default=False
-        ),
-    ] = None,
-    tz_name: Annotated[
-        str | None,
-        typer.Option(
-            "--tz",
-            help="Time zone of the times in and out: IANA name or offset "
-            "(default: this machine's; a schedule's own zone wins for its times).",
-            show_default=False,
-        ),
-    ] = None,
-    gap: Annotated[
-        float,
-        typer.Option(
-            "--gap",
-            min=0,
-            help="Sightings at most this many seconds apart are one "
-            "stay (6x edge-capture's 10 s keep-alive).",
-        ),
-    ] = DEFAULT_GAP_S,
-    person: Annotated[
-        str | None,
-        typer.Option(
-            "--person",
-            help="Only say when and where this person was last seen.",
-            show_default=False,
-        ),
-    ] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
-    csv_path: Annotated[
-        Path | None,
-        typer.Option("--csv", help="Also write the table as CSV here.", show_default=False),
-    ] = None,
-    png_path: Annotated[
-        Path | None,
-        typer.Option("--png", help="Also draw the timeline (PNG) here.", show_default=False),
-    ] = None,
+    device: DeviceOpt = None,
+    session: SessionOpt = None,
+    start: FromOpt = None,
+    end: ToOpt = None,
+    schedule: ScheduleOpt = None,
+    meeting: NameOpt = None,
+    on: DateOpt = None,
+    tz_name: TzOpt = None,
+    gap: GapOpt = DEFAULT_GAP_S,
+    person: PersonOpt = None,
+    as_json: JsonOpt = False,
+    csv_path: CsvOpt = None,
+    png_path: PngOpt = None,
 ) -> None:
     """Report attendance for a session (--session), a window (--from/--to) or a scheduled
     meeting (--schedule): per person first and last seen, time present, clips, best
@@ -216,6 +204,13 @@ def attendance(
         names = stack.names
         strangers = Library(stack.target, names).unknowns
         report = build_report(ddb, names.sightings_table, names.students_table, request, strangers)
+    _print_outputs(report, as_json, csv_path, png_path)
+
+
+def _print_outputs(
+    report: Attendance, as_json: bool, csv_path: Path | None, png_path: Path | None
+) -> None:
+    """The report as JSON or a table, and the CSV and timeline files asked for."""
     if csv_path is not None:
         report.write_csv(csv_path)
     if png_path is not None:
@@ -280,7 +275,7 @@ def bench(
             help="Seconds between uploaded clips (the gate's 10 s keep-alive: a still class).",
         ),
     ] = 10.0,
-    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+    as_json: JsonOpt = False,
 ) -> None:
     """Time a report of an hour-long session of 40 people (Query only) on a local moto
     server, against a Scan: seconds, items read, peak memory."""

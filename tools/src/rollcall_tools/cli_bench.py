@@ -13,66 +13,71 @@ import typer
 from rollcall_tools.errors import JobFailedError
 from rollcall_tools.output import err, handles_errors, out, print_json
 
+AsJsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON object, not tables.")]
+ClipsOpt = Annotated[
+    int, typer.Option("--clips", min=3, max=500, help="Warm clips timed per resolution.")
+]
+NaiveClipsOpt = Annotated[
+    int, typer.Option("--naive-clips", min=1, max=50, help="Clips through the naive baseline.")
+]
+RunnerClipsOpt = Annotated[
+    int,
+    typer.Option(
+        "--runner-clips", min=4, max=2000, help="Clips through the local runner (clips/s)."
+    ),
+]
+VideoRoundsOpt = Annotated[
+    int,
+    typer.Option(
+        "--video-rounds",
+        min=0,
+        max=50,
+        help="Timed rounds over the whole videos (course videos from ../shared when "
+        "present, generated 2 s 1080p60 and 480p24 always), each against the 2022 "
+        "baseline; 0 leaves the video section out.",
+    ),
+]
+RunnerVideosOpt = Annotated[
+    int,
+    typer.Option("--runner-videos", min=4, max=2000, help="Whole videos through the local runner."),
+]
+WorkersOpt = Annotated[
+    int, typer.Option("--workers", min=1, max=16, help="Local-runner worker processes.")
+]
+ThreadsOpt = Annotated[
+    int,
+    typer.Option("--threads", min=1, max=64, help="onnxruntime threads per process (per worker)."),
+]
+ModelDirOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--model-dir",
+        help="Artifact to serve (default: dlib's ResNet with the astronaut enrolled).",
+    ),
+]
+PayloadOpt = Annotated[
+    bool,
+    typer.Option(
+        "--payload/--no-payload",
+        help="Assemble the x86_64 image's task root (Python 3.12 wheels from PyPI) and "
+        "report its size.",
+    ),
+]
+
 
 @handles_errors
 def bench(
     *,
-    as_json: Annotated[
-        bool, typer.Option("--json", help="Print one JSON object, not tables.")
-    ] = False,
-    clips: Annotated[
-        int, typer.Option("--clips", min=3, max=500, help="Warm clips timed per resolution.")
-    ] = 12,
-    naive_clips: Annotated[
-        int, typer.Option("--naive-clips", min=1, max=50, help="Clips through the naive baseline.")
-    ] = 3,
-    runner_clips: Annotated[
-        int,
-        typer.Option(
-            "--runner-clips", min=4, max=2000, help="Clips through the local runner (clips/s)."
-        ),
-    ] = 40,
-    video_rounds: Annotated[
-        int,
-        typer.Option(
-            "--video-rounds",
-            min=0,
-            max=50,
-            help="Timed rounds over the whole videos (course videos from ../shared when "
-            "present, generated 2 s 1080p60 and 480p24 always), each against the 2022 "
-            "baseline; 0 leaves the video section out.",
-        ),
-    ] = 2,
-    runner_videos: Annotated[
-        int,
-        typer.Option(
-            "--runner-videos", min=4, max=2000, help="Whole videos through the local runner."
-        ),
-    ] = 32,
-    workers: Annotated[
-        int, typer.Option("--workers", min=1, max=16, help="Local-runner worker processes.")
-    ] = 2,
-    threads: Annotated[
-        int,
-        typer.Option(
-            "--threads", min=1, max=64, help="onnxruntime threads per process (per worker)."
-        ),
-    ] = 1,
-    model_dir: Annotated[
-        Path | None,
-        typer.Option(
-            "--model-dir",
-            help="Artifact to serve (default: dlib's ResNet with the astronaut enrolled).",
-        ),
-    ] = None,
-    payload: Annotated[
-        bool,
-        typer.Option(
-            "--payload/--no-payload",
-            help="Assemble the x86_64 image's task root (Python 3.12 wheels from PyPI) and "
-            "report its size.",
-        ),
-    ] = True,
+    as_json: AsJsonOpt = False,
+    clips: ClipsOpt = 12,
+    naive_clips: NaiveClipsOpt = 3,
+    runner_clips: RunnerClipsOpt = 40,
+    video_rounds: VideoRoundsOpt = 2,
+    runner_videos: RunnerVideosOpt = 32,
+    workers: WorkersOpt = 2,
+    threads: ThreadsOpt = 1,
+    model_dir: ModelDirOpt = None,
+    payload: PayloadOpt = True,
 ) -> None:
     """Benchmark the handler on a local moto server: warm time per 0.5 s clip (480p, 720p,
     1080p, with recognition) and its stages, cold start from the image's task root alone,

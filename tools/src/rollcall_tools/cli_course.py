@@ -19,54 +19,63 @@ COURSE_VIDEOS = ("cse546-videos", "videos")
 """Where the course's videos are under ``ROLLCALL_SHARED_DATA``."""
 
 
+VideosOpt = Annotated[
+    Path | None,
+    typer.Option(
+        help="Folder of .mp4 videos (default: $ROLLCALL_SHARED_DATA/cse546-videos/videos).",
+        show_default=False,
+    ),
+]
+ExpectedOpt = Annotated[
+    Path | None,
+    typer.Option(
+        help="video,name,major,year CSV to check the answers against (default: "
+        "expected.csv beside the videos folder, when there).",
+        show_default=False,
+    ),
+]
+InputBucketOpt = Annotated[
+    str | None,
+    typer.Option(
+        help="Upload bucket (default: the one the local stack in --state-dir records).",
+        show_default=False,
+    ),
+]
+OutputBucketOpt = Annotated[
+    str | None,
+    typer.Option(
+        help="Output bucket (default: the one the local stack in --state-dir records).",
+        show_default=False,
+    ),
+]
+StaggerOpt = Annotated[
+    float, typer.Option(min=0, help="Seconds between two uploads (the course's: 1).")
+]
+RoundsOpt = Annotated[
+    int,
+    typer.Option(
+        min=1,
+        help="Rounds of uploads: the first under the videos' own names, each further one "
+        "under new names (r2-test_0.mp4, ...).",
+    ),
+]
+TimeoutOpt = Annotated[
+    float,
+    typer.Option(min=1, help="Seconds to wait after the last upload for every answer."),
+]
+
+
 @handles_errors
 @located
 def course(
     where: Where,
-    videos: Annotated[
-        Path | None,
-        typer.Option(
-            help="Folder of .mp4 videos (default: $ROLLCALL_SHARED_DATA/cse546-videos/videos).",
-            show_default=False,
-        ),
-    ] = None,
-    expected: Annotated[
-        Path | None,
-        typer.Option(
-            help="video,name,major,year CSV to check the answers against (default: "
-            "expected.csv beside the videos folder, when there).",
-            show_default=False,
-        ),
-    ] = None,
-    input_bucket: Annotated[
-        str | None,
-        typer.Option(
-            help="Upload bucket (default: the one the local stack in --state-dir records).",
-            show_default=False,
-        ),
-    ] = None,
-    output_bucket: Annotated[
-        str | None,
-        typer.Option(
-            help="Output bucket (default: the one the local stack in --state-dir records).",
-            show_default=False,
-        ),
-    ] = None,
-    stagger: Annotated[
-        float, typer.Option(min=0, help="Seconds between two uploads (the course's: 1).")
-    ] = 1.0,
-    rounds: Annotated[
-        int,
-        typer.Option(
-            min=1,
-            help="Rounds of uploads: the first under the videos' own names, each further one "
-            "under new names (r2-test_0.mp4, ...).",
-        ),
-    ] = 2,
-    timeout: Annotated[
-        float,
-        typer.Option(min=1, help="Seconds to wait after the last upload for every answer."),
-    ] = 120.0,
+    videos: VideosOpt = None,
+    expected: ExpectedOpt = None,
+    input_bucket: InputBucketOpt = None,
+    output_bucket: OutputBucketOpt = None,
+    stagger: StaggerOpt = 1.0,
+    rounds: RoundsOpt = 2,
+    timeout: TimeoutOpt = 120.0,
     state_dir: StateDir = None,
     as_json: Json = False,
 ) -> None:

@@ -54,68 +54,78 @@ def _print_summary(console: Console, data: dict[str, Any]) -> None:
         console.print(f"[red]no result for[/] {key}")
 
 
+VideosOpt = Annotated[
+    Path | None,
+    typer.Option(
+        help="Folder of videos to stream (default: a generated video of two people from "
+        "public-domain photos that ship with scikit-image and matplotlib).",
+        show_default=False,
+    ),
+]
+RosterOpt = Annotated[
+    Path | None,
+    typer.Option(help="Student seed JSON for --videos.", show_default=False),
+]
+GalleryOpt = Annotated[
+    Path | None,
+    typer.Option(
+        help="Folder with one folder of photos per person, to enroll (with --videos).",
+        show_default=False,
+    ),
+]
+BackboneOpt = Annotated[
+    str | None,
+    typer.Option(
+        help="Embedding network: dlib-resnet-v1 (built in), or mobilefacenet / "
+        "inception-resnet-v1 with --weights (needs torch: `uv sync --group train`) "
+        "(default: ROLLCALL_BACKBONE, else dlib-resnet-v1).",
+        show_default=False,
+    ),
+]
+WeightsOpt = Annotated[
+    Path | None,
+    typer.Option(
+        help="Local weights file of a torch --backbone (default: ROLLCALL_WEIGHTS).",
+        show_default=False,
+    ),
+]
+PersonSecondsOpt = Annotated[
+    float,
+    typer.Option(min=1, max=60, help="Seconds each person is on screen in the bundled demo video."),
+]
+GateOpt = Annotated[
+    str,
+    typer.Option(
+        help="edge-capture's motion gate: 'motion' uploads clips that show motion (and a "
+        "keep-alive every 10 s), 'off' uploads every clip.",
+    ),
+]
+ClipSecondsOpt = Annotated[
+    float, typer.Option(min=0.1, max=10, help="Length of each clip the edge records.")
+]
+FastOpt = Annotated[
+    bool,
+    typer.Option("--fast", help="Read videos as fast as possible instead of in real time."),
+]
+AttendancePngOpt = Annotated[
+    Path,
+    typer.Option(help="Where the attendance timeline of the demo's sessions is drawn (PNG)."),
+]
+
+
 @handles_errors
 def demo(
-    videos: Annotated[
-        Path | None,
-        typer.Option(
-            help="Folder of videos to stream (default: a generated video of two people from "
-            "public-domain photos that ship with scikit-image and matplotlib).",
-            show_default=False,
-        ),
-    ] = None,
-    roster: Annotated[
-        Path | None,
-        typer.Option(help="Student seed JSON for --videos.", show_default=False),
-    ] = None,
-    gallery: Annotated[
-        Path | None,
-        typer.Option(
-            help="Folder with one folder of photos per person, to enroll (with --videos).",
-            show_default=False,
-        ),
-    ] = None,
-    backbone: Annotated[
-        str | None,
-        typer.Option(
-            help="Embedding network: dlib-resnet-v1 (built in), or mobilefacenet / "
-            "inception-resnet-v1 with --weights (needs torch: `uv sync --group train`) "
-            "(default: ROLLCALL_BACKBONE, else dlib-resnet-v1).",
-            show_default=False,
-        ),
-    ] = None,
-    weights: Annotated[
-        Path | None,
-        typer.Option(
-            help="Local weights file of a torch --backbone (default: ROLLCALL_WEIGHTS).",
-            show_default=False,
-        ),
-    ] = None,
-    person_seconds: Annotated[
-        float,
-        typer.Option(
-            min=1, max=60, help="Seconds each person is on screen in the bundled demo video."
-        ),
-    ] = 3.0,
-    gate: Annotated[
-        str,
-        typer.Option(
-            help="edge-capture's motion gate: 'motion' uploads clips that show motion (and a "
-            "keep-alive every 10 s), 'off' uploads every clip.",
-        ),
-    ] = "motion",
-    clip_seconds: Annotated[
-        float, typer.Option(min=0.1, max=10, help="Length of each clip the edge records.")
-    ] = 0.5,
+    videos: VideosOpt = None,
+    roster: RosterOpt = None,
+    gallery: GalleryOpt = None,
+    backbone: BackboneOpt = None,
+    weights: WeightsOpt = None,
+    person_seconds: PersonSecondsOpt = 3.0,
+    gate: GateOpt = "motion",
+    clip_seconds: ClipSecondsOpt = 0.5,
     workers: Annotated[int, typer.Option(min=1, max=16, help="Local runner workers.")] = 1,
-    fast: Annotated[
-        bool,
-        typer.Option("--fast", help="Read videos as fast as possible instead of in real time."),
-    ] = False,
-    attendance_png: Annotated[
-        Path,
-        typer.Option(help="Where the attendance timeline of the demo's sessions is drawn (PNG)."),
-    ] = Path("rollcall-attendance.png"),
+    fast: FastOpt = False,
+    attendance_png: AttendancePngOpt = Path("rollcall-attendance.png"),
     region: Region = None,
     stack: StackName = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object only.")] = False,

@@ -37,41 +37,47 @@ def _json_lines(rows: list[dict[str, Any]]) -> None:
     sys.stdout.flush()
 
 
+PathsOpt = Annotated[
+    list[Path] | None,
+    typer.Argument(
+        help="Photos, or folders of photos, each showing the person alone.",
+        show_default=False,
+    ),
+]
+FromUnknownOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--from-unknown",
+        help="Enroll this cluster of unknown faces (an id `tools faces unknown` printed) "
+        "instead of photos.",
+        show_default=False,
+    ),
+]
+SubjectOpt = Annotated[
+    bool,
+    typer.Option(
+        "--subject",
+        help="Of a photo with several faces, enroll its subject (the largest, most central "
+        "face) instead of skipping the photo; said for each such photo.",
+    ),
+]
+AsJsonOpt = Annotated[
+    bool,
+    typer.Option("--json", help="Print one JSON object: `enrolled` and `skipped`."),
+]
+
+
 @faces_app.command("enroll")
 @handles_errors
 @located
 def enroll(
     where: Where,
     name: Name,
-    paths: Annotated[
-        list[Path] | None,
-        typer.Argument(
-            help="Photos, or folders of photos, each showing the person alone.",
-            show_default=False,
-        ),
-    ] = None,
-    from_unknown: Annotated[
-        str | None,
-        typer.Option(
-            "--from-unknown",
-            help="Enroll this cluster of unknown faces (an id `tools faces unknown` printed) "
-            "instead of photos.",
-            show_default=False,
-        ),
-    ] = None,
-    subject: Annotated[
-        bool,
-        typer.Option(
-            "--subject",
-            help="Of a photo with several faces, enroll its subject (the largest, most central "
-            "face) instead of skipping the photo; said for each such photo.",
-        ),
-    ] = False,
+    paths: PathsOpt = None,
+    from_unknown: FromUnknownOpt = None,
+    subject: SubjectOpt = False,
     model_dir: ModelDir = None,
-    as_json: Annotated[
-        bool,
-        typer.Option("--json", help="Print one JSON object: `enrolled` and `skipped`."),
-    ] = False,
+    as_json: AsJsonOpt = False,
 ) -> None:
     """Enroll NAME from photos with the handler's own detection, alignment and embedding
     (one face per photo: photos with several faces or none are skipped and listed). Exit 0

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table as RichTable
@@ -28,11 +28,38 @@ from rollcall_tools.stack.buckets import Buckets
 from rollcall_tools.stack.names import check_prefix
 from rollcall_tools.stack.settings import DEFAULT_BATCH_SIZE, DEFAULT_TIMEOUT_S
 
+if TYPE_CHECKING:
+    from shared_schema import StudentRecord
+
 local_app = typer.Typer(
     help="The embedded local stack: moto server + deployed stack + local runner.",
     pretty_exceptions_show_locals=False,
     no_args_is_help=True,
 )
+
+
+RosterOpt = Annotated[
+    Path | None,
+    typer.Option(help="Student seed JSON (default: the demo's roster).", show_default=False),
+]
+WorkersOpt = Annotated[
+    int,
+    typer.Option(
+        min=1, help="Local runner workers (the stand-in for the mapping's maximum concurrency)."
+    ),
+]
+BatchSizeOpt = Annotated[
+    int, typer.Option(min=1, max=10, help="Events the runner takes per batch.")
+]
+TimeoutOpt = Annotated[
+    int,
+    typer.Option(
+        min=1,
+        max=900,
+        help="Function timeout, seconds: the runner's deadline per batch (the events "
+        "queue hides a message 6x as long).",
+    ),
+]
 
 
 @local_app.command("up")
@@ -41,29 +68,11 @@ def up(
     region: Region = None,
     stack: StackName = None,
     state_dir: StateDir = None,
-    roster: Annotated[
-        Path | None,
-        typer.Option(help="Student seed JSON (default: the demo's roster).", show_default=False),
-    ] = None,
+    roster: RosterOpt = None,
     model_dir: ModelDir = None,
-    workers: Annotated[
-        int,
-        typer.Option(
-            min=1, help="Local runner workers (the stand-in for the mapping's maximum concurrency)."
-        ),
-    ] = 1,
-    batch_size: Annotated[
-        int, typer.Option(min=1, max=10, help="Events the runner takes per batch.")
-    ] = DEFAULT_BATCH_SIZE,
-    timeout: Annotated[
-        int,
-        typer.Option(
-            min=1,
-            max=900,
-            help="Function timeout, seconds: the runner's deadline per batch (the events "
-            "queue hides a message 6x as long).",
-        ),
-    ] = DEFAULT_TIMEOUT_S,
+    workers: WorkersOpt = 1,
+    batch_size: BatchSizeOpt = DEFAULT_BATCH_SIZE,
+    timeout: TimeoutOpt = DEFAULT_TIMEOUT_S,
     device: Devices = None,
     port: Annotated[int, typer.Option(min=0, help="Port (0: any free port).")] = 0,
     input_bucket: InputBucket = None,
@@ -73,25 +82,14 @@ def up(
 ) -> None:
     """Start moto on 127.0.0.1, deploy the stack into it, seed it, start the local runner
     (in place of the event source mapping), register --device ids."""
-    from rollcall_tools.demo.roster import DEMO_ROSTER
-    from rollcall_tools.seed import load_seed
-
     settings = load_settings()
     region, stack = region or settings.region, check_prefix(stack or settings.stack)
     buckets = Buckets.from_options(input_bucket, output_bucket, output_format)
-    records = list(DEMO_ROSTER)
-    if roster is not None:
-        records, invalid = load_seed(roster)
-        if invalid:
-            raise ConfigError(
-                f"{roster}: entry {invalid[0].index}: {invalid[0].message} "
-                f"({len(invalid)} invalid; check it with `tools seed-db`)"
-            )
     state = local_stack.up(
         state_dir or settings.state_dir,
         region=region,
         stack=stack,
-        roster=records,
+        roster=_roster(roster),
         model_dir=model_dir or settings.model_dir,
         workers=workers,
         batch_size=batch_size,
@@ -124,6 +122,22 @@ def up(
             f"{state.outputs['output_bucket']} ({state.outputs['output_format']} format)"
         )
     print_edge_settings(env, state.devices)
+
+
+def _roster(path: Path | None) -> list[StudentRecord]:
+    """The students to seed: the file's (checked), else the demo roster."""
+    from rollcall_tools.demo.roster import DEMO_ROSTER
+    from rollcall_tools.seed import load_seed
+
+    if path is None:
+        return list(DEMO_ROSTER)
+    records, invalid = load_seed(path)
+    if invalid:
+        raise ConfigError(
+            f"{path}: entry {invalid[0].index}: {invalid[0].message} "
+            f"({len(invalid)} invalid; check it with `tools seed-db`)"
+        )
+    return records
 
 
 @local_app.command("down")

@@ -61,36 +61,40 @@ def _print_json_line(line: ResultLine) -> None:
     sys.stdout.flush()
 
 
+DeviceOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--device",
+        help="Follow this registered device's results (default: the foreign route, results "
+        "of objects that are not rollcall clips).",
+        show_default=False,
+    ),
+]
+TimeoutOpt = Annotated[
+    float | None,
+    typer.Option(
+        "--timeout", min=0, help="Stop after this many seconds (default: run until Ctrl-C)."
+    ),
+]
+CountOpt = Annotated[
+    int | None,
+    typer.Option(
+        "--count",
+        min=1,
+        help="Stop after this many results; exit 1 when --timeout ends it first.",
+    ),
+]
+AsJsonOpt = Annotated[bool, typer.Option("--json", help="One JSON object per result (JSON Lines).")]
+
+
 @handles_errors
 @located
 def results(
     where: Where,
-    device: Annotated[
-        str | None,
-        typer.Option(
-            "--device",
-            help="Follow this registered device's results (default: the foreign route, results "
-            "of objects that are not rollcall clips).",
-            show_default=False,
-        ),
-    ] = None,
-    timeout: Annotated[
-        float | None,
-        typer.Option(
-            "--timeout", min=0, help="Stop after this many seconds (default: run until Ctrl-C)."
-        ),
-    ] = None,
-    count: Annotated[
-        int | None,
-        typer.Option(
-            "--count",
-            min=1,
-            help="Stop after this many results; exit 1 when --timeout ends it first.",
-        ),
-    ] = None,
-    as_json: Annotated[
-        bool, typer.Option("--json", help="One JSON object per result (JSON Lines).")
-    ] = False,
+    device: DeviceOpt = None,
+    timeout: TimeoutOpt = None,
+    count: CountOpt = None,
+    as_json: AsJsonOpt = False,
 ) -> None:
     """Print results as they arrive on a route (object key, status, the people recognized)
     and delete each one printed: this consumes the route."""

@@ -45,16 +45,7 @@ def docker_binary() -> str:
             "docker is not installed: build-image needs the Docker CLI and a running Docker "
             "Engine (https://docs.docker.com/engine/install/), or run it on a machine that has them"
         )
-    try:
-        probe = subprocess.run(
-            [docker, "info", "--format", "{{.ServerVersion}}"],
-            capture_output=True,
-            text=True,
-            timeout=_INFO_TIMEOUT_S,
-            check=False,
-        )
-    except subprocess.TimeoutExpired:
-        probe = None
+    probe = _probe(docker, "info", "--format", "{{.ServerVersion}}")
     if probe is None or probe.returncode != 0 or not probe.stdout.strip():
         detail = (probe.stderr.strip().splitlines() or [""])[-1] if probe else "timed out"
         raise ServiceUnreachableError(
@@ -68,22 +59,23 @@ def docker_binary() -> str:
 
 def _check_buildx(docker: str) -> None:
     """Raise ConfigError unless ``docker buildx`` answers."""
-    try:
-        probe = subprocess.run(
-            [docker, "buildx", "version"],
-            capture_output=True,
-            text=True,
-            timeout=_INFO_TIMEOUT_S,
-            check=False,
-        )
-    except subprocess.TimeoutExpired:
-        probe = None
+    probe = _probe(docker, "buildx", "version")
     if probe is None or probe.returncode != 0:
         raise ConfigError(
             "docker buildx is not installed: build-image builds with buildx (one platform, "
             "loaded into the engine, then pushed); install the plugin (Debian/Ubuntu: "
             "`sudo apt install docker-buildx-plugin`; Docker Desktop has it)"
         )
+
+
+def _probe(docker: str, *args: str) -> subprocess.CompletedProcess[str] | None:
+    """``docker ARGS``' output, or None when it does not answer in time."""
+    try:
+        return subprocess.run(
+            [docker, *args], capture_output=True, text=True, timeout=_INFO_TIMEOUT_S, check=False
+        )
+    except subprocess.TimeoutExpired:
+        return None
 
 
 def plan_image(

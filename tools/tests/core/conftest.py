@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import itertools
+import sys
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -13,6 +15,8 @@ from rollcall_tools.aws import AwsTarget
 from rollcall_tools.cli import app
 from rollcall_tools.stack.deploy import Stack
 from rollcall_tools.stack.settings import StackSettings
+
+sys.path.insert(0, str(Path(__file__).parent))  # --import-mode=importlib: deploy_kit
 
 REGION = "eu-west-1"
 _counter = itertools.count()

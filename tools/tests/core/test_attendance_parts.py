@@ -14,6 +14,7 @@ from edge_capture.gate import GateSettings
 from edge_capture.settings import EdgeSettings
 from face_model.backbones import get_spec
 from face_model.library import Identity, UnknownFace
+from rollcall_tools.attendance.bench import clip_result, face
 from rollcall_tools.attendance.intervals import DEFAULT_GAP_S, merge, total_ms
 from rollcall_tools.attendance.report import attendance
 from rollcall_tools.attendance.store import utc_days
@@ -28,13 +29,7 @@ from rollcall_tools.attendance.window import (
 )
 from rollcall_tools.errors import ConfigError
 from shared_schema import (
-    BoundingBox,
     ClipId,
-    ClipRef,
-    FaceResult,
-    RecognitionResult,
-    RecordLookup,
-    ResultStatus,
 )
 from shared_schema.sighting import (
     Sighting,
@@ -182,27 +177,6 @@ def test_clock_ticks_fall_on_round_local_times() -> None:
     assert minutes == {0}  # 5-minute steps on the half-hour zone's own clock
 
 
-def _result(faces: list[FaceResult], key_clip: ClipId | None, key: str) -> RecognitionResult:
-    known = any(f.identity for f in faces)
-    status = ResultStatus.RECOGNIZED if known else ResultStatus.UNKNOWN
-    return RecognitionResult(
-        clip=ClipRef(bucket="b-uck", key=key, clip=key_clip),
-        status=status if faces else ResultStatus.NO_FACE,
-        faces=faces,
-        processed_at=datetime.now(UTC),
-    )
-
-
-def _face(name: str | None, similarity: float, at_ms: int = 200) -> FaceResult:
-    return FaceResult(
-        identity=name,
-        similarity=similarity,
-        box=BoundingBox(x1=0, y1=0, x2=5, y2=5),
-        frame_time_ms=at_ms,
-        lookup=RecordLookup.MISSING if name else RecordLookup.NOT_APPLICABLE,
-    )
-
-
 def test_a_result_becomes_one_sighting_per_person_and_one_for_the_unknown() -> None:
     clip = ClipId(
         device_id="lab-1",
@@ -210,8 +184,13 @@ def test_a_result_becomes_one_sighting_per_person_and_one_for_the_unknown() -> N
         seq=3,
         captured_at=datetime(2026, 12, 7, 23, 59, 59, 900_000, tzinfo=UTC),
     )
-    faces = [_face("ada", 0.7), _face("bob", 0.5, 400), _face(None, 0.1), _face(None, 0.2, 300)]
-    found = sightings_of(_result(faces, clip, clip.key))
+    faces = [
+        face("ada", 0.7, 200),
+        face("bob", 0.5, 400),
+        face(None, 0.1, 200),
+        face(None, 0.2, 300),
+    ]
+    found = sightings_of(clip_result(faces, clip.key, clip))
     assert [(s.person, s.unknown) for s in found] == [("ada", 0), ("bob", 0), (None, 2)]
     bob = found[1]
     assert bob.seen_ms - bob.start_ms == 400 and bob.day == "2026-12-07"  # the clip's start day
@@ -225,7 +204,7 @@ def test_a_result_becomes_one_sighting_per_person_and_one_for_the_unknown() -> N
     assert all("session" not in i and "day" not in i for i in people)  # not in the indexes
     assert {i["expires"]["N"] for i in [clip, *people]} == {"123"}
     # a whole video (not a rollcall clip key) has no device, session or time: no sightings
-    assert sightings_of(_result(faces, None, "uploads/lecture.mp4")) == []
+    assert sightings_of(clip_result(faces, "uploads/lecture.mp4", None)) == []
 
 
 def test_report_counts_people_absentees_and_unknown_faces() -> None:

@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from cloud_handler.sightings import record_sightings
+from rollcall_tools.attendance.bench import clip_result, face
 from rollcall_tools.attendance.query import Request, build_report
 from rollcall_tools.attendance.store import delete_person, last_seen, read_session, read_window
 from rollcall_tools.attendance.window import Window
@@ -22,13 +23,7 @@ from rollcall_tools.stack.deploy import Stack
 from rollcall_tools.stack.sightings import SightingsTable
 from rollcall_tools.stack.storage import Table
 from shared_schema import (
-    BoundingBox,
     ClipId,
-    ClipRef,
-    FaceResult,
-    RecognitionResult,
-    RecordLookup,
-    ResultStatus,
 )
 
 MIDNIGHT = datetime(2026, 12, 8, tzinfo=UTC)
@@ -40,23 +35,7 @@ def _ms(moment: datetime) -> int:
 
 def _result(device: str, session: str, seq: int, at: datetime, *names: str | None) -> Any:
     clip = ClipId(device_id=device, session_id=session, seq=seq, captured_at=at)
-    faces = [
-        FaceResult(
-            identity=name,
-            similarity=0.5,
-            box=BoundingBox(x1=0, y1=0, x2=9, y2=9),
-            frame_time_ms=100,
-            lookup=RecordLookup.MISSING if name else RecordLookup.NOT_APPLICABLE,
-        )
-        for name in names
-    ]
-    named = any(names)
-    return RecognitionResult(
-        clip=ClipRef(bucket="b-uck", key=clip.key, clip=clip),
-        status=ResultStatus.RECOGNIZED if named else ResultStatus.UNKNOWN,
-        faces=faces,
-        processed_at=datetime.now(UTC),
-    )
+    return clip_result([face(name, 0.5, 100) for name in names], clip.key, clip)
 
 
 @pytest.fixture

@@ -8,6 +8,7 @@ from urllib.parse import unquote_plus
 
 import pytest
 from botocore.exceptions import ClientError
+from deploy_kit import push_image, resolve_stack
 
 from rollcall_tools.aws import AwsTarget
 from rollcall_tools.errors import JobFailedError
@@ -16,24 +17,6 @@ from rollcall_tools.stack.plan import Action
 from rollcall_tools.stack.settings import StackSettings
 
 pytestmark = pytest.mark.slow
-
-
-def _stack(target: AwsTarget, prefix: str, **settings: Any) -> Stack:
-    return Stack.resolve(target, prefix, StackSettings(**settings))
-
-
-def _push_fake_image(target: AwsTarget, repository: str, tag: str = "latest", n: int = 0) -> str:
-    """What `docker push` leaves in ECR: a manifest under a tag (moto stores it)."""
-    manifest = {
-        "schemaVersion": 2,
-        "mediaType": "application/vnd.docker.distribution.manifest.v2+json",
-        "config": {"digest": f"sha256:{n:064x}", "size": 1, "mediaType": "x"},
-        "layers": [],
-    }
-    image = target.client("ecr").put_image(
-        repositoryName=repository, imageManifest=json.dumps(manifest), imageTag=tag
-    )
-    return str(image["image"]["imageId"]["imageDigest"])
 
 
 def _actions(result: Any) -> dict[str, str]:
@@ -163,7 +146,7 @@ def _check_tables(target: AwsTarget, stack: Stack) -> None:
 def test_local_deploy_makes_every_resource_with_its_settings(
     target: AwsTarget, prefix: str
 ) -> None:
-    stack = _stack(target, prefix, local=True, clip_retention_days=3, timeout_s=10)
+    stack = resolve_stack(target, prefix, local=True, clip_retention_days=3, timeout_s=10)
     first = stack.deploy()
     assert first.changed
     assert {str(c.action) for c in first.changes} == {"create"}
@@ -194,7 +177,7 @@ def test_local_deploy_makes_every_resource_with_its_settings(
 
 
 def test_aws_deploy_function_role_and_event_source_mapping(target: AwsTarget, prefix: str) -> None:
-    stack = _stack(target, prefix)
+    stack = resolve_stack(target, prefix)
     first = stack.deploy()
     names = stack.names
     blocked = {f"{c.kind} {c.name}" for c in first.blocked}
@@ -206,7 +189,7 @@ def test_aws_deploy_function_role_and_event_source_mapping(target: AwsTarget, pr
     assert _actions(first)[f"iam role {names.role}"] == "create"
     _check_messaging(target, stack, visibility=180)  # the same path as locally, already
 
-    digest = _push_fake_image(target, names.repository)
+    digest = push_image(target, names.repository)
     second = stack.deploy()
     assert _actions(second)[f"lambda function {names.function}"] == "create"
     assert _actions(second)[f"event source mapping {names.events_queue} -> {names.function}"] == (
@@ -255,7 +238,7 @@ def test_aws_deploy_function_role_and_event_source_mapping(target: AwsTarget, pr
 
     # new options and a new image: the function, the mapping and the events queue's
     # visibility (6x the new timeout + the window) change, nothing else
-    bigger = _stack(
+    bigger = resolve_stack(
         target,
         prefix,
         timeout_s=60,
@@ -264,7 +247,7 @@ def test_aws_deploy_function_role_and_event_source_mapping(target: AwsTarget, pr
         batching_window_s=2,
         max_concurrency=4,
     )
-    new_digest = _push_fake_image(target, names.repository, n=1)
+    new_digest = push_image(target, names.repository, n=1)
     plan = bigger.deploy(dry_run=True)
     assert sorted(f"{c.kind} {c.name}" for c in plan.changes if c.action is Action.UPDATE) == [
         f"event source mapping {names.events_queue} -> {names.function}",
@@ -333,9 +316,9 @@ def _check_least_privilege(
 
 
 def test_model_in_s3_gets_its_own_read_permission(target: AwsTarget, prefix: str) -> None:
-    stack = _stack(target, prefix, model_s3_uri=f"s3://{prefix}-models/face/v1/")
+    stack = resolve_stack(target, prefix, model_s3_uri=f"s3://{prefix}-models/face/v1/")
     stack.deploy()
-    _push_fake_image(target, stack.names.repository)
+    push_image(target, stack.names.repository)
     stack.deploy()
     names = stack.names
     env = target.client("lambda").get_function(FunctionName=names.function)["Configuration"][
@@ -357,7 +340,7 @@ def test_model_in_s3_gets_its_own_read_permission(target: AwsTarget, prefix: str
 
 
 def test_dry_run_changes_nothing(target: AwsTarget, prefix: str) -> None:
-    stack = _stack(target, prefix, local=True)
+    stack = resolve_stack(target, prefix, local=True)
     plan = stack.deploy(dry_run=True)
     assert plan.changed
     assert {str(c.action) for c in plan.changes} == {"create"}
@@ -369,7 +352,7 @@ def test_dry_run_changes_nothing(target: AwsTarget, prefix: str) -> None:
     )
 
     stack.deploy()
-    longer = _stack(target, prefix, local=True, clip_retention_days=30)
+    longer = resolve_stack(target, prefix, local=True, clip_retention_days=30)
     plan = longer.deploy(dry_run=True)
     assert _actions(plan)[f"s3 bucket {stack.names.bucket}"] == "update"
     (rule,) = target.client("s3").get_bucket_lifecycle_configuration(Bucket=stack.names.bucket)[
@@ -379,7 +362,7 @@ def test_dry_run_changes_nothing(target: AwsTarget, prefix: str) -> None:
 
 
 def test_deploy_repairs_drift(target: AwsTarget, prefix: str) -> None:
-    stack = _stack(target, prefix, local=True)
+    stack = resolve_stack(target, prefix, local=True)
     stack.deploy()
     s3, sqs, sns = target.client("s3"), target.client("sqs"), target.client("sns")
     names = stack.names
@@ -413,7 +396,7 @@ def _exists(target: AwsTarget, stack: Stack) -> dict[str, bool]:
 
 
 def test_destroy_keeps_clips_unless_forced(target: AwsTarget, prefix: str) -> None:
-    stack = _stack(target, prefix, local=True)
+    stack = resolve_stack(target, prefix, local=True)
     stack.deploy()
     stack.devices.add(["cam"])
     target.client("s3").put_object(Bucket=stack.names.bucket, Key="test_0.mp4", Body=b"x")
@@ -435,9 +418,9 @@ def test_destroy_keeps_clips_unless_forced(target: AwsTarget, prefix: str) -> No
 
 
 def test_destroy_removes_the_aws_flavour_entirely(target: AwsTarget, prefix: str) -> None:
-    stack = _stack(target, prefix)
+    stack = resolve_stack(target, prefix)
     stack.deploy()
-    _push_fake_image(target, stack.names.repository)
+    push_image(target, stack.names.repository)
     stack.deploy()
     assert all(_exists(target, stack).values())
     done = stack.destroy()
@@ -461,7 +444,7 @@ def test_course_buckets_named_written_never_notified(target: AwsTarget, prefix: 
     names = stack.names
     assert (names.bucket, names.output_bucket) == (f"{prefix}-input", f"{prefix}-output")
     stack.deploy()
-    _push_fake_image(target, names.repository)
+    push_image(target, names.repository)
     assert _actions(stack.deploy())[f"lambda function {names.function}"] == "create"
     env = target.client("lambda").get_function(FunctionName=names.function)["Configuration"][
         "Environment"

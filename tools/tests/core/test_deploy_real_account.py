@@ -11,11 +11,11 @@ from typing import Any
 
 import pytest
 from botocore.awsrequest import AWSResponse
+from deploy_kit import push_image, resolve_stack
 
 from rollcall_tools.aws import AwsTarget, partition_of
 from rollcall_tools.errors import ConfigError, ToolsError
 from rollcall_tools.stack.compute import Function, Repository
-from rollcall_tools.stack.deploy import Stack
 from rollcall_tools.stack.eventual import Patience
 from rollcall_tools.stack.messaging import Notification
 from rollcall_tools.stack.names import StackNames
@@ -79,23 +79,6 @@ def refuse(client: Any, operation: str, error: tuple[str, str], times: int) -> l
     return calls
 
 
-def _stack(target: AwsTarget, prefix: str, **settings: Any) -> Stack:
-    return Stack.resolve(target, prefix, StackSettings(**settings))
-
-
-def _push_image(target: AwsTarget, repository: str, n: int = 0) -> str:
-    manifest = {
-        "schemaVersion": 2,
-        "mediaType": "application/vnd.docker.distribution.manifest.v2+json",
-        "config": {"digest": f"sha256:{n:064x}", "size": 1, "mediaType": "x"},
-        "layers": [],
-    }
-    image = target.client("ecr").put_image(
-        repositoryName=repository, imageManifest=json.dumps(manifest), imageTag="latest"
-    )
-    return str(image["image"]["imageId"]["imageDigest"])
-
-
 def _recorded(target: AwsTarget, operation: str) -> list[dict[str, Any]]:
     """The parameters of every ``operation`` call by clients made from now on."""
     seen: list[dict[str, Any]] = []
@@ -106,9 +89,9 @@ def _recorded(target: AwsTarget, operation: str) -> list[dict[str, Any]]:
 
 
 def test_arm64_function_the_plan_checks_its_architecture(target: AwsTarget, prefix: str) -> None:
-    arm = _stack(target, prefix, architecture="arm64")
+    arm = resolve_stack(target, prefix, architecture="arm64")
     arm.deploy()
-    digest = _push_image(target, arm.names.repository)
+    digest = push_image(target, arm.names.repository)
     arm.deploy()
     names = arm.names
     aws = target.client("lambda")
@@ -116,7 +99,7 @@ def test_arm64_function_the_plan_checks_its_architecture(target: AwsTarget, pref
     assert config["Architectures"] == ["arm64"]
     assert not arm.deploy().changed
 
-    x86 = _stack(target, prefix)  # the default: x86_64
+    x86 = resolve_stack(target, prefix)  # the default: x86_64
     plan = x86.deploy(dry_run=True)
     (change,) = [c for c in plan.changes if c.action is Action.UPDATE]
     assert (change.kind, change.name) == ("lambda function", names.function)
@@ -136,7 +119,7 @@ def test_arm64_function_the_plan_checks_its_architecture(target: AwsTarget, pref
 def test_deploy_grants_lambda_the_image_in_the_repository_policy(
     target: AwsTarget, prefix: str
 ) -> None:
-    stack = _stack(target, prefix)
+    stack = resolve_stack(target, prefix)
     stack.deploy()
     names = stack.names
     ecr = target.client("ecr")
@@ -161,7 +144,7 @@ def test_deploy_grants_lambda_the_image_in_the_repository_policy(
 def test_the_notification_is_retried_while_s3_cannot_validate_the_queue(
     target: AwsTarget, prefix: str
 ) -> None:
-    stack = _stack(target, prefix, local=True)
+    stack = resolve_stack(target, prefix, local=True)
     names = stack.names
     time = FakeTime()
     notification = Notification(
@@ -182,7 +165,7 @@ def test_the_notification_is_retried_while_s3_cannot_validate_the_queue(
 def test_a_refusal_that_outlasts_the_patience_is_one_clear_error(
     target: AwsTarget, prefix: str
 ) -> None:
-    stack = _stack(target, prefix, local=True)
+    stack = resolve_stack(target, prefix, local=True)
     stack.deploy()
     names = stack.names
     target.client("s3").put_bucket_notification_configuration(
@@ -210,9 +193,9 @@ def test_a_refusal_that_outlasts_the_patience_is_one_clear_error(
 
 
 def test_create_function_waits_for_a_fresh_role(target: AwsTarget, prefix: str) -> None:
-    stack = _stack(target, prefix)
+    stack = resolve_stack(target, prefix)
     stack.deploy()  # the role is new; the function is blocked until the image exists
-    _push_image(target, stack.names.repository)
+    push_image(target, stack.names.repository)
     time = FakeTime()
     repository = Repository(target, stack.names.repository)
     function = Function(target, stack.names, stack.settings, repository, time.patience())
@@ -225,7 +208,7 @@ def test_create_function_waits_for_a_fresh_role(target: AwsTarget, prefix: str) 
 
 def test_the_partition_comes_from_the_callers_identity(moto_url: str, prefix: str) -> None:
     china = AwsTarget(region="cn-north-1", endpoint_url=moto_url)
-    stack = _stack(china, prefix)
+    stack = resolve_stack(china, prefix)
     names = stack.names
     assert names.partition == "aws-cn"
     arns = [

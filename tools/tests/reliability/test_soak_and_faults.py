@@ -19,11 +19,11 @@ from pathlib import Path
 
 import pytest
 
-from rollcall_tools.reliability.clips import face_clip
 from rollcall_tools.reliability.faults import RUNNERS, SCENARIOS, FaultPlan
 from rollcall_tools.reliability.harness import InstrumentedStack, StackOptions
 from rollcall_tools.reliability.report import plot_latency
 from rollcall_tools.reliability.soak import LoadPlan, run_load, warm_up
+from rollcall_tools.reliability.workload import face_clip
 
 pytestmark = pytest.mark.slow
 PLAN = FaultPlan(outage_s=3.0, clips=3, edge_lead_s=2.0, edge_tail_s=2.0, answer_timeout_s=120)

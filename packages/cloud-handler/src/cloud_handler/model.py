@@ -23,7 +23,7 @@ _lock = threading.Lock()
 _PEOPLE = TypeAdapter(list[PersonName])
 
 
-def load_model(settings: Settings, s3: Any | None) -> tuple[Recognizer, ModelInfo]:
+def load_recognizer(settings: Settings, s3: Any | None) -> tuple[Recognizer, ModelInfo]:
     """The :class:`face_model.Recognizer` the settings name, warmed up, and the results'
     ``model`` field; loaded once per process (onnxruntime and numpy only: serving never
     imports torch). ``s3`` reads ``ROLLCALL_MODEL_S3_URI``.

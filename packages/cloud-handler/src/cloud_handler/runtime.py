@@ -14,7 +14,7 @@ from cloud_handler.answer import Answer, build_answer, idempotency_config
 from cloud_handler.aws import client, session
 from cloud_handler.library import LibraryReader, library_reader
 from cloud_handler.lookup import RecordCache
-from cloud_handler.model import load_model
+from cloud_handler.model import load_recognizer
 from cloud_handler.settings import Settings, load_settings
 from shared_schema import ModelInfo
 
@@ -64,7 +64,7 @@ def build_runtime() -> Runtime:
         return client(aws, service, endpoint_url=settings.endpoint_url)
 
     s3 = make("s3") if settings.model_s3_uri else None  # the artifact is read through it
-    loading = _pool.submit(load_model, settings, s3)
+    loading = _pool.submit(load_recognizer, settings, s3)
     s3 = s3 or make("s3")
     dynamodb, sns = make("dynamodb"), make("sns")
     recognizer, model = loading.result()

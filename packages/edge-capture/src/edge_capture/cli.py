@@ -114,8 +114,23 @@ def _opt(field: str, *names: str) -> Any:
     return typer.Option(*names, help=_help(field), show_default=False)
 
 
+ConfigOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--config", "-c", help="TOML file with any of the settings above (not found: exit 2)."
+    ),
+]
+JsonOutOpt = Annotated[bool, typer.Option("--json", help="Print the summary as JSON on stdout.")]
+ResultsOpt = Annotated[
+    Path | None, typer.Option(help="Write every clip's outcome as JSON Lines to FILE.")
+]
+PlotOpt = Annotated[Path | None, typer.Option(help="Draw the latency distribution to FILE.png.")]
+LiveOpt = Annotated[bool, typer.Option("--live/--no-live", help="Live view (only on a terminal).")]
+
+
 @app.command()
 def run(  # noqa: PLR0917 - a Typer command takes its options as parameters
+    ctx: typer.Context,
     source: Annotated[str | None, _opt("source")] = None,
     bucket: Annotated[str | None, _opt("bucket")] = None,
     results_queue: Annotated[str | None, _opt("results_queue")] = None,
@@ -135,12 +150,7 @@ def run(  # noqa: PLR0917 - a Typer command takes its options as parameters
     gate_min_area: Annotated[float | None, _opt("gate_min_area")] = None,
     gate_keepalive: Annotated[float | None, _opt("gate_keepalive")] = None,
     gate_mask: Annotated[str | None, _opt("gate_mask")] = None,
-    config: Annotated[
-        Path | None,
-        typer.Option(
-            "--config", "-c", help="TOML file with any of the settings above (not found: exit 2)."
-        ),
-    ] = None,
+    config: ConfigOpt = None,
     session_id: Annotated[str | None, _opt("session_id")] = None,
     duration: Annotated[float | None, _opt("duration_s", "--duration")] = None,
     fast: Annotated[bool | None, _opt("fast", "--fast/--real-time")] = None,
@@ -148,18 +158,10 @@ def run(  # noqa: PLR0917 - a Typer command takes its options as parameters
     flush_timeout: Annotated[float | None, _opt("flush_timeout_s", "--flush-timeout")] = None,
     result_wait: Annotated[float | None, _opt("result_wait_s", "--result-wait")] = None,
     poll_wait: Annotated[int | None, _opt("poll_wait_s", "--poll-wait")] = None,
-    json_out: Annotated[
-        bool, typer.Option("--json", help="Print the summary as JSON on stdout.")
-    ] = False,
-    results: Annotated[
-        Path | None, typer.Option(help="Write every clip's outcome as JSON Lines to FILE.")
-    ] = None,
-    plot: Annotated[
-        Path | None, typer.Option(help="Draw the latency distribution to FILE.png.")
-    ] = None,
-    live: Annotated[
-        bool, typer.Option("--live/--no-live", help="Live view (only on a terminal).")
-    ] = True,
+    json_out: JsonOutOpt = False,
+    results: ResultsOpt = None,
+    plot: PlotOpt = None,
+    live: LiveOpt = True,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log progress.")] = False,
 ) -> None:
     """Record clips, upload them, collect results; exit 1 when any clip got no result."""
@@ -167,28 +169,8 @@ def run(  # noqa: PLR0917 - a Typer command takes its options as parameters
     with friendly_errors():
         _output_file(results, "results")
         _output_file(plot, "plot")
-        settings = EdgeSettings.load(
-            config,
-            source=source,
-            bucket=bucket,
-            results_queue=results_queue,
-            endpoint_url=endpoint_url,
-            region=region,
-            device_id=device_id,
-            resolution=resolution,
-            fps=fps,
-            clip_seconds=clip_seconds,
-            spool_dir=spool_dir,
-            spool_max_mb=spool_max_mb,
-            spool_policy=spool_policy,
-            uploaders=uploaders,
-            crf=crf,
-            gate=gate,
-            gate_threshold=gate_threshold,
-            gate_min_area=gate_min_area,
-            gate_keepalive=gate_keepalive,
-            gate_mask=gate_mask,
-        )
+        given = {k: v for k, v in ctx.params.items() if k in EdgeSettings.model_fields}
+        settings = EdgeSettings.load(config, **given)
         cfg = EdgeConfig.from_settings(
             settings,
             session_id=session_id,
@@ -328,45 +310,52 @@ def bench(
         out.print(table)
 
 
+UserOpt = Annotated[
+    str | None,
+    typer.Option(
+        help="Account the service runs as (User=); it must exist and may use the camera "
+        "(default: you).",
+        show_default=False,
+    ),
+]
+WorkingDirOpt = Annotated[
+    Path,
+    typer.Option(
+        help="Directory it runs in (WorkingDirectory=), where results.jsonl and "
+        "latency.png are written; made here if missing.",
+    ),
+]
+EnvFileOpt = Annotated[
+    Path,
+    typer.Option(
+        help="KEY=VALUE settings file the unit reads (EnvironmentFile=): AWS_REGION, "
+        "ROLLCALL_BUCKET, ROLLCALL_RESULTS_QUEUE, ROLLCALL_DEVICE_ID.",
+    ),
+]
+ExecutableOpt = Annotated[
+    Path | None,
+    typer.Option(
+        help="The edge-capture to run (default: this environment's, e.g. the venv's "
+        "bin/edge-capture).",
+        show_default=False,
+    ),
+]
+OutputOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--output", "-o", help="Write the unit to FILE (default: stdout).", show_default=False
+    ),
+]
+
+
 @app.command()
 def service(  # noqa: PLR0917 - a Typer command takes its options as parameters
-    user: Annotated[
-        str | None,
-        typer.Option(
-            help="Account the service runs as (User=); it must exist and may use the camera "
-            "(default: you).",
-            show_default=False,
-        ),
-    ] = None,
-    working_dir: Annotated[
-        Path,
-        typer.Option(
-            help="Directory it runs in (WorkingDirectory=), where results.jsonl and "
-            "latency.png are written; made here if missing.",
-        ),
-    ] = Path("~/rollcall-edge"),
-    env_file: Annotated[
-        Path,
-        typer.Option(
-            help="KEY=VALUE settings file the unit reads (EnvironmentFile=): AWS_REGION, "
-            "ROLLCALL_BUCKET, ROLLCALL_RESULTS_QUEUE, ROLLCALL_DEVICE_ID.",
-        ),
-    ] = Path("/etc/rollcall/edge.env"),
-    executable: Annotated[
-        Path | None,
-        typer.Option(
-            help="The edge-capture to run (default: this environment's, e.g. the venv's "
-            "bin/edge-capture).",
-            show_default=False,
-        ),
-    ] = None,
+    user: UserOpt = None,
+    working_dir: WorkingDirOpt = Path("~/rollcall-edge"),
+    env_file: EnvFileOpt = Path("/etc/rollcall/edge.env"),
+    executable: ExecutableOpt = None,
     source: Annotated[str, typer.Option(help="The --source it records.")] = "picamera",
-    output: Annotated[
-        Path | None,
-        typer.Option(
-            "--output", "-o", help="Write the unit to FILE (default: stdout).", show_default=False
-        ),
-    ] = None,
+    output: OutputOpt = None,
 ) -> None:
     """Print the systemd unit that runs `edge-capture run` at boot until stopped (restarted
     whenever it exits); install it as /etc/systemd/system/rollcall-edge.service."""

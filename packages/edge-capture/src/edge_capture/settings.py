@@ -39,6 +39,8 @@ from edge_capture.gate import GateMode, GateSettings
 
 ENV_PREFIX = "ROLLCALL_"
 TOML_TABLE = "edge-capture"
+_GATE = GateSettings()
+"""The motion gate's defaults, defined once in :mod:`edge_capture.gate`."""
 SpoolPolicy = Literal["pause", "drop-oldest"]
 _SAFE_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,63}")
 
@@ -142,25 +144,25 @@ class EdgeSettings(BaseSettings):
     uploaders: int = Field(2, ge=1, le=64, description="Uploader threads")
     crf: int = Field(23, ge=0, le=51, description="x264 quality (0-51, lower is better)")
     gate: GateMode = Field(
-        "motion",
+        _GATE.mode,
         description="Which clips to upload: 'motion' (clips that show motion, plus a "
         "keep-alive clip) or 'off' (every clip)",
     )
     gate_threshold: float = Field(
-        5.0,
+        _GATE.threshold,
         gt=0,
         le=100,
         description="Gate sensitivity: how far a cell must differ from the background, in "
         "sensor-noise sigmas (lower: more sensitive)",
     )
     gate_min_area: float = Field(
-        0.3,
+        _GATE.min_area_pct,
         gt=0,
         le=100,
         description="Least changed area that counts as motion, in percent of the watched frame",
     )
     gate_keepalive: float = Field(
-        10.0,
+        _GATE.keepalive_s,
         ge=0,
         le=86400,
         description="Upload a clip at least this often (seconds of video) even without "

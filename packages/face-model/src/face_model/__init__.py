@@ -5,7 +5,7 @@
 
 from __future__ import annotations
 
-from importlib import import_module
+from importlib import import_module, metadata
 from typing import TYPE_CHECKING, Any
 
 from face_model.errors import (
@@ -34,7 +34,7 @@ if TYPE_CHECKING:
         remove,
     )
 
-__version__ = "0.2.0"
+    __version__: str
 
 _LAZY: dict[str, str] = {
     "Recognizer": "face_model.recognizer",
@@ -84,6 +84,8 @@ __all__ = [
 
 
 def __getattr__(name: str) -> Any:
+    if name == "__version__":  # read from the installed distribution: pyproject.toml is its source
+        return metadata.version("face-model")
     module = _LAZY.get(name)
     if module is None:
         raise AttributeError(f"module 'face_model' has no attribute {name!r}")

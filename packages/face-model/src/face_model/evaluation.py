@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -211,3 +212,16 @@ def plot_confusion(report: Mapping[str, Any], path: str | Path) -> Path:
     fig.savefig(path, dpi=100)
     plt.close(fig)
     return path
+
+
+def write_report(report: dict[str, Any], model: Path, report_dir: Path | None) -> Path:
+    """Write ``report.json`` and ``confusion.png`` (recording both paths in ``report``) into
+    ``report_dir``, else ``MODEL/evaluation``, else ``./evaluation`` for an exported artifact
+    (which is shipped as it is: never written into); the folder written."""
+    is_artifact = (model / "manifest.json").is_file()
+    target = report_dir or (Path.cwd() / "evaluation" if is_artifact else model / "evaluation")
+    target.mkdir(parents=True, exist_ok=True)
+    report["confusion_png"] = str(plot_confusion(report, target / "confusion.png"))
+    report["report_json"] = str(target / "report.json")
+    (target / "report.json").write_text(json.dumps(report, indent=2) + "\n")
+    return target

@@ -97,3 +97,19 @@ def download(
         )
     partial.replace(out)
     return actual
+
+
+def check_loads(path: Path) -> None:
+    """Check that ``path`` loads into InceptionResnetV1 strictly; remove it when it does not.
+
+    Raises:
+        WeightsError: the file does not fit the network (and is gone).
+    """
+    from face_model.errors import WeightsError
+    from face_model.weights import load_backbone
+
+    try:
+        load_backbone("inception-resnet-v1", path)
+    except WeightsError:
+        path.unlink(missing_ok=True)
+        raise

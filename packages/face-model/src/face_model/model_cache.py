@@ -21,7 +21,7 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from face_model.errors import FaceModelError, ModelCacheError
 from face_model.weights import sha256_file
@@ -301,3 +301,22 @@ def mtcnn_networks(*, progress: Progress | None = None) -> dict[str, Path]:
     when missing or out of date."""
     built = ensure_all(MTCNN_STAGES, progress=progress)
     return {name.removeprefix("mtcnn-"): path for name, path in built.items()}
+
+
+def describe_builtin() -> list[dict[str, Any]]:
+    """Each built-in network: where it comes from, its licence, and its cached file if built."""
+    rows: list[dict[str, Any]] = []
+    for name, model in BUILTIN.items():
+        record = read_record(name)
+        rows.append(
+            {
+                "name": name,
+                "description": model.description,
+                "package": model.package,
+                "licence": model.licence,
+                "built": record is not None and record.path.is_file(),
+                "path": str(record.path) if record else None,
+                "sha256": record.sha256 if record else None,
+            }
+        )
+    return rows

@@ -162,3 +162,15 @@ def load_model(directory: str | Path) -> TrainedModel:
     except WeightsError as exc:
         raise ModelDirError(f"model directory {directory}: {exc}") from exc
     return TrainedModel(config, gallery, net=net)
+
+
+def people_counts(directory: Path) -> dict[str, int]:
+    """Embeddings per enrolled person of a model directory or an exported artifact (checked
+    as it would be loaded)."""
+    if (directory / "manifest.json").is_file():
+        from face_model.artifact import read_manifest
+
+        read_manifest(directory)
+        return Gallery.load(directory / "gallery.npz").counts()
+    load_config(directory)
+    return load_gallery(directory).counts()

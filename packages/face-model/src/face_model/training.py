@@ -30,6 +30,7 @@ from face_model.model_dir import (
 from face_model.weights import load_backbone, sha256_file
 
 if TYPE_CHECKING:
+    from face_model.dataset import Dataset
     from face_model.finetune import FineTuneConfig, FineTuneReport
 
 log = logging.getLogger(__name__)
@@ -294,3 +295,21 @@ def set_threshold(model_dir: str | Path, threshold: float, note: dict[str, objec
     config.threshold = float(threshold)
     config.notes = {**config.notes, "calibration": note}
     save_config(Path(model_dir), config)
+
+
+def train_summary(
+    out: Path, model: TrainedModel, report: EnrollReport, dataset: Dataset
+) -> dict[str, Any]:
+    """What ``face-model train --json`` prints about a model built from ``dataset``."""
+    return {
+        "model": str(out),
+        "backbone": model.config.backbone,
+        "pretrained": model.config.pretrained,
+        "layout": dataset.layout,
+        "people": report.enrolled,
+        "n_images": dataset.count("train"),
+        "threshold": model.config.threshold,
+        "issues": [vars(i) for i in report.issues],
+        "val_images": dataset.count("val"),
+        "fine_tune": vars(report.fine_tune) if report.fine_tune else None,
+    }

@@ -69,26 +69,34 @@ def session_results(
         )
         present = [f"student_{i:02d}" for i, (a, b) in enumerate(stays) if a <= t <= b]
         shown = sorted(rng.sample(present, min(len(present), SHOWN)))
-        faces = [_face(name, 0.6) for name in shown]
-        faces.append(_face(None, 0.2))
-        out.append(
-            RecognitionResult(
-                clip=ClipRef(bucket="bench", key=clip.key, clip=clip),
-                status=ResultStatus.RECOGNIZED if len(faces) > 1 else ResultStatus.UNKNOWN,
-                faces=faces,
-                processed_at=datetime.now(UTC),
-            )
-        )
+        faces = [face(name, 0.6) for name in shown]
+        faces.append(face(None, 0.2))
+        out.append(clip_result(faces, clip.key, clip, bucket="bench"))
     return out
 
 
-def _face(name: str | None, similarity: float) -> FaceResult:
+def face(name: str | None, similarity: float, at_ms: int = 250) -> FaceResult:
+    """A face as a result reports it: named (its record not looked up) or unknown (None)."""
     return FaceResult(
         identity=name,
         similarity=similarity,
         box=BoundingBox(x1=0, y1=0, x2=10, y2=10),
-        frame_time_ms=250,
+        frame_time_ms=at_ms,
         lookup=RecordLookup.MISSING if name else RecordLookup.NOT_APPLICABLE,
+    )
+
+
+def clip_result(
+    faces: list[FaceResult], key: str, clip: ClipId | None, bucket: str = "b-uck"
+) -> RecognitionResult:
+    """The result of a clip showing ``faces``: recognized when one is named, else unknown
+    (no face when there are none)."""
+    status = ResultStatus.RECOGNIZED if any(f.identity for f in faces) else ResultStatus.UNKNOWN
+    return RecognitionResult(
+        clip=ClipRef(bucket=bucket, key=key, clip=clip),
+        status=status if faces else ResultStatus.NO_FACE,
+        faces=faces,
+        processed_at=datetime.now(UTC),
     )
 
 

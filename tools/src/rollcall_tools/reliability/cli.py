@@ -133,72 +133,82 @@ def _warm_stack(
             yield work, stack, warm_up(stack, 2 * options.workers)
 
 
+DevicesOpt = Annotated[
+    int,
+    typer.Option("--devices", min=1, max=64, help="Simulated devices."),
+]
+SecondsOpt = Annotated[
+    float,
+    typer.Option(
+        "--seconds",
+        min=1,
+        max=3600,
+        help="Seconds each device sends.",
+    ),
+]
+RateOpt = Annotated[
+    float,
+    typer.Option(
+        "--clips-per-second",
+        min=0.1,
+        max=10,
+        help="Clips per second per device.",
+    ),
+]
+DrainOpt = Annotated[
+    float,
+    typer.Option(
+        "--drain-seconds",
+        min=1,
+        max=3600,
+        help="After sending, seconds to wait for outstanding results (then: lost).",
+    ),
+]
+SaturationOpt = Annotated[
+    bool,
+    typer.Option(
+        "--saturation/--no-saturation",
+        help="Also search the devices count at which p95 latency exceeds 2 s.",
+    ),
+]
+MaxDevicesOpt = Annotated[
+    int,
+    typer.Option(
+        "--max-devices",
+        min=1,
+        max=64,
+        help="Saturation search: most devices tried.",
+    ),
+]
+StepSecondsOpt = Annotated[
+    float,
+    typer.Option(
+        "--step-seconds",
+        min=1,
+        max=600,
+        help="Saturation search: seconds per step.",
+    ),
+]
+PlotOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--plot",
+        help="Write a PNG of latency over time (and the saturation curve).",
+    ),
+]
+
+
 @handles_errors
 def soak(
     *,
-    devices: Annotated[
-        int,
-        typer.Option("--devices", min=1, max=64, help="Simulated devices."),
-    ] = 8,
-    seconds: Annotated[
-        float,
-        typer.Option(
-            "--seconds",
-            min=1,
-            max=3600,
-            help="Seconds each device sends.",
-        ),
-    ] = 60.0,
-    rate: Annotated[
-        float,
-        typer.Option(
-            "--clips-per-second",
-            min=0.1,
-            max=10,
-            help="Clips per second per device.",
-        ),
-    ] = 2.0,
-    drain: Annotated[
-        float,
-        typer.Option(
-            "--drain-seconds",
-            min=1,
-            max=3600,
-            help="After sending, seconds to wait for outstanding results (then: lost).",
-        ),
-    ] = 600.0,
-    saturation: Annotated[
-        bool,
-        typer.Option(
-            "--saturation/--no-saturation",
-            help="Also search the devices count at which p95 latency exceeds 2 s.",
-        ),
-    ] = False,
-    max_devices: Annotated[
-        int,
-        typer.Option(
-            "--max-devices",
-            min=1,
-            max=64,
-            help="Saturation search: most devices tried.",
-        ),
-    ] = 16,
-    step_seconds: Annotated[
-        float,
-        typer.Option(
-            "--step-seconds",
-            min=1,
-            max=600,
-            help="Saturation search: seconds per step.",
-        ),
-    ] = 20.0,
-    plot: Annotated[
-        Path | None,
-        typer.Option(
-            "--plot",
-            help="Write a PNG of latency over time (and the saturation curve).",
-        ),
-    ] = None,
+    devices: DevicesOpt = 8,
+    seconds: SecondsOpt = 60.0,
+    rate: RateOpt = 2.0,
+    drain: DrainOpt = 600.0,
+    saturation: SaturationOpt = False,
+    max_devices: MaxDevicesOpt = 16,
+    step_seconds: StepSecondsOpt = 20.0,
+    plot: PlotOpt = None,
     workers: Workers = None,
     model_dir: ModelDir = None,
     visibility: Visibility = VISIBILITY_S,
@@ -247,68 +257,77 @@ def soak(
         raise JobFailedError(f"{report.lost} of {report.sent} clips were lost")
 
 
+OutageSOpt = Annotated[
+    float,
+    typer.Option(
+        "--outage-seconds",
+        min=0.5,
+        max=600,
+        help="How long the local AWS endpoint stays down in the outage scenario.",
+    ),
+]
+ModeOpt = Annotated[
+    str,
+    typer.Option(
+        "--outage-mode",
+        help="'refuse': connections refused and reset (the endpoint is down); "
+        "'freeze': moto SIGSTOPped (it hangs). Either way its state survives.",
+    ),
+]
+ScenariosOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--scenario",
+        help=f"Run only these (repeatable): {', '.join(SCENARIOS)}.",
+    ),
+]
+ClipsOpt = Annotated[
+    int,
+    typer.Option(
+        "--clips",
+        min=2,
+        max=200,
+        help="Clips per runner-side scenario.",
+    ),
+]
+EdgeSecondsOpt = Annotated[
+    float,
+    typer.Option(
+        "--edge-seconds",
+        min=1,
+        max=120,
+        help="edge-capture records this long before a fault, and again after it.",
+    ),
+]
+MaxReceivesOpt = Annotated[
+    int,
+    typer.Option(
+        "--max-receives",
+        min=1,
+        max=20,
+        help="Deliveries of a failing message before the events queue dead-letters it.",
+    ),
+]
+VideosOpt = Annotated[
+    Path,
+    typer.Option(
+        "--videos",
+        help="Folder of .mp4 videos the re-upload scenario uploads at the bucket root "
+        "(the first --clips of them, by name): the course's test videos.",
+    ),
+]
+
+
 @handles_errors
 def faults(
     *,
-    outage_s: Annotated[
-        float,
-        typer.Option(
-            "--outage-seconds",
-            min=0.5,
-            max=600,
-            help="How long the local AWS endpoint stays down in the outage scenario.",
-        ),
-    ] = 30.0,
-    mode: Annotated[
-        str,
-        typer.Option(
-            "--outage-mode",
-            help="'refuse': connections refused and reset (the endpoint is down); "
-            "'freeze': moto SIGSTOPped (it hangs). Either way its state survives.",
-        ),
-    ] = "refuse",
-    scenarios: Annotated[
-        list[str] | None,
-        typer.Option(
-            "--scenario",
-            help=f"Run only these (repeatable): {', '.join(SCENARIOS)}.",
-        ),
-    ] = None,
-    clips: Annotated[
-        int,
-        typer.Option(
-            "--clips",
-            min=2,
-            max=200,
-            help="Clips per runner-side scenario.",
-        ),
-    ] = 8,
-    edge_seconds: Annotated[
-        float,
-        typer.Option(
-            "--edge-seconds",
-            min=1,
-            max=120,
-            help="edge-capture records this long before a fault, and again after it.",
-        ),
-    ] = 4.0,
-    max_receives: Annotated[
-        int,
-        typer.Option(
-            "--max-receives",
-            min=1,
-            max=20,
-            help="Deliveries of a failing message before the events queue dead-letters it.",
-        ),
-    ] = QUEUE_MAX_RECEIVES,
-    videos: Annotated[
-        Path,
-        typer.Option(
-            "--videos",
-            help="Folder of .mp4 videos the re-upload scenario uploads at the bucket root "
-            "(the first --clips of them, by name): the course's test videos.",
-        ),
-    ] = DEFAULT_VIDEOS,
+    outage_s: OutageSOpt = 30.0,
+    mode: ModeOpt = "refuse",
+    scenarios: ScenariosOpt = None,
+    clips: ClipsOpt = 8,
+    edge_seconds: EdgeSecondsOpt = 4.0,
+    max_receives: MaxReceivesOpt = QUEUE_MAX_RECEIVES,
+    videos: VideosOpt = DEFAULT_VIDEOS,
     workers: Workers = None,
     model_dir: ModelDir = None,
     visibility: Visibility = VISIBILITY_S,

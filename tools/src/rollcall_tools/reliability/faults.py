@@ -1,6 +1,6 @@
 """Fault scenarios on the instrumented local stack; each ends with an exactly-once verdict.
 
-* ``outage``: edge-capture runs; the AWS endpoint goes away for ``outage_s`` mid-run (the gate
+* ``outage``: edge-capture runs; the AWS endpoint goes away for ``outage_s`` mid-run (the relay
   refuses and resets connections, or moto is frozen with SIGSTOP) and comes back with its state.
 * ``edge-kill``: edge-capture is SIGKILLed mid-run and started again on the same spool.
 * ``worker-kill``: the local runner is SIGKILLed while it holds clips in flight, then restarted;
@@ -41,13 +41,13 @@ from typing import Any
 
 from rollcall_tools import dlq
 from rollcall_tools.reliability.book import Verdict
-from rollcall_tools.reliability.clips import (
+from rollcall_tools.reliability.harness import InstrumentedStack
+from rollcall_tools.reliability.workload import (
     clip_key,
     face_clip,
     utc_from_epoch,
     write_face_video,
 )
-from rollcall_tools.reliability.harness import InstrumentedStack
 
 log = logging.getLogger(__name__)
 SCENARIOS = (
@@ -115,7 +115,7 @@ def _edge_executable() -> str:
 
 
 class EdgeRun:
-    """An edge-capture process aimed at the stack (through the gate), in its own group."""
+    """An edge-capture process aimed at the stack (through the relay), in its own group."""
 
     def __init__(
         self,
@@ -583,7 +583,7 @@ def poison(stack: InstrumentedStack, work: Path, plan: FaultPlan) -> ScenarioRes
 def dead_letter(stack: InstrumentedStack, work: Path, plan: FaultPlan) -> ScenarioResult:
     """DynamoDB unreachable: the clips fail on every delivery and end in the events DLQ, none
     answered; listed and re-driven once DynamoDB is back, each is answered exactly once."""
-    assert stack.dynamodb_gate is not None
+    assert stack.dynamodb_relay is not None
     started = time.monotonic()
     body = face_clip()
     keys, _ = _new_keys("fault-dlq", plan.clips)
@@ -592,7 +592,7 @@ def dead_letter(stack: InstrumentedStack, work: Path, plan: FaultPlan) -> Scenar
     events_url = stack.queue_url(str(stack.outputs["events_queue"]))
     visibility = float(stack.outputs["events_visibility_s"])
     receives = int(stack.options.max_receives)
-    stack.dynamodb_gate.shut()
+    stack.dynamodb_relay.shut()
     try:
         for key in keys:
             _upload(stack, key, body)
@@ -603,7 +603,7 @@ def dead_letter(stack: InstrumentedStack, work: Path, plan: FaultPlan) -> Scenar
         answered_while_down = stack.book.answered(keys)
         listed = dlq.peek(sqs, dlq_url)
     finally:
-        stack.dynamodb_gate.open()
+        stack.dynamodb_relay.open()
     listed_keys = {o["key"] for letter in listed for o in letter.objects}
     moved = dlq.redrive(sqs, dlq_url, events_url)
     result = _finish(

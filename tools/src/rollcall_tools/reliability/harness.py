@@ -3,9 +3,9 @@
 It is ``tools local``'s stack (moto server in its own process, deployed by the same deploy
 code, cloud-handler's local runner), with three additions:
 
-* two :class:`~.gate.Gate` relays in front of moto: the runner and the edge talk to the
+* two :class:`~.relay.Relay` relays in front of moto: the runner and the edge talk to the
   first, the runner's DynamoDB client (``AWS_ENDPOINT_URL_DYNAMODB``) to the second. An
-  outage is made by shutting a gate (connections refused/reset) while moto, in its own
+  outage is made by shutting a relay (connections refused/reset) while moto, in its own
   process, keeps every bucket, queue, table and message; or by freezing moto (SIGSTOP);
 * a tap: a queue subscribed to the results topic without a filter records every result in
   an :class:`~.book.AnswerBook`: an independent count of what the cloud side answered, per
@@ -41,7 +41,7 @@ from rollcall_tools.local.stack import (
 )
 from rollcall_tools.local.state import LocalState
 from rollcall_tools.reliability.book import AnswerBook
-from rollcall_tools.reliability.gate import Gate
+from rollcall_tools.reliability.relay import Relay
 from rollcall_tools.stack.devices import Devices
 from rollcall_tools.stack.names import StackNames
 from rollcall_tools.stack.settings import (
@@ -52,7 +52,7 @@ from rollcall_tools.stack.settings import (
 
 log = logging.getLogger(__name__)
 
-OutageMode = str  # "refuse" (gate shut) or "freeze" (SIGSTOP)
+OutageMode = str  # "refuse" (relay shut) or "freeze" (SIGSTOP)
 OUTAGE_MODES = ("refuse", "freeze")
 
 
@@ -125,8 +125,8 @@ class InstrumentedStack:
         self.options = options
         self.book = AnswerBook()
         self.state: LocalState | None = None
-        self.gate: Gate | None = None
-        self.dynamodb_gate: Gate | None = None
+        self.relay: Relay | None = None
+        self.dynamodb_relay: Relay | None = None
         self.moto: MotoServer | None = None
         self.runner: subprocess.Popen[bytes] | None = None
         self.collector: Collector | None = None
@@ -158,10 +158,10 @@ class InstrumentedStack:
                 timeout_s=timeout,
             )
             port = self.state.port
-            self.gate = Gate(port)
-            self.gate.open()
-            self.dynamodb_gate = Gate(port)
-            self.dynamodb_gate.open()
+            self.relay = Relay(port)
+            self.relay.open()
+            self.dynamodb_relay = Relay(port)
+            self.dynamodb_relay.open()
             deployed = deploy_local(
                 local_target(port, o.region),
                 o.stack,
@@ -194,16 +194,16 @@ class InstrumentedStack:
         return str(url)
 
     def stop(self) -> None:
-        """Stop the runner, the collector, the gate and moto (whatever is running)."""
+        """Stop the runner, the collector, the relays and moto (whatever is running)."""
         if self.runner is not None:
             _stop_group(self.runner, timeout_s=15)
             self.runner = None
         if self.collector is not None:
             self.collector.stop()
             self.collector = None
-        for gate in (self.gate, self.dynamodb_gate):
-            if gate is not None:
-                gate.close()
+        for relay in (self.relay, self.dynamodb_relay):
+            if relay is not None:
+                relay.close()
         if self.moto is not None:
             self.moto.stop()
             self.moto = None
@@ -217,17 +217,17 @@ class InstrumentedStack:
 
     @property
     def endpoint_url(self) -> str:
-        """What the system under test talks to: the gate."""
-        assert self.gate is not None
-        return self.gate.url
+        """What the system under test talks to: the relay."""
+        assert self.relay is not None
+        return self.relay.url
 
     def client(self, service: str, *, direct: bool = True) -> Any:
         assert self.state is not None
         if direct:
             port = self.state.port
         else:
-            assert self.gate is not None
-            port = self.gate.port
+            assert self.relay is not None
+            port = self.relay.port
         return local_target(port, self.options.region).client(service)
 
     @property
@@ -255,7 +255,7 @@ class InstrumentedStack:
         return self.names.device_queue(device_id)
 
     def edge_env(self, results_queue: str) -> dict[str, str]:
-        """Environment for an edge-capture process aimed at this stack (through the gate),
+        """Environment for an edge-capture process aimed at this stack (through the relay),
         reading ``results_queue`` (its device's, from :meth:`add_device`)."""
         env = clean_environment()
         env.update(
@@ -273,16 +273,16 @@ class InstrumentedStack:
 
     # -- the local runner -------------------------------------------------------------------
     def start_runner(self) -> subprocess.Popen[bytes]:
-        """Start ``cloud-handler serve`` on the events queue, through the gates: botocore's
-        own endpoint variables send its DynamoDB calls to the second gate, the rest to the
+        """Start ``cloud-handler serve`` on the events queue, through the relays: botocore's
+        own endpoint variables send its DynamoDB calls to the second relay, the rest to the
         first."""
-        assert self.state is not None and self.gate is not None and self.dynamodb_gate is not None
+        assert self.state is not None and self.relay is not None and self.dynamodb_relay is not None
         state = replace(self.state, outputs=self.outputs, workers=self.options.workers)
         command = [runner_executable(), *serve_arguments(state)]
         env = runner_env(state, self.outputs)
         del env["ROLLCALL_ENDPOINT_URL"]
-        env["AWS_ENDPOINT_URL"] = self.gate.url
-        env["AWS_ENDPOINT_URL_DYNAMODB"] = self.dynamodb_gate.url
+        env["AWS_ENDPOINT_URL"] = self.relay.url
+        env["AWS_ENDPOINT_URL_DYNAMODB"] = self.dynamodb_relay.url
         env.setdefault("POWERTOOLS_METRICS_DISABLED", "true")
         self.runner_starts += 1
         log_path = self.options.work_dir / f"runner-{self.runner_starts}.log"
@@ -363,14 +363,14 @@ class InstrumentedStack:
             finally:
                 self.moto.thaw()
             return
-        gates = [g for g in (self.gate, self.dynamodb_gate) if g is not None]
-        for gate in gates:
-            gate.shut()
+        relays = [r for r in (self.relay, self.dynamodb_relay) if r is not None]
+        for relay in relays:
+            relay.shut()
         try:
             time.sleep(seconds)
         finally:
-            for gate in gates:
-                gate.open()
+            for relay in relays:
+                relay.open()
 
 
 def _stop_group(proc: subprocess.Popen[bytes], timeout_s: float) -> None:

@@ -21,8 +21,8 @@ from typing import Any
 import psutil
 
 from rollcall_tools.errors import JobFailedError
-from rollcall_tools.reliability.clips import clip_key, face_clip, utc_from_epoch
 from rollcall_tools.reliability.harness import InstrumentedStack
+from rollcall_tools.reliability.workload import clip_key, face_clip, utc_from_epoch
 from rollcall_tools.stats import latency_stats
 
 log = logging.getLogger(__name__)

@@ -11,24 +11,7 @@ from rollcall_tools.aws import AwsTarget
 from rollcall_tools.stack.names import StackNames
 from rollcall_tools.stack.plan import Resource
 from rollcall_tools.stack.settings import StackSettings
-from rollcall_tools.stack.storage import Bucket, Table
-
-
-def face_store_policy(names: StackNames) -> dict[str, Any]:
-    """Deny every request to the face store that does not use TLS."""
-    return {
-        "Version": "2012-10-17",
-        "Statement": [
-            {
-                "Sid": "DenyInsecureTransport",
-                "Effect": "Deny",
-                "Principal": {"AWS": "*"},
-                "Action": "s3:*",
-                "Resource": [names.face_store_arn, f"{names.face_store_arn}/*"],
-                "Condition": {"Bool": {"aws:SecureTransport": "false"}},
-            }
-        ],
-    }
+from rollcall_tools.stack.storage import Bucket, Table, tls_only_policy
 
 
 def library_resources(
@@ -41,7 +24,7 @@ def library_resources(
             target,
             names.face_store,
             max(1, settings.unknown_retention_days),
-            None if settings.local else face_store_policy(names),
+            None if settings.local else tls_only_policy(names.face_store_arn),
             expire=("expire-unknown-faces", UNKNOWN_PREFIX),
         ),
         Table(target, names.library_table, "pk", ttl_attribute=TTL_ATTRIBUTE, range_key="sk"),

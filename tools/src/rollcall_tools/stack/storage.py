@@ -292,9 +292,12 @@ class Queue(Resource):
 
 class Table(Resource):
     """An on-demand DynamoDB table with a string hash key (and optional string range key)
-    and an optional TTL attribute."""
+    and an optional TTL attribute. A subclass with indexes gives its own :meth:`definition`
+    and compares them too (``compared``)."""
 
     kind = "dynamodb table"
+    compared: tuple[str, ...] = ("key",)
+    """What of the table's layout must match what this tool makes (else a ConfigError)."""
 
     def __init__(
         self,
@@ -312,6 +315,24 @@ class Table(Resource):
         key = [(self.hash_key, "HASH")]
         return [*key, (self.range_key, "RANGE")] if self.range_key else key
 
+    def definition(self) -> dict[str, Any]:
+        """``CreateTable``'s arguments."""
+        return {
+            "TableName": self.table,
+            "AttributeDefinitions": [
+                {"AttributeName": k, "AttributeType": "S"} for k, _ in self._key()
+            ],
+            "KeySchema": [{"AttributeName": k, "KeyType": kind} for k, kind in self._key()],
+            "BillingMode": "PAY_PER_REQUEST",
+        }
+
+    def mismatch(self, current: dict[str, Any]) -> str:
+        """The error when the table's layout is not this tool's."""
+        return (
+            f"table {self.table} exists with key {current['key']}, expected "
+            f"{self._key()}: it was not made by this tool; remove it or use another --stack"
+        )
+
     @property
     def name(self) -> str:
         return self.table
@@ -324,30 +345,22 @@ class Table(Resource):
         ttl = self.ddb.describe_time_to_live(TableName=self.table)["TimeToLiveDescription"]
         ttl_on = ttl.get("TimeToLiveStatus") in {"ENABLED", "ENABLING"}
         return {
-            "key": [(k["AttributeName"], k["KeyType"]) for k in desc["KeySchema"]],
+            **_layout(desc),
             "billing": desc.get("BillingModeSummary", {}).get("BillingMode", "PROVISIONED"),
             "ttl": ttl.get("AttributeName") if ttl_on else None,
         }
 
     def diff(self, current: dict[str, Any]) -> list[str]:
-        if [tuple(k) for k in current["key"]] != self._key():
-            raise ConfigError(
-                f"table {self.table} exists with key {current['key']}, expected "
-                f"{self._key()}: it was not made by this tool; remove it or use another --stack"
-            )
+        desired = _layout(self.definition())
+        have = {part: current.get(part, []) for part in self.compared}
+        if _canonical(have) != _canonical({part: desired[part] for part in self.compared}):
+            raise ConfigError(self.mismatch(current))
         return differs("billing", current["billing"], "PAY_PER_REQUEST") + differs(
             "ttl", current["ttl"], self.ttl_attribute
         )
 
     def create(self) -> None:
-        self.ddb.create_table(
-            TableName=self.table,
-            AttributeDefinitions=[
-                {"AttributeName": k, "AttributeType": "S"} for k, _ in self._key()
-            ],
-            KeySchema=[{"AttributeName": k, "KeyType": kind} for k, kind in self._key()],
-            BillingMode="PAY_PER_REQUEST",
-        )
+        self.ddb.create_table(**self.definition())
         self.ddb.get_waiter("table_exists").wait(
             TableName=self.table, WaiterConfig={"Delay": 2, "MaxAttempts": 60}
         )
@@ -379,3 +392,35 @@ class Table(Resource):
         self.ddb.get_waiter("table_not_exists").wait(
             TableName=self.table, WaiterConfig={"Delay": 2, "MaxAttempts": 60}
         )
+
+
+def _layout(desc: dict[str, Any]) -> dict[str, Any]:
+    """Keys and indexes of a described (or to-be-created) table, comparable."""
+    return {
+        "key": [(k["AttributeName"], k["KeyType"]) for k in desc["KeySchema"]],
+        "indexes": sorted(
+            (g["IndexName"], [(k["AttributeName"], k["KeyType"]) for k in g["KeySchema"]])
+            for g in desc.get("GlobalSecondaryIndexes", [])
+        ),
+    }
+
+
+def _canonical(value: Any) -> str:
+    return json.dumps(value, sort_keys=True, default=list)
+
+
+def tls_only_policy(bucket_arn: str) -> dict[str, Any]:
+    """A bucket policy denying every request to the bucket that does not use TLS."""
+    return {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Sid": "DenyInsecureTransport",
+                "Effect": "Deny",
+                "Principal": {"AWS": "*"},
+                "Action": "s3:*",
+                "Resource": [bucket_arn, f"{bucket_arn}/*"],
+                "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+            }
+        ],
+    }

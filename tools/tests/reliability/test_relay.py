@@ -1,4 +1,4 @@
-"""The gate: relays to moto, refuses and resets while shut (even a blocked long poll), and
+"""The relay: relays to moto, refuses and resets while shut (even a blocked long poll), and
 moto's state is intact when it reopens."""
 
 from __future__ import annotations
@@ -13,23 +13,23 @@ import pytest
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError
 
-from rollcall_tools.reliability.gate import Gate
+from rollcall_tools.reliability.relay import Relay
 
 
 @pytest.fixture
-def gate(moto_endpoint: str) -> Iterator[Gate]:
-    relay = Gate(int(moto_endpoint.rsplit(":", 1)[1]))
-    relay.open()
-    yield relay
-    relay.close()
+def relay(moto_endpoint: str) -> Iterator[Relay]:
+    r = Relay(int(moto_endpoint.rsplit(":", 1)[1]))
+    r.open()
+    yield r
+    r.close()
 
 
-def _sqs(gate: Gate) -> Any:
+def _sqs(relay: Relay) -> Any:
     """A client of its own (its own connections), with one attempt per call: the test sees
-    the gate, not botocore's retries."""
+    the relay, not botocore's retries."""
     return boto3.client(
         "sqs",
-        endpoint_url=gate.url,
+        endpoint_url=relay.url,
         region_name="us-east-1",
         aws_access_key_id="testing",
         aws_secret_access_key="testing",
@@ -37,24 +37,24 @@ def _sqs(gate: Gate) -> Any:
     )
 
 
-def test_shut_gate_refuses_then_reopens_with_state_intact(gate: Gate) -> None:
-    sqs = _sqs(gate)
-    url = sqs.create_queue(QueueName="gate-test")["QueueUrl"]
+def test_shut_relay_refuses_then_reopens_with_state_intact(relay: Relay) -> None:
+    sqs = _sqs(relay)
+    url = sqs.create_queue(QueueName="relay-test")["QueueUrl"]
     sqs.send_message(QueueUrl=url, MessageBody="before")
-    gate.shut()
+    relay.shut()
     with pytest.raises(BotoCoreError):
-        sqs.get_queue_url(QueueName="gate-test")
-    gate.open()
+        sqs.get_queue_url(QueueName="relay-test")
+    relay.open()
     got = sqs.receive_message(QueueUrl=url, WaitTimeSeconds=1)
     assert [m["Body"] for m in got["Messages"]] == ["before"]
 
 
-def test_shutting_resets_a_long_poll_in_progress(gate: Gate) -> None:
-    """A request on a relayed connection (a 20 s long poll) fails when the gate shuts; were
+def test_shutting_resets_a_long_poll_in_progress(relay: Relay) -> None:
+    """A request on a relayed connection (a 20 s long poll) fails when the relay shuts; were
     the connection left open, moto would answer it (no message) when the poll ends."""
-    url = _sqs(gate).create_queue(QueueName="gate-poll")["QueueUrl"]
-    poller = _sqs(gate)
-    relayed = gate.relayed
+    url = _sqs(relay).create_queue(QueueName="relay-poll")["QueueUrl"]
+    poller = _sqs(relay)
+    relayed = relay.relayed
     outcome: list[object] = []
 
     def poll() -> None:
@@ -66,8 +66,8 @@ def test_shutting_resets_a_long_poll_in_progress(gate: Gate) -> None:
 
     thread = threading.Thread(target=poll)
     thread.start()
-    while gate.relayed == relayed:  # until the poll's connection goes through the gate
+    while relay.relayed == relayed:  # until the poll's connection goes through the relay
         time.sleep(0.01)
-    gate.shut()
+    relay.shut()
     thread.join()
     assert len(outcome) == 1 and isinstance(outcome[0], BotoCoreError), outcome

@@ -1,6 +1,6 @@
-"""The reliability runs' clips: one real face clip (the test kit's, as edge-capture encodes)
-reused under many keys, a longer face video for edge-capture's ``--source FILE``; keys as
-the edge writes them."""
+"""The reliability runs' workload: one real face clip (made by :mod:`rollcall_tools.clips`, as
+edge-capture encodes) reused under many keys, a longer face video for edge-capture's
+``--source FILE``; keys as the edge writes them."""
 
 from __future__ import annotations
 

@@ -20,7 +20,7 @@ log = logging.getLogger(__name__)
 _CHUNK = 256 * 1024
 
 
-class Gate:
+class Relay:
     """Relay ``127.0.0.1:port`` -> ``127.0.0.1:upstream_port`` (thread per direction)."""
 
     def __init__(self, upstream_port: int, port: int | None = None) -> None:
@@ -42,7 +42,7 @@ class Gate:
         return self._listener is not None
 
     def open(self) -> None:
-        """Listen (again) on the gate's port."""
+        """Listen (again) on the relay's port."""
         with self._lock:
             if self._listener is not None:
                 return
@@ -51,7 +51,9 @@ class Gate:
             sock.bind(("127.0.0.1", self.port))
             sock.listen(256)
             self._listener = sock
-        threading.Thread(target=self._accept, args=(sock,), name="gate-accept", daemon=True).start()
+        threading.Thread(
+            target=self._accept, args=(sock,), name="relay-accept", daemon=True
+        ).start()
 
     def shut(self) -> None:
         """Stop listening and reset every relayed connection."""
@@ -91,7 +93,7 @@ class Gate:
                 self.relayed += 1
             for src, dst in ((client, upstream), (upstream, client)):
                 threading.Thread(
-                    target=self._pump, args=(src, dst), name="gate-pump", daemon=True
+                    target=self._pump, args=(src, dst), name="relay-pump", daemon=True
                 ).start()
 
     def _pump(self, src: socket.socket, dst: socket.socket) -> None:
