@@ -141,7 +141,7 @@ def test_json_format_holds_the_full_result(reaped: Path) -> None:
         body = target.client("s3").get_object(Bucket="course-out", Key="walk-in.json")["Body"]
         result = RecognitionResult.from_message(body.read())
         assert (result.clip.bucket, result.clip.key) == ("course-in", "walk-in.mp4")
-        assert result.model is not None and not result.model.pretrained  # detection-only
-        assert result.status.value in {"unknown", "no_face"}  # nobody is enrolled
+        assert result.model is not None and result.model.backbone == "dlib-resnet-v1"
+        assert result.status.value in {"unknown", "no_face"}  # an empty face library
         assert row["answer"] == f"{result.status.value},,"  # as the course format says it
         assert _outputs(target, "course-out") == {"walk-in.json"}

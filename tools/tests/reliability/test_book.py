@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+import itertools
+from datetime import UTC, datetime, timedelta
 
 from rollcall_tools.reliability.book import AnswerBook
 from shared_schema import (
@@ -14,6 +15,9 @@ from shared_schema import (
     StageTimings,
 )
 
+_COMPUTED = itertools.count()
+"""Each result another computation: its own processed_at (messages carry milliseconds)."""
+
 
 def _result(key: str, status: ResultStatus = ResultStatus.NO_FACE, total_ms: float = 1) -> str:
     error = None
@@ -24,7 +28,7 @@ def _result(key: str, status: ResultStatus = ResultStatus.NO_FACE, total_ms: flo
         status=status,
         error=error,
         timings=StageTimings(total_ms=total_ms),
-        processed_at=datetime.now(UTC),
+        processed_at=datetime.now(UTC) + timedelta(seconds=next(_COMPUTED)),
     ).to_message()
 
 
@@ -76,3 +80,18 @@ def test_re_uploaded_keys_count_each_upload_since_the_scenario_began() -> None:
     book.add_message(_result("test_1.mp4"), received_at=400.0)
     extra = book.verdict(["test_0.mp4", "test_1.mp4"], per_key=2, since=150.0)
     assert extra.duplicates == 1 and extra.duplicate_keys == ["test_1.mp4"] and not extra.ok
+
+
+def test_one_publish_sent_twice_is_republished_not_a_second_answer() -> None:
+    """A publish whose response a cut connection lost is retried by botocore: the same
+    message twice (one computation) is counted apart from a clip computed again."""
+    book = AnswerBook()
+    message = _result("a")
+    book.add_message(message)
+    book.add_message(message)
+    book.add_message(_result("b"))
+    book.add_message(_result("b"))  # computed again (another processed_at): a duplicate
+    verdict = book.verdict(["a", "b"])
+    assert (verdict.republished, verdict.duplicates, verdict.duplicate_keys) == (1, 1, ["b"])
+    assert verdict.answered_once == 1 and not verdict.ok
+    assert verdict.to_json()["republished"] == 1

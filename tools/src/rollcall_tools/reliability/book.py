@@ -22,6 +22,9 @@ class Answer:
     error_code: str | None = None
     attempt: int = 1
     """The delivery attempt that produced it (2 and more: the event was redelivered)."""
+    computed: str = ""
+    """Which computation produced it (its processed_at and attempt): two messages of one
+    computation are one publish sent twice by a transport retry, not two answers."""
 
 
 @dataclass
@@ -32,7 +35,7 @@ class Verdict:
     answered_once: int
     lost: int
     duplicates: int
-    """Result messages beyond the first for a clip."""
+    """Answers beyond the first for a clip: the clip was computed and published again."""
     conflicting: int
     """Clips answered more than once with different answers (ignoring timing fields)."""
     unexpected: int
@@ -40,6 +43,10 @@ class Verdict:
     malformed: int
     lost_keys: list[str] = field(default_factory=list)
     duplicate_keys: list[str] = field(default_factory=list)
+    republished: int = 0
+    """Messages that repeat one computation's answer (the same processed_at and attempt): a
+    publish whose response a cut connection lost, retried by botocore. A standard SNS topic
+    is at-least-once in the same way; edge-capture keeps the first."""
 
     @property
     def ok(self) -> bool:
@@ -56,6 +63,7 @@ class Verdict:
             "malformed": self.malformed,
             "lost_keys": self.lost_keys[:20],
             "duplicate_keys": self.duplicate_keys[:20],
+            "republished": self.republished,
             "ok": self.ok,
         }
 
@@ -88,6 +96,7 @@ class AnswerBook:
             digest=answer_digest(result),
             error_code=result.error.code.value if result.error else None,
             attempt=result.attempt,
+            computed=f"{result.processed_at.isoformat()}#{result.attempt}",
         )
         with self._lock:
             self.answers.setdefault(result.clip.key, []).append(answer)
@@ -136,7 +145,11 @@ class AnswerBook:
         after ``since`` (epoch seconds) count. ``clips`` counts uploads."""
         wanted = sorted(set(keys))
         with self._lock:
-            counts = self._counts(wanted, since)
+            messages = self._counts(wanted, since)
+            counts = {  # answers: one per computation
+                k: len({a.computed for a in self.answers.get(k, ()) if a.received_at >= since})
+                for k in wanted
+            }
             conflicting = sum(
                 1
                 for k in wanted
@@ -156,4 +169,5 @@ class AnswerBook:
             malformed=malformed,
             lost_keys=lost,
             duplicate_keys=dup,
+            republished=sum(messages.values()) - sum(counts.values()),
         )
