@@ -17,6 +17,7 @@ import typer
 from rich.console import Console
 
 if TYPE_CHECKING:
+    from cloud_handler.local_runner import RunnerConfig
     from cloud_handler.settings import Settings
 
 app = typer.Typer(
@@ -87,59 +88,65 @@ def _handler_settings(**options: str | None) -> Settings:
     return load_settings()
 
 
+QueueOpt = Annotated[str, typer.Option("--queue", help="Events queue (name or URL) to poll.")]
+EndpointOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--endpoint-url",
+        help="AWS endpoint, e.g. moto (default: ROLLCALL_ENDPOINT_URL; unset: botocore's "
+        "own AWS_ENDPOINT_URL resolution).",
+    ),
+]
+RegionOpt = Annotated[
+    str | None, typer.Option("--region", help="AWS region (default: AWS_REGION, else us-east-1).")
+]
+WorkersOpt = Annotated[
+    int,
+    typer.Option(
+        "--workers",
+        min=1,
+        max=64,
+        help="Worker processes, each with its own model: the event source mapping's "
+        "maximum concurrency.",
+    ),
+]
+WaitTimeOpt = Annotated[int, typer.Option("--wait-time", min=0, max=20, help="Long-poll seconds.")]
+BatchSizeOpt = Annotated[
+    int,
+    typer.Option(
+        "--batch-size",
+        min=1,
+        max=10,
+        help="Messages received per batch (the event source mapping's batch size).",
+    ),
+]
+FunctionTimeoutOpt = Annotated[
+    float,
+    typer.Option(
+        "--function-timeout",
+        min=1,
+        max=900,
+        help="The handler's deadline per batch, like the function's timeout. The queue's "
+        "visibility timeout must be at least 6x this.",
+    ),
+]
+
+
 @app.command()
 def serve(
     *,
-    queue: Annotated[str, typer.Option("--queue", help="Events queue (name or URL) to poll.")],
-    endpoint_url: Annotated[
-        str | None,
-        typer.Option(
-            "--endpoint-url",
-            help="AWS endpoint, e.g. moto (default: ROLLCALL_ENDPOINT_URL; unset: botocore's "
-            "own AWS_ENDPOINT_URL resolution).",
-        ),
-    ] = None,
-    region: Annotated[
-        str | None,
-        typer.Option("--region", help="AWS region (default: AWS_REGION, else us-east-1)."),
-    ] = None,
-    workers: Annotated[
-        int,
-        typer.Option(
-            "--workers",
-            min=1,
-            max=64,
-            help="Worker processes, each with its own model: the event source mapping's "
-            "maximum concurrency.",
-        ),
-    ] = 2,
-    wait_time: Annotated[
-        int, typer.Option("--wait-time", min=0, max=20, help="Long-poll seconds.")
-    ] = 5,
-    batch_size: Annotated[
-        int,
-        typer.Option(
-            "--batch-size",
-            min=1,
-            max=10,
-            help="Messages received per batch (the event source mapping's batch size).",
-        ),
-    ] = 10,
-    function_timeout: Annotated[
-        float,
-        typer.Option(
-            "--function-timeout",
-            min=1,
-            max=900,
-            help="The handler's deadline per batch, like the function's timeout. The queue's "
-            "visibility timeout must be at least 6x this.",
-        ),
-    ] = 30,
+    queue: QueueOpt,
+    endpoint_url: EndpointOpt = None,
+    region: RegionOpt = None,
+    workers: WorkersOpt = 2,
+    wait_time: WaitTimeOpt = 5,
+    batch_size: BatchSizeOpt = 10,
+    function_timeout: FunctionTimeoutOpt = 30,
 ) -> None:
     """Long-poll the events queue and run each batch through lambda_handler until SIGTERM/SIGINT,
     as Lambda's SQS event source mapping does (visibility and redrive are the queue's own).
     The handler's variables must be set too."""
-    from cloud_handler.local_runner import RunnerConfig, check_visibility, run_local, sqs_client
+    from cloud_handler.local_runner import RunnerConfig
 
     with exit_codes():
         settings = _handler_settings(endpoint_url=endpoint_url, region=region)
@@ -152,16 +159,24 @@ def serve(
             wait_time_s=wait_time,
             function_timeout_s=function_timeout,
         )
-        stop = threading.Event()
-        for sig in (signal.SIGTERM, signal.SIGINT):
-            signal.signal(sig, lambda *_: stop.set())
-        check_visibility(sqs_client(config.endpoint_url, config.region), queue, function_timeout)
-        err.print(
-            f"serving [bold]{queue}[/bold] with {workers} worker process(es); "
-            "SIGTERM or Ctrl-C stops",
-            highlight=False,
-        )
-        stats = run_local(config, stop=stop)
+        _serve(config)
+
+
+def _serve(config: RunnerConfig) -> None:
+    """Run the local runner on ``config`` until SIGTERM/SIGINT; say what it did."""
+    from cloud_handler.local_runner import check_visibility, run_local, sqs_client
+
+    stop = threading.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: stop.set())
+    sqs = sqs_client(config.endpoint_url, config.region)
+    check_visibility(sqs, config.queue, config.function_timeout_s)
+    err.print(
+        f"serving [bold]{config.queue}[/bold] with {config.workers} worker process(es); "
+        "SIGTERM or Ctrl-C stops",
+        highlight=False,
+    )
+    stats = run_local(config, stop=stop)
     err.print(
         f"stopped: {stats.received} received, {stats.succeeded} done, "
         f"{stats.failed} left for redelivery",

@@ -33,8 +33,6 @@ VIDEO_FRAMES = 8
 """At most this many frames sampled from any other video (a whole upload)."""
 LEAD_MS = 200
 """A whole video's first :data:`CLIP_FRAMES` frames lie within its first this many ms."""
-DETECT_MAX_SIDE = 640
-"""Detection runs on a copy whose longer side is at most this (boxes in original pixels)."""
 VIDEO_COARSE_FACE = 0.1
 """In a whole video, full detections look first for faces at least this fraction of the
 frame's shorter side, and for smaller ones (down to ``ROLLCALL_MIN_FACE_SIZE``) only where
@@ -84,6 +82,7 @@ def look(
         ClipError: from decoding (see :class:`FrameStream`).
     """
     from face_model import decided
+    from face_model.detect import DETECT_MAX_SIDE
 
     stream = FrameStream(
         data,

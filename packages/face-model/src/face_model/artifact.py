@@ -1,8 +1,10 @@
 """Export a trained model to a self-contained artifact directory and read it back.
 
-An artifact holds everything serving needs, as ONNX + numpy data: the MTCNN detector
-(``detector/{pnet,rnet,onet}.onnx``), the embedding network (``embedding.onnx``), the
-gallery (``gallery.npz``) and ``manifest.json`` with settings and the sha256 of every file.
+An artifact holds everything serving needs, as ONNX + numpy data: the face detector
+(``detector/*.onnx``; the manifest's ``detector.name`` says which, see
+:mod:`face_model.detectors`; older manifests without one hold MTCNN), the embedding
+network (``embedding.onnx``), the gallery (``gallery.npz``) and ``manifest.json`` with
+settings and the sha256 of every file.
 A detection-only artifact has no embedder and no gallery.
 """
 
@@ -23,7 +25,8 @@ from typing import Any
 import numpy as np
 
 from face_model.backbones import get_spec
-from face_model.detect import DEFAULT_MIN_FACE_SIZE, DEFAULT_MIN_PROBABILITY
+from face_model.detect import DEFAULT_MIN_FACE_SIZE, DEFAULT_MIN_PROBABILITY, DetectorKind
+from face_model.detectors import cached_networks, detector_kind
 from face_model.errors import ArtifactError, UntrainedModelError
 from face_model.gallery import pairwise_similarity
 from face_model.model_dir import TrainedModel, load_model
@@ -34,7 +37,6 @@ log = logging.getLogger(__name__)
 MANIFEST_FILE = "manifest.json"
 ONNX_FILE = "embedding.onnx"
 GALLERY_FILE = "gallery.npz"
-DETECTOR_FILES = {stage: f"detector/{stage}.onnx" for stage in ("pnet", "rnet", "onet")}
 FORMAT = "rollcall-face-artifact/2"
 DETECTION_ONLY = "none"
 OPSET = 17
@@ -131,17 +133,17 @@ def _write_embedder(
 def _write_detector(
     staging: Path, *, min_face_size: int, min_detection_probability: float
 ) -> dict[str, Any]:
-    """The MTCNN graphs from face-model's cache (built on first need); the manifest's
-    ``detector`` block."""
-    from face_model.model_cache import mtcnn_networks
-
-    (staging / "detector").mkdir()
-    for stage, path in mtcnn_networks().items():
-        shutil.copyfile(path, staging / DETECTOR_FILES[stage])
+    """The default detector's networks from face-model's cache (built on first need); the
+    manifest's ``detector`` block."""
+    kind = detector_kind()
+    for key, path in cached_networks(kind.name).items():
+        target = staging / kind.files[key]
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(path, target)
     return {
-        "name": "mtcnn",
-        "source": "facenet-pytorch " + package_version("facenet-pytorch"),
-        "files": DETECTOR_FILES,
+        "name": kind.name,
+        "source": kind.source(),
+        "files": dict(kind.files),
         "min_face_size": min_face_size,
         "min_detection_probability": min_detection_probability,
     }
@@ -314,6 +316,17 @@ def export_detection_only(
     return ExportReport(out, manifest, None)
 
 
+def manifest_detector(manifest: dict[str, Any], path: Path | str) -> DetectorKind:
+    """The detector an artifact's manifest records (MTCNN when it names none: older
+    exports); ArtifactError for one this face-model does not know."""
+    block = manifest.get("detector")
+    name = block.get("name") if isinstance(block, dict) else None
+    try:
+        return detector_kind(None if name is None else str(name))
+    except ValueError as exc:
+        raise ArtifactError(f"{path}: {exc}") from exc
+
+
 def read_manifest(directory: str | Path, *, verify: bool = True) -> dict[str, Any]:
     """The manifest of an artifact directory, with every file's sha256 verified."""
     directory = Path(directory)
@@ -336,7 +349,7 @@ def read_manifest(directory: str | Path, *, verify: bool = True) -> dict[str, An
     missing = [k for k in required if k not in manifest]
     if missing:
         raise ArtifactError(f"{path} lacks {', '.join(missing)}")
-    needed = list(DETECTOR_FILES.values())
+    needed = list(manifest_detector(manifest, path).files.values())
     if manifest["backbone"] != DETECTION_ONLY:
         try:
             get_spec(manifest["backbone"])

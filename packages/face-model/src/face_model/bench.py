@@ -50,13 +50,13 @@ def run_bench(
 ) -> dict[str, Any]:
     """Benchmark figures (JSON-ready). Torch backbones without weights run with random
     weights: fine for timing, meaningless for anything else."""
-    from face_model.detect import FaceDetector
+    from face_model.detectors import create_detector
     from face_model.threads import set_threads
 
     set_threads(threads)
     weights = weights or {}
     frame = sample_image() if image is None else image
-    detector = FaceDetector(threads=threads)
+    detector = create_detector(threads=threads)
     faces = detector.detect([frame], max_side=None)[0]
     if not faces:
         raise RuntimeError("benchmark image has no detectable face")

@@ -11,7 +11,7 @@ import numpy as np
 
 from face_model.align import align_face
 from face_model.backbones import BackboneSpec
-from face_model.detect import Detection, FaceDetector
+from face_model.detect import Detection, Detector
 from face_model.embed import Embedder
 from face_model.errors import DataError, ImageTooLargeError
 from face_model.images import read_rgb
@@ -83,7 +83,7 @@ def skip_duplicates(
 
 
 def find_faces(
-    paths: Sequence[Path], detector: FaceDetector, spec: BackboneSpec, embed: Embedder
+    paths: Sequence[Path], detector: Detector, spec: BackboneSpec, embed: Embedder
 ) -> tuple[list[FaceCandidates], list[ImageIssue]]:
     """Detect and embed every face in each image; unreadable, too large and faceless images
     are issues."""

@@ -1,7 +1,8 @@
 """The built-in ONNX networks, converted on first need from weights inside installed wheels.
 
-MTCNN's P/R/O-Nets come from the facenet-pytorch wheel (MIT) and dlib's face-recognition
-ResNet from ``face-recognition-models`` (public domain). Neither is downloaded: each is
+Each detector's networks (listed by its :mod:`face_model.detectors` entry; MTCNN's come from
+the facenet-pytorch wheel, MIT) and dlib's face-recognition ResNet from
+``face-recognition-models`` (public domain). Neither is downloaded: each is
 converted with numpy + onnx (no torch, no dlib) into a cache directory, and its sha256 is
 recorded beside it and checked on every load. A source file that changed (a package
 upgrade) makes the graph be rebuilt.
@@ -75,28 +76,6 @@ def cache_dir() -> Path:
     return base / "rollcall" / "models"
 
 
-def _mtcnn(stage: str) -> BuiltinModel:
-    def locate() -> Path:
-        from face_model.mtcnn import mtcnn_weight_files
-
-        return mtcnn_weight_files()[stage]
-
-    def convert(source: Path) -> onnx.ModelProto:
-        from face_model.mtcnn import read_legacy_state_dict
-        from face_model.mtcnn.graphs import BUILDERS
-
-        return BUILDERS[stage](read_legacy_state_dict(source))
-
-    return BuiltinModel(
-        name=f"mtcnn-{stage}",
-        description=f"MTCNN {stage[0].upper()}-Net (face detection)",
-        package="facenet-pytorch",
-        licence="MIT",
-        locate=locate,
-        convert=convert,
-    )
-
-
 def _dlib_resnet() -> BuiltinModel:
     def locate() -> Path:
         from face_model.dlib_resnet import dlib_model_file
@@ -118,10 +97,14 @@ def _dlib_resnet() -> BuiltinModel:
     )
 
 
-BUILTIN: dict[str, BuiltinModel] = {
-    m.name: m for m in (_mtcnn("pnet"), _mtcnn("rnet"), _mtcnn("onet"), _dlib_resnet())
-}
-MTCNN_STAGES = ("mtcnn-pnet", "mtcnn-rnet", "mtcnn-onet")
+def _builtin_models() -> dict[str, BuiltinModel]:
+    from face_model.detectors import DETECTORS
+
+    found = [m for kind in DETECTORS.values() for m in kind.builtin_models()]
+    return {m.name: m for m in (*found, _dlib_resnet())}
+
+
+BUILTIN: dict[str, BuiltinModel] = _builtin_models()
 
 
 def _converter_stamp() -> str:
@@ -294,13 +277,6 @@ def ensure(name: str, *, progress: Progress | None = None) -> Path:
 def ensure_all(names: tuple[str, ...], *, progress: Progress | None = None) -> dict[str, Path]:
     """:func:`ensure` for several networks."""
     return {name: ensure(name, progress=progress) for name in names}
-
-
-def mtcnn_networks(*, progress: Progress | None = None) -> dict[str, Path]:
-    """The verified MTCNN graphs keyed by stage (``pnet``, ``rnet``, ``onet``), built first
-    when missing or out of date."""
-    built = ensure_all(MTCNN_STAGES, progress=progress)
-    return {name.removeprefix("mtcnn-"): path for name, path in built.items()}
 
 
 def describe_builtin() -> list[dict[str, Any]]:

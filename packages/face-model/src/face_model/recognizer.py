@@ -12,14 +12,19 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from face_model.backbones import BackboneSpec, get_spec
-from face_model.detect import DEFAULT_MIN_FACE_SIZE, DEFAULT_MIN_PROBABILITY, Detection
+from face_model.detect import (
+    DEFAULT_MIN_FACE_SIZE,
+    DEFAULT_MIN_PROBABILITY,
+    DETECT_MAX_SIDE,
+    Detection,
+)
 from face_model.errors import ArtifactError
 from face_model.gallery import DEFAULT_K, DEFAULT_MARGIN, DEFAULT_METHOD, Gallery
 from face_model.results import FaceMatch, RecognitionBatch
 from face_model.tracking import REDETECT_MS
 
 if TYPE_CHECKING:
-    from face_model.detect import FaceDetector
+    from face_model.detect import Detector
     from face_model.embed import OnnxEmbedder
     from face_model.tracking import VideoRecognizer
 
@@ -62,6 +67,7 @@ class Recognizer:
         min_probability: float = DEFAULT_MIN_PROBABILITY,
         manifest: dict[str, Any] | None = None,
         detector_networks: dict[str, Path] | None = None,
+        detector_name: str | None = None,
         threads: int | None = None,
     ) -> None:
         self.name = name
@@ -77,8 +83,9 @@ class Recognizer:
         self.embedder = embedder
         self.people = gallery.people if gallery is not None else []
         self.manifest = manifest or {}
-        self._detector: FaceDetector | None = None
+        self._detector: Detector | None = None
         self._detector_networks = detector_networks
+        self._detector_name = detector_name
         self._threads = threads
         self._min_face_size = min_face_size
         self.min_probability = min_probability
@@ -108,9 +115,9 @@ class Recognizer:
         """
         from face_model.artifact import (
             DETECTION_ONLY,
-            DETECTOR_FILES,
             GALLERY_FILE,
             ONNX_FILE,
+            manifest_detector,
             read_manifest,
         )
         from face_model.embed import OnnxEmbedder
@@ -118,6 +125,7 @@ class Recognizer:
         directory = Path(artifact_dir)
         manifest = read_manifest(directory, verify=verify)
         detector = manifest.get("detector", {})
+        kind = manifest_detector(manifest, directory / "manifest.json")
         common: dict[str, Any] = {
             "name": str(manifest["name"]),
             "version": str(manifest["version"]),
@@ -126,7 +134,8 @@ class Recognizer:
                 detector.get("min_detection_probability", DEFAULT_MIN_PROBABILITY)
             ),
             "manifest": manifest,
-            "detector_networks": {k: directory / v for k, v in DETECTOR_FILES.items()},
+            "detector_networks": {k: directory / v for k, v in kind.files.items()},
+            "detector_name": kind.name,
             "threads": threads,
         }
         if manifest["backbone"] == DETECTION_ONLY:
@@ -169,7 +178,8 @@ class Recognizer:
 
     @classmethod
     def detection_only(cls, *, threads: int | None = None) -> Recognizer:
-        """MTCNN only (from face-model's cache): finds faces, never names anyone."""
+        """The default detector only (from face-model's cache): finds faces, never names
+        anyone."""
         return cls(
             name="rollcall-detection-only",
             version="0",
@@ -184,12 +194,13 @@ class Recognizer:
         self.gallery, self.people = gallery, gallery.people
 
     @property
-    def detector(self) -> FaceDetector:
-        """The MTCNN detector (created on first use)."""
+    def detector(self) -> Detector:
+        """The artifact's face detector (created on first use)."""
         if self._detector is None:
-            from face_model.detect import FaceDetector
+            from face_model.detectors import create_detector
 
-            self._detector = FaceDetector(
+            self._detector = create_detector(
+                self._detector_name,
                 min_probability=self.min_probability,
                 min_face_size=self.min_face_size,
                 networks=self._detector_networks,
@@ -220,13 +231,17 @@ class Recognizer:
         )
 
     def recognize(
-        self, frames: Sequence[np.ndarray], *, max_side: int | None = 640, track: bool = False
+        self,
+        frames: Sequence[np.ndarray],
+        *,
+        max_side: int | None = DETECT_MAX_SIDE,
+        track: bool = False,
     ) -> RecognitionBatch:
         """Faces in RGB uint8 H x W x 3 frames; boxes in original pixels.
 
         ``track``: the frames are of one moment (a clip of a second or less); detect in full
         on the middle frame and follow its faces into the others (see
-        :meth:`FaceDetector.track`).
+        :meth:`Detector.track`).
         """
         start = time.perf_counter()
         find = self.detector.track if track else self.detector.detect
@@ -288,7 +303,7 @@ class Recognizer:
     def video(
         self,
         *,
-        max_side: int | None = 640,
+        max_side: int | None = DETECT_MAX_SIDE,
         redetect_ms: int = REDETECT_MS,
         coarse: float | None = None,
     ) -> VideoRecognizer:

@@ -11,7 +11,7 @@ import numpy as np
 
 from face_model.align import align_face
 from face_model.backbones import BackboneSpec
-from face_model.detect import Detection, FaceDetector
+from face_model.detect import Detection, Detector
 from face_model.enrollment import subject_scores
 from face_model.errors import DataError, UntrainedModelError
 from face_model.gallery import Gallery
@@ -42,7 +42,7 @@ class Scorer:
     margin: float
     matching: str
     k: int
-    detector: FaceDetector
+    detector: Detector
     embed: Callable[[Sequence[np.ndarray]], np.ndarray]
     is_artifact: bool
 
@@ -72,7 +72,9 @@ def load_scorer(model: str | Path) -> Scorer:
 
         trained = load_model(path)
         cfg = trained.config
-        detector = FaceDetector(
+        from face_model.detectors import create_detector
+
+        detector = create_detector(
             min_probability=cfg.min_detection_probability, min_face_size=cfg.min_face_size
         )
         return Scorer(

@@ -1,5 +1,6 @@
-"""Faces followed through the frames of one video, in order: MTCNN's full cascade on few
-frames, O-Net alone on the others."""
+"""Faces followed through the frames of one video, in order: the detector's full search on
+few frames, its cheap re-location (:meth:`~face_model.detect.Detector.refine_resized`) on
+the others."""
 
 from __future__ import annotations
 
@@ -8,11 +9,11 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from face_model.detect import Detection, check_frame, resize_frame
+from face_model.detect import DETECT_MAX_SIDE, Detection, check_frame, resize_frame
 from face_model.results import FaceMatch, RecognitionBatch
 
 if TYPE_CHECKING:
-    from face_model.detect import FaceDetector
+    from face_model.detect import Detector
     from face_model.recognizer import Recognizer
 
 REDETECT_MS = 1000
@@ -44,7 +45,7 @@ class FaceTracker:
     The full cascade runs on the first frame, after a scene cut, when a followed face is
     lost, when the last full detection is more than ``redetect_ms`` old (negative: on every
     frame), and on every frame while no face is known; otherwise the faces of the previous
-    frame are followed into this one by O-Net alone (see :meth:`FaceDetector.refine_resized`).
+    frame are followed into this one cheaply (see :meth:`Detector.refine_resized`).
 
     ``coarse``: a full detection looks first for faces at least this fraction of the frame's
     shorter side, and for smaller ones only when it finds none (coarse to fine: a small face
@@ -54,9 +55,9 @@ class FaceTracker:
 
     def __init__(
         self,
-        detector: FaceDetector,
+        detector: Detector,
         *,
-        max_side: int | None = 640,
+        max_side: int | None = DETECT_MAX_SIDE,
         redetect_ms: int = REDETECT_MS,
         cut_level: float = CUT_LEVEL,
         coarse: float | None = None,
@@ -67,7 +68,7 @@ class FaceTracker:
         self.full = 0
         """Frames searched by the full cascade."""
         self.followed = 0
-        """Frames whose faces were followed (O-Net alone)."""
+        """Frames whose faces were followed (not searched in full)."""
         self._faces: list[Detection] = []
         self._detected_at: int | None = None
         self._thumb: np.ndarray | None = None
@@ -116,7 +117,7 @@ class VideoRecognizer:
         self,
         recognizer: Recognizer,
         *,
-        max_side: int | None = 640,
+        max_side: int | None = DETECT_MAX_SIDE,
         redetect_ms: int = REDETECT_MS,
         coarse: float | None = None,
     ) -> None:

@@ -9,7 +9,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from face_model.backbones import DEFAULT_BACKBONE, TORCH_BACKBONES, BackboneSpec, get_spec
-from face_model.detect import DEFAULT_MIN_FACE_SIZE, FaceDetector
+from face_model.detect import DEFAULT_MIN_FACE_SIZE, Detector
+from face_model.detectors import create_detector
 from face_model.enrollment import (
     ImageIssue,
     PersonFaces,
@@ -50,10 +51,10 @@ class EnrollReport:
 class FacePipeline:
     """Detector + aligner + embedder for one model."""
 
-    def __init__(self, model: TrainedModel, detector: FaceDetector | None = None) -> None:
+    def __init__(self, model: TrainedModel, detector: Detector | None = None) -> None:
         self.model = model
         self.spec: BackboneSpec = model.spec
-        self.detector = detector or FaceDetector(
+        self.detector = detector or create_detector(
             min_probability=model.config.min_detection_probability,
             min_face_size=model.config.min_face_size,
         )

@@ -304,9 +304,13 @@ def _torch_path(config: BenchConfig, stack: Any, clip: bytes) -> dict[str, Any] 
         return None
     from cloud_handler import sampling
     from cloud_handler.runtime import get_runtime
+    from face_model.mtcnn.face_detector import MtcnnFaceDetector
 
-    _say(config, "the torch path (MTCNN on facenet-pytorch, every frame) for comparison")
     detector = get_runtime().recognizer.detector
+    if not isinstance(detector, MtcnnFaceDetector):
+        _say(config, "torch path skipped: the artifact's detector is not MTCNN")
+        return None
+    _say(config, "the torch path (MTCNN on facenet-pytorch, every frame) for comparison")
     onnx_mtcnn, track_within = detector.mtcnn, sampling.TRACK_WITHIN_MS
     # detect() alike; no refine(), which is only called when faces are followed (off here)
     detector.mtcnn = TorchMtcnn(threads=config.threads)  # type: ignore[assignment]

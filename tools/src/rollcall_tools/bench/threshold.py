@@ -52,7 +52,7 @@ def _samples(recognizer: Recognizer, data: Path) -> list[tuple[str, str, np.ndar
             add("course-photo", row["name"], _subject(recognizer, photo))
             video = (course / "videos" / row["video"]).read_bytes()
             frames = sample_frames(video, count=8, max_frame_pixels=4096 * 2304).frames
-            for face in recognizer.recognize(frames, max_side=640).faces:
+            for face in recognizer.recognize(frames).faces:
                 add("course-video", row["name"], face.embedding)
     from rollcall_tools.clips import astronaut
     from rollcall_tools.demo.video import grace_hopper

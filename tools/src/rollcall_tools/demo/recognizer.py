@@ -44,10 +44,11 @@ def build_artifact(
     model_dir, artifact_dir = work_dir / "model", work_dir / "artifact"
     try:
         from face_model.backbones import get_spec
-        from face_model.model_cache import MTCNN_STAGES
+        from face_model.detectors import builtin_networks
 
         spec = get_spec(backbone)
-        ensure_all(MTCNN_STAGES + ((spec.builtin,) if spec.builtin else ()), progress=progress)
+        builtin = builtin_networks() + ((spec.builtin,) if spec.builtin else ())
+        ensure_all(builtin, progress=progress)
         _, report = build_model(people, backbone=backbone, weights=weights, out=model_dir)
         export_model(model_dir, artifact_dir)
     except ValueError as exc:  # unknown backbone name
