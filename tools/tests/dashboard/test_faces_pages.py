@@ -17,11 +17,13 @@ import pytest
 from matplotlib import cbook
 from PIL import Image
 from starlette.testclient import TestClient
+from typer.testing import CliRunner
 
 from face_model.backbones import DEFAULT_BACKBONE, get_spec
 from face_model.library import EMBEDDING, NEGATIVE, UNKNOWN, Face, Identity, UnknownFace
 from rollcall_testkit.handler_stack import clip_key
 from rollcall_testkit.results import publish, result
+from rollcall_tools.cli import app
 from rollcall_tools.dashboard.app import create_app
 from rollcall_tools.dashboard.security import CSRF_FIELD
 from rollcall_tools.dashboard.views import Dashboard
@@ -252,12 +254,36 @@ def test_not_this_person_from_a_live_row(
     page = faces_client.get("/live").text
     form = re.search(r'<form method="post" action="/live/reject".*?</form>', page, re.S)
     assert form and f'value="{key}"' in form.group(0) and "not this person" in form.group(0)
-    # the clip is gone (never uploaded here): one clear line, not a 500 (faces.reject says
-    # NoSuchKey as a service error, 503, rather than its own "no object" line)
+    # the clip is gone (never uploaded here, or deleted): S3's NoSuchKey is a clear 400
     refused = _post(faces_client, "/live/reject", key=key, name="grace_hopper")
-    assert refused[:3] in {"400", "503"} and key in refused and 'class="notice bad"' in refused
+    assert refused.startswith("400") and 'class="notice bad"' in refused
+    assert (
+        f"no object &#39;{key}&#39; in the bucket {stack.names.bucket} (deleted or expired)"
+        in refused
+    )
     refused = _post(faces_client, "/live/reject", key=key, name="nobody")
     assert refused.startswith("400") and "is not in the face library" in refused
+
+
+def test_tools_faces_reject_on_a_deleted_clip_is_a_usage_error(
+    library: Library, stack: Stack, networks: Path, moto_endpoint: str
+) -> None:
+    _enrolled(library, "grace_hopper", 1)
+    key = clip_key(22, device="cam1")
+    s3 = stack.target.client("s3")
+    s3.put_object(Bucket=stack.names.bucket, Key=key, Body=b"clip bytes")
+    s3.delete_object(Bucket=stack.names.bucket, Key=key)
+    where = ["--endpoint-url", moto_endpoint, "--region", stack.names.region]
+    args = [key, "--not", "grace_hopper", "--stack", stack.names.prefix]
+    done = CliRunner().invoke(
+        app, ["faces", "reject", *where, *args, "--model-dir", str(networks)],
+        env={"COLUMNS": "200"},
+    )  # fmt: skip
+    assert done.exit_code == 2, done.output
+    assert f"no object '{key}' in the bucket {stack.names.bucket} (deleted or expired)" in (
+        done.output
+    )
+    assert "Traceback" not in done.output
 
 
 def test_health_shows_the_library_version(client: TestClient, library: Library) -> None:
