@@ -14,6 +14,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from markupsafe import escape
 from matplotlib import cbook
 from PIL import Image
 from starlette.testclient import TestClient
@@ -29,6 +30,7 @@ from rollcall_tools.dashboard.security import CSRF_FIELD
 from rollcall_tools.dashboard.views import Dashboard
 from rollcall_tools.faces.library import Library, item_key, new_id
 from rollcall_tools.stack.deploy import Stack
+from shared_schema import BoundingBox, FaceResult, RecordLookup, ResultStatus
 
 from .conftest import ORIGIN, wait_for
 
@@ -263,6 +265,36 @@ def test_not_this_person_from_a_live_row(
     )
     refused = _post(faces_client, "/live/reject", key=key, name="nobody")
     assert refused.startswith("400") and "is not in the face library" in refused
+
+
+def test_live_shows_the_stored_chip_of_an_unknown_face(
+    client: TestClient, following: Dashboard, library: Library, stack: Stack
+) -> None:
+    quoted = f'uploads/it\'s a "quoted" {XSS}.mp4'
+    for key in (clip_key(23, device="cam1"), quoted):
+        face_id = new_id()
+        face = UnknownFace(
+            face_id, key, None, "2026-12-05T10:00:00+00:00", 0.2, None, _vector(23), library.own,  # type: ignore[attr-defined]
+            f"unknown/{face_id}.jpg", 2**31, "",
+        )  # fmt: skip
+        library.transact([face.item()])
+        library.put_chip(face.chip, CHIP)
+        unknown = FaceResult(
+            identity=None, similarity=0.2, box=BoundingBox(x1=1, y1=1, x2=50, y2=50),
+            frame_time_ms=0, lookup=RecordLookup.NOT_APPLICABLE,
+        )  # fmt: skip
+        res = result(stack.names.bucket, key)
+        res = res.model_copy(update={"status": ResultStatus.UNKNOWN, "faces": [unknown]})
+        publish(stack.target.client("sns"), stack.names.results_topic_arn, res)
+    wait_for(lambda: quoted in {r.line.key for _, rows in following.feed.snapshot() for r in rows})
+    page = client.get("/live").text
+    assert XSS not in page and "it&#39;s a &#34;quoted&#34;" in page
+    imgs = re.findall(r'<img src="([^"]+)" alt="unknown face 1 of ([^"]+)"', page)
+    assert {alt for _, alt in imgs} >= {clip_key(23, device="cam1"), str(escape(quoted))}
+    for src, _ in imgs:
+        assert re.fullmatch(r"/files/[A-Za-z0-9_-]+", src)
+        got = client.get(src)
+        assert (got.status_code, got.content) == (200, CHIP)
 
 
 def test_tools_faces_reject_on_a_deleted_clip_is_a_usage_error(
