@@ -27,6 +27,7 @@ from rollcall_testkit.results import publish, result
 from rollcall_tools.cli import app
 from rollcall_tools.dashboard.app import create_app
 from rollcall_tools.dashboard.security import CSRF_FIELD
+from rollcall_tools.dashboard.unknown_chips import FOUND_TTL_S, MISS_RETRY_S, UnknownChips
 from rollcall_tools.dashboard.views import Dashboard
 from rollcall_tools.faces.library import Library, item_key, new_id
 from rollcall_tools.stack.deploy import Stack
@@ -295,6 +296,28 @@ def test_live_shows_the_stored_chip_of_an_unknown_face(
         assert re.fullmatch(r"/files/[A-Za-z0-9_-]+", src)
         got = client.get(src)
         assert (got.status_code, got.content) == (200, CHIP)
+    library.delete_chips([u.chip for u in library.unknowns()])  # expired by the store's rule
+    gone = client.get(imgs[0][0])
+    assert gone.status_code == 404 and "the object is gone" in gone.text
+
+
+def test_unknown_chips_are_asked_again_when_missed_stale_or_forgotten(library: Library) -> None:
+    now = [0.0]
+    chips = UnknownChips(lambda: library, clock=lambda: now[0])
+    key = clip_key(24, device="cam1")
+    assert chips.of([key]) == {}  # not stored yet (the handler writes it a moment later)
+    face_id = _unknown(library, "2026-12-05T10:00:00+00:00", 24)
+    assert chips.of([key]) == {}  # a miss is not asked again at once
+    now[0] += MISS_RETRY_S
+    [chip] = chips.of([key])[key]
+    assert chip.startswith(f"unknown/{face_id}")
+    library.transact(deletes=[item_key(UNKNOWN, u.id) for u in library.unknowns()])
+    assert chips.of([key]) == {key: [chip]}  # kept ...
+    now[0] += FOUND_TTL_S
+    assert chips.of([key]) == {}  # ... for a while: the cluster was named or dismissed
+    _unknown(library, "2026-12-05T10:00:00+00:00", 24)
+    chips.forget()  # the dashboard changed the library itself
+    assert list(chips.of([key])) == [key]
 
 
 def test_tools_faces_reject_on_a_deleted_clip_is_a_usage_error(
