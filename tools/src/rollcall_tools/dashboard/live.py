@@ -107,10 +107,10 @@ async def live_events(request: Request) -> Response:
     ``Last-Event-ID`` of a reconnect), each with its rendered row (and its device's empty
     section, for a device the page does not show yet). Rows kept from before the stream
     opened are sent first, so none falls between the page and its stream."""
-    feed = dashboard_of(request).feed
+    dashboard = dashboard_of(request)
+    feed = dashboard.feed
     templates: Jinja2Templates = request.app.state.templates
     after = _seq(request.headers.get("last-event-id")) or _seq(request.query_params.get("after"))
-    dashboard = dashboard_of(request)
     queue = feed.listen()
     kept = [row for _, rows in feed.snapshot() for row in rows if row.seq > after]
 
