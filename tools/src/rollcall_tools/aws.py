@@ -27,7 +27,7 @@ connections retried with backoff, 4 attempts in all); nothing in tools retries b
 _ABSENT = frozenset(
     {
         "404", "NotFound", "NotFoundException", "ResourceNotFoundException", "NoSuchEntity",
-        "NoSuchBucket", "NoSuchBucketPolicy", "NoSuchLifecycleConfiguration",
+        "NoSuchBucket", "NoSuchKey", "NoSuchBucketPolicy", "NoSuchLifecycleConfiguration",
         "NoSuchPublicAccessBlockConfiguration", "ServerSideEncryptionConfigurationNotFoundError",
         "AWS.SimpleQueueService.NonExistentQueue", "QueueDoesNotExist",
         "RepositoryNotFoundException", "LifecyclePolicyNotFoundException",

@@ -2,11 +2,12 @@
 app on the local stack, all real processes: `tools local up`, `tools dashboard`, the runner.
 
 Live shows the result of a clip uploaded after the page opened (pushed by server-sent
-events), a stranger; on Unknowns the stranger's cluster is named; the next upload shows the
-name on Live; Attendance reports the session and its CSV downloads; on People the person is
-removed with purge; Health shows the device and the queues. Screenshots of each page are
-saved under the test's tmp_path, and copied to ``ROLLCALL_SCREENSHOTS`` when it is set (how
-docs/dashboard/ is made: see tools/README.md).
+events), a stranger, with the chip the handler stored of the face; on Unknowns the
+stranger's cluster is named; the next upload shows the name on Live; Attendance reports the
+session and its CSV downloads; on People the person is removed with purge; Health shows the
+device and the queues. Screenshots of each page are saved under the test's tmp_path, and
+copied to ``ROLLCALL_SCREENSHOTS`` when it is set (how docs/dashboard/ is made: see
+tools/README.md).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from __future__ import annotations
 import csv
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -155,6 +157,11 @@ def test_live_shows_an_uploaded_clip_and_health_the_stack(running: Running) -> N
             expect(row).to_be_visible(timeout=120_000)
             expect(page.locator("section.device h2", has_text=DEVICE)).to_be_visible()
             expect(row.locator(".badge")).to_have_text("unknown")  # nobody enrolled: a stranger
+            chip = row.locator(".chips img").first  # the stranger's stored chip, by a listed id
+            expect(chip).to_have_attribute("src", re.compile(r"^/files/[A-Za-z0-9_-]+$"))
+            expect(chip).to_have_js_property("complete", True)
+            assert chip.evaluate("img => img.naturalWidth") > 0
+            _save(page, "live-unknown", shots)
 
             # Unknowns: the stranger's cluster, named (the astronaut is Eileen Collins, whom
             # the demo's roster holds)

@@ -14,19 +14,24 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from markupsafe import escape
 from matplotlib import cbook
 from PIL import Image
 from starlette.testclient import TestClient
+from typer.testing import CliRunner
 
 from face_model.backbones import DEFAULT_BACKBONE, get_spec
 from face_model.library import EMBEDDING, NEGATIVE, UNKNOWN, Face, Identity, UnknownFace
 from rollcall_testkit.handler_stack import clip_key
 from rollcall_testkit.results import publish, result
+from rollcall_tools.cli import app
 from rollcall_tools.dashboard.app import create_app
 from rollcall_tools.dashboard.security import CSRF_FIELD
+from rollcall_tools.dashboard.unknown_chips import FOUND_TTL_S, MISS_RETRY_S, UnknownChips
 from rollcall_tools.dashboard.views import Dashboard
 from rollcall_tools.faces.library import Library, item_key, new_id
 from rollcall_tools.stack.deploy import Stack
+from shared_schema import BoundingBox, FaceResult, RecordLookup, ResultStatus
 
 from .conftest import ORIGIN, wait_for
 
@@ -252,12 +257,88 @@ def test_not_this_person_from_a_live_row(
     page = faces_client.get("/live").text
     form = re.search(r'<form method="post" action="/live/reject".*?</form>', page, re.S)
     assert form and f'value="{key}"' in form.group(0) and "not this person" in form.group(0)
-    # the clip is gone (never uploaded here): one clear line, not a 500 (faces.reject says
-    # NoSuchKey as a service error, 503, rather than its own "no object" line)
+    # the clip is gone (never uploaded here, or deleted): S3's NoSuchKey is a clear 400
     refused = _post(faces_client, "/live/reject", key=key, name="grace_hopper")
-    assert refused[:3] in {"400", "503"} and key in refused and 'class="notice bad"' in refused
+    assert refused.startswith("400") and 'class="notice bad"' in refused
+    assert (
+        f"no object &#39;{key}&#39; in the bucket {stack.names.bucket} (deleted or expired)"
+        in refused
+    )
     refused = _post(faces_client, "/live/reject", key=key, name="nobody")
     assert refused.startswith("400") and "is not in the face library" in refused
+
+
+def test_live_shows_the_stored_chip_of_an_unknown_face(
+    client: TestClient, following: Dashboard, library: Library, stack: Stack
+) -> None:
+    quoted = f'uploads/it\'s a "quoted" {XSS}.mp4'
+    for key in (clip_key(23, device="cam1"), quoted):
+        face_id = new_id()
+        face = UnknownFace(
+            face_id, key, None, "2026-12-05T10:00:00+00:00", 0.2, None, _vector(23), library.own,  # type: ignore[attr-defined]
+            f"unknown/{face_id}.jpg", 2**31, "",
+        )  # fmt: skip
+        library.transact([face.item()])
+        library.put_chip(face.chip, CHIP)
+        unknown = FaceResult(
+            identity=None, similarity=0.2, box=BoundingBox(x1=1, y1=1, x2=50, y2=50),
+            frame_time_ms=0, lookup=RecordLookup.NOT_APPLICABLE,
+        )  # fmt: skip
+        res = result(stack.names.bucket, key)
+        res = res.model_copy(update={"status": ResultStatus.UNKNOWN, "faces": [unknown]})
+        publish(stack.target.client("sns"), stack.names.results_topic_arn, res)
+    wait_for(lambda: quoted in {r.line.key for _, rows in following.feed.snapshot() for r in rows})
+    page = client.get("/live").text
+    assert XSS not in page and "it&#39;s a &#34;quoted&#34;" in page
+    imgs = re.findall(r'<img src="([^"]+)" alt="unknown face 1 of ([^"]+)"', page)
+    assert {alt for _, alt in imgs} >= {clip_key(23, device="cam1"), str(escape(quoted))}
+    for src, _ in imgs:
+        assert re.fullmatch(r"/files/[A-Za-z0-9_-]+", src)
+        got = client.get(src)
+        assert (got.status_code, got.content) == (200, CHIP)
+    library.delete_chips([u.chip for u in library.unknowns()])  # expired by the store's rule
+    gone = client.get(imgs[0][0])
+    assert gone.status_code == 404 and "the object is gone" in gone.text
+
+
+def test_unknown_chips_are_asked_again_when_missed_stale_or_forgotten(library: Library) -> None:
+    now = [0.0]
+    chips = UnknownChips(lambda: library, clock=lambda: now[0])
+    key = clip_key(24, device="cam1")
+    assert chips.of([key]) == {}  # not stored yet (the handler writes it a moment later)
+    face_id = _unknown(library, "2026-12-05T10:00:00+00:00", 24)
+    assert chips.of([key]) == {}  # a miss is not asked again at once
+    now[0] += MISS_RETRY_S
+    [chip] = chips.of([key])[key]
+    assert chip.startswith(f"unknown/{face_id}")
+    library.transact(deletes=[item_key(UNKNOWN, u.id) for u in library.unknowns()])
+    assert chips.of([key]) == {key: [chip]}  # kept ...
+    now[0] += FOUND_TTL_S
+    assert chips.of([key]) == {}  # ... for a while: the cluster was named or dismissed
+    _unknown(library, "2026-12-05T10:00:00+00:00", 24)
+    chips.forget()  # the dashboard changed the library itself
+    assert list(chips.of([key])) == [key]
+
+
+def test_tools_faces_reject_on_a_deleted_clip_is_a_usage_error(
+    library: Library, stack: Stack, networks: Path, moto_endpoint: str
+) -> None:
+    _enrolled(library, "grace_hopper", 1)
+    key = clip_key(22, device="cam1")
+    s3 = stack.target.client("s3")
+    s3.put_object(Bucket=stack.names.bucket, Key=key, Body=b"clip bytes")
+    s3.delete_object(Bucket=stack.names.bucket, Key=key)
+    where = ["--endpoint-url", moto_endpoint, "--region", stack.names.region]
+    args = [key, "--not", "grace_hopper", "--stack", stack.names.prefix]
+    done = CliRunner().invoke(
+        app, ["faces", "reject", *where, *args, "--model-dir", str(networks)],
+        env={"COLUMNS": "200"},
+    )  # fmt: skip
+    assert done.exit_code == 2, done.output
+    assert f"no object '{key}' in the bucket {stack.names.bucket} (deleted or expired)" in (
+        done.output
+    )
+    assert "Traceback" not in done.output
 
 
 def test_health_shows_the_library_version(client: TestClient, library: Library) -> None:

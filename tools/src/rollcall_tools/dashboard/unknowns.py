@@ -103,6 +103,7 @@ async def _act(request: Request, action: Any) -> Response:
     dashboard = dashboard_of(request)
     try:
         done = await run_in_threadpool(action, dashboard, form)
+        dashboard.unknown_chips.forget()  # enrolled, dismissed or purged: chips moved or gone
     except ConfigError as exc:
         return await run_in_threadpool(_page, request, 400, problem=exc.message)
     except ToolsError as exc:

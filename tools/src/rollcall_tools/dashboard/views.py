@@ -15,6 +15,7 @@ from starlette.templating import Jinja2Templates
 from rollcall_tools.dashboard.feed import LiveFeed
 from rollcall_tools.dashboard.files import Listing
 from rollcall_tools.dashboard.security import CSRF_FIELD, Access
+from rollcall_tools.dashboard.unknown_chips import UnknownChips
 from rollcall_tools.errors import ConfigError
 from rollcall_tools.faces.library import Library
 from rollcall_tools.stack.deploy import Stack
@@ -41,6 +42,8 @@ class Dashboard:
     listing: Listing = field(init=False)
     """The files the pages listed: the only ones ``/files/{id}`` serves."""
     devices: Devices = field(init=False)
+    unknown_chips: UnknownChips = field(init=False)
+    """The stored chips of the unknown faces of Live's results, by clip key."""
     _clients: dict[str, Any] = field(init=False, default_factory=dict)
     _lock: threading.Lock = field(init=False, default_factory=threading.Lock)
     _recognizer: Recognizer | None = field(init=False, default=None)
@@ -50,6 +53,7 @@ class Dashboard:
         names = self.stack.names
         self.listing = Listing(names.bucket, frozenset({names.face_store}))
         self.devices = self.stack.devices
+        self.unknown_chips = UnknownChips(lambda: self.library)
 
     @property
     def library(self) -> Library:

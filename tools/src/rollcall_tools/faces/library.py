@@ -100,6 +100,29 @@ class Library:
     def unknowns(self) -> list[UnknownFace]:
         return [UnknownFace.from_item(i) for i in self._query(UNKNOWN)]
 
+    def unknown_chips(self, keys: Iterable[str]) -> dict[str, list[str]]:
+        """The chips (face store keys) of the unknown faces kept for each of ``keys`` (object
+        keys), one per face group (one person), in group order: a Query of the unknown
+        partition reading three attributes, filtered here."""
+        wanted, groups = set(keys), dict[tuple[str, str], str]()
+        with aws_errors(f"reading the face library {self.table}"):
+            for page in self.ddb.get_paginator("query").paginate(
+                TableName=self.table,
+                KeyConditionExpression="pk = :pk",
+                ExpressionAttributeValues={":pk": {"S": UNKNOWN}},
+                ProjectionExpression="#k, chip, #g",
+                ExpressionAttributeNames={"#k": "key", "#g": "group"},
+            ):
+                for item in page.get("Items", []):
+                    key, chip = item["key"]["S"], item.get("chip", {}).get("S", "")
+                    if key in wanted and chip:
+                        group = item.get("group", {}).get("S", chip)
+                        groups[key, group] = min(chip, groups.get((key, group), chip))
+        found: dict[str, list[str]] = {}
+        for (key, _), chip in sorted(groups.items()):
+            found.setdefault(key, []).append(chip)
+        return found
+
     def meta(self) -> dict[str, Any]:
         with aws_errors(f"reading the face library {self.table}"):
             found = if_present(

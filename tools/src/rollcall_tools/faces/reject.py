@@ -37,7 +37,7 @@ def reject(library: Library, recognizer: Recognizer, bucket: str, key: str, name
     with aws_errors(f"reading s3://{bucket}/{key}"):
         found = if_present(library.s3.get_object, Bucket=bucket, Key=key)
         if found is None:
-            raise ConfigError(f"no object {key!r} in {bucket} (clips expire)")
+            raise ConfigError(f"no object {key!r} in the bucket {bucket} (deleted or expired)")
         data = found["Body"].read()
     try:
         frames = sample_frames(data, count=FRAMES, max_frame_pixels=MAX_FRAME_PIXELS, where=key)
