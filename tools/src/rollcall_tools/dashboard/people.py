@@ -19,9 +19,9 @@ from starlette.routing import Route
 from rollcall_tools.aws import aws_errors
 from rollcall_tools.dashboard.pages import Page
 from rollcall_tools.dashboard.security import checked_form
-from rollcall_tools.dashboard.views import Dashboard, dashboard_of, render
+from rollcall_tools.dashboard.views import Dashboard, act, dashboard_of, render
 from rollcall_tools.errors import ConfigError, ToolsError
-from rollcall_tools.faces.actions import Enrollment, check_name, enroll_photos
+from rollcall_tools.faces.actions import check_name, enroll_photos
 from rollcall_tools.faces.library import Deleted, Removal
 from rollcall_tools.seed import stored_records
 from shared_schema.student import StudentRecord
@@ -88,23 +88,6 @@ def _field(form: FormData, name: str) -> str:
     return value.strip()
 
 
-async def _act(request: Request, action: Any) -> Response:
-    """Run ``action(dashboard, form)`` (blocking: in the thread pool) after the CSRF check;
-    its sentence is the notice, a usage error the problem (400)."""
-    form = await checked_form(request)
-    dashboard = dashboard_of(request)
-    try:
-        done = await run_in_threadpool(action, dashboard, form)
-        dashboard.unknown_chips.forget()  # enrolled, dismissed or purged: chips moved or gone
-    except ConfigError as exc:
-        return await run_in_threadpool(_page, request, 400, problem=exc.message)
-    except ToolsError as exc:
-        return await run_in_threadpool(_page, request, 503, problem=exc.message)
-    if isinstance(done, Enrollment):
-        return await run_in_threadpool(_page, request, 200, enrollment=done)
-    return await run_in_threadpool(_page, request, 200, done=done)
-
-
 async def _saved_photos(form: FormData, folder: Path) -> list[Path]:
     """The uploaded photos, written to ``folder`` under safe names (their own, numbered)."""
     uploads = [f for f in form.getlist("photos") if isinstance(f, UploadFile) and f.filename]
@@ -169,18 +152,18 @@ def _remove(dashboard: Dashboard, form: FormData) -> str:
 
 async def rename(request: Request) -> Response:
     """POST (CSRF-checked): rename a person (``tools faces rename``)."""
-    return await _act(request, _rename)
+    return await act(request, _rename, _page)
 
 
 async def merge(request: Request) -> Response:
     """POST (CSRF-checked): merge a person into another (``tools faces merge``)."""
-    return await _act(request, _merge)
+    return await act(request, _merge, _page)
 
 
 async def remove(request: Request) -> Response:
     """POST (CSRF-checked): remove a person, ``purge=1`` with everything of theirs
     (``tools faces remove [--purge]``); the confirmation page sends it."""
-    return await _act(request, _remove)
+    return await act(request, _remove, _page)
 
 
 def confirm_removal(request: Request) -> Response:

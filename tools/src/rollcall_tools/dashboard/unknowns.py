@@ -7,15 +7,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
 from rollcall_tools.dashboard.pages import Page
-from rollcall_tools.dashboard.security import checked_form
-from rollcall_tools.dashboard.views import Dashboard, dashboard_of, render
+from rollcall_tools.dashboard.views import Dashboard, act, dashboard_of, render
 from rollcall_tools.errors import ConfigError, ToolsError
 from rollcall_tools.faces.actions import check_name
 from rollcall_tools.faces.unknowns import (
@@ -98,28 +96,15 @@ def _dismiss(dashboard: Dashboard, form: FormData) -> str:
     return f"Dismissed cluster {found.id} ({forgot} face{'s' if forgot != 1 else ''})."
 
 
-async def _act(request: Request, action: Any) -> Response:
-    form = await checked_form(request)
-    dashboard = dashboard_of(request)
-    try:
-        done = await run_in_threadpool(action, dashboard, form)
-        dashboard.unknown_chips.forget()  # enrolled, dismissed or purged: chips moved or gone
-    except ConfigError as exc:
-        return await run_in_threadpool(_page, request, 400, problem=exc.message)
-    except ToolsError as exc:
-        return await run_in_threadpool(_page, request, 503, problem=exc.message)
-    return await run_in_threadpool(_page, request, 200, done=done)
-
-
 async def enroll(request: Request) -> Response:
     """POST (CSRF-checked): the cluster's faces become NAME's (``tools faces enroll NAME
     --from-unknown CLUSTER``)."""
-    return await _act(request, _enroll)
+    return await act(request, _enroll, _page)
 
 
 async def dismiss_cluster(request: Request) -> Response:
     """POST (CSRF-checked): forget the cluster (``tools faces unknown --dismiss``)."""
-    return await _act(request, _dismiss)
+    return await act(request, _dismiss, _page)
 
 
 def page() -> Page:

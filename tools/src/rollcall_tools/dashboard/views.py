@@ -3,20 +3,23 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from jinja2 import Environment, PackageLoader, StrictUndefined
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.templating import Jinja2Templates
 
 from rollcall_tools.dashboard.feed import LiveFeed
 from rollcall_tools.dashboard.files import Listing
-from rollcall_tools.dashboard.security import CSRF_FIELD, Access
+from rollcall_tools.dashboard.security import CSRF_FIELD, Access, checked_form
 from rollcall_tools.dashboard.unknown_chips import UnknownChips
-from rollcall_tools.errors import ConfigError
+from rollcall_tools.errors import ConfigError, ToolsError
 from rollcall_tools.faces.library import Library
 from rollcall_tools.stack.deploy import Stack
 from rollcall_tools.stack.devices import Devices
@@ -124,3 +127,23 @@ def render(request: Request, template: str, status_code: int = 200, **context: A
     return templates.TemplateResponse(
         request, template, {**shared, **context}, status_code=status_code
     )
+
+
+async def act(
+    request: Request,
+    action: Callable[[Dashboard, FormData], str],
+    page: Callable[..., Response],
+) -> Response:
+    """Run ``action(dashboard, form)`` (blocking: in the thread pool) after the CSRF check and
+    answer with ``page``: its sentence as the notice, a usage error as the problem (400), an
+    unreachable service as 503. The unknown faces' chips may have moved: forget them."""
+    form = await checked_form(request)
+    dashboard = dashboard_of(request)
+    try:
+        done = await run_in_threadpool(action, dashboard, form)
+        dashboard.unknown_chips.forget()  # enrolled, dismissed or purged: chips moved or gone
+    except ConfigError as exc:
+        return await run_in_threadpool(page, request, 400, problem=exc.message)
+    except ToolsError as exc:
+        return await run_in_threadpool(page, request, 503, problem=exc.message)
+    return await run_in_threadpool(page, request, 200, done=done)
