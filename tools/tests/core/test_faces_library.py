@@ -18,19 +18,12 @@ from face_model import Recognizer
 from face_model.backbones import get_spec
 from face_model.gallery import Gallery
 from face_model.library import NEGATIVE, Face, Identity
+from rollcall_tools.attendance.bench import clip_result, face
 from rollcall_tools.attendance.store import last_seen
 from rollcall_tools.errors import ConfigError
 from rollcall_tools.faces.library import Library, new_id
 from rollcall_tools.stack.deploy import Stack
-from shared_schema import (
-    BoundingBox,
-    ClipId,
-    ClipRef,
-    FaceResult,
-    RecognitionResult,
-    RecordLookup,
-    ResultStatus,
-)
+from shared_schema import ClipId
 
 pytestmark = pytest.mark.slow
 
@@ -194,19 +187,7 @@ def test_remove_rename_merge_and_a_name_that_does_not_exist(
     with pytest.raises(ConfigError, match="already enrolled"):
         library.rename("ada", "robert")
     seen = ClipId(device_id="lab", session_id="s1", seq=0, captured_at=datetime.now(UTC))
-    face = FaceResult(
-        identity="ada",
-        similarity=0.8,
-        box=BoundingBox(x1=0, y1=0, x2=9, y2=9),
-        frame_time_ms=0,
-        lookup=RecordLookup.MISSING,
-    )
-    result = RecognitionResult(
-        clip=ClipRef(bucket=stack.names.bucket, key=seen.key, clip=seen),
-        status=ResultStatus.RECOGNIZED,
-        faces=[face],
-        processed_at=datetime.now(UTC),
-    )
+    result = clip_result([face("ada", 0.8)], seen.key, seen, stack.names.bucket)
     ddb = stack.target.client("dynamodb")
     record_sightings(ddb, stack.names.sightings_table, result, 1)
     assert last_seen(ddb, stack.names.sightings_table, "ada") is not None
