@@ -21,7 +21,6 @@ from rollcall_tools.stack.messaging import Notification
 from rollcall_tools.stack.names import StackNames
 from rollcall_tools.stack.plan import Action
 from rollcall_tools.stack.policy import (
-    bucket_policy,
     edge_policy,
     events_queue_policy,
     handler_policy,
@@ -29,6 +28,7 @@ from rollcall_tools.stack.policy import (
     topic_queue_policy,
 )
 from rollcall_tools.stack.settings import StackSettings
+from rollcall_tools.stack.storage import tls_only_policy
 
 pytestmark = pytest.mark.slow
 
@@ -226,7 +226,7 @@ def test_the_partition_comes_from_the_callers_identity(moto_url: str, prefix: st
     documents = [
         handler_policy(names, settings),
         repository_policy(names),
-        bucket_policy(names),
+        tls_only_policy(names.bucket_arn),
         events_queue_policy(names),
         topic_queue_policy(names, names.foreign_queue),
         edge_policy(names, "cam"),

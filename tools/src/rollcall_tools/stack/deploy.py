@@ -15,7 +15,6 @@ from rollcall_tools.stack.messaging import Notification, Topic
 from rollcall_tools.stack.names import StackNames
 from rollcall_tools.stack.plan import OnChange, PlanResult, Resource
 from rollcall_tools.stack.policy import (
-    bucket_policy,
     events_queue_policy,
     handler_policy,
     repository_policy,
@@ -23,7 +22,7 @@ from rollcall_tools.stack.policy import (
 from rollcall_tools.stack.routes import DLQ_RETENTION_S, foreign_route
 from rollcall_tools.stack.settings import StackSettings
 from rollcall_tools.stack.sightings import SightingsTable
-from rollcall_tools.stack.storage import Bucket, Queue, QueueSpec, Table
+from rollcall_tools.stack.storage import Bucket, Queue, QueueSpec, Table, tls_only_policy
 
 
 @dataclass
@@ -64,7 +63,7 @@ class Stack:
             self.target,
             self.names.bucket,
             self.settings.clip_retention_days,
-            None if self.settings.local else bucket_policy(self.names),
+            None if self.settings.local else tls_only_policy(self.names.bucket_arn),
         )
 
     @property
@@ -74,7 +73,7 @@ class Stack:
         name, arn = self.names.output_bucket, self.names.output_bucket_arn
         if name is None or arn is None:
             return None
-        policy = None if self.settings.local else bucket_policy(self.names, arn)
+        policy = None if self.settings.local else tls_only_policy(arn)
         return Bucket(
             self.target,
             name,

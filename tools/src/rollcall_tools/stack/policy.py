@@ -7,7 +7,6 @@ from typing import Any
 from rollcall_tools.stack.library import library_statements
 from rollcall_tools.stack.names import StackNames
 from rollcall_tools.stack.settings import StackSettings
-from rollcall_tools.stack.storage import tls_only_policy
 
 ASSUME_ROLE_POLICY: dict[str, Any] = {
     "Version": "2012-10-17",
@@ -139,11 +138,6 @@ def repository_policy(names: StackNames) -> dict[str, Any]:
             }
         ],
     }
-
-
-def bucket_policy(names: StackNames, bucket_arn: str | None = None) -> dict[str, Any]:
-    """Deny every request to the clips bucket (or ``bucket_arn``) that does not use TLS."""
-    return tls_only_policy(bucket_arn or names.bucket_arn)
 
 
 def events_queue_policy(names: StackNames) -> dict[str, Any]:
